@@ -1,0 +1,135 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { PGlite, types as pgliteTypes } from '@electric-sql/pglite';
+import { CamelCasePlugin, Kysely, PostgresDialect, type ColumnType, type Generated } from 'kysely';
+import { PGliteDialect } from 'kysely-pglite-dialect';
+import pg from 'pg';
+
+// bigint arrives as a string from both drivers (parsed once, by centsFromDb); dates stay 'YYYY-MM-DD' strings so
+// an accounting date never shifts with the server's time zone.
+const INT8_OID = 20;
+const DATE_OID = 1082;
+pg.types.setTypeParser(INT8_OID, (value) => value);
+pg.types.setTypeParser(DATE_OID, (value) => value);
+
+type Bigint = ColumnType<string, number | string, number | string>;
+type CreatedAt = ColumnType<Date, never, never>;
+
+export interface EntitiesTable {
+  id: Generated<string>;
+  kind: 'llc' | 'personal';
+  name: string;
+  currency: string;
+  taxProfile: string;
+  createdAt: CreatedAt;
+}
+
+export interface AccountsTable {
+  id: Generated<string>;
+  entityId: string;
+  name: string;
+  code: string | null;
+  class: string;
+  kind: string;
+  currency: string;
+  counterpartyEntityId: string | null;
+  balanceCents: ColumnType<string, never, never>;
+  archivedAt: ColumnType<Date | null, never, Date | null>;
+  createdAt: CreatedAt;
+}
+
+export interface JournalEntriesTable {
+  id: Generated<string>;
+  seq: ColumnType<string, never, never>;
+  entityId: string;
+  postedOn: string;
+  description: string;
+  source: string;
+  reversesEntryId: string | null;
+  idempotencyKey: string | null;
+  contentHash: string;
+  actor: string;
+  createdAt: CreatedAt;
+}
+
+export interface PostingsTable {
+  id: ColumnType<string, never, never>;
+  entryId: string;
+  entityId: string;
+  accountId: string;
+  currency: string;
+  amountCents: Bigint;
+  memo: string | null;
+}
+
+export interface IdempotencyKeysTable {
+  scope: string;
+  key: string;
+  requestHash: string;
+  statusCode: number;
+  response: ColumnType<unknown, string, string>;
+  createdAt: CreatedAt;
+}
+
+export interface Database {
+  entities: EntitiesTable;
+  accounts: AccountsTable;
+  journalEntries: JournalEntriesTable;
+  postings: PostingsTable;
+  idempotencyKeys: IdempotencyKeysTable;
+}
+
+export type Db = Kysely<Database>;
+
+export interface DatabaseHandle {
+  db: Db;
+  backend: 'postgres' | 'pglite';
+  close(): Promise<void>;
+}
+
+export interface DatabaseOptions {
+  /** PostgreSQL connection string; when absent the embedded PGlite is used. */
+  databaseUrl?: string | undefined;
+  /** PGlite data directory; `memory://` keeps everything in memory (tests). */
+  pgliteDataDir?: string | undefined;
+  /** A dumped PGlite data directory to start from (tests load a migrated template instead of re-running initdb). */
+  pgliteLoadDataDir?: Blob | undefined;
+  /** PostgreSQL schema to use (tests run each file in a fresh schema). */
+  schema?: string | undefined;
+  poolSizeMax?: number | undefined;
+}
+
+export function pgliteParsers() {
+  return {
+    [pgliteTypes.INT8]: (value: string) => value,
+    [pgliteTypes.DATE]: (value: string) => value,
+  };
+}
+
+export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHandle> {
+  const plugins = [new CamelCasePlugin()];
+  if (options.databaseUrl) {
+    const pool = new pg.Pool({
+      connectionString: options.databaseUrl,
+      max: options.poolSizeMax ?? 10,
+      ...(options.schema ? { options: `-c search_path=${options.schema}` } : {}),
+    });
+    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }), plugins });
+    return { db, backend: 'postgres', close: () => db.destroy() };
+  }
+  const dataDir = options.pgliteDataDir ?? 'memory://';
+  if (!dataDir.startsWith('memory://')) fs.mkdirSync(path.resolve(dataDir), { recursive: true });
+  const pglite = await PGlite.create(dataDir, {
+    parsers: pgliteParsers(),
+    ...(options.pgliteLoadDataDir ? { loadDataDir: options.pgliteLoadDataDir } : {}),
+  });
+  const db = new Kysely<Database>({ dialect: new PGliteDialect(pglite), plugins });
+  return {
+    db,
+    backend: 'pglite',
+    close: async () => {
+      await db.destroy();
+      if (!pglite.closed) await pglite.close();
+    },
+  };
+}

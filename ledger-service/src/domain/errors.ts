@@ -1,0 +1,45 @@
+/**
+ * A rule violation: the request is well-formed but the books say no. The code is machine-readable and from a
+ * closed set; the HTTP layer maps each code to a status.
+ */
+export type RuleCode =
+  | 'unbalanced_entry'
+  | 'entity_mismatch'
+  | 'currency_mismatch'
+  | 'account_archived'
+  | 'account_kind_mismatch'
+  | 'already_reversed'
+  | 'cannot_reverse_reversal'
+  | 'idempotency_conflict'
+  | 'idempotency_key_required'
+  | 'duplicate_name'
+  | 'batch_rejected'
+  | 'amount_out_of_range'
+  | 'not_found'
+  | 'invalid_request';
+
+export class RuleViolation extends Error {
+  override readonly name = 'RuleViolation';
+  constructor(
+    readonly code: RuleCode,
+    message: string,
+    readonly details?: unknown,
+  ) {
+    super(message);
+  }
+}
+
+export class NotFound extends RuleViolation {
+  constructor(kind: string, id: string) {
+    super('not_found', `${kind} ${id} was not found`, { kind, id });
+  }
+}
+
+/** A broken invariant is a bug, never a user error: it is reported as a 500 and logged. */
+export class AssertionFailure extends Error {
+  override readonly name = 'AssertionFailure';
+}
+
+export function assert(condition: unknown, message: string): asserts condition {
+  if (!condition) throw new AssertionFailure(message);
+}

@@ -1,0 +1,50 @@
+import type { ErrorRequestHandler, RequestHandler } from 'express';
+import { RuleViolation, type RuleCode } from '../domain/errors';
+import { translateDbError } from '../services/db-errors';
+
+const STATUS_OF: Record<RuleCode, number> = {
+  invalid_request: 400,
+  idempotency_key_required: 400,
+  not_found: 404,
+  already_reversed: 409,
+  idempotency_conflict: 409,
+  duplicate_name: 409,
+  unbalanced_entry: 422,
+  entity_mismatch: 422,
+  currency_mismatch: 422,
+  account_archived: 422,
+  account_kind_mismatch: 422,
+  amount_out_of_range: 422,
+  batch_rejected: 422,
+  cannot_reverse_reversal: 422,
+};
+
+export const notFoundHandler: RequestHandler = (req, res) => {
+  res.status(404).json({ error: { code: 'not_found', message: `no route for ${req.method} ${req.path}` } });
+};
+
+/** Every error leaves as `{ error: { code, message, details } }`. Anything unexpected is a bug: 500 and a log line. */
+export const errorHandler: ErrorRequestHandler = (rawError, req, res, _next) => {
+  const error = translateDbError(rawError);
+  if (error instanceof RuleViolation) {
+    res.status(STATUS_OF[error.code]).json({
+      error: { code: error.code, message: error.message, ...(error.details !== undefined ? { details: error.details } : {}) },
+    });
+    return;
+  }
+  const httpError = error as { type?: string; status?: number; message?: string };
+  if (httpError.type === 'entity.parse.failed') {
+    res.status(400).json({ error: { code: 'invalid_json', message: `the body is not valid JSON: ${httpError.message}` } });
+    return;
+  }
+  if (httpError.type === 'entity.too.large') {
+    res.status(413).json({ error: { code: 'payload_too_large', message: 'the request body is larger than allowed' } });
+    return;
+  }
+  if (typeof httpError.status === 'number' && httpError.status >= 400 && httpError.status < 500) {
+    res.status(httpError.status).json({ error: { code: 'bad_request', message: httpError.message ?? 'bad request' } });
+    return;
+  }
+  req.log.error({ err: rawError }, 'unhandled error');
+  res.status(500).json({ error: { code: 'internal', message: 'internal error; the request id is in the logs', details: { requestId: req.id } } });
+};

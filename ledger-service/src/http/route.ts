@@ -1,0 +1,135 @@
+import type { OpenAPIRegistry, RouteConfig } from '@asteasolutions/zod-to-openapi';
+import type { Request, Response, Router } from 'express';
+import type { Transaction } from 'kysely';
+import type { Database } from '../db/database';
+import { RuleViolation } from '../domain/errors';
+import type { Actor, Deps } from '../services/context';
+import { idempotentWrite } from '../services/idempotency';
+import { ErrorBody, IdempotencyHeaders } from './schemas';
+import { z } from './zod';
+
+// One declaration per route: the same zod schemas validate the request and describe it in /openapi.json, so the
+// document cannot drift from what the service accepts.
+
+export type AnyObject = z.ZodObject<z.ZodRawShape>;
+type Infer<T> = T extends z.ZodType ? z.infer<T> : undefined;
+
+export interface RouteInput<P, Q, B> {
+  params: Infer<P>;
+  query: Infer<Q>;
+  body: Infer<B>;
+  actor: Actor;
+  req: Request;
+}
+
+export interface Reply {
+  status: number;
+  body: unknown;
+}
+
+interface RouteSpecBase<P, Q, B> {
+  method: 'get' | 'post' | 'patch' | 'delete';
+  /** Express syntax (`/entities/:entityId`); converted to OpenAPI's `{entityId}` for the document. */
+  path: string;
+  summary: string;
+  tag: string;
+  params?: P;
+  query?: Q;
+  body?: B;
+  responses: Record<number, { description: string; schema?: z.ZodType }>;
+}
+
+export interface ReadRoute<P, Q, B> extends RouteSpecBase<P, Q, B> {
+  idempotent?: false;
+  handler: (input: RouteInput<P, Q, B>) => Promise<Reply>;
+}
+
+/** A write: runs in one transaction together with its Idempotency-Key, and is replayed, never repeated. */
+export interface WriteRoute<P, Q, B> extends RouteSpecBase<P, Q, B> {
+  idempotent: true;
+  handler: (input: RouteInput<P, Q, B> & { trx: Transaction<Database> }) => Promise<Reply>;
+}
+
+export type ActorResolver = (req: Request) => Actor;
+
+function parsePart<T extends z.ZodType | undefined>(schema: T, value: unknown, location: string): Infer<T> {
+  if (schema === undefined) return undefined as Infer<T>;
+  const result = schema.safeParse(value ?? {});
+  if (!result.success) {
+    const issues = result.error.issues.map((issue) => ({
+      field: [location, ...issue.path.map(String)].join('.'),
+      message: issue.message,
+    }));
+    const first = issues[0];
+    throw new RuleViolation(
+      'invalid_request',
+      first ? `${first.field}: ${first.message}` : `${location} is invalid`,
+      { issues: issues.slice(0, 50) },
+    );
+  }
+  return result.data as Infer<T>;
+}
+
+export function mountRoute<P extends AnyObject | undefined, Q extends AnyObject | undefined, B extends z.ZodType | undefined>(
+  router: Router,
+  registry: OpenAPIRegistry,
+  deps: Deps,
+  actorOf: ActorResolver,
+  spec: ReadRoute<P, Q, B> | WriteRoute<P, Q, B>,
+): void {
+  const openApiPath = spec.path.replace(/:(\w+)/g, '{$1}');
+  const request: RouteConfig['request'] = {};
+  if (spec.params) request.params = spec.params;
+  if (spec.query) request.query = spec.query;
+  if (spec.idempotent) request.headers = IdempotencyHeaders;
+  if (spec.body) request.body = { content: { 'application/json': { schema: spec.body } }, required: true };
+  const responses: RouteConfig['responses'] = {};
+  for (const [status, response] of Object.entries(spec.responses)) {
+    responses[status] = response.schema
+      ? { description: response.description, content: { 'application/json': { schema: response.schema } } }
+      : { description: response.description };
+  }
+  responses['4XX'] = { description: 'rule violation or bad request', content: { 'application/json': { schema: ErrorBody } } };
+  registry.registerPath({ method: spec.method, path: openApiPath, summary: spec.summary, tags: [spec.tag], request, responses });
+
+  router[spec.method](spec.path, async (req: Request, res: Response) => {
+    const params = parsePart(spec.params, req.params, 'params');
+    const query = parsePart(spec.query, req.query, 'query');
+    const body = parsePart(spec.body, req.body, 'body');
+    const actor = actorOf(req);
+    const input = { params, query, body, actor, req } as RouteInput<P, Q, B>;
+    if (!spec.idempotent) {
+      const reply = await spec.handler(input);
+      res.status(reply.status).json(reply.body);
+      return;
+    }
+    const key = req.get('idempotency-key');
+    if (key === undefined || key.length === 0 || key.length > 200) {
+      throw new RuleViolation(
+        'idempotency_key_required',
+        'every write needs an Idempotency-Key header (1 to 200 characters); reuse it when you retry',
+      );
+    }
+    const result = await idempotentWrite(
+      deps,
+      { scope: `${actor.type}:${actor.id}`, key, method: spec.method, path: req.originalUrl.split('?')[0] ?? '', body },
+      async (trx) => {
+        const reply = await spec.handler({ ...input, trx });
+        return { statusCode: reply.status, body: reply.body };
+      },
+    );
+    if (result.replayed) res.setHeader('Idempotent-Replayed', 'true');
+    res.status(result.statusCode).json(result.body);
+  });
+}
+
+/** Binds the shared arguments once; the returned function keeps each route's schema types for its handler. */
+export function createMounter(router: Router, registry: OpenAPIRegistry, deps: Deps, actorOf: ActorResolver) {
+  return function mount<
+    P extends AnyObject | undefined = undefined,
+    Q extends AnyObject | undefined = undefined,
+    B extends z.ZodType | undefined = undefined,
+  >(spec: ReadRoute<P, Q, B> | WriteRoute<P, Q, B>): void {
+    mountRoute(router, registry, deps, actorOf, spec);
+  };
+}

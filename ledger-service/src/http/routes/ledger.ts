@@ -1,0 +1,196 @@
+import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
+import type { Router } from 'express';
+import type { Deps } from '../../services/context';
+import * as accounts from '../../services/accounts';
+import { entityBalances } from '../../services/balances';
+import * as entities from '../../services/entities';
+import * as journal from '../../services/journal';
+import { getEntity } from '../../services/entities';
+import { createMounter, type ActorResolver } from '../route';
+import * as s from '../schemas';
+import { z } from '../zod';
+
+const EntityParams = z.object({ entityId: s.Id });
+const AccountParams = z.object({ accountId: s.Id });
+const EntryParams = z.object({ entryId: s.Id });
+
+export function mountLedgerRoutes(router: Router, registry: OpenAPIRegistry, deps: Deps, actorOf: ActorResolver) {
+  const mount = createMounter(router, registry, deps, actorOf);
+
+  mount({
+    method: 'post',
+    path: '/entities',
+    tag: 'entities',
+    summary: 'Create an entity: an LLC or a person, each with its own books',
+    idempotent: true,
+    body: s.NewEntity,
+    responses: { 201: { description: 'created', schema: s.Entity } },
+    handler: async ({ body, trx }) => ({ status: 201, body: await entities.createEntity(trx, body) }),
+  });
+  mount({
+    method: 'get',
+    path: '/entities',
+    tag: 'entities',
+    summary: 'List entities',
+    responses: { 200: { description: 'entities', schema: z.object({ items: z.array(s.Entity) }) } },
+    handler: async () => ({ status: 200, body: { items: await entities.listEntities(deps.db) } }),
+  });
+  mount({
+    method: 'get',
+    path: '/entities/:entityId',
+    tag: 'entities',
+    summary: 'Get an entity',
+    params: EntityParams,
+    responses: { 200: { description: 'the entity', schema: s.Entity } },
+    handler: async ({ params }) => ({ status: 200, body: await entities.getEntity(deps.db, params.entityId) }),
+  });
+
+  mount({
+    method: 'post',
+    path: '/entities/:entityId/accounts',
+    tag: 'accounts',
+    summary: 'Open an account in an entity\'s chart of accounts',
+    idempotent: true,
+    params: EntityParams,
+    body: s.NewAccount,
+    responses: { 201: { description: 'created', schema: s.Account } },
+    handler: async ({ params, body, trx }) => ({
+      status: 201,
+      body: await accounts.createAccount(trx, params.entityId, body),
+    }),
+  });
+  mount({
+    method: 'get',
+    path: '/entities/:entityId/accounts',
+    tag: 'accounts',
+    summary: 'List the accounts of an entity with their balances',
+    params: EntityParams,
+    query: s.AccountListQuery,
+    responses: { 200: { description: 'accounts', schema: z.object({ items: z.array(s.Account) }) } },
+    handler: async ({ params, query }) => ({
+      status: 200,
+      body: {
+        items: await accounts.listAccounts(deps.db, params.entityId, {
+          includeArchived: query.includeArchived === 'true',
+        }),
+      },
+    }),
+  });
+  mount({
+    method: 'get',
+    path: '/accounts/:accountId',
+    tag: 'accounts',
+    summary: 'Get an account and its balance',
+    params: AccountParams,
+    responses: { 200: { description: 'the account', schema: s.Account } },
+    handler: async ({ params }) => ({ status: 200, body: await accounts.getAccount(deps.db, params.accountId) }),
+  });
+  mount({
+    method: 'patch',
+    path: '/accounts/:accountId',
+    tag: 'accounts',
+    summary: 'Rename or archive an account (an account with a balance cannot be archived)',
+    idempotent: true,
+    params: AccountParams,
+    body: s.AccountChanges,
+    responses: { 200: { description: 'the account', schema: s.Account } },
+    handler: async ({ params, body, trx }) => ({
+      status: 200,
+      body: await accounts.updateAccount(trx, params.accountId, body),
+    }),
+  });
+  mount({
+    method: 'get',
+    path: '/entities/:entityId/balances',
+    tag: 'accounts',
+    summary: 'Balances of every account of an entity, now or as of a date',
+    params: EntityParams,
+    query: s.BalancesQuery,
+    responses: { 200: { description: 'balances', schema: s.Balances } },
+    handler: async ({ params, query }) => ({
+      status: 200,
+      body: await entityBalances(deps.db, params.entityId, query.asOf),
+    }),
+  });
+
+  mount({
+    method: 'post',
+    path: '/entities/:entityId/entries',
+    tag: 'journal',
+    summary: 'Book one balanced journal entry',
+    idempotent: true,
+    params: EntityParams,
+    body: s.NewEntry,
+    responses: { 201: { description: 'booked', schema: s.Entry } },
+    handler: async ({ params, body, actor, trx }) => {
+      const { entityId } = params;
+      await getEntity(trx, entityId);
+      const [entry] = await journal.bookEntries(trx, entityId, [body], actor);
+      const { replayed: _replayed, ...view } = entry as journal.BookedEntry;
+      return { status: 201, body: view };
+    },
+  });
+  mount({
+    method: 'post',
+    path: '/entities/:entityId/entries/batch',
+    tag: 'journal',
+    summary: `Book up to 1,000 entries atomically: all or nothing, with every entry's error reported`,
+    idempotent: true,
+    params: EntityParams,
+    body: s.NewBatch,
+    responses: { 201: { description: 'booked', schema: s.BatchResult } },
+    handler: async ({ params, body, actor, trx }) => {
+      const { entityId } = params;
+      await getEntity(trx, entityId);
+      const entries = await journal.bookEntries(trx, entityId, body.entries, actor);
+      return { status: 201, body: { entries } };
+    },
+  });
+  mount({
+    method: 'get',
+    path: '/entities/:entityId/entries',
+    tag: 'journal',
+    summary: 'List entries, newest first, with filters and cursor pagination',
+    params: EntityParams,
+    query: s.EntryQuery,
+    responses: { 200: { description: 'a page of entries', schema: s.EntryPage } },
+    handler: async ({ params, query }) => {
+      const filters = query;
+      return {
+        status: 200,
+        body: await journal.listEntries(deps.db, params.entityId, {
+          accountId: filters.accountId,
+          fromOn: filters.from,
+          toOn: filters.to,
+          source: filters.source,
+          search: filters.q,
+          limit: filters.limit,
+          cursor: filters.cursor,
+        }),
+      };
+    },
+  });
+  mount({
+    method: 'get',
+    path: '/entries/:entryId',
+    tag: 'journal',
+    summary: 'Get an entry with its postings',
+    params: EntryParams,
+    responses: { 200: { description: 'the entry', schema: s.Entry } },
+    handler: async ({ params }) => ({ status: 200, body: await journal.getEntry(deps.db, params.entryId) }),
+  });
+  mount({
+    method: 'post',
+    path: '/entries/:entryId/reverse',
+    tag: 'journal',
+    summary: 'Correct an entry by booking its reversal (entries are never edited or deleted)',
+    idempotent: true,
+    params: EntryParams,
+    body: s.Reversal,
+    responses: { 201: { description: 'the reversing entry', schema: s.Entry } },
+    handler: async ({ params, body, actor, trx }) => ({
+      status: 201,
+      body: await journal.reverseEntry(trx, params.entryId, body, actor),
+    }),
+  });
+}

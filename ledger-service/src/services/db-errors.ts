@@ -1,0 +1,32 @@
+import { RuleViolation } from '../domain/errors';
+
+// Maps the database's refusals to rule violations. The service checks every rule before writing, so these fire
+// only when two requests race (a unique key taken between the check and the insert) or when code has a bug that
+// the database caught.
+
+interface PgError {
+  code?: string;
+  constraint?: string;
+  message?: string;
+}
+
+const UNIQUE_CONSTRAINTS: Record<string, RuleViolation> = {
+  accounts_entity_id_name_key: new RuleViolation('duplicate_name', 'an account with this name already exists'),
+  journal_entries_reverses_entry_id_key: new RuleViolation('already_reversed', 'this entry has already been reversed'),
+  journal_entries_entity_id_idempotency_key_key: new RuleViolation(
+    'idempotency_conflict',
+    'an entry with this idempotency key was written by a concurrent request; retry to get it',
+  ),
+};
+
+export function translateDbError(error: unknown): unknown {
+  const pgError = error as PgError;
+  if (typeof pgError?.code !== 'string') return error;
+  if (pgError.code === '23505' && pgError.constraint && UNIQUE_CONSTRAINTS[pgError.constraint]) {
+    return UNIQUE_CONSTRAINTS[pgError.constraint];
+  }
+  if (pgError.code === '23514' && pgError.message?.startsWith('unbalanced_entry')) {
+    return new RuleViolation('unbalanced_entry', pgError.message);
+  }
+  return error;
+}

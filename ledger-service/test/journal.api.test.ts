@@ -1,0 +1,354 @@
+import { sql } from 'kysely';
+import { createBooks, checkInvariants, type Books } from './support/books';
+import { key, startTestLedger, type TestLedger } from './support/harness';
+
+let ledger: TestLedger;
+let books: Books;
+let other: Books;
+
+beforeAll(async () => {
+  ledger = await startTestLedger();
+  books = await createBooks(ledger, {
+    accounts: { checking: 'checking', card: 'credit_card', revenue: 'income_category', software: 'expense_category' },
+  });
+  other = await createBooks(ledger, { kind: 'personal', name: 'Owner', accounts: { checking: 'checking' } });
+});
+afterAll(() => ledger.close());
+
+function post(path: string, body: unknown, idempotencyKey: string | null = key()) {
+  const req = ledger.http.post(path);
+  if (idempotencyKey !== null) req.set('Idempotency-Key', idempotencyKey);
+  return req.send(body as object);
+}
+
+function sale(amountCents: number, postedOn = '2026-03-15') {
+  return {
+    postedOn,
+    description: 'Invoice 42',
+    postings: [
+      { accountId: books.accounts.checking, amountCents },
+      { accountId: books.accounts.revenue, amountCents: -amountCents },
+    ],
+  };
+}
+
+async function balanceOf(accountId: string | undefined): Promise<number> {
+  const response = await ledger.http.get(`/accounts/${accountId}`).expect(200);
+  return response.body.balanceCents;
+}
+
+async function counts() {
+  return checkInvariants(ledger.deps.db);
+}
+
+describe('entities and accounts', () => {
+  it('derives the class from the kind and reads credit-normal balances naturally', async () => {
+    const card = await ledger.http.get(`/accounts/${books.accounts.card}`).expect(200);
+    expect(card.body).toMatchObject({ class: 'liability', kind: 'credit_card', currency: 'USD', balanceCents: 0 });
+    await post(`/entities/${books.entityId}/entries`, {
+      postedOn: '2026-03-01',
+      description: 'Figma',
+      postings: [
+        { accountId: books.accounts.software, amountCents: 1500 },
+        { accountId: books.accounts.card, amountCents: -1500 },
+      ],
+    }).expect(201);
+    const after = await ledger.http.get(`/accounts/${books.accounts.card}`).expect(200);
+    expect(after.body).toMatchObject({ balanceCents: -1500, naturalBalanceCents: 1500 });
+  });
+
+  it('refuses a class that contradicts the kind, and inter-entity kinds without a counterparty', async () => {
+    const mismatch = await post(`/entities/${books.entityId}/accounts`, { name: 'X', kind: 'checking', class: 'liability' }).expect(422);
+    expect(mismatch.body.error.code).toBe('account_kind_mismatch');
+    const due = await post(`/entities/${books.entityId}/accounts`, { name: 'Due', kind: 'due_to_entity' }).expect(422);
+    expect(due.body.error.code).toBe('account_kind_mismatch');
+    const ok = await post(`/entities/${books.entityId}/accounts`, {
+      name: 'Due to owner',
+      kind: 'due_to_entity',
+      counterpartyEntityId: other.entityId,
+    }).expect(201);
+    expect(ok.body.class).toBe('liability');
+  });
+
+  it('refuses a duplicate account name with 409', async () => {
+    const response = await post(`/entities/${books.entityId}/accounts`, { name: 'checking', kind: 'checking' }).expect(409);
+    expect(response.body.error.code).toBe('duplicate_name');
+  });
+
+  it('answers 404 for unknown ids and 400 naming the field for malformed ones', async () => {
+    const missing = await ledger.http.get('/entities/00000000-0000-4000-8000-000000000000').expect(404);
+    expect(missing.body.error).toMatchObject({ code: 'not_found' });
+    const malformed = await ledger.http.get('/accounts/not-a-uuid').expect(400);
+    expect(malformed.body.error.message).toMatch(/^params\.accountId/);
+  });
+
+  it('archives only an empty account, and then refuses postings to it', async () => {
+    const spare = await post(`/entities/${books.entityId}/accounts`, { name: 'Spare', kind: 'savings' }).expect(201);
+    await post(`/entities/${books.entityId}/entries`, sale(250)).expect(201);
+    const holding = await ledger.http.patch(`/accounts/${books.accounts.checking}`).set('Idempotency-Key', key()).send({ archived: true }).expect(422);
+    expect(holding.body.error.message).toMatch(/still holds 250 cents/);
+    await ledger.http.patch(`/accounts/${spare.body.id}`).set('Idempotency-Key', key()).send({ archived: true }).expect(200);
+    const refused = await post(`/entities/${books.entityId}/entries`, {
+      postedOn: '2026-03-01',
+      description: 'to archived',
+      postings: [
+        { accountId: spare.body.id, amountCents: 100 },
+        { accountId: books.accounts.checking, amountCents: -100 },
+      ],
+    }).expect(422);
+    expect(refused.body.error.code).toBe('account_archived');
+    const listed = await ledger.http.get(`/entities/${books.entityId}/accounts`).expect(200);
+    expect(listed.body.items.map((account: { id: string }) => account.id)).not.toContain(spare.body.id);
+  });
+});
+
+describe('journal entries', () => {
+  it('books a balanced entry and moves both balances', async () => {
+    const before = await balanceOf(books.accounts.checking);
+    const response = await post(`/entities/${books.entityId}/entries`, sale(12_345)).expect(201);
+    expect(response.body).toMatchObject({ entityId: books.entityId, postedOn: '2026-03-15', source: 'manual', reversedByEntryId: null });
+    expect(response.body.postings).toHaveLength(2);
+    expect(await balanceOf(books.accounts.checking)).toBe(before + 12_345);
+    const fetched = await ledger.http.get(`/entries/${response.body.id}`).expect(200);
+    expect(fetched.body).toEqual(response.body);
+  });
+
+  it.each([
+    ['unbalanced', (b: ReturnType<typeof sale>) => ({ ...b, postings: [b.postings[0], { ...b.postings[1], amountCents: -1 }] }), 422, 'unbalanced_entry'],
+    ['a float amount', (b: ReturnType<typeof sale>) => ({ ...b, postings: [{ ...b.postings[0], amountCents: 1.5 }, b.postings[1]] }), 400, 'invalid_request'],
+    ['an amount as a string', (b: ReturnType<typeof sale>) => ({ ...b, postings: [{ ...b.postings[0], amountCents: '100' }, b.postings[1]] }), 400, 'invalid_request'],
+    ['a negative-overflow amount', (b: ReturnType<typeof sale>) => ({ ...b, postings: [{ ...b.postings[0], amountCents: -1e16 }, b.postings[1]] }), 400, 'invalid_request'],
+    ['an impossible date', (b: ReturnType<typeof sale>) => ({ ...b, postedOn: '2026-02-30' }), 400, 'invalid_request'],
+    ['an unknown field', (b: ReturnType<typeof sale>) => ({ ...b, amount: 5 }), 400, 'invalid_request'],
+    ['a single posting', (b: ReturnType<typeof sale>) => ({ ...b, postings: [b.postings[0]] }), 400, 'invalid_request'],
+  ])('refuses %s and writes nothing', async (_label, mutate, status, code) => {
+    const before = await counts();
+    const response = await post(`/entities/${books.entityId}/entries`, mutate(sale(700))).expect(status);
+    expect(response.body.error.code).toBe(code);
+    expect(typeof response.body.error.message).toBe('string');
+    expect(await counts()).toEqual(before);
+  });
+
+  it('names the offending field in a 400', async () => {
+    const body = sale(100);
+    const response = await post(`/entities/${books.entityId}/entries`, {
+      ...body,
+      postings: [body.postings[0], { ...body.postings[1], amountCents: 'x' }],
+    }).expect(400);
+    expect(response.body.error.message).toMatch(/^body\.postings\.1\.amountCents: /);
+  });
+
+  it('refuses a posting to another entity with 422 entity_mismatch', async () => {
+    const before = await counts();
+    const response = await post(`/entities/${books.entityId}/entries`, {
+      postedOn: '2026-03-15',
+      description: 'Owner paid from business',
+      postings: [
+        { accountId: other.accounts.checking, amountCents: 500 },
+        { accountId: books.accounts.checking, amountCents: -500 },
+      ],
+    }).expect(422);
+    expect(response.body.error.code).toBe('entity_mismatch');
+    expect(await counts()).toEqual(before);
+  });
+
+  it('refuses malformed JSON and writes without an Idempotency-Key', async () => {
+    const bad = await ledger.http
+      .post(`/entities/${books.entityId}/entries`)
+      .set('Idempotency-Key', key())
+      .set('Content-Type', 'application/json')
+      .send('{"postedOn":')
+      .expect(400);
+    expect(bad.body.error.code).toBe('invalid_json');
+    const keyless = await post(`/entities/${books.entityId}/entries`, sale(100), null).expect(400);
+    expect(keyless.body.error.code).toBe('idempotency_key_required');
+  });
+
+  it('reverses an entry once, linking both ways, and refuses to reverse twice or reverse a reversal', async () => {
+    const before = await balanceOf(books.accounts.checking);
+    const original = await post(`/entities/${books.entityId}/entries`, sale(9_900)).expect(201);
+    const reversal = await post(`/entries/${original.body.id}/reverse`, { description: 'Invoice voided' }).expect(201);
+    expect(reversal.body).toMatchObject({ reversesEntryId: original.body.id, description: 'Invoice voided', postedOn: '2026-03-15' });
+    expect(reversal.body.postings.map((p: { amountCents: number }) => p.amountCents)).toEqual([-9_900, 9_900]);
+    expect(await balanceOf(books.accounts.checking)).toBe(before);
+    const reread = await ledger.http.get(`/entries/${original.body.id}`).expect(200);
+    expect(reread.body.reversedByEntryId).toBe(reversal.body.id);
+    const twice = await post(`/entries/${original.body.id}/reverse`, {}).expect(409);
+    expect(twice.body.error.code).toBe('already_reversed');
+    const ofReversal = await post(`/entries/${reversal.body.id}/reverse`, {}).expect(422);
+    expect(ofReversal.body.error.code).toBe('cannot_reverse_reversal');
+  });
+});
+
+describe('idempotency', () => {
+  it('returns the original result for the same key and body, and 409 for a different body', async () => {
+    const idempotencyKey = key('retry');
+    const before = await counts();
+    const first = await post(`/entities/${books.entityId}/entries`, sale(4_200), idempotencyKey).expect(201);
+    const again = await post(`/entities/${books.entityId}/entries`, sale(4_200), idempotencyKey).expect(201);
+    expect(again.headers['idempotent-replayed']).toBe('true');
+    expect(again.body).toEqual(first.body);
+    const conflict = await post(`/entities/${books.entityId}/entries`, sale(4_201), idempotencyKey).expect(409);
+    expect(conflict.body.error.code).toBe('idempotency_conflict');
+    expect((await counts()).entries).toBe(before.entries + 1);
+  });
+
+  it('does not keep the key of a failed request, so a corrected retry succeeds', async () => {
+    const idempotencyKey = key('fix');
+    const body = sale(100);
+    await post(`/entities/${books.entityId}/entries`, { ...body, postings: [body.postings[0], { ...body.postings[1], amountCents: -99 }] }, idempotencyKey).expect(422);
+    await post(`/entities/${books.entityId}/entries`, body, idempotencyKey).expect(201);
+  });
+});
+
+describe('batch', () => {
+  it('books all entries atomically and replays per-entry keys', async () => {
+    const before = await counts();
+    const entries = [1, 2, 3].map((n) => ({ ...sale(n * 100), idempotencyKey: `exec-1/node/item-${n}` }));
+    const response = await post(`/entities/${books.entityId}/entries/batch`, { entries }).expect(201);
+    expect(response.body.entries).toHaveLength(3);
+    expect(response.body.entries.every((entry: { replayed: boolean }) => !entry.replayed)).toBe(true);
+    // A retried execution sends the same items under a new request key: nothing is booked twice.
+    const retried = await post(`/entities/${books.entityId}/entries/batch`, { entries: [...entries, { ...sale(400), idempotencyKey: 'exec-1/node/item-4' }] }).expect(201);
+    expect(retried.body.entries.map((entry: { replayed: boolean }) => entry.replayed)).toEqual([true, true, true, false]);
+    expect(retried.body.entries[0].id).toBe(response.body.entries[0].id);
+    expect((await counts()).entries).toBe(before.entries + 4);
+  });
+
+  it('writes nothing when any entry breaks a rule, and reports every broken entry', async () => {
+    const before = await counts();
+    const good = sale(100);
+    const entries = [
+      good,
+      { ...good, postings: [good.postings[0], { ...good.postings[1], amountCents: -1 }] },
+      good,
+      { ...good, postings: [{ ...good.postings[0], accountId: other.accounts.checking }, good.postings[1]] },
+    ];
+    const response = await post(`/entities/${books.entityId}/entries/batch`, { entries }).expect(422);
+    expect(response.body.error.code).toBe('batch_rejected');
+    expect(response.body.error.details.errors).toEqual([
+      expect.objectContaining({ index: 1, code: 'unbalanced_entry' }),
+      expect.objectContaining({ index: 3, code: 'entity_mismatch' }),
+    ]);
+    expect(await counts()).toEqual(before);
+  });
+
+  it('takes 1,000 entries and refuses 1,001', async () => {
+    const entries = Array.from({ length: 1000 }, (_, index) => sale(index + 1, '2026-04-01'));
+    const response = await post(`/entities/${books.entityId}/entries/batch`, { entries }).expect(201);
+    expect(response.body.entries).toHaveLength(1000);
+    const tooMany = await post(`/entities/${books.entityId}/entries/batch`, { entries: [...entries, sale(1)] }).expect(400);
+    expect(tooMany.body.error.message).toMatch(/^body\.entries/);
+  });
+});
+
+describe('listing', () => {
+  it('pages newest first with a stable cursor and filters', async () => {
+    const fresh = await createBooks(ledger, { accounts: { cash: 'cash', income: 'income_category', savings: 'savings' } });
+    const days = ['2026-01-05', '2026-01-20', '2026-02-03', '2026-02-03', '2026-03-09'];
+    for (const [index, postedOn] of days.entries()) {
+      await post(`/entities/${fresh.entityId}/entries`, {
+        postedOn,
+        description: index === 4 ? 'Coffee beans' : `Sale ${index}`,
+        postings: [
+          { accountId: index % 2 ? fresh.accounts.savings : fresh.accounts.cash, amountCents: 100 + index },
+          { accountId: fresh.accounts.income, amountCents: -(100 + index) },
+        ],
+      }).expect(201);
+    }
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const page: { body: { items: { postedOn: string; description: string }[]; nextCursor: string | null } } = await ledger.http
+        .get(`/entities/${fresh.entityId}/entries`)
+        .query({ limit: 2, ...(cursor ? { cursor } : {}) })
+        .expect(200);
+      seen.push(...page.body.items.map((item) => `${item.postedOn} ${item.description}`));
+      cursor = page.body.nextCursor;
+    } while (cursor);
+    expect(seen).toEqual([
+      '2026-03-09 Coffee beans',
+      '2026-02-03 Sale 3',
+      '2026-02-03 Sale 2',
+      '2026-01-20 Sale 1',
+      '2026-01-05 Sale 0',
+    ]);
+    const savings = await ledger.http.get(`/entities/${fresh.entityId}/entries`).query({ accountId: fresh.accounts.savings }).expect(200);
+    expect(savings.body.items.map((item: { description: string }) => item.description)).toEqual(['Sale 3', 'Sale 1']);
+    const february = await ledger.http.get(`/entities/${fresh.entityId}/entries`).query({ from: '2026-02-01', to: '2026-02-28' }).expect(200);
+    expect(february.body.items).toHaveLength(2);
+    const search = await ledger.http.get(`/entities/${fresh.entityId}/entries`).query({ q: 'coffee' }).expect(200);
+    expect(search.body.items).toHaveLength(1);
+    await ledger.http.get(`/entities/${fresh.entityId}/entries`).query({ cursor: 'garbage' }).expect(400);
+    await ledger.http.get(`/entities/${fresh.entityId}/entries`).query({ limit: 501 }).expect(400);
+
+    const asOf = await ledger.http.get(`/entities/${fresh.entityId}/balances`).query({ asOf: '2026-01-31' }).expect(200);
+    const cash = asOf.body.accounts.find((account: { id: string }) => account.id === fresh.accounts.cash);
+    expect(cash.balanceCents).toBe(100);
+    expect(asOf.body.totalCentsByCurrency).toEqual({ USD: 0 });
+  });
+});
+
+describe('the database enforces the invariants by itself', () => {
+  it('refuses to update or delete entries and postings, or to touch balances directly', async () => {
+    const entry = await post(`/entities/${books.entityId}/entries`, sale(300)).expect(201);
+    const db = ledger.deps.db;
+    await expect(sql`update journal_entries set description = 'edited' where id = ${entry.body.id}`.execute(db)).rejects.toThrow(/journal_immutable/);
+    await expect(sql`delete from postings where entry_id = ${entry.body.id}`.execute(db)).rejects.toThrow(/journal_immutable/);
+    await expect(sql`delete from journal_entries where id = ${entry.body.id}`.execute(db)).rejects.toThrow(/journal_immutable/);
+    await expect(sql`update accounts set balance_cents = 0 where id = ${books.accounts.checking}`.execute(db)).rejects.toThrow(/only through postings/);
+  });
+
+  it('refuses an unbalanced entry at commit, and a posting to another entity\'s account', async () => {
+    const db = ledger.deps.db;
+    await expect(
+      db.transaction().execute(async (trx) => {
+        const entry = await sql<{ id: string }>`
+          insert into journal_entries (entity_id, posted_on, description, source, content_hash, actor)
+          values (${books.entityId}, '2026-01-01', 'raw', 'manual', 'x', 'test') returning id`.execute(trx);
+        const id = entry.rows[0]?.id;
+        await sql`insert into postings (entry_id, entity_id, account_id, currency, amount_cents)
+          values (${id}, ${books.entityId}, ${books.accounts.checking}, 'USD', 100),
+                 (${id}, ${books.entityId}, ${books.accounts.revenue}, 'USD', -99)`.execute(trx);
+      }),
+    ).rejects.toThrow(/unbalanced_entry/);
+    await expect(
+      db.transaction().execute(async (trx) => {
+        const entry = await sql<{ id: string }>`
+          insert into journal_entries (entity_id, posted_on, description, source, content_hash, actor)
+          values (${books.entityId}, '2026-01-01', 'raw', 'manual', 'x', 'test') returning id`.execute(trx);
+        const id = entry.rows[0]?.id;
+        await sql`insert into postings (entry_id, entity_id, account_id, currency, amount_cents)
+          values (${id}, ${books.entityId}, ${other.accounts.checking}, 'USD', 100),
+                 (${id}, ${books.entityId}, ${books.accounts.revenue}, 'USD', -100)`.execute(trx);
+      }),
+    ).rejects.toThrow(/foreign key/);
+    await expect(
+      db.transaction().execute(async (trx) => {
+        await sql`insert into journal_entries (entity_id, posted_on, description, source, content_hash, actor)
+          values (${books.entityId}, '2026-01-01', 'empty', 'manual', 'x', 'test')`.execute(trx);
+      }),
+    ).rejects.toThrow(/unbalanced_entry/);
+    const report = await counts();
+    expect(report).toMatchObject({ unbalancedEntries: 0, balanceMismatches: 0, entitiesNotZero: 0 });
+  });
+});
+
+describe('service surface', () => {
+  it('serves health, readiness, the OpenAPI document and its UI', async () => {
+    await ledger.http.get('/healthz').expect(200, { status: 'ok' });
+    const ready = await ledger.http.get('/readyz').expect(200);
+    expect(ready.body.status).toBe('ready');
+    const openapi = await ledger.http.get('/openapi.json').expect(200);
+    expect(openapi.body.openapi).toBe('3.1.0');
+    expect(Object.keys(openapi.body.paths)).toEqual(
+      expect.arrayContaining(['/entities', '/entities/{entityId}/entries', '/entities/{entityId}/entries/batch', '/entries/{entryId}/reverse']),
+    );
+    expect(openapi.body.components.schemas.NewEntry.properties.postings).toBeDefined();
+    const docs = await ledger.http.get('/docs/').expect(200);
+    expect(docs.text).toContain('swagger-ui');
+    const unknown = await ledger.http.get('/nope').expect(404);
+    expect(unknown.body.error.code).toBe('not_found');
+    expect(unknown.headers['x-request-id']).toMatch(/.+/);
+  });
+});

@@ -1,0 +1,68 @@
+import { sql } from 'kysely';
+import type { Db } from '../../src/db/database';
+import { key, type TestLedger } from './harness';
+
+export interface Books {
+  entityId: string;
+  accounts: Record<string, string>;
+}
+
+/** An entity with named accounts, created through the API like a client would. */
+export async function createBooks(
+  ledger: TestLedger,
+  spec: { kind?: 'llc' | 'personal'; name?: string; accounts: Record<string, string> },
+): Promise<Books> {
+  const entity = await ledger.http
+    .post('/entities')
+    .set('Idempotency-Key', key('entity'))
+    .send({ kind: spec.kind ?? 'llc', name: spec.name ?? 'Test LLC' })
+    .expect(201);
+  const accounts: Record<string, string> = {};
+  for (const [name, kind] of Object.entries(spec.accounts)) {
+    const account = await ledger.http
+      .post(`/entities/${entity.body.id}/accounts`)
+      .set('Idempotency-Key', key('account'))
+      .send({ name, kind })
+      .expect(201);
+    accounts[name] = account.body.id;
+  }
+  return { entityId: entity.body.id, accounts };
+}
+
+export interface InvariantReport {
+  unbalancedEntries: number;
+  balanceMismatches: number;
+  entitiesNotZero: number;
+  entries: number;
+  postings: number;
+}
+
+/** Checks the books straight in SQL, independently of the service's own arithmetic. */
+export async function checkInvariants(db: Db): Promise<InvariantReport> {
+  const unbalanced = await sql<{ count: string }>`
+    select count(*) as count from (
+      select entry_id from postings group by entry_id, currency having sum(amount_cents) <> 0
+      union all
+      select e.id from journal_entries e left join postings p on p.entry_id = e.id
+        group by e.id having count(p.id) < 2
+    ) bad`.execute(db);
+  const mismatches = await sql<{ count: string }>`
+    select count(*) as count from accounts a
+      left join (select account_id, sum(amount_cents) as total from postings group by account_id) s
+        on s.account_id = a.id
+      where a.balance_cents <> coalesce(s.total, 0)`.execute(db);
+  const entities = await sql<{ count: string }>`
+    select count(*) as count from (
+      select entity_id, currency from accounts group by entity_id, currency having sum(balance_cents) <> 0
+    ) bad`.execute(db);
+  const counts = await sql<{ entries: string; postings: string }>`
+    select (select count(*) from journal_entries) as entries, (select count(*) from postings) as postings`.execute(db);
+  const row = counts.rows[0];
+  return {
+    unbalancedEntries: Number(unbalanced.rows[0]?.count),
+    balanceMismatches: Number(mismatches.rows[0]?.count),
+    entitiesNotZero: Number(entities.rows[0]?.count),
+    entries: Number(row?.entries),
+    postings: Number(row?.postings),
+  };
+}

@@ -45,7 +45,7 @@ export function createApp(deps: Deps, options: { actorOf?: ActorResolver } = {})
   app.get('/readyz', async (_req, res) => {
     try {
       await sql`select 1`.execute(deps.db);
-      const current = await migrationsCurrent(deps.db);
+      const current = await migrationsCurrent(deps.db, deps.schema);
       res.status(current ? 200 : 503).json({ status: current ? 'ready' : 'migrations_pending', backend: deps.backend });
     } catch (error) {
       res.status(503).json({ status: 'database_unreachable', message: (error as Error).message });

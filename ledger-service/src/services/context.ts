@@ -6,6 +6,8 @@ export interface Deps {
   db: Db;
   logger: Logger;
   backend: 'postgres' | 'pglite';
+  /** PostgreSQL schema holding the tables, when not the default search path (tests). */
+  schema?: string | undefined;
 }
 
 /** Who did it: a user, an API token, an n8n execution, or the system itself (seed, migrations). */

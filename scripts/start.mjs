@@ -19,7 +19,8 @@ const env = {
 console.log(`[veil] starting the ledger on ${process.env.DATABASE_URL ? 'PostgreSQL (DATABASE_URL)' : `PGlite in ${env.VEIL_DATA_DIR}`}`);
 console.log(`[veil] API  http://127.0.0.1:${port}   docs http://127.0.0.1:${port}/docs   OpenAPI http://127.0.0.1:${port}/openapi.json`);
 
-const ledger = spawn(path.join(root, 'node_modules', '.bin', 'tsx'), ['src/main.ts'], {
+// `node --import tsx` runs the service in this one child, so a signal reaches the process that holds the database.
+const ledger = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
   cwd: path.join(root, 'ledger-service'),
   env,
   stdio: 'inherit',

@@ -12,6 +12,11 @@ const Env = z.object({
     .optional()
     .or(z.literal('').transform(() => undefined)),
   VEIL_DATA_DIR: z.string().default('./data'),
+  /** PostgreSQL schema for the tables (default: the connection's search path). Lets several ledgers share a database. */
+  VEIL_DB_SCHEMA: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'a lower-case SQL identifier')
+    .optional(),
   VEIL_DB_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   VEIL_SEED_DEMO: z.enum(['true', 'false']).default('false'),
@@ -21,6 +26,7 @@ export interface Config {
   port: number;
   host: string;
   databaseUrl: string | undefined;
+  databaseSchema: string | undefined;
   dataDir: string;
   pgliteDataDir: string;
   poolSizeMax: number;
@@ -40,6 +46,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     port: parsed.PORT,
     host: parsed.HOST,
     databaseUrl: parsed.DATABASE_URL,
+    databaseSchema: parsed.VEIL_DB_SCHEMA,
     dataDir,
     pgliteDataDir: path.join(dataDir, 'pglite'),
     poolSizeMax: parsed.VEIL_DB_POOL_MAX,

@@ -10,12 +10,14 @@ async function main(): Promise<void> {
   const logger = createLogger(config.logLevel);
   const handle = await openDatabase({
     databaseUrl: config.databaseUrl,
+    schema: config.databaseUrl ? config.databaseSchema : undefined,
     pgliteDataDir: config.pgliteDataDir,
     poolSizeMax: config.poolSizeMax,
   });
-  const applied = await migrateToLatest(handle.db);
+  const schema = handle.backend === 'postgres' ? config.databaseSchema : undefined;
+  const applied = await migrateToLatest(handle.db, schema);
   if (applied.length > 0) logger.info({ applied }, 'migrations applied');
-  const deps = { db: handle.db, logger, backend: handle.backend };
+  const deps = { db: handle.db, logger, backend: handle.backend, schema };
   if (config.seedDemo) {
     const seeded = await seedDemo(deps);
     if (seeded) logger.info(seeded, 'demo data seeded');

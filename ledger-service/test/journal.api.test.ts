@@ -75,6 +75,11 @@ describe('entities and accounts', () => {
     expect(response.body.error.code).toBe('duplicate_name');
   });
 
+  it('answers 404 for an entry in an unknown entity', async () => {
+    const response = await post('/entities/00000000-0000-4000-8000-000000000000/entries', sale(100)).expect(404);
+    expect(response.body.error.code).toBe('not_found');
+  });
+
   it('answers 404 for unknown ids and 400 naming the field for malformed ones', async () => {
     const missing = await ledger.http.get('/entities/00000000-0000-4000-8000-000000000000').expect(404);
     expect(missing.body.error).toMatchObject({ code: 'not_found' });
@@ -329,6 +334,13 @@ describe('the database enforces the invariants by itself', () => {
           values (${books.entityId}, '2026-01-01', 'empty', 'manual', 'x', 'test')`.execute(trx);
       }),
     ).rejects.toThrow(/unbalanced_entry/);
+    // A committed entry cannot gain postings later, even balanced ones.
+    const committed = await post(`/entities/${books.entityId}/entries`, sale(400)).expect(201);
+    await expect(
+      sql`insert into postings (entry_id, entity_id, account_id, currency, amount_cents)
+        values (${committed.body.id}, ${books.entityId}, ${books.accounts.checking}, 'USD', 5),
+               (${committed.body.id}, ${books.entityId}, ${books.accounts.revenue}, 'USD', -5)`.execute(db),
+    ).rejects.toThrow(/journal_immutable/);
     const report = await counts();
     expect(report).toMatchObject({ unbalancedEntries: 0, balanceMismatches: 0, entitiesNotZero: 0 });
   });

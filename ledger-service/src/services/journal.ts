@@ -150,6 +150,8 @@ export async function bookEntries(
   });
 
   if (errors.length > 0) {
+    // An unknown entity makes every account look foreign: say 404 for the entity, not entity_mismatch.
+    await getEntity(trx, entityId);
     if (drafts.length === 1) {
       const [only] = errors;
       assert(only !== undefined, 'one draft, one error');
@@ -166,24 +168,17 @@ export async function bookEntries(
   const label = actorLabel(actor);
   const inserted = new Map<string, { createdAt: Date }>();
   if (fresh.length > 0) {
-    const rows = await trx
-      .insertInto('journalEntries')
-      .values(
-        fresh.map((step) => ({
-          id: step.id,
-          entityId,
-          postedOn: step.draft.postedOn,
-          description: step.draft.description,
-          source: step.draft.source ?? 'manual',
-          reversesEntryId: options.reversesEntryId ?? null,
-          idempotencyKey: step.draft.idempotencyKey ?? null,
-          contentHash: step.hash,
-          actor: label,
-        })),
-      )
-      .returning(['id', 'createdAt'])
-      .execute();
-    for (const row of rows) inserted.set(row.id, row);
+    const entryRows = fresh.map((step) => ({
+      id: step.id,
+      entityId,
+      postedOn: step.draft.postedOn,
+      description: step.draft.description,
+      source: step.draft.source ?? 'manual',
+      reversesEntryId: options.reversesEntryId ?? null,
+      idempotencyKey: step.draft.idempotencyKey ?? null,
+      contentHash: step.hash,
+      actor: label,
+    }));
     const postingRows = fresh.flatMap((step) =>
       step.postings.map((posting) => ({
         entryId: step.id,
@@ -194,7 +189,16 @@ export async function bookEntries(
         memo: posting.memo ?? null,
       })),
     );
-    for (let start = 0; start < postingRows.length; start += POSTING_ROWS_PER_INSERT) {
+    // Entries and their first postings in one statement: one round trip fewer on the hot single-entry path.
+    const firstPostings = postingRows.slice(0, POSTING_ROWS_PER_INSERT);
+    const rows = await trx
+      .with('inserted', (db) => db.insertInto('journalEntries').values(entryRows).returning(['id', 'createdAt']))
+      .with('insertedPostings', (db) => db.insertInto('postings').values(firstPostings))
+      .selectFrom('inserted')
+      .selectAll()
+      .execute();
+    for (const row of rows) inserted.set(row.id, row);
+    for (let start = POSTING_ROWS_PER_INSERT; start < postingRows.length; start += POSTING_ROWS_PER_INSERT) {
       await trx.insertInto('postings').values(postingRows.slice(start, start + POSTING_ROWS_PER_INSERT)).execute();
     }
   }

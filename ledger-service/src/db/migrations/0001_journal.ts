@@ -42,6 +42,8 @@ const STATEMENTS: readonly string[] = [
     idempotency_key text check (length(idempotency_key) <= 400),
     -- SHA-256 of the entry as requested, so a replayed key can be told from a conflicting one.
     content_hash text not null,
+    -- The transaction that booked it: postings may be added by that transaction only.
+    created_xact xid8 not null default pg_current_xact_id(),
     actor text not null,
     created_at timestamptz not null default now(),
     unique (entity_id, id),
@@ -87,31 +89,36 @@ const STATEMENTS: readonly string[] = [
   for each row execute function veil_journal_is_append_only();`,
   `create trigger postings_no_truncate before truncate on postings
   for each statement execute function veil_journal_is_append_only();`,
+  // Balance per currency, checked once per entry at commit, so its postings may arrive in any order.
   `create function veil_check_entry_balanced() returns trigger language plpgsql as $$
   declare
-    entry uuid;
-    posting_count int;
-    off record;
+    posting_count bigint;
+    off_by text;
   begin
-    if tg_table_name = 'postings' then entry := new.entry_id; else entry := new.id; end if;
-    select count(*) into posting_count from postings where entry_id = entry;
+    select coalesce(sum(n), 0), string_agg(case when total <> 0 then total || ' ' || currency end, ', ')
+      into posting_count, off_by
+      from (select currency, sum(amount_cents) as total, count(*) as n
+              from postings where entry_id = new.id group by currency) per_currency;
     if posting_count < 2 then
-      raise exception 'unbalanced_entry: entry % has % posting(s)', entry, posting_count using errcode = '23514';
+      raise exception 'unbalanced_entry: entry % has % posting(s)', new.id, posting_count using errcode = '23514';
     end if;
-    select currency, sum(amount_cents) as total into off
-      from postings where entry_id = entry group by currency having sum(amount_cents) <> 0 limit 1;
-    if found then
-      raise exception 'unbalanced_entry: entry % is off by % % cents', entry, off.total, off.currency
-        using errcode = '23514';
+    if off_by is not null then
+      raise exception 'unbalanced_entry: entry % is off by % cents', new.id, off_by using errcode = '23514';
     end if;
     return null;
   end $$;`,
-  `create constraint trigger postings_balanced after insert on postings
-  deferrable initially deferred for each row execute function veil_check_entry_balanced();`,
   `create constraint trigger journal_entries_balanced after insert on journal_entries
   deferrable initially deferred for each row execute function veil_check_entry_balanced();`,
+  // Postings join only an entry created by the same transaction, so the commit-time check above covers every
+  // posting; the same statement-level trigger then maintains the balances (one UPDATE per INSERT statement). The
+  // service locks the accounts it touches in id order first, so concurrent writers never deadlock here.
   `create function veil_apply_postings() returns trigger language plpgsql as $$
   begin
+    if exists (select 1 from new_postings p join journal_entries e on e.id = p.entry_id
+                where e.created_xact <> pg_current_xact_id()) then
+      raise exception 'journal_immutable: postings are added only by the transaction that creates their entry'
+        using errcode = 'P0001';
+    end if;
     update accounts a set balance_cents = a.balance_cents + d.delta
       from (select account_id, sum(amount_cents) as delta from new_postings group by account_id) d
       where a.id = d.account_id;

@@ -5,7 +5,6 @@ import * as accounts from '../../services/accounts';
 import { entityBalances } from '../../services/balances';
 import * as entities from '../../services/entities';
 import * as journal from '../../services/journal';
-import { getEntity } from '../../services/entities';
 import { createMounter, type ActorResolver } from '../route';
 import * as s from '../schemas';
 import { z } from '../zod';
@@ -124,7 +123,6 @@ export function mountLedgerRoutes(router: Router, registry: OpenAPIRegistry, dep
     responses: { 201: { description: 'booked', schema: s.Entry } },
     handler: async ({ params, body, actor, trx }) => {
       const { entityId } = params;
-      await getEntity(trx, entityId);
       const [entry] = await journal.bookEntries(trx, entityId, [body], actor);
       const { replayed: _replayed, ...view } = entry as journal.BookedEntry;
       return { status: 201, body: view };
@@ -141,7 +139,6 @@ export function mountLedgerRoutes(router: Router, registry: OpenAPIRegistry, dep
     responses: { 201: { description: 'booked', schema: s.BatchResult } },
     handler: async ({ params, body, actor, trx }) => {
       const { entityId } = params;
-      await getEntity(trx, entityId);
       const entries = await journal.bookEntries(trx, entityId, body.entries, actor);
       return { status: 201, body: { entries } };
     },

@@ -10,6 +10,7 @@ import pg from 'pg';
 import { openDatabase, type DatabaseHandle } from '../src/db/database';
 import { migrateToLatest } from '../src/db/migrate';
 import { killHard, startService, type ServiceProcess } from '../test/support/process';
+import { createClient } from './http-client';
 
 const RAW_ENTRIES = Number(process.env.BENCH_RAW_ENTRIES ?? 20_000);
 const BATCH_ENTRIES = Number(process.env.BENCH_BATCH_ENTRIES ?? 20_000);
@@ -95,6 +96,7 @@ async function rawMultiRowInsert(handle: DatabaseHandle, entityId: string, accou
 
 async function batchApi(service: ServiceProcess, entityId: string, accountIds: string[]): Promise<Row> {
   progress(`batch API: ${BATCH_ENTRIES} entries in requests of ${BATCH_SIZE}`);
+  const client = createClient(service.baseUrl, 1);
   const latencies: number[] = [];
   const started = performance.now();
   for (let offset = 0; offset < BATCH_ENTRIES; offset += BATCH_SIZE) {
@@ -110,15 +112,11 @@ async function batchApi(service: ServiceProcess, entityId: string, accountIds: s
       };
     });
     const requestStarted = performance.now();
-    const response = await fetch(`${service.baseUrl}/entities/${entityId}/entries/batch`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', 'idempotency-key': randomUUID() },
-      body: JSON.stringify({ entries }),
-    });
-    if (response.status !== 201) throw new Error(`batch failed: ${response.status} ${await response.text()}`);
-    await response.arrayBuffer();
+    const response = await client.post(`/entities/${entityId}/entries/batch`, { entries }, { 'idempotency-key': randomUUID() });
+    if (response.status !== 201) throw new Error(`batch failed: ${response.status} ${response.body}`);
     latencies.push(performance.now() - requestStarted);
   }
+  client.close();
   latencies.sort((a, b) => a - b);
   return {
     phase: `batch API (${BATCH_SIZE} entries/request)`,
@@ -164,6 +162,7 @@ async function rawTransactions(handle: DatabaseHandle, entityId: string, account
 
 async function singleEntryApi(service: ServiceProcess, entityId: string, accountIds: string[], clients: number): Promise<Row> {
   progress(`single-entry API, ${clients} client(s), ${SINGLE_ENTRIES} entries`);
+  const client = createClient(service.baseUrl, clients);
   const latencies: number[] = [];
   let next = 0;
   const started = performance.now();
@@ -175,24 +174,24 @@ async function singleEntryApi(service: ServiceProcess, entityId: string, account
         if (index >= SINGLE_ENTRIES) return;
         const { from, to, amountCents } = shape(accountIds, index);
         const requestStarted = performance.now();
-        const response = await fetch(`${service.baseUrl}/entities/${entityId}/entries`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json', 'idempotency-key': randomUUID() },
-          body: JSON.stringify({
+        const response = await client.post(
+          `/entities/${entityId}/entries`,
+          {
             postedOn: '2026-01-04',
             description: 'api',
             postings: [
               { accountId: to, amountCents },
               { accountId: from, amountCents: -amountCents },
             ],
-          }),
-        });
-        if (response.status !== 201) throw new Error(`entry failed: ${response.status} ${await response.text()}`);
-        await response.arrayBuffer();
+          },
+          { 'idempotency-key': randomUUID() },
+        );
+        if (response.status !== 201) throw new Error(`entry failed: ${response.status} ${response.body}`);
         latencies.push(performance.now() - requestStarted);
       }
     }),
   );
+  client.close();
   latencies.sort((a, b) => a - b);
   return {
     phase: `single-entry API, ${clients} client${clients > 1 ? 's' : ''}`,

@@ -1,0 +1,125 @@
+import { PAYMENT_FREQUENCIES, LOAN_TERM_MONTHS_MAX, RATE_BASIS_POINTS_MAX } from '../domain/amortization';
+import { AMOUNT_CENTS_MAX, DESCRIPTION_LENGTH_MAX, MEMO_LENGTH_MAX } from '../domain/limits';
+import { CLASSIFICATIONS } from '../domain/veil';
+import { AccountingDate, Currency, Entry, Id } from './schemas';
+import { z } from './zod';
+
+export const Classification = z.enum(CLASSIFICATIONS);
+export const PositiveCents = z.int().min(1).max(AMOUNT_CENTS_MAX).openapi({ description: 'integer cents, positive' });
+
+export const LoanTermsInput = z
+  .object({
+    annualRateBasisPoints: z.int().min(0).max(RATE_BASIS_POINTS_MAX).openapi({ description: '450 = 4.50% a year', example: 450 }),
+    termMonths: z.int().min(1).max(LOAN_TERM_MONTHS_MAX),
+    paymentFrequency: z.enum(PAYMENT_FREQUENCIES),
+    startOn: AccountingDate.optional().openapi({ description: "defaults to the transfer's postedOn" }),
+  })
+  .strict()
+  .openapi('LoanTermsInput');
+
+export const ReimbursementInput = z
+  .object({
+    businessPurpose: z.string().trim().min(1).max(DESCRIPTION_LENGTH_MAX),
+    receiptReference: z.string().trim().min(1).max(1_000).openapi({ description: 'a file name or URL of the receipt' }),
+    expenseOn: AccountingDate,
+    substantiatedOn: AccountingDate.optional().openapi({ description: "defaults to the transfer's postedOn" }),
+  })
+  .strict()
+  .openapi('ReimbursementInput');
+
+export const NewTransfer = z
+  .object({
+    classification: Classification.optional().openapi({
+      description: 'required: an unclassified crossing is refused with 422 veil_crossing_unclassified',
+    }),
+    fromEntityId: Id,
+    fromAccountId: Id,
+    toEntityId: Id,
+    toAccountId: Id,
+    amountCents: PositiveCents,
+    postedOn: AccountingDate,
+    memo: z.string().trim().min(1).max(MEMO_LENGTH_MAX).optional(),
+    loan: LoanTermsInput.optional().openapi({ description: 'loans only' }),
+    relatedTransferId: Id.optional().openapi({ description: 'loan_repayment: the loan; reimbursement_payment: the reimbursement' }),
+    interestCents: z.int().min(0).max(AMOUNT_CENTS_MAX).optional().openapi({
+      description: 'loan_repayment only: overrides the interest the schedule gives for the next installment',
+    }),
+    reimbursement: ReimbursementInput.optional().openapi({ description: 'reimbursements only' }),
+  })
+  .strict()
+  .openapi('NewTransfer');
+
+export const VeilWarning = z
+  .object({
+    code: z.string(),
+    basis: z.enum(['veil_formality', 'tax_rule']),
+    message: z.string(),
+    details: z.record(z.string(), z.unknown()).optional(),
+  })
+  .openapi('VeilWarning');
+
+export const Transfer = z
+  .object({
+    id: Id,
+    classification: Classification,
+    fromEntityId: Id,
+    toEntityId: Id,
+    fromAccountId: Id,
+    toAccountId: Id,
+    amountCents: z.int(),
+    currency: Currency,
+    postedOn: z.string(),
+    memo: z.string().nullable(),
+    relatedTransferId: Id.nullable(),
+    terms: z.record(z.string(), z.unknown()),
+    warnings: z.array(VeilWarning),
+    fromEntryId: Id,
+    toEntryId: Id,
+    reversal: z.object({ fromReversalEntryId: Id, toReversalEntryId: Id, createdAt: z.string() }).nullable(),
+    document: z.object({ id: Id, kind: z.string(), title: z.string(), sha256: z.string() }).nullable(),
+    actor: z.string(),
+    createdAt: z.string(),
+  })
+  .openapi('Transfer');
+
+export const TransferWithEntries = Transfer.extend({ fromEntry: Entry, toEntry: Entry }).openapi('TransferWithEntries');
+
+export const TransferReversal = z.object({ postedOn: AccountingDate.optional() }).strict().openapi('TransferReversal');
+
+export const Year = z.coerce.number().int().min(1900).max(2199);
+
+export const TransferQuery = z.object({ year: Year.optional(), classification: Classification.optional() }).strict();
+
+export const VeilPolicy = z.object({ entityId: Id, drawPolicy: z.enum(['warn', 'block']) }).openapi('VeilPolicy');
+export const VeilPolicyChanges = z.object({ drawPolicy: z.enum(['warn', 'block']) }).strict().openapi('VeilPolicyChanges');
+
+export const PairingReport = z
+  .object({
+    entityId: Id,
+    balances: z.array(
+      z.object({ accountId: Id, entityId: Id, counterpartyEntityId: Id, kind: z.string(), balanceCents: z.int() }),
+    ),
+    mismatches: z.array(
+      z.object({ entityId: Id, counterpartyEntityId: Id, pair: z.enum(['due', 'loan', 'equity']), assetCents: z.int(), mirrorCents: z.int() }),
+    ),
+  })
+  .openapi('PairingReport');
+
+export const VeilDocument = z
+  .object({
+    id: Id,
+    transferId: Id,
+    kind: z.string(),
+    title: z.string(),
+    year: z.int(),
+    sha256: z.string(),
+    fromEntityId: Id,
+    toEntityId: Id,
+    postedOn: z.string(),
+    createdAt: z.string(),
+  })
+  .openapi('VeilDocument');
+
+export const VeilDocumentWithMarkdown = VeilDocument.extend({ markdown: z.string() }).openapi('VeilDocumentWithMarkdown');
+
+export const DocumentQuery = z.object({ year: Year.optional() }).strict();

@@ -74,7 +74,11 @@ export interface IdempotencyKeysTable {
 
 export interface VeilPoliciesTable {
   entityId: string;
-  drawPolicy: 'warn' | 'block';
+  drawPolicy: Generated<'warn' | 'block'>;
+  comminglingPolicy: Generated<'block' | 'document_as_draw'>;
+  personalPaysBusinessPolicy: Generated<'block' | 'document_as_reimbursement'>;
+  personalMarkers: ColumnType<string[], string | undefined, string>;
+  businessMarkers: ColumnType<string[], string | undefined, string>;
   updatedAt: ColumnType<Date, Date | undefined, Date>;
 }
 

@@ -90,8 +90,28 @@ export const Year = z.coerce.number().int().min(1900).max(2199);
 
 export const TransferQuery = z.object({ year: Year.optional(), classification: Classification.optional() }).strict();
 
-export const VeilPolicy = z.object({ entityId: Id, drawPolicy: z.enum(['warn', 'block']) }).openapi('VeilPolicy');
-export const VeilPolicyChanges = z.object({ drawPolicy: z.enum(['warn', 'block']) }).strict().openapi('VeilPolicyChanges');
+const Markers = z.array(z.string().trim().min(1).max(100)).max(500);
+
+export const VeilPolicy = z
+  .object({
+    entityId: Id,
+    drawPolicy: z.enum(['warn', 'block']),
+    comminglingPolicy: z.enum(['block', 'document_as_draw']),
+    personalPaysBusinessPolicy: z.enum(['block', 'document_as_reimbursement']),
+    personalMarkers: z.array(z.string()),
+    businessMarkers: z.array(z.string()),
+  })
+  .openapi('VeilPolicy');
+export const VeilPolicyChanges = z
+  .object({
+    drawPolicy: z.enum(['warn', 'block']).optional().openapi({ description: 'a draw beyond cash or equity: book it with a warning, or refuse it' }),
+    comminglingPolicy: z.enum(['block', 'document_as_draw']).optional(),
+    personalPaysBusinessPolicy: z.enum(['block', 'document_as_reimbursement']).optional(),
+    personalMarkers: Markers.optional().openapi({ description: "merchants or words the owner marks as personal (checked on the LLC's payments)" }),
+    businessMarkers: Markers.optional().openapi({ description: "merchants or words the owner marks as business (checked on the owner's payments)" }),
+  })
+  .strict()
+  .openapi('VeilPolicyChanges');
 
 export const PairingReport = z
   .object({
@@ -123,3 +143,48 @@ export const VeilDocument = z
 export const VeilDocumentWithMarkdown = VeilDocument.extend({ markdown: z.string() }).openapi('VeilDocumentWithMarkdown');
 
 export const DocumentQuery = z.object({ year: Year.optional() }).strict();
+
+const GuardText = z.string().trim().min(1).max(500);
+
+export const GuardMovement = z
+  .object({
+    sourceAccountId: Id,
+    targetAccountId: Id.optional().openapi({ description: 'absent when the money goes to a merchant or other outside party' }),
+    amountCents: PositiveCents,
+    payee: GuardText.optional(),
+    category: GuardText.optional(),
+    memo: GuardText.optional(),
+    classification: Classification.optional(),
+    loan: z.object({ annualRateBasisPoints: z.int().min(0).max(10_000), termMonths: z.int().min(1).max(480) }).strict().optional(),
+    postedOn: AccountingDate.optional(),
+  })
+  .strict()
+  .openapi('GuardMovement');
+
+export const GuardBankLine = z
+  .object({
+    accountId: Id,
+    amountCents: z.int().min(-AMOUNT_CENTS_MAX).max(AMOUNT_CENTS_MAX).refine((value) => value !== 0, 'must not be zero'),
+    payee: GuardText.optional(),
+    category: GuardText.optional(),
+    memo: GuardText.optional(),
+    postedOn: AccountingDate.optional(),
+  })
+  .strict()
+  .openapi('GuardBankLine');
+
+export const GuardRequest = z
+  .union([
+    z.object({ movement: GuardMovement }).strict(),
+    z.object({ bankLine: GuardBankLine }).strict(),
+  ])
+  .openapi('GuardRequest', { description: 'either a proposed movement or an imported bank line' });
+
+export const GuardVerdict = z
+  .object({
+    decision: z.enum(['allow', 'document', 'block']),
+    reasons: z.array(z.object({ code: z.string(), decision: z.enum(['allow', 'document', 'block']), message: z.string(), basis: z.string().optional() })),
+    explanation: z.string(),
+    suggestedClassification: Classification.nullable(),
+  })
+  .openapi('GuardVerdict');

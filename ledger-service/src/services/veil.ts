@@ -6,6 +6,7 @@ import type { AfrRow } from '../domain/afr';
 import { amortizationSchedule, type Installment, type LoanTerms, type PaymentFrequency } from '../domain/amortization';
 import { DOCUMENT_KIND_OF, documentTitle, renderDocumentMarkdown, type DocumentFacts } from '../domain/documents';
 import { assert, NotFound, RuleViolation } from '../domain/errors';
+import type { GuardPolicy } from '../domain/guard';
 import { centsFromDb } from '../domain/money';
 import {
   ACCOUNT_KINDS_ALLOWED,
@@ -21,7 +22,6 @@ import {
   VEIL_ROLE_LABEL,
   warningBasis,
   type Classification,
-  type DrawPolicy,
   type EntityKind,
   type InterEntityBalance,
   type PairMismatch,
@@ -281,25 +281,50 @@ async function netAssetsCents(trx: Trx, entityId: string, currency: string): Pro
   return centsFromDb(result.total);
 }
 
-export async function getVeilPolicy(db: Db | Trx, entityId: string): Promise<{ entityId: string; drawPolicy: DrawPolicy }> {
-  await getEntity(db, entityId);
-  const row = await db.selectFrom('veilPolicies').select(['drawPolicy']).where('entityId', '=', entityId).executeTakeFirst();
-  return { entityId, drawPolicy: row?.drawPolicy ?? 'warn' };
+export interface VeilPolicyView extends GuardPolicy {
+  entityId: string;
 }
 
-export async function setVeilPolicy(
-  trx: Trx,
-  entityId: string,
-  changes: { drawPolicy: DrawPolicy },
-  _actor: Actor,
-): Promise<{ entityId: string; drawPolicy: DrawPolicy }> {
-  await getEntity(trx, entityId);
+export const DEFAULT_POLICY: GuardPolicy = {
+  drawPolicy: 'warn',
+  comminglingPolicy: 'block',
+  personalPaysBusinessPolicy: 'document_as_reimbursement',
+  personalMarkers: [],
+  businessMarkers: [],
+};
+
+export async function getVeilPolicy(db: Db | Trx, entityId: string): Promise<VeilPolicyView> {
+  await getEntity(db, entityId);
+  const row = await db
+    .selectFrom('veilPolicies')
+    .select(['drawPolicy', 'comminglingPolicy', 'personalPaysBusinessPolicy', 'personalMarkers', 'businessMarkers'])
+    .where('entityId', '=', entityId)
+    .executeTakeFirst();
+  return { entityId, ...(row ?? DEFAULT_POLICY) };
+}
+
+export async function setVeilPolicy(trx: Trx, entityId: string, changes: Partial<GuardPolicy>, _actor: Actor): Promise<VeilPolicyView> {
+  const current = await getVeilPolicy(trx, entityId);
+  const next: GuardPolicy = {
+    drawPolicy: changes.drawPolicy ?? current.drawPolicy,
+    comminglingPolicy: changes.comminglingPolicy ?? current.comminglingPolicy,
+    personalPaysBusinessPolicy: changes.personalPaysBusinessPolicy ?? current.personalPaysBusinessPolicy,
+    personalMarkers: changes.personalMarkers ?? current.personalMarkers,
+    businessMarkers: changes.businessMarkers ?? current.businessMarkers,
+  };
+  const values = {
+    drawPolicy: next.drawPolicy,
+    comminglingPolicy: next.comminglingPolicy,
+    personalPaysBusinessPolicy: next.personalPaysBusinessPolicy,
+    personalMarkers: JSON.stringify(next.personalMarkers),
+    businessMarkers: JSON.stringify(next.businessMarkers),
+  };
   await trx
     .insertInto('veilPolicies')
-    .values({ entityId, drawPolicy: changes.drawPolicy })
-    .onConflict((conflict) => conflict.column('entityId').doUpdateSet({ drawPolicy: changes.drawPolicy, updatedAt: new Date() }))
+    .values({ entityId, ...values })
+    .onConflict((conflict) => conflict.column('entityId').doUpdateSet({ ...values, updatedAt: new Date() }))
     .execute();
-  return { entityId, drawPolicy: changes.drawPolicy };
+  return { entityId, ...next };
 }
 
 const DESCRIPTION: Record<Classification, (from: string, to: string) => string> = {

@@ -12,6 +12,14 @@ const STATEMENTS: readonly string[] = [
   `create table veil_policies (
     entity_id uuid primary key references entities (id),
     draw_policy text not null default 'warn' check (draw_policy in ('warn', 'block')),
+    -- What Entity Guard answers for an LLC paying a personal-looking expense, and for a personal account paying an
+    -- LLC expense: refuse it, or let it through once it is documented (as a draw, or as a reimbursement owed).
+    commingling_policy text not null default 'block' check (commingling_policy in ('block', 'document_as_draw')),
+    personal_pays_business_policy text not null default 'document_as_reimbursement'
+      check (personal_pays_business_policy in ('block', 'document_as_reimbursement')),
+    -- Owner-marked merchants or words: personal ones (for the LLC) and business ones (for the owner).
+    personal_markers jsonb not null default '[]'::jsonb check (jsonb_typeof(personal_markers) = 'array'),
+    business_markers jsonb not null default '[]'::jsonb check (jsonb_typeof(business_markers) = 'array'),
     updated_at timestamptz not null default now()
   );`,
   `create table inter_entity_transfers (

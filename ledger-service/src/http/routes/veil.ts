@@ -3,6 +3,7 @@ import type { Router } from 'express';
 import type { AfrRow } from '../../domain/afr';
 import type { Deps } from '../../services/context';
 import * as documents from '../../services/documents';
+import * as guard from '../../services/guard';
 import * as veil from '../../services/veil';
 import { createMounter, parsePart, type ActorResolver } from '../route';
 import * as s from '../schemas';
@@ -112,6 +113,21 @@ export function mountVeilRoutes(router: Router, registry: OpenAPIRegistry, deps:
     handler: async ({ params }) => ({ status: 200, body: await veil.pairingReport(deps.db, params.entityId) }),
   });
 
+  mount({
+    method: 'post',
+    path: '/guard/evaluate',
+    tag: 'guard',
+    summary: 'Entity Guard: judge a proposed movement or a bank line: allow, document (allowed once documented) or block',
+    body: v.GuardRequest,
+    responses: { 200: { description: 'the verdict; nothing is written', schema: v.GuardVerdict } },
+    handler: async ({ body }) => {
+      const movement = 'movement' in body ? body.movement : guard.movementOfBankLine(body.bankLine);
+      const accounts = await guard.guardAccounts(deps.db, movement);
+      // Entities touched: accounts.source.entityId and accounts.target?.entityId.
+      const today = new Date().toISOString().slice(0, 10);
+      return { status: 200, body: await guard.evaluateMovement(deps.db, movement, accounts, afrRows, today) };
+    },
+  });
   mount({
     method: 'get',
     path: '/entities/:entityId/documents',

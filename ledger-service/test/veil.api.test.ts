@@ -325,7 +325,7 @@ describe('bad inputs get a clear 4xx and write nothing', () => {
     ],
     [
       'a draw into a non-cash account',
-      () => transfer('llc', 'checking', 'owner', 'groceries', 100, { classification: 'owner_draw' }),
+      () => transfer('llc', 'checking', 'owner', 'card', 100, { classification: 'owner_draw' }),
       422,
       'account_kind_mismatch',
     ],

@@ -68,7 +68,8 @@ const CASH: ReadonlySet<AccountKind> = new Set(['checking', 'savings', 'money_ma
 /** The account kinds each side's named account may have: real money, except the expense a reimbursement books. */
 export const ACCOUNT_KINDS_ALLOWED: Record<Classification, { from: ReadonlySet<AccountKind>; to: ReadonlySet<AccountKind> }> = {
   capital_contribution: { from: CASH, to: CASH },
-  owner_draw: { from: CASH, to: CASH },
+  // A draw may land straight on an owner's expense: the LLC paid something personal and it is reclassified.
+  owner_draw: { from: CASH, to: new Set([...CASH, 'expense_category']) },
   loan: { from: CASH, to: CASH },
   loan_repayment: { from: CASH, to: CASH },
   reimbursement: { from: new Set([...CASH, 'credit_card']), to: new Set(['expense_category']) },

@@ -188,3 +188,79 @@ export const GuardVerdict = z
     suggestedClassification: Classification.nullable(),
   })
   .openapi('GuardVerdict');
+
+export const PeriodQuery = z.object({ from: AccountingDate.optional(), to: AccountingDate.optional() }).strict();
+
+export const Finding = z
+  .object({
+    code: z.string(),
+    message: z.string(),
+    entryId: Id.optional(),
+    transferId: Id.optional(),
+    amountCents: z.int(),
+    overdue: z.boolean().optional(),
+    fix: z.object({ kind: z.enum(['reclassify_as_draw', 'create_reimbursement']), needs: z.array(z.string()) }).optional(),
+  })
+  .openapi('VeilFinding');
+
+export const VeilHealth = z
+  .object({ entityId: Id, fromOn: z.string(), toOn: z.string(), score: z.int(), reasons: z.array(z.string()), findings: z.array(Finding) })
+  .openapi('VeilHealth');
+
+export const HealthFix = z
+  .discriminatedUnion('fix', [
+    z
+      .object({
+        fix: z.literal('reclassify_as_draw'),
+        entryId: Id,
+        personalAccountId: Id.openapi({ description: "the owner's account (cash or expense category) that the draw lands on" }),
+        postedOn: AccountingDate.optional(),
+      })
+      .strict(),
+    z
+      .object({
+        fix: z.literal('create_reimbursement'),
+        entryId: Id,
+        llcExpenseAccountId: Id,
+        receiptReference: z.string().trim().min(1).max(1_000),
+        businessPurpose: z.string().trim().min(1).max(DESCRIPTION_LENGTH_MAX).optional(),
+        postedOn: AccountingDate.optional(),
+      })
+      .strict(),
+  ])
+  .openapi('VeilHealthFix');
+
+export const HealthFixResult = z
+  .object({ fix: z.string(), reversedEntryId: Id, reversalEntryId: Id, transfer: TransferWithEntries })
+  .openapi('VeilHealthFixResult');
+
+export const ConsolidatedQuery = z
+  .object({
+    entityIds: z
+      .string()
+      .max(20 * 37)
+      .transform((value) => value.split(','))
+      .pipe(z.array(Id).min(1).max(20))
+      .openapi({ description: 'comma-separated entity ids (at most 20)' }),
+    from: AccountingDate.optional(),
+    to: AccountingDate.optional(),
+  })
+  .strict();
+
+const Totals = z.object({
+  netWorthCents: z.int(),
+  netIncomeCents: z.int(),
+  cashFlowCents: z.int(),
+  eliminatedCents: z.int(),
+  eliminatedAccounts: z.int(),
+});
+
+export const ConsolidatedView = z
+  .object({
+    entityIds: z.array(Id),
+    fromOn: z.string(),
+    toOn: z.string(),
+    perEntity: z.array(z.object({ entityId: Id, name: z.string(), kind: z.string(), netWorthCentsByCurrency: z.record(z.string(), z.int()) })),
+    byCurrency: z.record(z.string(), Totals),
+  })
+  .openapi('ConsolidatedView');

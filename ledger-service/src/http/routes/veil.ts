@@ -3,7 +3,11 @@ import type { Router } from 'express';
 import type { AfrRow } from '../../domain/afr';
 import type { Deps } from '../../services/context';
 import * as documents from '../../services/documents';
+import * as consolidated from '../../services/consolidated';
 import * as guard from '../../services/guard';
+import * as health from '../../services/health';
+import { getAccount } from '../../services/accounts';
+import { getEntry } from '../../services/journal';
 import * as veil from '../../services/veil';
 import { createMounter, parsePart, type ActorResolver } from '../route';
 import * as s from '../schemas';
@@ -19,8 +23,14 @@ function parseParams<T extends z.ZodType>(schema: T, value: unknown) {
   return parsePart(schema, value, 'params') as z.infer<T>;
 }
 
-// Every handler resolves the entity ids it touches before calling the service, so authorization can be checked
-// per entity there (money-moving routes need the move_money scope).
+/**
+ * Every handler names the entities it touches before doing any work. This is the one place where authorization
+ * is to be checked per entity (money-moving routes need the move_money scope); until then it only asserts that
+ * the ids were resolved.
+ */
+function touches(...entityIds: (string | undefined)[]): void {
+  for (const entityId of entityIds) if (entityId !== undefined && entityId.length === 0) throw new Error('unresolved entity id');
+}
 
 export function mountVeilRoutes(router: Router, registry: OpenAPIRegistry, deps: Deps, actorOf: ActorResolver, afrRows: readonly AfrRow[]) {
   const mount = createMounter(router, registry, deps, actorOf);
@@ -34,8 +44,7 @@ export function mountVeilRoutes(router: Router, registry: OpenAPIRegistry, deps:
     body: v.NewTransfer,
     responses: { 201: { description: 'booked in both books', schema: v.TransferWithEntries } },
     handler: async ({ body, actor, trx }) => {
-      const { fromEntityId, toEntityId } = body;
-      void [fromEntityId, toEntityId];
+      touches(body.fromEntityId, body.toEntityId);
       return { status: 201, body: await veil.createTransfer(trx, body, actor, afrRows) };
     },
   });
@@ -48,7 +57,7 @@ export function mountVeilRoutes(router: Router, registry: OpenAPIRegistry, deps:
     responses: { 200: { description: 'the transfer', schema: v.TransferWithEntries } },
     handler: async ({ params }) => {
       const transfer = await veil.getTransfer(deps.db, params.transferId);
-      // Entities touched: transfer.fromEntityId, transfer.toEntityId.
+      touches(transfer.fromEntityId, transfer.toEntityId);
       return { status: 200, body: transfer };
     },
   });
@@ -63,7 +72,7 @@ export function mountVeilRoutes(router: Router, registry: OpenAPIRegistry, deps:
     responses: { 201: { description: 'the transfer with its two reversing entries', schema: v.TransferWithEntries } },
     handler: async ({ params, body, actor, trx }) => {
       const { fromEntityId, toEntityId } = await veil.getTransferIn(trx, params.transferId);
-      void [fromEntityId, toEntityId];
+      touches(fromEntityId, toEntityId);
       return { status: 201, body: await veil.reverseTransfer(trx, params.transferId, body, actor) };
     },
   });
@@ -123,9 +132,51 @@ export function mountVeilRoutes(router: Router, registry: OpenAPIRegistry, deps:
     handler: async ({ body }) => {
       const movement = 'movement' in body ? body.movement : guard.movementOfBankLine(body.bankLine);
       const accounts = await guard.guardAccounts(deps.db, movement);
-      // Entities touched: accounts.source.entityId and accounts.target?.entityId.
+      touches(accounts.source.entityId, accounts.target?.entityId);
       const today = new Date().toISOString().slice(0, 10);
       return { status: 200, body: await guard.evaluateMovement(deps.db, movement, accounts, afrRows, today) };
+    },
+  });
+  mount({
+    method: 'get',
+    path: '/entities/:entityId/veil-health',
+    tag: 'veil health',
+    summary: 'Veil health of an entity over a period: findings, a score with its reasons, and the fixes that apply',
+    params: EntityParams,
+    query: v.PeriodQuery,
+    responses: { 200: { description: 'the health report', schema: v.VeilHealth } },
+    handler: async ({ params, query }) => ({
+      status: 200,
+      body: await health.veilHealth(deps.db, params.entityId, { fromOn: query.from, toOn: query.to }, new Date().toISOString().slice(0, 10)),
+    }),
+  });
+  mount({
+    method: 'post',
+    path: '/veil-health/fixes',
+    tag: 'veil health',
+    summary: 'Apply a suggested fix: reverse the entry and book it as the crossing it was (a draw, or a reimbursement owed)',
+    idempotent: true,
+    body: v.HealthFix,
+    responses: { 201: { description: 'the reversal and the new transfer', schema: v.HealthFixResult } },
+    handler: async ({ body, actor, trx }) => {
+      const { entityId } = await getEntry(trx, body.entryId);
+      const { entityId: otherEntityId } = await getAccount(trx, body.fix === 'reclassify_as_draw' ? body.personalAccountId : body.llcExpenseAccountId);
+      touches(entityId, otherEntityId);
+      return { status: 201, body: await health.applyFix(trx, body, actor, afrRows) };
+    },
+  });
+  mount({
+    method: 'get',
+    path: '/consolidated',
+    tag: 'veil health',
+    summary: "Several entities' books as one (net worth, net income, cash flow) with balances between them eliminated",
+    query: v.ConsolidatedQuery,
+    responses: { 200: { description: 'the consolidated view', schema: v.ConsolidatedView } },
+    handler: async ({ query }) => {
+      const toOn = query.to ?? new Date().toISOString().slice(0, 10);
+      const fromOn = query.from ?? `${toOn.slice(0, 4)}-01-01`;
+      touches(...query.entityIds);
+      return { status: 200, body: await consolidated.consolidatedView(deps.db, query.entityIds, { fromOn, toOn }) };
     },
   });
   mount({
@@ -150,7 +201,7 @@ export function mountVeilRoutes(router: Router, registry: OpenAPIRegistry, deps:
     responses: { 200: { description: 'the document', schema: v.VeilDocumentWithMarkdown } },
     handler: async ({ params }) => {
       const document = await documents.getDocument(deps.db, params.documentId);
-      // Entities touched: document.fromEntityId, document.toEntityId.
+      touches(document.fromEntityId, document.toEntityId);
       return { status: 200, body: document };
     },
   });
@@ -167,6 +218,7 @@ export function mountVeilRoutes(router: Router, registry: OpenAPIRegistry, deps:
   router.get('/documents/:documentId/markdown', async (req, res) => {
     const { documentId } = parseParams(DocumentParams, req.params);
     const document = await documents.getDocument(deps.db, documentId);
+    touches(document.fromEntityId, document.toEntityId);
     res.setHeader('Content-Type', 'text/markdown; charset=utf-8');
     res.setHeader('X-Content-SHA256', document.sha256);
     res.send(document.markdown);
@@ -182,6 +234,7 @@ export function mountVeilRoutes(router: Router, registry: OpenAPIRegistry, deps:
   router.get('/documents/:documentId/pdf', async (req, res) => {
     const { documentId } = parseParams(DocumentParams, req.params);
     const document = await documents.getDocument(deps.db, documentId);
+    touches(document.fromEntityId, document.toEntityId);
     const pdf = await documents.renderPdf(document);
     res.setHeader('Content-Type', 'application/pdf');
     res.setHeader('Content-Disposition', `inline; filename="${document.kind}-${document.id.slice(0, 8)}.pdf"`);

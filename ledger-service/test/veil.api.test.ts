@@ -352,3 +352,29 @@ describe('bad inputs get a clear 4xx and write nothing', () => {
     expect((await accountsOf(llc.entityId)).size + (await accountsOf(owner.entityId)).size).toBe(accountsBefore);
   });
 });
+
+describe('concurrent crossings', () => {
+  it('never overpays a loan when repayments race, and crossings in both directions do not deadlock', async () => {
+    const loan = await post(
+      '/transfers',
+      transfer('owner', 'checking', 'llc', 'checking', 1_000, { classification: 'loan', loan: { annualRateBasisPoints: 0, termMonths: 12, paymentFrequency: 'at_maturity' } }),
+    ).expect(201);
+    const repayments = await Promise.all(
+      Array.from({ length: 4 }, () =>
+        post('/transfers', transfer('llc', 'checking', 'owner', 'checking', 400, { classification: 'loan_repayment', relatedTransferId: loan.body.id })),
+      ),
+    );
+    expect(repayments.map((response) => response.status).sort()).toEqual([201, 201, 422, 422]);
+    expect(repayments.filter((response) => response.status === 422).every((response) => response.body.error.code === 'veil_overpayment')).toBe(true);
+
+    const both = await Promise.all(
+      Array.from({ length: 6 }, (_, index) =>
+        index % 2 === 0
+          ? post('/transfers', transfer('owner', 'checking', 'llc', 'checking', 100, { classification: 'capital_contribution' }))
+          : post('/transfers', transfer('llc', 'checking', 'owner', 'checking', 100, { classification: 'owner_draw' })),
+      ),
+    );
+    expect(both.map((response) => response.status)).toEqual([201, 201, 201, 201, 201, 201]);
+    expect((await pairing()).mismatches).toEqual([]);
+  });
+});

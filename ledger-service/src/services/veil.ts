@@ -96,20 +96,29 @@ export interface TransferWithEntries extends TransferView {
 
 const ENTITY_KINDS: ReadonlySet<string> = new Set(['llc', 'personal']);
 
-async function loadAccount(trx: Trx, accountId: string, entityId: string, side: 'from' | 'to') {
-  const row = await trx
+/**
+ * Locks both named accounts in id order (as bookEntries does), so two crossings in opposite directions cannot
+ * deadlock, and checks each belongs to the entity the caller named for its side.
+ */
+async function loadAccounts(trx: Trx, input: NewTransfer) {
+  const rows = await trx
     .selectFrom('accounts')
     .select(['id', 'entityId', 'kind', 'currency', 'balanceCents', 'archivedAt'])
-    .where('id', '=', accountId)
+    .where('id', 'in', [input.fromAccountId, input.toAccountId])
+    .orderBy('id')
     .forUpdate()
-    .executeTakeFirst();
-  if (row === undefined) throw new NotFound('account', accountId);
-  if (row.entityId !== entityId) {
-    throw new RuleViolation('entity_mismatch', `${side}AccountId ${accountId} does not belong to ${side}EntityId ${entityId}`, {
-      field: `${side}AccountId`,
-    });
-  }
-  return { ...row, kind: row.kind as AccountKind, balanceCents: centsFromDb(row.balanceCents) };
+    .execute();
+  const pick = (accountId: string, entityId: string, side: 'from' | 'to') => {
+    const row = rows.find((candidate) => candidate.id === accountId);
+    if (row === undefined) throw new NotFound('account', accountId);
+    if (row.entityId !== entityId) {
+      throw new RuleViolation('entity_mismatch', `${side}AccountId ${accountId} does not belong to ${side}EntityId ${entityId}`, {
+        field: `${side}AccountId`,
+      });
+    }
+    return { ...row, kind: row.kind as AccountKind, balanceCents: centsFromDb(row.balanceCents) };
+  };
+  return { fromAccount: pick(input.fromAccountId, input.fromEntityId, 'from'), toAccount: pick(input.toAccountId, input.toEntityId, 'to') };
 }
 
 function roleAccountName(role: VeilRole, counterparty: EntityView): string {
@@ -343,8 +352,7 @@ const DESCRIPTION: Record<Classification, (from: string, to: string) => string> 
 export async function createTransfer(trx: Trx, input: NewTransfer, actor: Actor, afrRows: readonly AfrRow[]): Promise<TransferWithEntries> {
   const fromEntity = await getEntity(trx, input.fromEntityId);
   const toEntity = await getEntity(trx, input.toEntityId);
-  const fromAccount = await loadAccount(trx, input.fromAccountId, fromEntity.id, 'from');
-  const toAccount = await loadAccount(trx, input.toAccountId, toEntity.id, 'to');
+  const { fromAccount, toAccount } = await loadAccounts(trx, input);
   assert(ENTITY_KINDS.has(fromEntity.kind) && ENTITY_KINDS.has(toEntity.kind), 'entity kinds are llc or personal');
   const classification = checkCrossing({
     classification: input.classification,

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { unzipSync } from 'fflate';
+import { sql } from 'kysely';
 import { createBooks, type Books } from './support/books';
 import { key, startTestLedger, type TestLedger } from './support/harness';
 
@@ -103,5 +104,39 @@ describe('veil documents', () => {
     expect(missing.body.error.code).toBe('not_found');
     const badYear = await ledger.http.get(`/entities/${llc.entityId}/binder/20265`).expect(400);
     expect(badYear.body.error.code).toBe('invalid_request');
+  });
+
+  it('the database itself refuses to edit a document or transfer, or to link entries that do not pair', async () => {
+    const db = ledger.deps.db;
+    await expect(sql`update veil_documents set markdown = 'forged' where id = ${noteId}`.execute(db)).rejects.toThrow(/journal_immutable/);
+    await expect(sql`delete from inter_entity_transfers`.execute(db)).rejects.toThrow(/journal_immutable/);
+    // Two ordinary entries, one per entity, dressed up as a transfer: neither books against the other entity.
+    const entry = async (books: Books, other: string) =>
+      (
+        await ledger.http
+          .post(`/entities/${books.entityId}/entries`)
+          .set('Idempotency-Key', key())
+          .send({
+            postedOn: '2026-06-01',
+            description: 'not a crossing',
+            postings: [
+              { accountId: books.accounts.checking, amountCents: 5 },
+              { accountId: other, amountCents: -5 },
+            ],
+          })
+          .expect(201)
+      ).body.id as string;
+    const extra = await ledger.http.post(`/entities/${llc.entityId}/accounts`).set('Idempotency-Key', key()).send({ name: 'Sales', kind: 'income_category' }).expect(201);
+    const extraOwner = await ledger.http.post(`/entities/${owner.entityId}/accounts`).set('Idempotency-Key', key()).send({ name: 'Gifts', kind: 'income_category' }).expect(201);
+    const fromEntry = await entry(llc, extra.body.id);
+    const toEntry = await entry(owner, extraOwner.body.id);
+    await expect(
+      db.transaction().execute((trx) =>
+        sql`insert into inter_entity_transfers (classification, from_entity_id, to_entity_id, from_account_id, to_account_id,
+              from_entry_id, to_entry_id, amount_cents, currency, posted_on, actor)
+            values ('owner_draw', ${llc.entityId}, ${owner.entityId}, ${llc.accounts.checking}, ${owner.accounts.checking},
+              ${fromEntry}, ${toEntry}, 5, 'USD', '2026-06-01', 'test')`.execute(trx),
+      ),
+    ).rejects.toThrow(/veil_pairing/);
   });
 });

@@ -72,6 +72,47 @@ const STATEMENTS: readonly string[] = [
     sha256 char(64) not null check (sha256 ~ '^[0-9a-f]{64}$'),
     created_at timestamptz not null default now()
   );`,
+  `-- A transfer links an entry in each book that books against the other entity (its inter-entity account), and
+  -- the transfer's amount leaves the named source account and reaches the named target account.
+  create function veil_check_transfer_pairing() returns trigger language plpgsql as $$
+  begin
+    if not exists (
+      select 1 from postings p join accounts a on a.id = p.account_id
+      where p.entry_id = new.from_entry_id and a.counterparty_entity_id = new.to_entity_id
+    ) or not exists (
+      select 1 from postings p join accounts a on a.id = p.account_id
+      where p.entry_id = new.to_entry_id and a.counterparty_entity_id = new.from_entity_id
+    ) then
+      raise exception 'veil_pairing: transfer % does not book against the other entity on both sides', new.id
+        using errcode = '23514';
+    end if;
+    if (select coalesce(sum(amount_cents), 0) from postings where entry_id = new.from_entry_id and account_id = new.from_account_id)
+         <> -new.amount_cents
+       or (select coalesce(sum(amount_cents), 0) from postings where entry_id = new.to_entry_id and account_id = new.to_account_id)
+         <> new.amount_cents then
+      raise exception 'veil_pairing: transfer % does not move its amount out of % and into %', new.id, new.from_account_id,
+        new.to_account_id using errcode = '23514';
+    end if;
+    return null;
+  end $$;`,
+  `create constraint trigger inter_entity_transfers_paired after insert on inter_entity_transfers
+  deferrable initially deferred for each row execute function veil_check_transfer_pairing();`,
+  `-- A transfer's reversal is the reversal of both of its entries, nothing else.
+  create function veil_check_transfer_reversal() returns trigger language plpgsql as $$
+  begin
+    if not exists (
+      select 1 from inter_entity_transfers t
+        join journal_entries f on f.id = new.from_reversal_entry_id and f.reverses_entry_id = t.from_entry_id
+        join journal_entries o on o.id = new.to_reversal_entry_id and o.reverses_entry_id = t.to_entry_id
+      where t.id = new.transfer_id
+    ) then
+      raise exception 'veil_pairing: the reversal of transfer % must reverse both of its entries', new.transfer_id
+        using errcode = '23514';
+    end if;
+    return null;
+  end $$;`,
+  `create constraint trigger inter_entity_transfer_reversals_paired after insert on inter_entity_transfer_reversals
+  deferrable initially deferred for each row execute function veil_check_transfer_reversal();`,
   `create trigger inter_entity_transfers_append_only before update or delete on inter_entity_transfers
   for each row execute function veil_journal_is_append_only();`,
   `create trigger inter_entity_transfers_no_truncate before truncate on inter_entity_transfers

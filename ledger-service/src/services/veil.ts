@@ -553,13 +553,9 @@ export async function createTransfer(trx: Trx, input: NewTransfer, actor: Actor,
     .returning(['id', 'kind', 'title', 'sha256'])
     .executeTakeFirstOrThrow();
 
-  const { replayed: _fromReplayed, ...fromView } = fromEntry;
-  const { replayed: _toReplayed, ...toView } = toEntry;
-  return { ...toViewOf(row, document), fromEntry: fromView, toEntry: toView };
-}
-
-function toViewOf(row: Selectable<InterEntityTransfersTable>, document: { id: string; kind: string; title: string; sha256: string }) {
-  return toView(row, undefined, document);
+  const { replayed: _fromReplayed, ...fromEntryView } = fromEntry;
+  const { replayed: _toReplayed, ...toEntryView } = toEntry;
+  return { ...toView(row, undefined, document), fromEntry: fromEntryView, toEntry: toEntryView };
 }
 
 /** Reverses both entries of a transfer at once. A loan or reimbursement with live payments must lose those first. */

@@ -263,7 +263,7 @@ async function main() {
       await admin.query(`create schema if not exists ${schema}`);
       await admin.end();
       const handle = await openDatabase({ databaseUrl, schema, poolSizeMax: 10 });
-      await migrateToLatest(handle.db, schema);
+      await migrateToLatest(handle.db);
       return {
         handle,
         env: { DATABASE_URL: databaseUrl, VEIL_DB_SCHEMA: schema, VEIL_DB_POOL_MAX: '10' },

@@ -10,6 +10,8 @@ import type { Actor, Deps } from './services/context';
 import { errorHandler, notFoundHandler } from './http/errors';
 import type { ActorResolver } from './http/route';
 import { mountLedgerRoutes } from './http/routes/ledger';
+import { mountVeilRoutes } from './http/routes/veil';
+import { loadAfrTable } from './services/reference';
 import { ErrorBody } from './http/schemas';
 
 const REQUEST_ID = /^[\w.:-]{1,100}$/;
@@ -45,7 +47,7 @@ export function createApp(deps: Deps, options: { actorOf?: ActorResolver } = {})
   app.get('/readyz', async (_req, res) => {
     try {
       await sql`select 1`.execute(deps.db);
-      const current = await migrationsCurrent(deps.db, deps.schema);
+      const current = await migrationsCurrent(deps.db);
       res.status(current ? 200 : 503).json({ status: current ? 'ready' : 'migrations_pending', backend: deps.backend });
     } catch (error) {
       res.status(503).json({ status: 'database_unreachable', message: (error as Error).message });
@@ -56,6 +58,7 @@ export function createApp(deps: Deps, options: { actorOf?: ActorResolver } = {})
   registry.register('Error', ErrorBody);
   const router = express.Router();
   mountLedgerRoutes(router, registry, deps, options.actorOf ?? localActor);
+  mountVeilRoutes(router, registry, deps, options.actorOf ?? localActor, deps.afrRows ?? loadAfrTable());
   app.use(router);
 
   const document = new OpenApiGeneratorV31(registry.definitions).generateDocument({

@@ -20,6 +20,7 @@ const Env = z.object({
   VEIL_DB_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   VEIL_SEED_DEMO: z.enum(['true', 'false']).default('false'),
+  VEIL_AFR_TABLE: z.string().min(1).optional(),
 });
 
 export interface Config {
@@ -32,6 +33,8 @@ export interface Config {
   poolSizeMax: number;
   logLevel: z.infer<typeof Env>['LOG_LEVEL'];
   seedDemo: boolean;
+  /** The AFR data table; undefined means the one shipped in reference/afr.json. */
+  afrTablePath: string | undefined;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -52,5 +55,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     poolSizeMax: parsed.VEIL_DB_POOL_MAX,
     logLevel: parsed.LOG_LEVEL,
     seedDemo: parsed.VEIL_SEED_DEMO === 'true',
+    afrTablePath: parsed.VEIL_AFR_TABLE ? path.resolve(parsed.VEIL_AFR_TABLE) : undefined,
   };
 }

@@ -4,6 +4,7 @@ import { openDatabase } from './db/database';
 import { migrateToLatest } from './db/migrate';
 import { createLogger } from './logger';
 import { seedDemo } from './services/demo';
+import { loadAfrTable } from './services/reference';
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -14,10 +15,9 @@ async function main(): Promise<void> {
     pgliteDataDir: config.pgliteDataDir,
     poolSizeMax: config.poolSizeMax,
   });
-  const schema = handle.backend === 'postgres' ? config.databaseSchema : undefined;
-  const applied = await migrateToLatest(handle.db, schema);
+  const applied = await migrateToLatest(handle.db);
   if (applied.length > 0) logger.info({ applied }, 'migrations applied');
-  const deps = { db: handle.db, logger, backend: handle.backend, schema };
+  const deps = { db: handle.db, logger, backend: handle.backend, afrRows: loadAfrTable(config.afrTablePath) };
   if (config.seedDemo) {
     const seeded = await seedDemo(deps);
     if (seeded) logger.info(seeded, 'demo data seeded');

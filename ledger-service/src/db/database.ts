@@ -33,6 +33,7 @@ export interface AccountsTable {
   kind: string;
   currency: string;
   counterpartyEntityId: string | null;
+  veilRole: ColumnType<string | null, string | null | undefined, never>;
   balanceCents: ColumnType<string, never, never>;
   archivedAt: ColumnType<Date | null, never, Date | null>;
   createdAt: CreatedAt;
@@ -71,12 +72,69 @@ export interface IdempotencyKeysTable {
   createdAt: CreatedAt;
 }
 
+export interface VeilPoliciesTable {
+  entityId: string;
+  drawPolicy: Generated<'warn' | 'block'>;
+  comminglingPolicy: Generated<'block' | 'document_as_draw'>;
+  personalPaysBusinessPolicy: Generated<'block' | 'document_as_reimbursement'>;
+  personalMarkers: ColumnType<string[], string | undefined, string>;
+  businessMarkers: ColumnType<string[], string | undefined, string>;
+  updatedAt: ColumnType<Date, Date | undefined, Date>;
+}
+
+type Json = ColumnType<unknown, string, never>;
+
+export interface InterEntityTransfersTable {
+  id: Generated<string>;
+  classification: string;
+  fromEntityId: string;
+  toEntityId: string;
+  fromAccountId: string;
+  toAccountId: string;
+  fromEntryId: string;
+  toEntryId: string;
+  amountCents: Bigint;
+  currency: string;
+  postedOn: string;
+  memo: string | null;
+  relatedTransferId: string | null;
+  terms: Json;
+  warnings: Json;
+  actor: string;
+  createdAt: CreatedAt;
+}
+
+export interface InterEntityTransferReversalsTable {
+  transferId: string;
+  fromEntityId: string;
+  toEntityId: string;
+  fromReversalEntryId: string;
+  toReversalEntryId: string;
+  actor: string;
+  createdAt: CreatedAt;
+}
+
+export interface VeilDocumentsTable {
+  id: Generated<string>;
+  transferId: string;
+  kind: string;
+  title: string;
+  year: number;
+  markdown: string;
+  sha256: string;
+  createdAt: CreatedAt;
+}
+
 export interface Database {
   entities: EntitiesTable;
   accounts: AccountsTable;
   journalEntries: JournalEntriesTable;
   postings: PostingsTable;
   idempotencyKeys: IdempotencyKeysTable;
+  veilPolicies: VeilPoliciesTable;
+  interEntityTransfers: InterEntityTransfersTable;
+  interEntityTransferReversals: InterEntityTransferReversalsTable;
+  veilDocuments: VeilDocumentsTable;
 }
 
 export type Db = Kysely<Database>;

@@ -1,28 +1,37 @@
-import { Migrator, type Migration, type MigrationProvider } from 'kysely';
+import { Migrator, sql, type Migration, type MigrationProvider } from 'kysely';
 import type { Db } from './database';
 import * as m0001 from './migrations/0001_journal';
+import * as m0003 from './migrations/0003_veil';
 
 // A static list rather than a folder scan: the same code runs from src (tsx, jest) and from dist.
 const MIGRATIONS: Record<string, Migration> = {
   '0001_journal': m0001,
+  '0003_veil': m0003,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };
 
 /**
- * `schema` names where the migration bookkeeping lives. Without it, Kysely looks for its tables in every schema
- * and can mistake another schema's (another test file's) for ours.
+ * Kysely looks for its bookkeeping tables in every schema unless told which one: a database holding several
+ * schemas (tests run one per file, in parallel) would then find another schema's lock table and skip creating
+ * its own. Pin them to the connection's current schema.
  */
-export async function migrateToLatest(db: Db, schema?: string): Promise<string[]> {
-  const migrator = new Migrator({ db, provider, ...(schema ? { migrationTableSchema: schema } : {}) });
+async function migratorFor(db: Db): Promise<Migrator> {
+  const { rows } = await sql<{ schema: string }>`select current_schema() as schema`.execute(db);
+  const schema = rows[0]?.schema;
+  return new Migrator({ db, provider, ...(schema ? { migrationTableSchema: schema } : {}) });
+}
+
+export async function migrateToLatest(db: Db): Promise<string[]> {
+  const migrator = await migratorFor(db);
   const { error, results } = await migrator.migrateToLatest();
   if (error) throw error instanceof Error ? error : new Error(String(error));
   return (results ?? []).filter((result) => result.status === 'Success').map((result) => result.migrationName);
 }
 
 /** True when every known migration has run: what `/readyz` reports. */
-export async function migrationsCurrent(db: Db, schema?: string): Promise<boolean> {
-  const migrator = new Migrator({ db, provider, ...(schema ? { migrationTableSchema: schema } : {}) });
+export async function migrationsCurrent(db: Db): Promise<boolean> {
+  const migrator = await migratorFor(db);
   const migrations = await migrator.getMigrations();
   return migrations.every((migration) => migration.executedAt !== undefined);
 }

@@ -16,7 +16,16 @@ export type RuleCode =
   | 'batch_rejected'
   | 'amount_out_of_range'
   | 'not_found'
-  | 'invalid_request';
+  | 'invalid_request'
+  | 'veil_crossing_unclassified'
+  | 'veil_not_a_crossing'
+  | 'veil_direction_invalid'
+  | 'veil_loan_terms_required'
+  | 'veil_loan_terms_invalid'
+  | 'veil_related_transfer_invalid'
+  | 'veil_overpayment'
+  | 'veil_draw_exceeds_policy'
+  | 'veil_transfer_has_dependents';
 
 export class RuleViolation extends Error {
   override readonly name = 'RuleViolation';

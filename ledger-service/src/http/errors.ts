@@ -17,6 +17,15 @@ const STATUS_OF: Record<RuleCode, number> = {
   amount_out_of_range: 422,
   batch_rejected: 422,
   cannot_reverse_reversal: 422,
+  veil_crossing_unclassified: 422,
+  veil_not_a_crossing: 422,
+  veil_direction_invalid: 422,
+  veil_loan_terms_required: 422,
+  veil_loan_terms_invalid: 422,
+  veil_related_transfer_invalid: 422,
+  veil_overpayment: 422,
+  veil_draw_exceeds_policy: 422,
+  veil_transfer_has_dependents: 409,
 };
 
 export const notFoundHandler: RequestHandler = (req, res) => {

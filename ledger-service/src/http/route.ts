@@ -52,7 +52,7 @@ export interface WriteRoute<P, Q, B> extends RouteSpecBase<P, Q, B> {
 
 export type ActorResolver = (req: Request) => Actor;
 
-function parsePart<T extends z.ZodType | undefined>(schema: T, value: unknown, location: string): Infer<T> {
+export function parsePart<T extends z.ZodType | undefined>(schema: T, value: unknown, location: string): Infer<T> {
   if (schema === undefined) return undefined as Infer<T>;
   const result = schema.safeParse(value ?? {});
   if (!result.success) {

@@ -1,13 +1,14 @@
 import type { Logger } from 'pino';
 import type { Db } from '../db/database';
+import type { AfrRow } from '../domain/afr';
 
 /** Everything a service needs, built once by main.ts (or by a test) and passed down. */
 export interface Deps {
   db: Db;
   logger: Logger;
   backend: 'postgres' | 'pglite';
-  /** PostgreSQL schema holding the tables, when not the default search path (tests). */
-  schema?: string | undefined;
+  /** The AFR table (reference/afr.json unless VEIL_AFR_TABLE says otherwise); loaded by createApp when absent. */
+  afrRows?: readonly AfrRow[] | undefined;
 }
 
 /** Who did it: a user, an API token, an n8n execution, or the system itself (seed, migrations). */

@@ -38,7 +38,7 @@ export async function startTestLedger(options: { poolSizeMax?: number } = {}): P
     await admin.query(`create schema ${schema}`);
     await admin.end();
     handle = await openDatabase({ databaseUrl, schema, poolSizeMax: options.poolSizeMax ?? 10 });
-    await migrateToLatest(handle.db, schema);
+    await migrateToLatest(handle.db);
     const created = schema;
     dropSchema = async () => {
       const cleanup = new pg.Client({ connectionString: databaseUrl });
@@ -54,7 +54,7 @@ export async function startTestLedger(options: { poolSizeMax?: number } = {}): P
     });
     await migrateToLatest(handle.db);
   }
-  const deps: Deps = { db: handle.db, logger: pino({ level: 'silent' }), backend: handle.backend, schema };
+  const deps: Deps = { db: handle.db, logger: pino({ level: 'silent' }), backend: handle.backend };
   const app = createApp(deps);
   return {
     deps,

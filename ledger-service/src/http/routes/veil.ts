@@ -1,0 +1,259 @@
+import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
+import type { Router } from 'express';
+import type { AfrRow } from '../../domain/afr';
+import type { Deps } from '../../services/context';
+import * as documents from '../../services/documents';
+import * as consolidated from '../../services/consolidated';
+import * as guard from '../../services/guard';
+import * as health from '../../services/health';
+import { getAccount } from '../../services/accounts';
+import { getEntry } from '../../services/journal';
+import * as veil from '../../services/veil';
+import { createMounter, parsePart, type ActorResolver } from '../route';
+import * as s from '../schemas';
+import * as v from '../veil-schemas';
+import { z } from '../zod';
+
+const EntityParams = z.object({ entityId: s.Id });
+const TransferParams = z.object({ transferId: s.Id });
+const DocumentParams = z.object({ documentId: s.Id });
+const BinderParams = z.object({ entityId: s.Id, year: v.Year });
+
+function parseParams<T extends z.ZodType>(schema: T, value: unknown) {
+  return parsePart(schema, value, 'params') as z.infer<T>;
+}
+
+/**
+ * Every handler names the entities it touches before doing any work. This is the one place where authorization
+ * is to be checked per entity (money-moving routes need the move_money scope); until then it only asserts that
+ * the ids were resolved.
+ */
+function touches(...entityIds: (string | undefined)[]): void {
+  for (const entityId of entityIds) if (entityId !== undefined && entityId.length === 0) throw new Error('unresolved entity id');
+}
+
+export function mountVeilRoutes(router: Router, registry: OpenAPIRegistry, deps: Deps, actorOf: ActorResolver, afrRows: readonly AfrRow[]) {
+  const mount = createMounter(router, registry, deps, actorOf);
+
+  mount({
+    method: 'post',
+    path: '/transfers',
+    tag: 'veil',
+    summary: 'Move money between an LLC and its owner: two entries, one in each book, classified and documented',
+    idempotent: true,
+    body: v.NewTransfer,
+    responses: { 201: { description: 'booked in both books', schema: v.TransferWithEntries } },
+    handler: async ({ body, actor, trx }) => {
+      touches(body.fromEntityId, body.toEntityId);
+      return { status: 201, body: await veil.createTransfer(trx, body, actor, afrRows) };
+    },
+  });
+  mount({
+    method: 'get',
+    path: '/transfers/:transferId',
+    tag: 'veil',
+    summary: 'Get an inter-entity transfer with both entries',
+    params: TransferParams,
+    responses: { 200: { description: 'the transfer', schema: v.TransferWithEntries } },
+    handler: async ({ params }) => {
+      const transfer = await veil.getTransfer(deps.db, params.transferId);
+      touches(transfer.fromEntityId, transfer.toEntityId);
+      return { status: 200, body: transfer };
+    },
+  });
+  mount({
+    method: 'post',
+    path: '/transfers/:transferId/reverse',
+    tag: 'veil',
+    summary: 'Reverse both entries of a transfer at once',
+    idempotent: true,
+    params: TransferParams,
+    body: v.TransferReversal,
+    responses: { 201: { description: 'the transfer with its two reversing entries', schema: v.TransferWithEntries } },
+    handler: async ({ params, body, actor, trx }) => {
+      const { fromEntityId, toEntityId } = await veil.getTransferIn(trx, params.transferId);
+      touches(fromEntityId, toEntityId);
+      return { status: 201, body: await veil.reverseTransfer(trx, params.transferId, body, actor) };
+    },
+  });
+  mount({
+    method: 'get',
+    path: '/entities/:entityId/transfers',
+    tag: 'veil',
+    summary: 'Inter-entity transfers of an entity (either side), by year and classification',
+    params: EntityParams,
+    query: v.TransferQuery,
+    responses: { 200: { description: 'transfers', schema: z.object({ items: z.array(v.Transfer) }) } },
+    handler: async ({ params, query }) => ({
+      status: 200,
+      body: { items: await veil.listTransfers(deps.db, params.entityId, query) },
+    }),
+  });
+  mount({
+    method: 'get',
+    path: '/entities/:entityId/veil-policy',
+    tag: 'veil',
+    summary: "An entity's veil policy (what a draw beyond cash or equity does)",
+    params: EntityParams,
+    responses: { 200: { description: 'the policy', schema: v.VeilPolicy } },
+    handler: async ({ params }) => ({ status: 200, body: await veil.getVeilPolicy(deps.db, params.entityId) }),
+  });
+  mount({
+    method: 'patch',
+    path: '/entities/:entityId/veil-policy',
+    tag: 'veil',
+    summary: "Change an entity's veil policy",
+    idempotent: true,
+    params: EntityParams,
+    body: v.VeilPolicyChanges,
+    responses: { 200: { description: 'the policy', schema: v.VeilPolicy } },
+    handler: async ({ params, body, actor, trx }) => ({
+      status: 200,
+      body: await veil.setVeilPolicy(trx, params.entityId, body, actor),
+    }),
+  });
+  mount({
+    method: 'get',
+    path: '/entities/:entityId/veil/pairing',
+    tag: 'veil',
+    summary: 'The pairing invariant: inter-entity balances of this entity and its counterparties, and any mismatch',
+    params: EntityParams,
+    responses: { 200: { description: 'the report', schema: v.PairingReport } },
+    handler: async ({ params }) => ({ status: 200, body: await veil.pairingReport(deps.db, params.entityId) }),
+  });
+
+  mount({
+    method: 'post',
+    path: '/guard/evaluate',
+    tag: 'guard',
+    summary: 'Entity Guard: judge a proposed movement or a bank line: allow, document (allowed once documented) or block',
+    body: v.GuardRequest,
+    responses: { 200: { description: 'the verdict; nothing is written', schema: v.GuardVerdict } },
+    handler: async ({ body }) => {
+      const movement = 'movement' in body ? body.movement : guard.movementOfBankLine(body.bankLine);
+      const accounts = await guard.guardAccounts(deps.db, movement);
+      touches(accounts.source.entityId, accounts.target?.entityId);
+      const today = new Date().toISOString().slice(0, 10);
+      return { status: 200, body: await guard.evaluateMovement(deps.db, movement, accounts, afrRows, today) };
+    },
+  });
+  mount({
+    method: 'get',
+    path: '/entities/:entityId/veil-health',
+    tag: 'veil health',
+    summary: 'Veil health of an entity over a period: findings, a score with its reasons, and the fixes that apply',
+    params: EntityParams,
+    query: v.PeriodQuery,
+    responses: { 200: { description: 'the health report', schema: v.VeilHealth } },
+    handler: async ({ params, query }) => ({
+      status: 200,
+      body: await health.veilHealth(deps.db, params.entityId, { fromOn: query.from, toOn: query.to }, new Date().toISOString().slice(0, 10)),
+    }),
+  });
+  mount({
+    method: 'post',
+    path: '/veil-health/fixes',
+    tag: 'veil health',
+    summary: 'Apply a suggested fix: reverse the entry and book it as the crossing it was (a draw, or a reimbursement owed)',
+    idempotent: true,
+    body: v.HealthFix,
+    responses: { 201: { description: 'the reversal and the new transfer', schema: v.HealthFixResult } },
+    handler: async ({ body, actor, trx }) => {
+      const { entityId } = await getEntry(trx, body.entryId);
+      const { entityId: otherEntityId } = await getAccount(trx, body.fix === 'reclassify_as_draw' ? body.personalAccountId : body.llcExpenseAccountId);
+      touches(entityId, otherEntityId);
+      return { status: 201, body: await health.applyFix(trx, body, actor, afrRows) };
+    },
+  });
+  mount({
+    method: 'get',
+    path: '/consolidated',
+    tag: 'veil health',
+    summary: "Several entities' books as one (net worth, net income, cash flow) with balances between them eliminated",
+    query: v.ConsolidatedQuery,
+    responses: { 200: { description: 'the consolidated view', schema: v.ConsolidatedView } },
+    handler: async ({ query }) => {
+      const toOn = query.to ?? new Date().toISOString().slice(0, 10);
+      const fromOn = query.from ?? `${toOn.slice(0, 4)}-01-01`;
+      touches(...query.entityIds);
+      return { status: 200, body: await consolidated.consolidatedView(deps.db, query.entityIds, { fromOn, toOn }) };
+    },
+  });
+  mount({
+    method: 'get',
+    path: '/entities/:entityId/documents',
+    tag: 'documents',
+    summary: 'Veil documents of an entity (either side of the crossing), optionally for one year',
+    params: EntityParams,
+    query: v.DocumentQuery,
+    responses: { 200: { description: 'documents', schema: z.object({ items: z.array(v.VeilDocument) }) } },
+    handler: async ({ params, query }) => {
+      const items = await documents.listDocuments(deps.db, params.entityId, query.year);
+      return { status: 200, body: { items: items.map(({ markdown: _markdown, ...item }) => item) } };
+    },
+  });
+  mount({
+    method: 'get',
+    path: '/documents/:documentId',
+    tag: 'documents',
+    summary: 'A veil document with its Markdown and SHA-256',
+    params: DocumentParams,
+    responses: { 200: { description: 'the document', schema: v.VeilDocumentWithMarkdown } },
+    handler: async ({ params }) => {
+      const document = await documents.getDocument(deps.db, params.documentId);
+      touches(document.fromEntityId, document.toEntityId);
+      return { status: 200, body: document };
+    },
+  });
+
+  // Files, not JSON: mounted directly, described in the OpenAPI document by hand.
+  registry.registerPath({
+    method: 'get',
+    path: '/documents/{documentId}/markdown',
+    summary: 'A veil document as Markdown (the stored original)',
+    tags: ['documents'],
+    request: { params: DocumentParams },
+    responses: { 200: { description: 'text/markdown', content: { 'text/markdown': { schema: z.string() } } } },
+  });
+  router.get('/documents/:documentId/markdown', async (req, res) => {
+    const { documentId } = parseParams(DocumentParams, req.params);
+    const document = await documents.getDocument(deps.db, documentId);
+    touches(document.fromEntityId, document.toEntityId);
+    res.setHeader('Content-Type', 'text/markdown; charset=utf-8');
+    res.setHeader('X-Content-SHA256', document.sha256);
+    res.send(document.markdown);
+  });
+  registry.registerPath({
+    method: 'get',
+    path: '/documents/{documentId}/pdf',
+    summary: 'A veil document rendered as PDF',
+    tags: ['documents'],
+    request: { params: DocumentParams },
+    responses: { 200: { description: 'application/pdf', content: { 'application/pdf': { schema: z.string() } } } },
+  });
+  router.get('/documents/:documentId/pdf', async (req, res) => {
+    const { documentId } = parseParams(DocumentParams, req.params);
+    const document = await documents.getDocument(deps.db, documentId);
+    touches(document.fromEntityId, document.toEntityId);
+    const pdf = await documents.renderPdf(document);
+    res.setHeader('Content-Type', 'application/pdf');
+    res.setHeader('Content-Disposition', `inline; filename="${document.kind}-${document.id.slice(0, 8)}.pdf"`);
+    res.setHeader('X-Source-SHA256', document.sha256);
+    res.send(Buffer.from(pdf));
+  });
+  registry.registerPath({
+    method: 'get',
+    path: '/entities/{entityId}/binder/{year}',
+    summary: "The year's veil binder: every document as Markdown and PDF, with a SHA-256 index, in one zip",
+    tags: ['documents'],
+    request: { params: BinderParams },
+    responses: { 200: { description: 'application/zip', content: { 'application/zip': { schema: z.string() } } } },
+  });
+  router.get('/entities/:entityId/binder/:year', async (req, res) => {
+    const { entityId, year } = parseParams(BinderParams, req.params);
+    const binder = await documents.veilBinder(deps.db, entityId, year);
+    res.setHeader('Content-Type', 'application/zip');
+    res.setHeader('Content-Disposition', `attachment; filename="${binder.fileName}"`);
+    res.send(Buffer.from(binder.zip));
+  });
+}

@@ -1,10 +1,12 @@
 import { Migrator, type Migration, type MigrationProvider } from 'kysely';
 import type { Db } from './database';
 import * as m0001 from './migrations/0001_journal';
+import * as m0002 from './migrations/0002_security';
 
 // A static list rather than a folder scan: the same code runs from src (tsx, jest) and from dist.
 const MIGRATIONS: Record<string, Migration> = {
   '0001_journal': m0001,
+  '0002_security': m0002,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

@@ -16,7 +16,19 @@ export type RuleCode =
   | 'batch_rejected'
   | 'amount_out_of_range'
   | 'not_found'
-  | 'invalid_request';
+  | 'invalid_request'
+  | 'unauthenticated'
+  | 'invalid_credentials'
+  | 'mfa_code_required'
+  | 'invalid_token'
+  | 'forbidden'
+  | 'mfa_required'
+  | 'registration_closed'
+  | 'email_taken'
+  | 'weak_password'
+  | 'mfa_state'
+  | 'account_locked'
+  | 'rate_limited';
 
 export class RuleViolation extends Error {
   override readonly name = 'RuleViolation';

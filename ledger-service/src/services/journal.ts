@@ -7,6 +7,7 @@ import { contentHash } from '../domain/hash';
 import { checkEntry, reversalPostings, type AccountFacts, type CheckedPosting, type PostingDraft } from '../domain/journal';
 import { PAGE_SIZE_DEFAULT } from '../domain/limits';
 import { centsFromDb } from '../domain/money';
+import { recordAudit } from './audit';
 import { actorLabel, type Actor } from './context';
 import { translateDbError } from './db-errors';
 import { getEntity } from './entities';
@@ -199,7 +200,7 @@ export async function bookEntries(
     }
   }
 
-  return plan.map((step) => {
+  const booked = plan.map((step): BookedEntry => {
     if (step.kind === 'replayed') return { ...step.view, replayed: true };
     assert(step.kind === 'new', 'failed steps were rejected above');
     const row = inserted.get(step.id);
@@ -224,6 +225,19 @@ export async function bookEntries(
       replayed: false,
     };
   });
+  // One audit row per booked entry (a batch of 1,000 writes 1,000), so each entry's history is found by its id.
+  for (const entry of booked) {
+    if (entry.replayed) continue;
+    const { replayed: _replayed, ...after } = entry;
+    recordAudit(trx, actor, {
+      action: entry.reversesEntryId === null ? 'entry.booked' : 'entry.reversal_booked',
+      entityId,
+      objectType: 'entry',
+      objectId: entry.id,
+      after,
+    });
+  }
+  return booked;
 }
 
 /** Books one reversing entry for `entryId`: same accounts, amounts negated, linked both ways. */

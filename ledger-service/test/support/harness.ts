@@ -141,7 +141,7 @@ export async function startTestLedger(
   await anonymous.post('/auth/register').send({ email: ownerEmail, password: TEST_PASSWORD }).expect(201);
   const owner = await login(ownerEmail, TEST_PASSWORD);
   const createUser = async (email = `user-${randomUUID().slice(0, 8)}@veil.test`): Promise<TestUser> => {
-    const invitation = await as(owner.accessToken).post('/auth/invitations').send({ email }).expect(201);
+    const invitation = await as(ledger.owner.accessToken).post('/auth/invitations').send({ email }).expect(201);
     await anonymous.post('/auth/register').send({ email, password: TEST_PASSWORD, invitationToken: invitation.body.invitationToken }).expect(201);
     return login(email, TEST_PASSWORD);
   };

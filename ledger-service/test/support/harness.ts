@@ -81,7 +81,7 @@ export async function startTestLedger(
     await admin.query(`create schema ${schema}`);
     await admin.end();
     handle = await openDatabase({ databaseUrl, schema, poolSizeMax: options.poolSizeMax ?? 10 });
-    await migrateToLatest(handle.db);
+    await migrateToLatest(handle.db, { schema });
     const created = schema;
     dropSchema = async () => {
       const cleanup = new pg.Client({ connectionString: databaseUrl });

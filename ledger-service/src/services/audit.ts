@@ -12,8 +12,8 @@ import type { Actor } from './context';
 // locks the one-row chain head FOR UPDATE, hashes each row over the previous hash and its canonical content, inserts
 // them and moves the head. The head lock is therefore held only from the end of the work through COMMIT, so
 // concurrent writers overlap in everything but that last step. (An advisory lock would serialise the same way but
-// leave the head's hash to be found with `max(seq)`; the head row keeps it in one place, and a trigger-free
-// `for update` behaves identically on PostgreSQL and PGlite.)
+// leave the previous hash to be found with `max(seq)` on every append; the head row keeps it in one place, and a
+// row lock behaves identically on PostgreSQL and PGlite.)
 
 type Trx = Transaction<Database>;
 
@@ -107,8 +107,14 @@ async function appendQueued(trx: Trx): Promise<void> {
   const queue = queues.get(trx);
   queues.delete(trx);
   if (queue === undefined || queue.length === 0) return;
-  const head = await trx.selectFrom('auditChainHead').select(['seq', 'hash']).forUpdate().executeTakeFirstOrThrow();
-  let seq = Number(head.seq);
+  // Taking the head: UPDATE locks the row until commit and hands back the hash it still holds (the new hash is
+  // written by the second statement). Two round trips in all, whatever the number of rows.
+  const head = await trx
+    .updateTable('auditChainHead')
+    .set((eb) => ({ seq: eb('seq', '+', String(queue.length)) as never }))
+    .returning(['seq', 'hash'])
+    .executeTakeFirstOrThrow();
+  let seq = Number(head.seq) - queue.length;
   let prevHash = head.hash;
   const rows = queue.map((event) => {
     seq += 1;
@@ -133,10 +139,16 @@ async function appendQueued(trx: Trx): Promise<void> {
     prevHash = hash;
     return row;
   });
-  for (let start = 0; start < rows.length; start += AUDIT_ROWS_PER_INSERT) {
+  assert(seq === Number(head.seq), 'the chain head advanced by the number of rows appended');
+  const lastChunkStart = Math.floor((rows.length - 1) / AUDIT_ROWS_PER_INSERT) * AUDIT_ROWS_PER_INSERT;
+  for (let start = 0; start < lastChunkStart; start += AUDIT_ROWS_PER_INSERT) {
     await trx.insertInto('auditLog').values(rows.slice(start, start + AUDIT_ROWS_PER_INSERT)).execute();
   }
-  await trx.updateTable('auditChainHead').set({ seq, hash: prevHash }).execute();
+  await trx
+    .with('appended', (db) => db.insertInto('auditLog').values(rows.slice(lastChunkStart)).returning('seq'))
+    .updateTable('auditChainHead')
+    .set({ hash: prevHash })
+    .execute();
 }
 
 function json(value: unknown): string | null {

@@ -36,7 +36,8 @@ const queues = new WeakMap<object, QueuedEvent[]>();
 export const GENESIS_HASH = '0'.repeat(64);
 const AUDIT_ROWS_PER_INSERT = 500;
 const REDACTED = '[redacted]';
-const SECRET_KEY = /password|secret|ciphertext|^token$|tokenhash|accesstoken|refreshtoken|recoverycodes?$|codehash|^code$/i;
+// `code` alone is an account's chart code, not a secret; one-time codes are always named (totpCode, recoveryCode).
+const SECRET_KEY = /password|secret|ciphertext|^token$|tokenhash|accesstoken|refreshtoken|totpcode|recoverycodes?$|codehash/i;
 
 /** Deep copy with every secret-looking field replaced, so nothing secret ever reaches the append-only log. */
 export function redact(value: unknown): unknown {

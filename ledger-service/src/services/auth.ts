@@ -406,7 +406,7 @@ export async function confirmMfa(deps: Deps, actor: Actor, code: string): Promis
       .insertInto('recoveryCodes')
       .values(codes.map((item) => ({ userId: user.id, codeHash: tokenHash(normalizeRecoveryCode(item)) })))
       .execute();
-    recordAudit(trx, actor, { action: 'mfa.enabled', objectType: 'user', objectId: user.id, after: { recoveryCodes: codes.length } });
+    recordAudit(trx, actor, { action: 'mfa.enabled', objectType: 'user', objectId: user.id, after: { recoveryCodeCount: codes.length } });
     return { recoveryCodes: codes };
   });
 }

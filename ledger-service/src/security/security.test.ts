@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { SignJWT } from 'jose';
 import { redact } from '../services/audit';
 import { checkPasswordRules, PASSWORD_LENGTH_MAX } from './passwords';
 import { normalizeRecoveryCode, recoveryCode, signAccessToken, verifyAccessToken } from './tokens';
@@ -32,6 +31,7 @@ describe('access tokens', () => {
   });
 
   it('refuses another algorithm signed with the same secret, and alg none', async () => {
+    const { SignJWT } = await import('jose');
     const claims = { sid: 's1', mfa: true };
     const hs512 = await new SignJWT(claims)
       .setProtectedHeader({ alg: 'HS512' })

@@ -192,6 +192,36 @@ describe('authorization matrix', () => {
       .send({ name: 'Due from victim', kind: 'due_from_entity', counterpartyEntityId: victim.entityId })
       .expect(404);
     expect(counterparty.body.error.code).toBe('not_found');
+    // Posting to the victim's account from one's own books: "not found", not "belongs to another entity".
+    const attackerCash = attackerBooks.accounts.cash as string;
+    const foreignPosting = await as
+      .post(`/entities/${attackerBooks.entityId}/entries`)
+      .set('Idempotency-Key', key())
+      .send({
+        postedOn: '2026-05-03',
+        description: 'Probe',
+        postings: [
+          { accountId: attackerCash, amountCents: 100 },
+          { accountId: victim.accounts.VictimChecking, amountCents: -100 },
+        ],
+      })
+      .expect(404);
+    const unknownPosting = await as
+      .post(`/entities/${attackerBooks.entityId}/entries`)
+      .set('Idempotency-Key', key())
+      .send({
+        postedOn: '2026-05-03',
+        description: 'Probe',
+        postings: [
+          { accountId: attackerCash, amountCents: 100 },
+          { accountId: '00000000-0000-4000-8000-000000000001', amountCents: -100 },
+        ],
+      })
+      .expect(404);
+    expect(foreignPosting.body.error.code).toBe(unknownPosting.body.error.code);
+    expect(foreignPosting.body.error.message.replace(victim.accounts.VictimChecking as string, 'X')).toBe(
+      unknownPosting.body.error.message.replace('00000000-0000-4000-8000-000000000001', 'X'),
+    );
     const audit = await as.get('/audit').expect(200);
     expectNoVictimData(audit);
     const ownIds = new Set(own.map((row) => row.id));

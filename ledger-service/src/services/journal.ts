@@ -7,6 +7,7 @@ import { contentHash } from '../domain/hash';
 import { checkEntry, reversalPostings, type AccountFacts, type CheckedPosting, type PostingDraft } from '../domain/journal';
 import { PAGE_SIZE_DEFAULT } from '../domain/limits';
 import { centsFromDb } from '../domain/money';
+import { authorizeEntity } from '../security/authorization';
 import { recordAudit } from './audit';
 import { actorLabel, type Actor } from './context';
 import { translateDbError } from './db-errors';
@@ -118,6 +119,7 @@ export async function bookEntries(
       : draft.postings.map((posting) => posting.accountId),
   );
   const accounts = accountFacts(await lockAccounts(trx, accountIds));
+  await forgetInvisibleAccounts(trx, actor, entityId, accounts);
 
   const errors: EntryError[] = [];
   const seenKeys = new Set<string>();
@@ -238,6 +240,25 @@ export async function bookEntries(
     });
   }
   return booked;
+}
+
+/**
+ * An account of another entity is an `entity_mismatch` only when the actor can see that entity; an account of
+ * someone else's books is reported as not found, exactly like an id that does not exist.
+ */
+async function forgetInvisibleAccounts(trx: Trx, actor: Actor, entityId: string, accounts: Map<string, AccountFacts>) {
+  const foreign = [...new Set([...accounts.values()].filter((account) => account.entityId !== entityId).map((account) => account.entityId))];
+  for (const foreignEntityId of foreign) {
+    const visible = await authorizeEntity(trx, actor, foreignEntityId, 'read').then(
+      () => true,
+      (error: unknown) => {
+        if (error instanceof RuleViolation && error.code === 'not_found') return false;
+        throw error;
+      },
+    );
+    if (visible) continue;
+    for (const [accountId, account] of accounts) if (account.entityId === foreignEntityId) accounts.delete(accountId);
+  }
 }
 
 /** Books one reversing entry for `entryId`: same accounts, amounts negated, linked both ways. */

@@ -73,9 +73,3 @@ export async function authorizeEntry(db: Reader, actor: Actor, entryId: string, 
   check(actor, entity, need, 'entry', entryId);
   return (entity as { id: string }).id;
 }
-
-/** Restricts an entities query to what the actor sees. */
-export function visibleEntityIds(actor: Actor): { userId: string | null; only: readonly string[] | 'all' } {
-  if (actor.type === 'system') return { userId: null, only: 'all' };
-  return { userId: actor.userId ?? '00000000-0000-0000-0000-000000000000', only: actor.entityScope };
-}

@@ -9,7 +9,7 @@ import { sql } from 'kysely';
 import pg from 'pg';
 import { openDatabase, type DatabaseHandle } from '../src/db/database';
 import { migrateToLatest } from '../src/db/migrate';
-import { killHard, startService, type ServiceProcess } from '../test/support/process';
+import { killHard, signIn, startService, type ServiceProcess } from '../test/support/process';
 import { createClient } from './http-client';
 
 const RAW_ENTRIES = Number(process.env.BENCH_RAW_ENTRIES ?? 20_000);
@@ -94,7 +94,21 @@ async function rawMultiRowInsert(handle: DatabaseHandle, entityId: string, accou
   return { phase: 'raw multi-row INSERT (the limit)', entriesPerSecond: RAW_ENTRIES / ((performance.now() - started) / 1000) };
 }
 
-async function batchApi(service: ServiceProcess, entityId: string, accountIds: string[]): Promise<Row> {
+/** The API's books are opened through the API, so they belong to the signed-in owner. */
+async function setUpBooksOverHttp(service: ServiceProcess, token: string) {
+  const client = createClient(service.baseUrl, 1);
+  const headers = (key: string) => ({ authorization: `Bearer ${token}`, 'idempotency-key': key });
+  const entity = JSON.parse((await client.post('/entities', { kind: 'llc', name: 'Bench API LLC' }, headers(randomUUID()))).body);
+  const accountIds: string[] = [];
+  for (let index = 0; index < 20; index += 1) {
+    const account = await client.post(`/entities/${entity.id}/accounts`, { name: `Account ${index}`, kind: 'checking' }, headers(randomUUID()));
+    accountIds.push(JSON.parse(account.body).id);
+  }
+  client.close();
+  return { entityId: entity.id as string, accountIds };
+}
+
+async function batchApi(service: ServiceProcess, token: string, entityId: string, accountIds: string[]): Promise<Row> {
   progress(`batch API: ${BATCH_ENTRIES} entries in requests of ${BATCH_SIZE}`);
   const client = createClient(service.baseUrl, 1);
   const latencies: number[] = [];
@@ -112,7 +126,7 @@ async function batchApi(service: ServiceProcess, entityId: string, accountIds: s
       };
     });
     const requestStarted = performance.now();
-    const response = await client.post(`/entities/${entityId}/entries/batch`, { entries }, { 'idempotency-key': randomUUID() });
+    const response = await client.post(`/entities/${entityId}/entries/batch`, { entries }, { authorization: `Bearer ${token}`, 'idempotency-key': randomUUID() });
     if (response.status !== 201) throw new Error(`batch failed: ${response.status} ${response.body}`);
     latencies.push(performance.now() - requestStarted);
   }
@@ -160,7 +174,7 @@ async function rawTransactions(handle: DatabaseHandle, entityId: string, account
   };
 }
 
-async function singleEntryApi(service: ServiceProcess, entityId: string, accountIds: string[], clients: number): Promise<Row> {
+async function singleEntryApi(service: ServiceProcess, token: string, entityId: string, accountIds: string[], clients: number): Promise<Row> {
   progress(`single-entry API, ${clients} client(s), ${SINGLE_ENTRIES} entries`);
   const client = createClient(service.baseUrl, clients);
   const latencies: number[] = [];
@@ -184,7 +198,7 @@ async function singleEntryApi(service: ServiceProcess, entityId: string, account
               { accountId: from, amountCents: -amountCents },
             ],
           },
-          { 'idempotency-key': randomUUID() },
+          { authorization: `Bearer ${token}`, 'idempotency-key': randomUUID() },
         );
         if (response.status !== 201) throw new Error(`entry failed: ${response.status} ${response.body}`);
         latencies.push(performance.now() - requestStarted);
@@ -229,14 +243,15 @@ async function runBackend(label: string, open: () => Promise<{ handle: DatabaseH
     rows.push(await rawMultiRowInsert(handle, raw.entityId, raw.accountIds));
     rows.push(await rawTransactions(handle, raw.entityId, raw.accountIds, 1));
     if (label !== 'PGlite') rows.push(await rawTransactions(handle, raw.entityId, raw.accountIds, 8));
-    const api = await setUpBooks(handle);
     // PGlite is single-process: the service needs the data directory to itself.
     if (label === 'PGlite') await handle.close();
     progress('starting the service as its own process');
     service = await startService(env);
-    rows.push(await batchApi(service, api.entityId, api.accountIds));
-    rows.push(await singleEntryApi(service, api.entityId, api.accountIds, 1));
-    rows.push(await singleEntryApi(service, api.entityId, api.accountIds, 8));
+    const token = await signIn(service.baseUrl);
+    const api = await setUpBooksOverHttp(service, token);
+    rows.push(await batchApi(service, token, api.entityId, api.accountIds));
+    rows.push(await singleEntryApi(service, token, api.entityId, api.accountIds, 1));
+    rows.push(await singleEntryApi(service, token, api.entityId, api.accountIds, 8));
     if (label === 'PGlite') {
       await killHard(service);
       service = undefined;
@@ -255,6 +270,7 @@ async function runBackend(label: string, open: () => Promise<{ handle: DatabaseH
 async function main() {
   console.log(`Veil journal benchmark — ${os.cpus().length} cores, Node ${process.version}`);
   const databaseUrl = process.env.DATABASE_URL;
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'veil-bench-'));
   if (databaseUrl) {
     const schema = `veil_bench_${randomUUID().replaceAll('-', '').slice(0, 12)}`;
     await runBackend('PostgreSQL', async () => {
@@ -266,7 +282,7 @@ async function main() {
       await migrateToLatest(handle.db);
       return {
         handle,
-        env: { DATABASE_URL: databaseUrl, VEIL_DB_SCHEMA: schema, VEIL_DB_POOL_MAX: '10' },
+        env: { DATABASE_URL: databaseUrl, VEIL_DB_SCHEMA: schema, VEIL_DB_POOL_MAX: '10', VEIL_DATA_DIR: dataDir },
         cleanup: async () => {
           const drop = new pg.Client({ connectionString: databaseUrl });
           await drop.connect();
@@ -278,7 +294,6 @@ async function main() {
   } else {
     console.log('DATABASE_URL is not set: skipping PostgreSQL (the targets are for PostgreSQL)');
   }
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'veil-bench-'));
   await runBackend('PGlite', async () => {
     const handle = await openDatabase({ pgliteDataDir: path.join(dataDir, 'pglite') });
     await migrateToLatest(handle.db);

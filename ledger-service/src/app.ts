@@ -1,14 +1,19 @@
 import { randomUUID } from 'node:crypto';
 import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
-import express, { type Request } from 'express';
+import cors from 'cors';
+import express, { type Request, type RequestHandler } from 'express';
+import { rateLimit } from 'express-rate-limit';
+import helmet from 'helmet';
 import { sql } from 'kysely';
 import { pinoHttp } from 'pino-http';
 import swaggerUi from 'swagger-ui-express';
 import { migrationsCurrent } from './db/migrate';
-import { REQUEST_BODY_BYTES_MAX } from './domain/limits';
-import type { Actor, Deps } from './services/context';
+import { AUTH_BODY_BYTES_MAX, REQUEST_BODY_BYTES_MAX } from './domain/limits';
+import { authenticate } from './services/auth';
+import type { Deps } from './services/context';
 import { errorHandler, notFoundHandler } from './http/errors';
-import type { ActorResolver } from './http/route';
+import { requestFacts, type ActorResolver } from './http/route';
+import { mountAuthRoutes } from './http/routes/auth';
 import { mountLedgerRoutes } from './http/routes/ledger';
 import { mountVeilRoutes } from './http/routes/veil';
 import { loadAfrTable } from './services/reference';
@@ -16,18 +21,65 @@ import { ErrorBody } from './http/schemas';
 
 const REQUEST_ID = /^[\w.:-]{1,100}$/;
 
-/** Until authentication lands every caller is the local operator; the n8n execution id is kept when sent. */
-const localActor: ActorResolver = (req: Request): Actor => ({
-  type: 'anonymous',
-  id: 'local',
-  executionId: req.get('x-n8n-execution-id')?.slice(0, 100),
-});
+/** Login, MFA, refresh, password and token routes: guessing happens here, so these get the strict limit. */
+const AUTH_PATHS = ['/auth/login', '/auth/register', '/auth/refresh', '/auth/mfa', '/auth/password', '/auth/tokens', '/auth/invitations'];
+
+function limiter(deps: Deps, prefix: string, limit: number): RequestHandler {
+  const { rateLimits, rateLimitStore } = deps.security;
+  return rateLimit({
+    windowMs: rateLimits.windowMs,
+    limit,
+    standardHeaders: 'draft-8',
+    legacyHeaders: false,
+    ...(rateLimitStore ? { store: rateLimitStore(prefix) } : {}),
+    handler: (_req, res, _next, options) => {
+      res.status(options.statusCode).json({
+        error: { code: 'rate_limited', message: 'too many requests; slow down', details: { retryAfterSeconds: Math.ceil(rateLimits.windowMs / 1000) } },
+      });
+    },
+  });
+}
 
 /** Builds the whole service from its dependencies; main.ts listens, tests drive it directly. */
 export function createApp(deps: Deps, options: { actorOf?: ActorResolver } = {}) {
+  const actorOf: ActorResolver =
+    options.actorOf ?? ((req: Request) => authenticate(deps, req.get('authorization'), requestFacts(req)));
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
+  app.use(
+    helmet({
+      contentSecurityPolicy: {
+        useDefaults: false,
+        directives: {
+          defaultSrc: ["'self'"],
+          scriptSrc: ["'self'"],
+          // Swagger UI's page carries inline styles; nothing else needs them, and inline scripts stay forbidden.
+          styleSrc: ["'self'", "'unsafe-inline'"],
+          imgSrc: ["'self'", 'data:'],
+          connectSrc: ["'self'"],
+          fontSrc: ["'self'"],
+          objectSrc: ["'none'"],
+          baseUri: ["'none'"],
+          formAction: ["'self'"],
+          frameAncestors: ["'none'"],
+        },
+      },
+      strictTransportSecurity: { maxAge: 31_536_000, includeSubDomains: true },
+    }),
+  );
+  const allowedOrigins = new Set(deps.security.corsOrigins);
+  app.use(
+    cors({
+      // Requests without an Origin (n8n, curl) are not browser requests; CORS does not concern them.
+      origin: (origin, callback) => callback(null, origin !== undefined && allowedOrigins.has(origin)),
+      allowedHeaders: ['Authorization', 'Content-Type', 'Idempotency-Key', 'X-Request-Id', 'X-N8N-Execution-Id'],
+      exposedHeaders: ['X-Request-Id', 'Idempotent-Replayed', 'RateLimit', 'RateLimit-Policy'],
+      maxAge: 600,
+    }),
+  );
+  app.use(limiter(deps, 'veil-rl-all:', deps.security.rateLimits.generalMax));
+  app.use(AUTH_PATHS, limiter(deps, 'veil-rl-auth:', deps.security.rateLimits.authMax));
   app.use(
     pinoHttp({
       logger: deps.logger,
@@ -39,6 +91,8 @@ export function createApp(deps: Deps, options: { actorOf?: ActorResolver } = {})
       },
     }),
   );
+  // Credentials and codes are small: the auth routes refuse anything bigger long before argon2 sees it.
+  app.use('/auth', express.json({ limit: AUTH_BODY_BYTES_MAX }));
   app.use(express.json({ limit: REQUEST_BODY_BYTES_MAX }));
 
   app.get('/healthz', (_req, res) => {
@@ -57,8 +111,9 @@ export function createApp(deps: Deps, options: { actorOf?: ActorResolver } = {})
   const registry = new OpenAPIRegistry();
   registry.register('Error', ErrorBody);
   const router = express.Router();
-  mountLedgerRoutes(router, registry, deps, options.actorOf ?? localActor);
-  mountVeilRoutes(router, registry, deps, options.actorOf ?? localActor, deps.afrRows ?? loadAfrTable());
+  mountAuthRoutes(router, registry, deps, actorOf);
+  mountLedgerRoutes(router, registry, deps, actorOf);
+  mountVeilRoutes(router, registry, deps, actorOf, deps.afrRows ?? loadAfrTable());
   app.use(router);
 
   const document = new OpenApiGeneratorV31(registry.definitions).generateDocument({

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
+import { ARGON2_PRODUCTION, type Argon2Cost } from './security/passwords';
 
 // The environment is read and validated once, at start-up; nothing else reads process.env.
 
@@ -21,6 +22,27 @@ const Env = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   VEIL_SEED_DEMO: z.enum(['true', 'false']).default('false'),
   VEIL_AFR_TABLE: z.string().min(1).optional(),
+  /** The demo user's password; generated and logged once when absent. */
+  VEIL_DEMO_PASSWORD: z.string().min(12).max(256).optional(),
+  /** `id:base64,…` or one base64 key (32 bytes); the first is active. Absent: a key file in the data dir. */
+  VEIL_ENCRYPTION_KEY: z.string().min(40).max(10_000).optional(),
+  /** HS256 key for access tokens, base64, at least 32 bytes. Absent: a key file in the data dir. */
+  VEIL_JWT_SECRET: z.string().min(43).max(1_000).optional(),
+  VEIL_ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(30).max(3_600).default(900),
+  VEIL_REFRESH_TOKEN_TTL_SECONDS: z.coerce.number().int().min(300).max(90 * 86_400).default(30 * 86_400),
+  /** argon2id cost. Production defaults; lower them only for tests. */
+  VEIL_ARGON2_MEMORY_KIB: z.coerce.number().int().min(8).max(4_194_304).default(ARGON2_PRODUCTION.memoryCostKib),
+  VEIL_ARGON2_TIME_COST: z.coerce.number().int().min(1).max(20).default(ARGON2_PRODUCTION.timeCost),
+  /** Comma-separated origins allowed to call the API from a browser (the dashboard). */
+  VEIL_CORS_ORIGINS: z.string().max(2_000).default(''),
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\//, 'a redis:// URL')
+    .optional()
+    .or(z.literal('').transform(() => undefined)),
+  VEIL_RATE_LIMIT_WINDOW_SECONDS: z.coerce.number().int().min(1).max(3_600).default(60),
+  VEIL_RATE_LIMIT_MAX: z.coerce.number().int().min(1).max(1_000_000).default(600),
+  VEIL_RATE_LIMIT_AUTH_MAX: z.coerce.number().int().min(1).max(10_000).default(10),
 });
 
 export interface Config {
@@ -35,6 +57,17 @@ export interface Config {
   seedDemo: boolean;
   /** The AFR data table; undefined means the one shipped in reference/afr.json. */
   afrTablePath: string | undefined;
+  demoPassword: string | undefined;
+  encryptionKey: string | undefined;
+  encryptionKeyFile: string;
+  jwtSecret: string | undefined;
+  jwtSecretFile: string;
+  accessTokenTtlMs: number;
+  refreshTokenTtlMs: number;
+  argon2: Argon2Cost;
+  corsOrigins: string[];
+  redisUrl: string | undefined;
+  rateLimits: { windowMs: number; generalMax: number; authMax: number };
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -56,5 +89,20 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: parsed.LOG_LEVEL,
     seedDemo: parsed.VEIL_SEED_DEMO === 'true',
     afrTablePath: parsed.VEIL_AFR_TABLE ? path.resolve(parsed.VEIL_AFR_TABLE) : undefined,
+    demoPassword: parsed.VEIL_DEMO_PASSWORD,
+    encryptionKey: parsed.VEIL_ENCRYPTION_KEY,
+    encryptionKeyFile: path.join(dataDir, 'secrets', 'encryption-keys'),
+    jwtSecret: parsed.VEIL_JWT_SECRET,
+    jwtSecretFile: path.join(dataDir, 'secrets', 'jwt-secret'),
+    accessTokenTtlMs: parsed.VEIL_ACCESS_TOKEN_TTL_SECONDS * 1000,
+    refreshTokenTtlMs: parsed.VEIL_REFRESH_TOKEN_TTL_SECONDS * 1000,
+    argon2: { memoryCostKib: parsed.VEIL_ARGON2_MEMORY_KIB, timeCost: parsed.VEIL_ARGON2_TIME_COST, parallelism: 1 },
+    corsOrigins: parsed.VEIL_CORS_ORIGINS.split(',').map((origin) => origin.trim()).filter(Boolean),
+    redisUrl: parsed.REDIS_URL,
+    rateLimits: {
+      windowMs: parsed.VEIL_RATE_LIMIT_WINDOW_SECONDS * 1000,
+      generalMax: parsed.VEIL_RATE_LIMIT_MAX,
+      authMax: parsed.VEIL_RATE_LIMIT_AUTH_MAX,
+    },
   };
 }

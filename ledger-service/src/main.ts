@@ -1,10 +1,17 @@
+import { randomBytes } from 'node:crypto';
+import { RedisStore } from 'rate-limit-redis';
+import { createClient } from 'redis';
 import { createApp } from './app';
 import { loadConfig } from './config';
 import { openDatabase } from './db/database';
 import { migrateToLatest } from './db/migrate';
 import { createLogger } from './logger';
+import { securityFromConfig } from './security/setup';
+import { register } from './services/auth';
 import { seedDemo } from './services/demo';
 import { loadAfrTable } from './services/reference';
+
+const DEMO_EMAIL = 'demo@veil.local';
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -17,10 +24,34 @@ async function main(): Promise<void> {
   });
   const applied = await migrateToLatest(handle.db);
   if (applied.length > 0) logger.info({ applied }, 'migrations applied');
-  const deps = { db: handle.db, logger, backend: handle.backend, afrRows: loadAfrTable(config.afrTablePath) };
+
+  let redis: { sendCommand(args: string[]): Promise<unknown>; quit(): Promise<unknown> } | undefined;
+  if (config.redisUrl) {
+    const client = createClient({ url: config.redisUrl });
+    client.on('error', (error) => logger.error({ err: error }, 'redis error'));
+    await client.connect();
+    redis = client as unknown as NonNullable<typeof redis>;
+  }
+  const shared = redis;
+  const security = securityFromConfig(config, {
+    rateLimitStore: shared
+      ? (prefix) => new RedisStore({ prefix, sendCommand: (...args: string[]) => shared.sendCommand(args) as never })
+      : undefined,
+  });
+  if (config.encryptionKey === undefined) logger.warn({ file: config.encryptionKeyFile }, 'VEIL_ENCRYPTION_KEY is not set: using the key file in the data directory');
+  const deps = { db: handle.db, logger, backend: handle.backend, security, afrRows: loadAfrTable(config.afrTablePath) };
+
   if (config.seedDemo) {
-    const seeded = await seedDemo(deps);
-    if (seeded) logger.info(seeded, 'demo data seeded');
+    const anyone = await handle.db.selectFrom('users').select('id').limit(1).executeTakeFirst();
+    if (anyone === undefined) {
+      const password = config.demoPassword ?? randomBytes(12).toString('base64url');
+      const owner = await register(deps, { email: DEMO_EMAIL, password });
+      const seeded = await seedDemo(deps, { ownerUserId: owner.id });
+      logger.info(
+        { ...seeded, email: DEMO_EMAIL, ...(config.demoPassword ? {} : { password }) },
+        'demo data seeded; sign in at POST /auth/login with this demo user',
+      );
+    }
   }
   const app = createApp(deps);
   const server = app.listen(config.port, config.host, () => {
@@ -38,6 +69,7 @@ async function main(): Promise<void> {
     logger.info({ signal }, 'shutting down: finishing in-flight requests');
     server.close(async () => {
       await handle.close();
+      await redis?.quit();
       logger.info('stopped');
       process.exit(0);
     });

@@ -46,7 +46,7 @@ async function runClients(books: Books, accountIds: string[]) {
         ];
         const response = await fetch(`${server.baseUrl}/entities/${books.entityId}/entries`, {
           method: 'POST',
-          headers: { 'content-type': 'application/json', 'idempotency-key': key(`c${client}`) },
+          headers: { authorization: `Bearer ${ledger.owner.accessToken}`, 'content-type': 'application/json', 'idempotency-key': key(`c${client}`) },
           body: JSON.stringify({ postedOn: '2026-06-01', description: `transfer ${client}/${index}`, postings }),
         });
         if (response.status === 201) acknowledged.push(postings);
@@ -106,7 +106,7 @@ it('concurrent replays of one Idempotency-Key create exactly one entry', async (
     Array.from({ length: 24 }, () =>
       fetch(`${server.baseUrl}/entities/${books.entityId}/entries`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', 'idempotency-key': sharedKey },
+        headers: { authorization: `Bearer ${ledger.owner.accessToken}`, 'content-type': 'application/json', 'idempotency-key': sharedKey },
         body,
       }).then(async (response) => ({ status: response.status, body: await response.json() as { id: string } })),
     ),
@@ -135,7 +135,7 @@ it('concurrent batches replaying the same per-entry keys book each entry once', 
     Array.from({ length: 6 }, () =>
       fetch(`${server.baseUrl}/entities/${books.entityId}/entries/batch`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', 'idempotency-key': key('batch') },
+        headers: { authorization: `Bearer ${ledger.owner.accessToken}`, 'content-type': 'application/json', 'idempotency-key': key('batch') },
         body: JSON.stringify({ entries }),
       }).then((response) => response.status),
     ),

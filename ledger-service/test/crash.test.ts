@@ -4,7 +4,7 @@ import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { BACKEND } from './support/harness';
-import { killHard, startService, type ServiceProcess } from './support/process';
+import { killHard, signIn, startService, type ServiceProcess } from './support/process';
 
 // kill -9 the real service process while clients write, restart it on the same data, and let the clients retry
 // with their idempotency keys. On PGlite this proves survival of a process crash, which is what it promises: it
@@ -35,7 +35,7 @@ describe(`process crash on ${BACKEND}`, () => {
     dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'veil-crash-'));
     if (BACKEND === 'postgres') {
       await admin(`create schema ${schema}`);
-      env = { DATABASE_URL: process.env.DATABASE_URL as string, VEIL_DB_SCHEMA: schema };
+      env = { DATABASE_URL: process.env.DATABASE_URL as string, VEIL_DB_SCHEMA: schema, VEIL_DATA_DIR: dataDir };
     } else {
       env = { VEIL_DATA_DIR: dataDir, DATABASE_URL: '' };
     }
@@ -48,8 +48,12 @@ describe(`process crash on ${BACKEND}`, () => {
 
   it(`keeps every acknowledged write exactly once across ${KILLS} kill -9`, async () => {
     service = await startService(env);
+    // The signing key lives in the data directory, so the token outlives every restart below.
+    const token = await signIn(service.baseUrl);
+    const authorization = `Bearer ${token}`;
     const post = (url: string, key: string, body: unknown) =>
-      fetch(`${url}`, { method: 'POST', headers: { 'content-type': 'application/json', 'idempotency-key': key }, body: JSON.stringify(body) });
+      fetch(`${url}`, { method: 'POST', headers: { authorization, 'content-type': 'application/json', 'idempotency-key': key }, body: JSON.stringify(body) });
+    const get = (url: string) => fetch(url, { headers: { authorization } });
     const entity = await json(await post(`${service.baseUrl}/entities`, 'crash-entity', { kind: 'llc', name: 'Crash LLC' }));
     const cash = await json(await post(`${service.baseUrl}/entities/${entity.id}/accounts`, 'crash-cash', { name: 'Cash', kind: 'cash' }));
     const income = await json(await post(`${service.baseUrl}/entities/${entity.id}/accounts`, 'crash-income', { name: 'Income', kind: 'income_category' }));
@@ -106,14 +110,14 @@ describe(`process crash on ${BACKEND}`, () => {
     const ids = new Set<string>();
     let cursor: string | undefined;
     do {
-      const page = await json(await fetch(`${service.baseUrl}/entities/${entity.id}/entries?limit=500${cursor ? `&cursor=${cursor}` : ''}`));
+      const page = await json(await get(`${service.baseUrl}/entities/${entity.id}/entries?limit=500${cursor ? `&cursor=${cursor}` : ''}`));
       for (const item of page.items as { id: string }[]) ids.add(item.id);
       cursor = (page.nextCursor as string | null) ?? undefined;
     } while (cursor);
     expect(ids.size).toBe(acknowledged.size);
     for (const { id } of acknowledged.values()) expect(ids.has(id)).toBe(true);
     const total = [...acknowledged.values()].reduce((sum, write) => sum + write.amountCents, 0);
-    const account = await json(await fetch(`${service.baseUrl}/accounts/${cash.id}`));
+    const account = await json(await get(`${service.baseUrl}/accounts/${cash.id}`));
     expect(account.balanceCents).toBe(total);
     expect(acknowledged.size).toBeGreaterThan(KILLS);
   });

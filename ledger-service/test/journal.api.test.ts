@@ -364,3 +364,20 @@ describe('service surface', () => {
     expect(unknown.headers['x-request-id']).toMatch(/.+/);
   });
 });
+
+describe('moving money between books', () => {
+  it('needs a session that passed MFA, and writes nothing without one', async () => {
+    const before = await counts();
+    const response = await post('/transfers', {
+      classification: 'owner_draw',
+      fromEntityId: books.entityId,
+      fromAccountId: books.accounts.checking,
+      toEntityId: other.entityId,
+      toAccountId: other.accounts.checking,
+      amountCents: 100,
+      postedOn: '2026-03-20',
+    }).expect(403);
+    expect(response.body.error.code).toBe('mfa_required');
+    expect(await counts()).toEqual(before);
+  });
+});

@@ -9,7 +9,7 @@ let llc: Books;
 let owner: Books;
 
 beforeAll(async () => {
-  ledger = await startTestLedger();
+  ledger = await startTestLedger({ ownerMfa: true });
   llc = await createBooks(ledger, { name: 'Binder LLC', accounts: { checking: 'checking' } });
   owner = await createBooks(ledger, { kind: 'personal', name: 'Robin Owner', accounts: { checking: 'checking' } });
 });

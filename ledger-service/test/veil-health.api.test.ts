@@ -6,7 +6,7 @@ let llc: Books;
 let owner: Books;
 
 beforeAll(async () => {
-  ledger = await startTestLedger();
+  ledger = await startTestLedger({ ownerMfa: true });
   llc = await createBooks(ledger, {
     name: 'Healthy LLC',
     accounts: { checking: 'checking', software: 'expense_category', meals: 'expense_category', revenue: 'income_category', opening: 'opening_balance' },

@@ -11,7 +11,7 @@ let llc: Books;
 let owner: Books;
 
 beforeAll(async () => {
-  ledger = await startTestLedger();
+  ledger = await startTestLedger({ ownerMfa: true });
   llc = await createBooks(ledger, { name: 'Property LLC', accounts: { checking: 'checking', supplies: 'expense_category' } });
   owner = await createBooks(ledger, { kind: 'personal', name: 'Pat Owner', accounts: { checking: 'checking', card: 'credit_card' } });
 });

@@ -6,7 +6,7 @@ let llc: Books;
 let owner: Books;
 
 beforeAll(async () => {
-  ledger = await startTestLedger();
+  ledger = await startTestLedger({ ownerMfa: true });
   llc = await createBooks(ledger, { name: 'Studio LLC', accounts: { checking: 'checking', software: 'expense_category', revenue: 'income_category' } });
   owner = await createBooks(ledger, { kind: 'personal', name: 'Dana Owner', accounts: { checking: 'checking', card: 'credit_card', groceries: 'expense_category' } });
 });

@@ -21,6 +21,7 @@ export interface EntitiesTable {
   name: string;
   currency: string;
   taxProfile: string;
+  ownerUserId: string | null;
   createdAt: CreatedAt;
 }
 
@@ -72,6 +73,118 @@ export interface IdempotencyKeysTable {
   createdAt: CreatedAt;
 }
 
+type Instant = ColumnType<Date, Date | undefined, Date>;
+type NullableInstant = ColumnType<Date | null, Date | null | undefined, Date | null>;
+type Json = ColumnType<unknown, string, string>;
+
+export interface UsersTable {
+  id: Generated<string>;
+  email: string;
+  passwordHash: string;
+  role: 'owner' | 'member';
+  totpSecretEncrypted: string | null;
+  totpPendingEncrypted: string | null;
+  totpLastStep: ColumnType<string | null, number | null | undefined, number | null>;
+  mfaEnabledAt: NullableInstant;
+  failedLogins: ColumnType<number, number | undefined, number>;
+  lockedUntil: NullableInstant;
+  passwordChangedAt: Instant;
+  createdAt: CreatedAt;
+}
+
+export interface InvitationsTable {
+  id: Generated<string>;
+  email: string;
+  tokenHash: string;
+  invitedBy: string;
+  expiresAt: Date;
+  acceptedAt: NullableInstant;
+  createdAt: CreatedAt;
+}
+
+export interface PasswordResetsTable {
+  id: Generated<string>;
+  userId: string;
+  tokenHash: string;
+  expiresAt: Date;
+  usedAt: NullableInstant;
+  createdAt: CreatedAt;
+}
+
+export interface RecoveryCodesTable {
+  userId: string;
+  codeHash: string;
+  usedAt: NullableInstant;
+}
+
+export interface SessionsTable {
+  id: Generated<string>;
+  userId: string;
+  mfa: boolean;
+  revokedAt: NullableInstant;
+  revokedReason: string | null;
+  createdAt: CreatedAt;
+}
+
+export interface RefreshTokensTable {
+  id: Generated<string>;
+  sessionId: string;
+  tokenHash: string;
+  expiresAt: Date;
+  usedAt: NullableInstant;
+  createdAt: CreatedAt;
+}
+
+export interface ApiTokensTable {
+  id: Generated<string>;
+  userId: string;
+  name: string;
+  tokenHash: string;
+  prefix: string;
+  scopes: Json;
+  entityIds: Json;
+  lastUsedAt: NullableInstant;
+  expiresAt: NullableInstant;
+  revokedAt: NullableInstant;
+  createdAt: CreatedAt;
+}
+
+export interface EncryptedSecretsTable {
+  id: Generated<string>;
+  ownerUserId: string;
+  entityId: string | null;
+  purpose: string;
+  ciphertext: string;
+  keyId: string;
+  createdAt: CreatedAt;
+  updatedAt: Instant;
+}
+
+export interface AuditLogTable {
+  seq: ColumnType<string, number | string, never>;
+  occurredAt: ColumnType<Date, Date, never>;
+  actorType: string;
+  actorId: string;
+  actorUserId: string | null;
+  tokenId: string | null;
+  executionId: string | null;
+  action: string;
+  entityId: string | null;
+  objectType: string;
+  objectId: string | null;
+  before: ColumnType<unknown, string | null, never>;
+  after: ColumnType<unknown, string | null, never>;
+  requestId: string | null;
+  prevHash: string;
+  hash: string;
+}
+
+export interface AuditChainHeadTable {
+  singleton: boolean;
+  seq: ColumnType<string, never, number | string>;
+  hash: string;
+}
+
 export interface VeilPoliciesTable {
   entityId: string;
   drawPolicy: Generated<'warn' | 'block'>;
@@ -81,8 +194,6 @@ export interface VeilPoliciesTable {
   businessMarkers: ColumnType<string[], string | undefined, string>;
   updatedAt: ColumnType<Date, Date | undefined, Date>;
 }
-
-type Json = ColumnType<unknown, string, never>;
 
 export interface InterEntityTransfersTable {
   id: Generated<string>;
@@ -126,6 +237,16 @@ export interface VeilDocumentsTable {
 }
 
 export interface Database {
+  users: UsersTable;
+  invitations: InvitationsTable;
+  passwordResets: PasswordResetsTable;
+  recoveryCodes: RecoveryCodesTable;
+  sessions: SessionsTable;
+  refreshTokens: RefreshTokensTable;
+  apiTokens: ApiTokensTable;
+  encryptedSecrets: EncryptedSecretsTable;
+  auditLog: AuditLogTable;
+  auditChainHead: AuditChainHeadTable;
   entities: EntitiesTable;
   accounts: AccountsTable;
   journalEntries: JournalEntriesTable;

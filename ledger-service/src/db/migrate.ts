@@ -1,11 +1,13 @@
 import { Migrator, sql, type Migration, type MigrationProvider } from 'kysely';
 import type { Db } from './database';
 import * as m0001 from './migrations/0001_journal';
+import * as m0002 from './migrations/0002_security';
 import * as m0003 from './migrations/0003_veil';
 
 // A static list rather than a folder scan: the same code runs from src (tsx, jest) and from dist.
 const MIGRATIONS: Record<string, Migration> = {
   '0001_journal': m0001,
+  '0002_security': m0002,
   '0003_veil': m0003,
 };
 

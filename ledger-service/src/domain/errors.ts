@@ -25,7 +25,20 @@ export type RuleCode =
   | 'veil_related_transfer_invalid'
   | 'veil_overpayment'
   | 'veil_draw_exceeds_policy'
-  | 'veil_transfer_has_dependents';
+  | 'veil_transfer_has_dependents'
+
+  | 'unauthenticated'
+  | 'invalid_credentials'
+  | 'mfa_code_required'
+  | 'invalid_token'
+  | 'forbidden'
+  | 'mfa_required'
+  | 'registration_closed'
+  | 'email_taken'
+  | 'weak_password'
+  | 'mfa_state'
+  | 'account_locked'
+  | 'rate_limited';
 
 export class RuleViolation extends Error {
   override readonly name = 'RuleViolation';

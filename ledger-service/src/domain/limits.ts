@@ -13,6 +13,7 @@ export const DESCRIPTION_LENGTH_MAX = 500;
 export const MEMO_LENGTH_MAX = 500;
 export const IDEMPOTENCY_KEY_LENGTH_MAX = 200;
 export const REQUEST_BODY_BYTES_MAX = 2 * 1024 * 1024;
+export const AUTH_BODY_BYTES_MAX = 16 * 1024;
 /** Accounting dates are kept within a sane window so typos such as 20255-01-01 are refused. */
 export const POSTED_ON_MIN = '1900-01-01';
 export const POSTED_ON_MAX = '2199-12-31';

@@ -26,6 +26,18 @@ const STATUS_OF: Record<RuleCode, number> = {
   veil_overpayment: 422,
   veil_draw_exceeds_policy: 422,
   veil_transfer_has_dependents: 409,
+  unauthenticated: 401,
+  invalid_credentials: 401,
+  mfa_code_required: 401,
+  invalid_token: 401,
+  forbidden: 403,
+  mfa_required: 403,
+  registration_closed: 403,
+  email_taken: 409,
+  mfa_state: 409,
+  weak_password: 422,
+  account_locked: 429,
+  rate_limited: 429,
 };
 
 export const notFoundHandler: RequestHandler = (req, res) => {

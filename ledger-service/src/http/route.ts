@@ -3,7 +3,7 @@ import type { Request, Response, Router } from 'express';
 import type { Transaction } from 'kysely';
 import type { Database } from '../db/database';
 import { RuleViolation } from '../domain/errors';
-import type { Actor, Deps } from '../services/context';
+import { ANONYMOUS, type Actor, type Deps } from '../services/context';
 import { idempotentWrite } from '../services/idempotency';
 import { ErrorBody, IdempotencyHeaders } from './schemas';
 import { z } from './zod';
@@ -36,6 +36,8 @@ interface RouteSpecBase<P, Q, B> {
   params?: P;
   query?: Q;
   body?: B;
+  /** Reachable without credentials (register, login, refresh…). Every other route authenticates first. */
+  public?: true;
   responses: Record<number, { description: string; schema?: z.ZodType }>;
 }
 
@@ -50,7 +52,18 @@ export interface WriteRoute<P, Q, B> extends RouteSpecBase<P, Q, B> {
   handler: (input: RouteInput<P, Q, B> & { trx: Transaction<Database> }) => Promise<Reply>;
 }
 
-export type ActorResolver = (req: Request) => Actor;
+/** Authenticates a request (401 when it cannot); called before anything else of a non-public route. */
+export type ActorResolver = (req: Request) => Promise<Actor>;
+
+const EXECUTION_ID_LENGTH_MAX = 100;
+
+/** What every actor carries from the request itself: the n8n execution id and the request id, for the audit. */
+export function requestFacts(req: Request): Pick<Actor, 'executionId' | 'requestId'> {
+  return {
+    executionId: req.get('x-n8n-execution-id')?.slice(0, EXECUTION_ID_LENGTH_MAX),
+    requestId: typeof req.id === 'string' ? req.id : undefined,
+  };
+}
 
 export function parsePart<T extends z.ZodType | undefined>(schema: T, value: unknown, location: string): Infer<T> {
   if (schema === undefined) return undefined as Infer<T>;
@@ -90,13 +103,23 @@ export function mountRoute<P extends AnyObject | undefined, Q extends AnyObject 
       : { description: response.description };
   }
   responses['4XX'] = { description: 'rule violation or bad request', content: { 'application/json': { schema: ErrorBody } } };
-  registry.registerPath({ method: spec.method, path: openApiPath, summary: spec.summary, tags: [spec.tag], request, responses });
+  if (!spec.public) responses['401'] = { description: 'no valid credentials', content: { 'application/json': { schema: ErrorBody } } };
+  registry.registerPath({
+    method: spec.method,
+    path: openApiPath,
+    summary: spec.summary,
+    tags: [spec.tag],
+    request,
+    responses,
+    ...(spec.public ? {} : { security: [{ bearer: [] }] }),
+  });
 
   router[spec.method](spec.path, async (req: Request, res: Response) => {
+    // Authentication comes first, so an anonymous caller learns nothing, not even which inputs are valid.
+    const actor = spec.public ? { ...ANONYMOUS, ...requestFacts(req) } : await actorOf(req);
     const params = parsePart(spec.params, req.params, 'params');
     const query = parsePart(spec.query, req.query, 'query');
     const body = parsePart(spec.body, req.body, 'body');
-    const actor = actorOf(req);
     const input = { params, query, body, actor, req } as RouteInput<P, Q, B>;
     if (!spec.idempotent) {
       const reply = await spec.handler(input);

@@ -1,5 +1,9 @@
 import type { Selectable } from 'kysely';
-import type { AccountsTable, Db } from '../db/database';
+import type { Transaction } from 'kysely';
+import type { AccountsTable, Database, Db } from '../db/database';
+import { authorizeEntity } from '../security/authorization';
+import { recordAudit } from './audit';
+import type { Actor } from './context';
 import {
   classOfKind,
   INTER_ENTITY_KINDS,
@@ -58,7 +62,12 @@ export function accountView(row: Selectable<AccountsTable>): AccountView {
   };
 }
 
-export async function createAccount(db: Db, entityId: string, input: NewAccount): Promise<AccountView> {
+export async function createAccount(
+  db: Transaction<Database>,
+  entityId: string,
+  input: NewAccount,
+  actor: Actor,
+): Promise<AccountView> {
   const entity = await getEntity(db, entityId);
   const accountClass = classOfKind(input.kind);
   if (input.class !== undefined && input.class !== accountClass) {
@@ -79,7 +88,8 @@ export async function createAccount(db: Db, entityId: string, input: NewAccount)
     if (input.counterpartyEntityId === entityId) {
       throw new RuleViolation('account_kind_mismatch', 'an inter-entity account cannot point at its own entity');
     }
-    await getEntity(db, input.counterpartyEntityId);
+    // The other side must be books this actor can see: naming someone else's entity is answered like a typo.
+    await authorizeEntity(db, actor, input.counterpartyEntityId, 'read');
   }
   try {
     const row = await db
@@ -95,7 +105,9 @@ export async function createAccount(db: Db, entityId: string, input: NewAccount)
       })
       .returningAll()
       .executeTakeFirstOrThrow();
-    return accountView(row);
+    const created = accountView(row);
+    recordAudit(db, actor, { action: 'account.created', entityId, objectType: 'account', objectId: created.id, after: created });
+    return created;
   } catch (error) {
     throw translateDbError(error);
   }
@@ -126,7 +138,12 @@ export interface AccountChanges {
 }
 
 /** Renames or archives an account. Balance, entity, class and currency never change (the database refuses). */
-export async function updateAccount(db: Db, accountId: string, changes: AccountChanges): Promise<AccountView> {
+export async function updateAccount(
+  db: Transaction<Database>,
+  accountId: string,
+  changes: AccountChanges,
+  actor: Actor,
+): Promise<AccountView> {
   const current = await getAccount(db, accountId);
   if (changes.name === undefined && changes.code === undefined && changes.archived === undefined) return current;
   if (changes.archived === true && current.balanceCents !== 0) {
@@ -146,7 +163,16 @@ export async function updateAccount(db: Db, accountId: string, changes: AccountC
       .where('id', '=', accountId)
       .returningAll()
       .executeTakeFirstOrThrow();
-    return accountView(row);
+    const updated = accountView(row);
+    recordAudit(db, actor, {
+      action: 'account.updated',
+      entityId: updated.entityId,
+      objectType: 'account',
+      objectId: accountId,
+      before: current,
+      after: updated,
+    });
+    return updated;
   } catch (error) {
     throw translateDbError(error);
   }

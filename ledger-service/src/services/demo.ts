@@ -1,13 +1,13 @@
 import type { AccountKind } from '../domain/accounts';
 import { createAccount } from './accounts';
-import type { Actor, Deps } from './context';
+import { auditedTransaction } from './audit';
+import { systemActor, type Actor, type Deps } from './context';
 import { createEntity } from './entities';
 import { bookEntries, type EntryDraft } from './journal';
 
 // A realistic, deterministic demo: a design studio LLC and its owner, four months of books. Seeded only into an
 // empty ledger, so restarting never doubles it.
 
-const SYSTEM: Actor = { type: 'system', id: 'demo-seed' };
 
 type Chart = Record<string, { kind: AccountKind; code?: string }>;
 
@@ -103,7 +103,12 @@ function move(postedOn: string, description: string, debit: string, credit: stri
   };
 }
 
-export async function seedDemo(deps: Deps, options: { year?: number; firstMonth?: number; months?: number } = {}) {
+/** Seeds the demo books, owned by `ownerUserId` (the demo user) so that they are visible to that user only. */
+export async function seedDemo(
+  deps: Deps,
+  options: { ownerUserId: string; year?: number; firstMonth?: number; months?: number },
+) {
+  const SYSTEM: Actor = { ...systemActor('demo-seed'), userId: options.ownerUserId };
   const existing = await deps.db.selectFrom('entities').select('id').limit(1).execute();
   if (existing.length > 0) return null;
   const year = options.year ?? 2026;
@@ -112,16 +117,16 @@ export async function seedDemo(deps: Deps, options: { year?: number; firstMonth?
   const random = seeded(20_261_124);
   const between = (lowCents: number, highCents: number) => Math.round(lowCents + random() * (highCents - lowCents));
 
-  return deps.db.transaction().execute(async (trx) => {
-    const llc = await createEntity(trx, { kind: 'llc', name: 'Northwind Studio LLC', currency: 'USD' });
-    const person = await createEntity(trx, { kind: 'personal', name: 'Alex Rivera', currency: 'USD' });
+  return auditedTransaction(deps.db, async (trx) => {
+    const llc = await createEntity(trx, { kind: 'llc', name: 'Northwind Studio LLC', currency: 'USD' }, SYSTEM);
+    const person = await createEntity(trx, { kind: 'personal', name: 'Alex Rivera', currency: 'USD' }, SYSTEM);
     const b = {} as Record<keyof typeof LLC_CHART, string>;
     for (const [key, spec] of Object.entries(LLC_CHART) as [keyof typeof LLC_CHART, { kind: AccountKind; code?: string }][]) {
-      b[key] = (await createAccount(trx, llc.id, { name: LLC_NAMES[key], kind: spec.kind, code: spec.code })).id;
+      b[key] = (await createAccount(trx, llc.id, { name: LLC_NAMES[key], kind: spec.kind, code: spec.code }, SYSTEM)).id;
     }
     const p = {} as Record<keyof typeof PERSONAL_CHART, string>;
     for (const [key, spec] of Object.entries(PERSONAL_CHART) as [keyof typeof PERSONAL_CHART, { kind: AccountKind }][]) {
-      p[key] = (await createAccount(trx, person.id, { name: PERSONAL_NAMES[key], kind: spec.kind })).id;
+      p[key] = (await createAccount(trx, person.id, { name: PERSONAL_NAMES[key], kind: spec.kind }, SYSTEM)).id;
     }
 
     const start = day(year, firstMonth, 1);

@@ -2,6 +2,7 @@ import type { Transaction } from 'kysely';
 import type { Database } from '../db/database';
 import { RuleViolation } from '../domain/errors';
 import { contentHash } from '../domain/hash';
+import { auditedTransaction } from './audit';
 import type { Deps } from './context';
 import { translateDbError } from './db-errors';
 
@@ -24,7 +25,8 @@ export interface IdempotentRequest {
 /**
  * Runs `work` exactly once per (scope, key). The key row is inserted first, inside the same transaction as the
  * write: a concurrent replay blocks on the unique index until the first commits, then reads its stored answer;
- * if the first rolls back, the replay runs the work itself. Same key with a different request → 409.
+ * if the first rolls back, the replay runs the work itself. Same key with a different request → 409. The work's
+ * audit rows are appended at the very end, after the stored answer (see audit.ts).
  */
 export async function idempotentWrite<T>(
   deps: Deps,
@@ -33,7 +35,7 @@ export async function idempotentWrite<T>(
 ): Promise<WriteResult<T>> {
   const requestHash = contentHash({ method: request.method, path: request.path, body: request.body ?? null });
   try {
-    return await deps.db.transaction().execute(async (trx) => {
+    return await auditedTransaction(deps.db, async (trx) => {
       const claimed = await trx
         .insertInto('idempotencyKeys')
         .values({ scope: request.scope, key: request.key, requestHash, statusCode: 0, response: 'null' })

@@ -7,6 +7,8 @@ import { contentHash } from '../domain/hash';
 import { checkEntry, reversalPostings, type AccountFacts, type CheckedPosting, type PostingDraft } from '../domain/journal';
 import { PAGE_SIZE_DEFAULT } from '../domain/limits';
 import { centsFromDb } from '../domain/money';
+import { authorizeEntity } from '../security/authorization';
+import { recordAudit } from './audit';
 import { actorLabel, type Actor } from './context';
 import { translateDbError } from './db-errors';
 import { getEntity } from './entities';
@@ -117,6 +119,7 @@ export async function bookEntries(
       : draft.postings.map((posting) => posting.accountId),
   );
   const accounts = accountFacts(await lockAccounts(trx, accountIds));
+  await forgetInvisibleAccounts(trx, actor, entityId, accounts);
 
   const errors: EntryError[] = [];
   const seenKeys = new Set<string>();
@@ -203,7 +206,7 @@ export async function bookEntries(
     }
   }
 
-  return plan.map((step) => {
+  const booked = plan.map((step): BookedEntry => {
     if (step.kind === 'replayed') return { ...step.view, replayed: true };
     assert(step.kind === 'new', 'failed steps were rejected above');
     const row = inserted.get(step.id);
@@ -228,6 +231,38 @@ export async function bookEntries(
       replayed: false,
     };
   });
+  // One audit row per booked entry (a batch of 1,000 writes 1,000), so each entry's history is found by its id.
+  for (const entry of booked) {
+    if (entry.replayed) continue;
+    const { replayed: _replayed, ...after } = entry;
+    recordAudit(trx, actor, {
+      action: entry.reversesEntryId === null ? 'entry.booked' : 'entry.reversal_booked',
+      entityId,
+      objectType: 'entry',
+      objectId: entry.id,
+      after,
+    });
+  }
+  return booked;
+}
+
+/**
+ * An account of another entity is an `entity_mismatch` only when the actor can see that entity; an account of
+ * someone else's books is reported as not found, exactly like an id that does not exist.
+ */
+async function forgetInvisibleAccounts(trx: Trx, actor: Actor, entityId: string, accounts: Map<string, AccountFacts>) {
+  const foreign = [...new Set([...accounts.values()].filter((account) => account.entityId !== entityId).map((account) => account.entityId))];
+  for (const foreignEntityId of foreign) {
+    const visible = await authorizeEntity(trx, actor, foreignEntityId, 'read').then(
+      () => true,
+      (error: unknown) => {
+        if (error instanceof RuleViolation && error.code === 'not_found') return false;
+        throw error;
+      },
+    );
+    if (visible) continue;
+    for (const [accountId, account] of accounts) if (account.entityId === foreignEntityId) accounts.delete(accountId);
+  }
 }
 
 /** Books one reversing entry for `entryId`: same accounts, amounts negated, linked both ways. */

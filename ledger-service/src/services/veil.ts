@@ -30,6 +30,7 @@ import {
 } from '../domain/veil';
 import { actorLabel, type Actor } from './context';
 import { getEntity, type EntityView } from './entities';
+import { recordAudit } from './audit';
 import { bookEntries, getEntry, reverseEntry, type EntryView } from './journal';
 
 type Trx = Transaction<Database>;
@@ -126,7 +127,7 @@ function roleAccountName(role: VeilRole, counterparty: EntityView): string {
 }
 
 /** The account playing `role` in `entity`'s books toward `counterparty`; created on first use. */
-async function roleAccount(trx: Trx, entity: EntityView, counterparty: EntityView, role: VeilRole, currency: string): Promise<string> {
+async function roleAccount(trx: Trx, entity: EntityView, counterparty: EntityView, role: VeilRole, currency: string, actor: Actor): Promise<string> {
   const find = () =>
     trx
       .selectFrom('accounts')
@@ -144,13 +145,17 @@ async function roleAccount(trx: Trx, entity: EntityView, counterparty: EntityVie
   // A user account already has the natural name: keep it readable and unique with the counterparty's id.
   if (clash) name = `${name} [${counterparty.id.slice(0, 8)}]`;
   const kind = VEIL_ROLE_KIND[role];
-  await trx
+  const inserted = await trx
     .insertInto('accounts')
     .values({ entityId: entity.id, name, code: null, class: classFor(kind), kind, currency, counterpartyEntityId: counterparty.id, veilRole: role })
     .onConflict((conflict) =>
       conflict.columns(['entityId', 'veilRole', 'counterpartyEntityId', 'currency']).where('veilRole', 'is not', null).doNothing(),
     )
-    .execute();
+    .returning(['id', 'name', 'kind', 'currency', 'counterpartyEntityId'])
+    .executeTakeFirst();
+  if (inserted !== undefined) {
+    recordAudit(trx, actor, { action: 'account.created', entityId: entity.id, objectType: 'account', objectId: inserted.id, after: { ...inserted, veilRole: role } });
+  }
   const created = await find();
   assert(created !== undefined, `role account ${role} exists after insert`);
   return created.id;
@@ -312,7 +317,7 @@ export async function getVeilPolicy(db: Db | Trx, entityId: string): Promise<Vei
   return { entityId, ...(row ?? DEFAULT_POLICY) };
 }
 
-export async function setVeilPolicy(trx: Trx, entityId: string, changes: Partial<GuardPolicy>, _actor: Actor): Promise<VeilPolicyView> {
+export async function setVeilPolicy(trx: Trx, entityId: string, changes: Partial<GuardPolicy>, actor: Actor): Promise<VeilPolicyView> {
   const current = await getVeilPolicy(trx, entityId);
   const next: GuardPolicy = {
     drawPolicy: changes.drawPolicy ?? current.drawPolicy,
@@ -333,6 +338,7 @@ export async function setVeilPolicy(trx: Trx, entityId: string, changes: Partial
     .values({ entityId, ...values })
     .onConflict((conflict) => conflict.column('entityId').doUpdateSet({ ...values, updatedAt: new Date() }))
     .execute();
+  recordAudit(trx, actor, { action: 'veil_policy.updated', entityId, objectType: 'veil_policy', objectId: entityId, before: current, after: { entityId, ...next } });
   return { entityId, ...next };
 }
 
@@ -485,8 +491,8 @@ export async function createTransfer(trx: Trx, input: NewTransfer, actor: Actor,
   const needed = ROLES_NEEDED[classification];
   const fromRoles = new Map<VeilRole, string>();
   const toRoles = new Map<VeilRole, string>();
-  for (const role of needed.from) fromRoles.set(role, await roleAccount(trx, fromEntity, toEntity, role, currency));
-  for (const role of needed.to) toRoles.set(role, await roleAccount(trx, toEntity, fromEntity, role, currency));
+  for (const role of needed.from) fromRoles.set(role, await roleAccount(trx, fromEntity, toEntity, role, currency, actor));
+  for (const role of needed.to) toRoles.set(role, await roleAccount(trx, toEntity, fromEntity, role, currency, actor));
   const pick = (roles: Map<VeilRole, string>) => (role: VeilRole) => {
     const id = roles.get(role);
     assert(id !== undefined, `role account ${role} was prepared`);
@@ -552,6 +558,23 @@ export async function createTransfer(trx: Trx, input: NewTransfer, actor: Actor,
     })
     .returning(['id', 'kind', 'title', 'sha256'])
     .executeTakeFirstOrThrow();
+  // One audit row per book, so each entity's trail shows the crossing; the document's SHA-256 rides along.
+  for (const entityId of [fromEntity.id, toEntity.id]) {
+    recordAudit(trx, actor, {
+      action: 'transfer.created',
+      entityId,
+      objectType: 'inter_entity_transfer',
+      objectId: row.id,
+      after: { classification, amountCents, currency, postedOn: input.postedOn, fromEntryId: fromEntry.id, toEntryId: toEntry.id, warnings, terms },
+    });
+    recordAudit(trx, actor, {
+      action: 'document.created',
+      entityId,
+      objectType: 'veil_document',
+      objectId: document.id,
+      after: { transferId: row.id, kind: document.kind, title: document.title, sha256: document.sha256 },
+    });
+  }
 
   const { replayed: _fromReplayed, ...fromEntryView } = fromEntry;
   const { replayed: _toReplayed, ...toEntryView } = toEntry;
@@ -590,6 +613,15 @@ export async function reverseTransfer(
       actor: actorLabel(actor),
     })
     .execute();
+  for (const entityId of [row.fromEntityId, row.toEntityId]) {
+    recordAudit(trx, actor, {
+      action: 'transfer.reversed',
+      entityId,
+      objectType: 'inter_entity_transfer',
+      objectId: transferId,
+      after: { fromReversalEntryId: fromReversal.id, toReversalEntryId: toReversal.id },
+    });
+  }
   const view = await getTransferIn(trx, transferId);
   return { ...view, fromEntry: fromReversal, toEntry: toReversal };
 }

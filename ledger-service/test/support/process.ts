@@ -28,7 +28,8 @@ export async function startService(env: Record<string, string>, readyTimeoutMs =
   // the wrapper would leave running.
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
     cwd: SERVICE_ROOT,
-    env: { ...process.env, PORT: String(port), LOG_LEVEL: 'warn', ...env },
+    // Cheap password hashing: these processes sign in on every start, and the cost is not what is measured.
+    env: { ...process.env, PORT: String(port), LOG_LEVEL: 'warn', VEIL_ARGON2_MEMORY_KIB: '64', VEIL_ARGON2_TIME_COST: '1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -55,4 +56,22 @@ export async function killHard(service: ServiceProcess): Promise<void> {
   const exited = new Promise((resolve) => service.child.once('exit', resolve));
   service.child.kill('SIGKILL');
   await exited;
+}
+
+const SERVICE_PASSWORD = 'Process-Test-Passphrase-7';
+
+/**
+ * Registers the instance's first user (the owner) when the instance is new, and signs in: the bearer token a
+ * client of a real service process needs. Idempotent across restarts of the same data.
+ */
+export async function signIn(baseUrl: string, email = 'owner@veil.test'): Promise<string> {
+  const body = JSON.stringify({ email, password: SERVICE_PASSWORD });
+  const headers = { 'content-type': 'application/json' };
+  const registered = await fetch(`${baseUrl}/auth/register`, { method: 'POST', headers, body });
+  if (registered.status !== 201 && registered.status !== 403) {
+    throw new Error(`register: ${registered.status} ${await registered.text()}`);
+  }
+  const login = await fetch(`${baseUrl}/auth/login`, { method: 'POST', headers, body });
+  if (login.status !== 200) throw new Error(`login: ${login.status} ${await login.text()}`);
+  return ((await login.json()) as { accessToken: string }).accessToken;
 }

@@ -5,6 +5,8 @@ import * as accounts from '../../services/accounts';
 import { entityBalances } from '../../services/balances';
 import * as entities from '../../services/entities';
 import * as journal from '../../services/journal';
+import { authorizeAccount, authorizeEntity, authorizeEntry, requireScope } from '../../security/authorization';
+import { RuleViolation } from '../../domain/errors';
 import { createMounter, type ActorResolver } from '../route';
 import * as s from '../schemas';
 import { z } from '../zod';
@@ -24,7 +26,11 @@ export function mountLedgerRoutes(router: Router, registry: OpenAPIRegistry, dep
     idempotent: true,
     body: s.NewEntity,
     responses: { 201: { description: 'created', schema: s.Entity } },
-    handler: async ({ body, trx }) => ({ status: 201, body: await entities.createEntity(trx, body) }),
+    handler: async ({ body, actor, trx }) => {
+      // New books belong to the user who opens them; an API token is confined to existing entities.
+      if (actor.type !== 'user') throw new RuleViolation('forbidden', 'only a signed-in user can create an entity');
+      return { status: 201, body: await entities.createEntity(trx, body, actor) };
+    },
   });
   mount({
     method: 'get',
@@ -32,7 +38,10 @@ export function mountLedgerRoutes(router: Router, registry: OpenAPIRegistry, dep
     tag: 'entities',
     summary: 'List entities',
     responses: { 200: { description: 'entities', schema: z.object({ items: z.array(s.Entity) }) } },
-    handler: async () => ({ status: 200, body: { items: await entities.listEntities(deps.db) } }),
+    handler: async ({ actor }) => {
+      requireScope(actor, 'read');
+      return { status: 200, body: { items: await entities.listEntities(deps.db, actor) } };
+    },
   });
   mount({
     method: 'get',
@@ -41,7 +50,10 @@ export function mountLedgerRoutes(router: Router, registry: OpenAPIRegistry, dep
     summary: 'Get an entity',
     params: EntityParams,
     responses: { 200: { description: 'the entity', schema: s.Entity } },
-    handler: async ({ params }) => ({ status: 200, body: await entities.getEntity(deps.db, params.entityId) }),
+    handler: async ({ params, actor }) => {
+      await authorizeEntity(deps.db, actor, params.entityId, 'read');
+      return { status: 200, body: await entities.getEntity(deps.db, params.entityId) };
+    },
   });
 
   mount({
@@ -53,10 +65,10 @@ export function mountLedgerRoutes(router: Router, registry: OpenAPIRegistry, dep
     params: EntityParams,
     body: s.NewAccount,
     responses: { 201: { description: 'created', schema: s.Account } },
-    handler: async ({ params, body, trx }) => ({
-      status: 201,
-      body: await accounts.createAccount(trx, params.entityId, body),
-    }),
+    handler: async ({ params, body, actor, trx }) => {
+      await authorizeEntity(trx, actor, params.entityId, 'write');
+      return { status: 201, body: await accounts.createAccount(trx, params.entityId, body, actor) };
+    },
   });
   mount({
     method: 'get',
@@ -66,14 +78,17 @@ export function mountLedgerRoutes(router: Router, registry: OpenAPIRegistry, dep
     params: EntityParams,
     query: s.AccountListQuery,
     responses: { 200: { description: 'accounts', schema: z.object({ items: z.array(s.Account) }) } },
-    handler: async ({ params, query }) => ({
-      status: 200,
-      body: {
-        items: await accounts.listAccounts(deps.db, params.entityId, {
-          includeArchived: query.includeArchived === 'true',
-        }),
-      },
-    }),
+    handler: async ({ params, query, actor }) => {
+      await authorizeEntity(deps.db, actor, params.entityId, 'read');
+      return {
+        status: 200,
+        body: {
+          items: await accounts.listAccounts(deps.db, params.entityId, {
+            includeArchived: query.includeArchived === 'true',
+          }),
+        },
+      };
+    },
   });
   mount({
     method: 'get',
@@ -82,7 +97,10 @@ export function mountLedgerRoutes(router: Router, registry: OpenAPIRegistry, dep
     summary: 'Get an account and its balance',
     params: AccountParams,
     responses: { 200: { description: 'the account', schema: s.Account } },
-    handler: async ({ params }) => ({ status: 200, body: await accounts.getAccount(deps.db, params.accountId) }),
+    handler: async ({ params, actor }) => {
+      await authorizeAccount(deps.db, actor, params.accountId, 'read');
+      return { status: 200, body: await accounts.getAccount(deps.db, params.accountId) };
+    },
   });
   mount({
     method: 'patch',
@@ -93,10 +111,10 @@ export function mountLedgerRoutes(router: Router, registry: OpenAPIRegistry, dep
     params: AccountParams,
     body: s.AccountChanges,
     responses: { 200: { description: 'the account', schema: s.Account } },
-    handler: async ({ params, body, trx }) => ({
-      status: 200,
-      body: await accounts.updateAccount(trx, params.accountId, body),
-    }),
+    handler: async ({ params, body, actor, trx }) => {
+      await authorizeAccount(trx, actor, params.accountId, 'write');
+      return { status: 200, body: await accounts.updateAccount(trx, params.accountId, body, actor) };
+    },
   });
   mount({
     method: 'get',
@@ -106,10 +124,10 @@ export function mountLedgerRoutes(router: Router, registry: OpenAPIRegistry, dep
     params: EntityParams,
     query: s.BalancesQuery,
     responses: { 200: { description: 'balances', schema: s.Balances } },
-    handler: async ({ params, query }) => ({
-      status: 200,
-      body: await entityBalances(deps.db, params.entityId, query.asOf),
-    }),
+    handler: async ({ params, query, actor }) => {
+      await authorizeEntity(deps.db, actor, params.entityId, 'read');
+      return { status: 200, body: await entityBalances(deps.db, params.entityId, query.asOf) };
+    },
   });
 
   mount({
@@ -123,6 +141,7 @@ export function mountLedgerRoutes(router: Router, registry: OpenAPIRegistry, dep
     responses: { 201: { description: 'booked', schema: s.Entry } },
     handler: async ({ params, body, actor, trx }) => {
       const { entityId } = params;
+      await authorizeEntity(trx, actor, entityId, 'write');
       const [entry] = await journal.bookEntries(trx, entityId, [body], actor);
       const { replayed: _replayed, ...view } = entry as journal.BookedEntry;
       return { status: 201, body: view };
@@ -139,6 +158,7 @@ export function mountLedgerRoutes(router: Router, registry: OpenAPIRegistry, dep
     responses: { 201: { description: 'booked', schema: s.BatchResult } },
     handler: async ({ params, body, actor, trx }) => {
       const { entityId } = params;
+      await authorizeEntity(trx, actor, entityId, 'write');
       const entries = await journal.bookEntries(trx, entityId, body.entries, actor);
       return { status: 201, body: { entries } };
     },
@@ -151,7 +171,8 @@ export function mountLedgerRoutes(router: Router, registry: OpenAPIRegistry, dep
     params: EntityParams,
     query: s.EntryQuery,
     responses: { 200: { description: 'a page of entries', schema: s.EntryPage } },
-    handler: async ({ params, query }) => {
+    handler: async ({ params, query, actor }) => {
+      await authorizeEntity(deps.db, actor, params.entityId, 'read');
       const filters = query;
       return {
         status: 200,
@@ -174,7 +195,10 @@ export function mountLedgerRoutes(router: Router, registry: OpenAPIRegistry, dep
     summary: 'Get an entry with its postings',
     params: EntryParams,
     responses: { 200: { description: 'the entry', schema: s.Entry } },
-    handler: async ({ params }) => ({ status: 200, body: await journal.getEntry(deps.db, params.entryId) }),
+    handler: async ({ params, actor }) => {
+      await authorizeEntry(deps.db, actor, params.entryId, 'read');
+      return { status: 200, body: await journal.getEntry(deps.db, params.entryId) };
+    },
   });
   mount({
     method: 'post',
@@ -185,9 +209,9 @@ export function mountLedgerRoutes(router: Router, registry: OpenAPIRegistry, dep
     params: EntryParams,
     body: s.Reversal,
     responses: { 201: { description: 'the reversing entry', schema: s.Entry } },
-    handler: async ({ params, body, actor, trx }) => ({
-      status: 201,
-      body: await journal.reverseEntry(trx, params.entryId, body, actor),
-    }),
+    handler: async ({ params, body, actor, trx }) => {
+      await authorizeEntry(trx, actor, params.entryId, 'write');
+      return { status: 201, body: await journal.reverseEntry(trx, params.entryId, body, actor) };
+    },
   });
 }

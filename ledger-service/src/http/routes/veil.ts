@@ -9,6 +9,8 @@ import * as health from '../../services/health';
 import { getAccount } from '../../services/accounts';
 import { getEntry } from '../../services/journal';
 import * as veil from '../../services/veil';
+import { authorizeEntity, type Need } from '../../security/authorization';
+import type { Actor } from '../../services/context';
 import { createMounter, parsePart, type ActorResolver } from '../route';
 import * as s from '../schemas';
 import * as v from '../veil-schemas';
@@ -23,13 +25,14 @@ function parseParams<T extends z.ZodType>(schema: T, value: unknown) {
   return parsePart(schema, value, 'params') as z.infer<T>;
 }
 
+type Reader = Parameters<typeof authorizeEntity>[0];
+
 /**
- * Every handler names the entities it touches before doing any work. This is the one place where authorization
- * is to be checked per entity (money-moving routes need the move_money scope); until then it only asserts that
- * the ids were resolved.
+ * Every handler authorizes each entity it touches before doing any work: crossings move money between books, so
+ * they need `move_money` (and an MFA session) on both sides; looking needs `read` on every entity named.
  */
-function touches(...entityIds: (string | undefined)[]): void {
-  for (const entityId of entityIds) if (entityId !== undefined && entityId.length === 0) throw new Error('unresolved entity id');
+async function touches(db: Reader, actor: Actor, need: Need, ...entityIds: (string | undefined)[]): Promise<void> {
+  for (const entityId of new Set(entityIds)) if (entityId !== undefined) await authorizeEntity(db, actor, entityId, need);
 }
 
 export function mountVeilRoutes(router: Router, registry: OpenAPIRegistry, deps: Deps, actorOf: ActorResolver, afrRows: readonly AfrRow[]) {
@@ -44,7 +47,7 @@ export function mountVeilRoutes(router: Router, registry: OpenAPIRegistry, deps:
     body: v.NewTransfer,
     responses: { 201: { description: 'booked in both books', schema: v.TransferWithEntries } },
     handler: async ({ body, actor, trx }) => {
-      touches(body.fromEntityId, body.toEntityId);
+      await touches(trx, actor, 'move_money', body.fromEntityId, body.toEntityId);
       return { status: 201, body: await veil.createTransfer(trx, body, actor, afrRows) };
     },
   });
@@ -55,9 +58,9 @@ export function mountVeilRoutes(router: Router, registry: OpenAPIRegistry, deps:
     summary: 'Get an inter-entity transfer with both entries',
     params: TransferParams,
     responses: { 200: { description: 'the transfer', schema: v.TransferWithEntries } },
-    handler: async ({ params }) => {
+    handler: async ({ params, actor }) => {
       const transfer = await veil.getTransfer(deps.db, params.transferId);
-      touches(transfer.fromEntityId, transfer.toEntityId);
+      await touches(deps.db, actor, 'read', transfer.fromEntityId, transfer.toEntityId);
       return { status: 200, body: transfer };
     },
   });
@@ -72,7 +75,7 @@ export function mountVeilRoutes(router: Router, registry: OpenAPIRegistry, deps:
     responses: { 201: { description: 'the transfer with its two reversing entries', schema: v.TransferWithEntries } },
     handler: async ({ params, body, actor, trx }) => {
       const { fromEntityId, toEntityId } = await veil.getTransferIn(trx, params.transferId);
-      touches(fromEntityId, toEntityId);
+      await touches(trx, actor, 'move_money', fromEntityId, toEntityId);
       return { status: 201, body: await veil.reverseTransfer(trx, params.transferId, body, actor) };
     },
   });
@@ -84,10 +87,10 @@ export function mountVeilRoutes(router: Router, registry: OpenAPIRegistry, deps:
     params: EntityParams,
     query: v.TransferQuery,
     responses: { 200: { description: 'transfers', schema: z.object({ items: z.array(v.Transfer) }) } },
-    handler: async ({ params, query }) => ({
-      status: 200,
-      body: { items: await veil.listTransfers(deps.db, params.entityId, query) },
-    }),
+    handler: async ({ params, query, actor }) => {
+      await touches(deps.db, actor, 'read', params.entityId);
+      return { status: 200, body: { items: await veil.listTransfers(deps.db, params.entityId, query) } };
+    },
   });
   mount({
     method: 'get',
@@ -96,7 +99,10 @@ export function mountVeilRoutes(router: Router, registry: OpenAPIRegistry, deps:
     summary: "An entity's veil policy (what a draw beyond cash or equity does)",
     params: EntityParams,
     responses: { 200: { description: 'the policy', schema: v.VeilPolicy } },
-    handler: async ({ params }) => ({ status: 200, body: await veil.getVeilPolicy(deps.db, params.entityId) }),
+    handler: async ({ params, actor }) => {
+      await touches(deps.db, actor, 'read', params.entityId);
+      return { status: 200, body: await veil.getVeilPolicy(deps.db, params.entityId) };
+    },
   });
   mount({
     method: 'patch',
@@ -107,10 +113,10 @@ export function mountVeilRoutes(router: Router, registry: OpenAPIRegistry, deps:
     params: EntityParams,
     body: v.VeilPolicyChanges,
     responses: { 200: { description: 'the policy', schema: v.VeilPolicy } },
-    handler: async ({ params, body, actor, trx }) => ({
-      status: 200,
-      body: await veil.setVeilPolicy(trx, params.entityId, body, actor),
-    }),
+    handler: async ({ params, body, actor, trx }) => {
+      await touches(trx, actor, 'write', params.entityId);
+      return { status: 200, body: await veil.setVeilPolicy(trx, params.entityId, body, actor) };
+    },
   });
   mount({
     method: 'get',
@@ -119,7 +125,10 @@ export function mountVeilRoutes(router: Router, registry: OpenAPIRegistry, deps:
     summary: 'The pairing invariant: inter-entity balances of this entity and its counterparties, and any mismatch',
     params: EntityParams,
     responses: { 200: { description: 'the report', schema: v.PairingReport } },
-    handler: async ({ params }) => ({ status: 200, body: await veil.pairingReport(deps.db, params.entityId) }),
+    handler: async ({ params, actor }) => {
+      await touches(deps.db, actor, 'read', params.entityId);
+      return { status: 200, body: await veil.pairingReport(deps.db, params.entityId) };
+    },
   });
 
   mount({
@@ -129,10 +138,10 @@ export function mountVeilRoutes(router: Router, registry: OpenAPIRegistry, deps:
     summary: 'Entity Guard: judge a proposed movement or a bank line: allow, document (allowed once documented) or block',
     body: v.GuardRequest,
     responses: { 200: { description: 'the verdict; nothing is written', schema: v.GuardVerdict } },
-    handler: async ({ body }) => {
+    handler: async ({ body, actor }) => {
       const movement = 'movement' in body ? body.movement : guard.movementOfBankLine(body.bankLine);
       const accounts = await guard.guardAccounts(deps.db, movement);
-      touches(accounts.source.entityId, accounts.target?.entityId);
+      await touches(deps.db, actor, 'read', accounts.source.entityId, accounts.target?.entityId);
       const today = new Date().toISOString().slice(0, 10);
       return { status: 200, body: await guard.evaluateMovement(deps.db, movement, accounts, afrRows, today) };
     },
@@ -145,10 +154,11 @@ export function mountVeilRoutes(router: Router, registry: OpenAPIRegistry, deps:
     params: EntityParams,
     query: v.PeriodQuery,
     responses: { 200: { description: 'the health report', schema: v.VeilHealth } },
-    handler: async ({ params, query }) => ({
-      status: 200,
-      body: await health.veilHealth(deps.db, params.entityId, { fromOn: query.from, toOn: query.to }, new Date().toISOString().slice(0, 10)),
-    }),
+    handler: async ({ params, query, actor }) => {
+      await touches(deps.db, actor, 'read', params.entityId);
+      const today = new Date().toISOString().slice(0, 10);
+      return { status: 200, body: await health.veilHealth(deps.db, params.entityId, { fromOn: query.from, toOn: query.to }, today) };
+    },
   });
   mount({
     method: 'post',
@@ -161,7 +171,7 @@ export function mountVeilRoutes(router: Router, registry: OpenAPIRegistry, deps:
     handler: async ({ body, actor, trx }) => {
       const { entityId } = await getEntry(trx, body.entryId);
       const { entityId: otherEntityId } = await getAccount(trx, body.fix === 'reclassify_as_draw' ? body.personalAccountId : body.llcExpenseAccountId);
-      touches(entityId, otherEntityId);
+      await touches(trx, actor, 'move_money', entityId, otherEntityId);
       return { status: 201, body: await health.applyFix(trx, body, actor, afrRows) };
     },
   });
@@ -172,10 +182,10 @@ export function mountVeilRoutes(router: Router, registry: OpenAPIRegistry, deps:
     summary: "Several entities' books as one (net worth, net income, cash flow) with balances between them eliminated",
     query: v.ConsolidatedQuery,
     responses: { 200: { description: 'the consolidated view', schema: v.ConsolidatedView } },
-    handler: async ({ query }) => {
+    handler: async ({ query, actor }) => {
       const toOn = query.to ?? new Date().toISOString().slice(0, 10);
       const fromOn = query.from ?? `${toOn.slice(0, 4)}-01-01`;
-      touches(...query.entityIds);
+      await touches(deps.db, actor, 'read', ...query.entityIds);
       return { status: 200, body: await consolidated.consolidatedView(deps.db, query.entityIds, { fromOn, toOn }) };
     },
   });
@@ -187,7 +197,8 @@ export function mountVeilRoutes(router: Router, registry: OpenAPIRegistry, deps:
     params: EntityParams,
     query: v.DocumentQuery,
     responses: { 200: { description: 'documents', schema: z.object({ items: z.array(v.VeilDocument) }) } },
-    handler: async ({ params, query }) => {
+    handler: async ({ params, query, actor }) => {
+      await touches(deps.db, actor, 'read', params.entityId);
       const items = await documents.listDocuments(deps.db, params.entityId, query.year);
       return { status: 200, body: { items: items.map(({ markdown: _markdown, ...item }) => item) } };
     },
@@ -199,9 +210,9 @@ export function mountVeilRoutes(router: Router, registry: OpenAPIRegistry, deps:
     summary: 'A veil document with its Markdown and SHA-256',
     params: DocumentParams,
     responses: { 200: { description: 'the document', schema: v.VeilDocumentWithMarkdown } },
-    handler: async ({ params }) => {
+    handler: async ({ params, actor }) => {
       const document = await documents.getDocument(deps.db, params.documentId);
-      touches(document.fromEntityId, document.toEntityId);
+      await touches(deps.db, actor, 'read', document.fromEntityId, document.toEntityId);
       return { status: 200, body: document };
     },
   });
@@ -212,13 +223,15 @@ export function mountVeilRoutes(router: Router, registry: OpenAPIRegistry, deps:
     path: '/documents/{documentId}/markdown',
     summary: 'A veil document as Markdown (the stored original)',
     tags: ['documents'],
+    security: [{ bearer: [] }],
     request: { params: DocumentParams },
     responses: { 200: { description: 'text/markdown', content: { 'text/markdown': { schema: z.string() } } } },
   });
   router.get('/documents/:documentId/markdown', async (req, res) => {
+    const actor = await actorOf(req);
     const { documentId } = parseParams(DocumentParams, req.params);
     const document = await documents.getDocument(deps.db, documentId);
-    touches(document.fromEntityId, document.toEntityId);
+    await touches(deps.db, actor, 'read', document.fromEntityId, document.toEntityId);
     res.setHeader('Content-Type', 'text/markdown; charset=utf-8');
     res.setHeader('X-Content-SHA256', document.sha256);
     res.send(document.markdown);
@@ -228,13 +241,15 @@ export function mountVeilRoutes(router: Router, registry: OpenAPIRegistry, deps:
     path: '/documents/{documentId}/pdf',
     summary: 'A veil document rendered as PDF',
     tags: ['documents'],
+    security: [{ bearer: [] }],
     request: { params: DocumentParams },
     responses: { 200: { description: 'application/pdf', content: { 'application/pdf': { schema: z.string() } } } },
   });
   router.get('/documents/:documentId/pdf', async (req, res) => {
+    const actor = await actorOf(req);
     const { documentId } = parseParams(DocumentParams, req.params);
     const document = await documents.getDocument(deps.db, documentId);
-    touches(document.fromEntityId, document.toEntityId);
+    await touches(deps.db, actor, 'read', document.fromEntityId, document.toEntityId);
     const pdf = await documents.renderPdf(document);
     res.setHeader('Content-Type', 'application/pdf');
     res.setHeader('Content-Disposition', `inline; filename="${document.kind}-${document.id.slice(0, 8)}.pdf"`);
@@ -246,11 +261,14 @@ export function mountVeilRoutes(router: Router, registry: OpenAPIRegistry, deps:
     path: '/entities/{entityId}/binder/{year}',
     summary: "The year's veil binder: every document as Markdown and PDF, with a SHA-256 index, in one zip",
     tags: ['documents'],
+    security: [{ bearer: [] }],
     request: { params: BinderParams },
     responses: { 200: { description: 'application/zip', content: { 'application/zip': { schema: z.string() } } } },
   });
   router.get('/entities/:entityId/binder/:year', async (req, res) => {
+    const actor = await actorOf(req);
     const { entityId, year } = parseParams(BinderParams, req.params);
+    await touches(deps.db, actor, 'read', entityId);
     const binder = await documents.veilBinder(deps.db, entityId, year);
     res.setHeader('Content-Type', 'application/zip');
     res.setHeader('Content-Disposition', `attachment; filename="${binder.fileName}"`);

@@ -1,0 +1,273 @@
+import type { Transaction } from 'kysely';
+import type { Database, Db } from '../db/database';
+import { AssertionFailure, assert, RuleViolation } from '../domain/errors';
+import { contentHash } from '../domain/hash';
+import { PAGE_SIZE_DEFAULT } from '../domain/limits';
+import type { Actor } from './context';
+
+// The audit trail: one row per state change, written in the same transaction as the change, hash-chained.
+//
+// Services call `recordAudit(trx, …)` where the change happens; the row is only *queued* there. The transaction
+// opener (`auditedTransaction`, which `idempotentWrite` uses) appends the queue as its very last statement: it
+// locks the one-row chain head FOR UPDATE, hashes each row over the previous hash and its canonical content, inserts
+// them and moves the head. The head lock is therefore held only from the end of the work through COMMIT, so
+// concurrent writers overlap in everything but that last step. (An advisory lock would serialise the same way but
+// leave the previous hash to be found with `max(seq)` on every append; the head row keeps it in one place, and a
+// row lock behaves identically on PostgreSQL and PGlite.)
+
+type Trx = Transaction<Database>;
+
+export interface AuditEvent {
+  action: string;
+  entityId?: string | null | undefined;
+  objectType: string;
+  objectId?: string | null | undefined;
+  before?: unknown;
+  after?: unknown;
+}
+
+interface QueuedEvent extends AuditEvent {
+  actor: Actor;
+  occurredAt: Date;
+}
+
+const queues = new WeakMap<object, QueuedEvent[]>();
+
+export const GENESIS_HASH = '0'.repeat(64);
+const AUDIT_ROWS_PER_INSERT = 500;
+const REDACTED = '[redacted]';
+// `code` alone is an account's chart code, not a secret; one-time codes are always named (totpCode, recoveryCode).
+const SECRET_KEY = /password|secret|ciphertext|^token$|tokenhash|accesstoken|refreshtoken|totpcode|recoverycodes?$|codehash/i;
+
+/** Deep copy with every secret-looking field replaced, so nothing secret ever reaches the append-only log. */
+export function redact(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(redact);
+  if (value instanceof Date) return value.toISOString();
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(
+      Object.entries(value as Record<string, unknown>)
+        .filter(([, item]) => item !== undefined)
+        .map(([key, item]) => [key, SECRET_KEY.test(key) ? REDACTED : redact(item)]),
+    );
+  }
+  return value;
+}
+
+/** Opens a transaction whose audit events are appended to the chain just before it commits. */
+export async function auditedTransaction<T>(db: Db, work: (trx: Trx) => Promise<T>): Promise<T> {
+  return db.transaction().execute(async (trx) => {
+    queues.set(trx, []);
+    const result = await work(trx);
+    await appendQueued(trx);
+    return result;
+  });
+}
+
+/** Queues an audit row in the caller's transaction, which must have been opened by `auditedTransaction`. */
+export function recordAudit(trx: Trx, actor: Actor, event: AuditEvent): void {
+  const queue = queues.get(trx);
+  if (queue === undefined) {
+    throw new AssertionFailure(`audit ${event.action}: the transaction was not opened by auditedTransaction`);
+  }
+  queue.push({
+    ...event,
+    before: event.before === undefined ? undefined : redact(event.before),
+    after: event.after === undefined ? undefined : redact(event.after),
+    actor,
+    occurredAt: new Date(),
+  });
+}
+
+export interface AuditRow {
+  seq: number;
+  occurredAt: string;
+  actorType: string;
+  actorId: string;
+  actorUserId: string | null;
+  tokenId: string | null;
+  executionId: string | null;
+  action: string;
+  entityId: string | null;
+  objectType: string;
+  objectId: string | null;
+  before: unknown;
+  after: unknown;
+  requestId: string | null;
+  prevHash: string;
+  hash: string;
+}
+
+type Content = Omit<AuditRow, 'prevHash' | 'hash'>;
+
+/** What the hash covers: the previous hash and the row's canonical content (RFC 8785), seq and time included. */
+export function chainHash(prevHash: string, content: Content): string {
+  return contentHash({ prevHash, content });
+}
+
+async function appendQueued(trx: Trx): Promise<void> {
+  const queue = queues.get(trx);
+  queues.delete(trx);
+  if (queue === undefined || queue.length === 0) return;
+  // Taking the head: UPDATE locks the row until commit and hands back the hash it still holds (the new hash is
+  // written by the second statement). Two round trips in all, whatever the number of rows.
+  const head = await trx
+    .updateTable('auditChainHead')
+    .set((eb) => ({ seq: eb('seq', '+', String(queue.length)) as never }))
+    .returning(['seq', 'hash'])
+    .executeTakeFirstOrThrow();
+  let seq = Number(head.seq) - queue.length;
+  let prevHash = head.hash;
+  const rows = queue.map((event) => {
+    seq += 1;
+    const content: Content = {
+      seq,
+      occurredAt: event.occurredAt.toISOString(),
+      actorType: event.actor.type,
+      actorId: event.actor.id,
+      actorUserId: event.actor.userId ?? null,
+      tokenId: event.actor.tokenId ?? null,
+      executionId: event.actor.executionId ?? null,
+      action: event.action,
+      entityId: event.entityId ?? null,
+      objectType: event.objectType,
+      objectId: event.objectId ?? null,
+      before: event.before ?? null,
+      after: event.after ?? null,
+      requestId: event.actor.requestId ?? null,
+    };
+    const hash = chainHash(prevHash, content);
+    const row = { ...content, occurredAt: event.occurredAt, before: json(content.before), after: json(content.after), prevHash, hash };
+    prevHash = hash;
+    return row;
+  });
+  assert(seq === Number(head.seq), 'the chain head advanced by the number of rows appended');
+  const lastChunkStart = Math.floor((rows.length - 1) / AUDIT_ROWS_PER_INSERT) * AUDIT_ROWS_PER_INSERT;
+  for (let start = 0; start < lastChunkStart; start += AUDIT_ROWS_PER_INSERT) {
+    await trx.insertInto('auditLog').values(rows.slice(start, start + AUDIT_ROWS_PER_INSERT)).execute();
+  }
+  await trx
+    .with('appended', (db) => db.insertInto('auditLog').values(rows.slice(lastChunkStart)).returning('seq'))
+    .updateTable('auditChainHead')
+    .set({ hash: prevHash })
+    .execute();
+}
+
+function json(value: unknown): string | null {
+  return value === null ? null : JSON.stringify(value);
+}
+
+function rowView(row: Record<string, unknown>): AuditRow {
+  const seq = Number(row.seq);
+  assert(Number.isSafeInteger(seq), 'audit seq is a safe integer');
+  return {
+    seq,
+    occurredAt: (row.occurredAt as Date).toISOString(),
+    actorType: row.actorType as string,
+    actorId: row.actorId as string,
+    actorUserId: (row.actorUserId as string | null) ?? null,
+    tokenId: (row.tokenId as string | null) ?? null,
+    executionId: (row.executionId as string | null) ?? null,
+    action: row.action as string,
+    entityId: (row.entityId as string | null) ?? null,
+    objectType: row.objectType as string,
+    objectId: (row.objectId as string | null) ?? null,
+    before: row.before ?? null,
+    after: row.after ?? null,
+    requestId: (row.requestId as string | null) ?? null,
+    prevHash: row.prevHash as string,
+    hash: row.hash as string,
+  };
+}
+
+export interface AuditFilters {
+  entityId?: string | undefined;
+  action?: string | undefined;
+  objectType?: string | undefined;
+  objectId?: string | undefined;
+  from?: string | undefined;
+  to?: string | undefined;
+  /** Rows with seq below this (pages go newest first). */
+  beforeSeq?: number | undefined;
+  limit?: number | undefined;
+}
+
+/**
+ * A page of the rows an actor may read: rows about entities it sees, and rows about the user's own account. The
+ * caller has already authorized `filters.entityId` when given.
+ */
+export async function listAudit(
+  db: Db,
+  visibility: { userId: string; entityIds: readonly string[]; ownRows: boolean },
+  filters: AuditFilters,
+): Promise<{ items: AuditRow[]; nextCursor: string | null }> {
+  const limit = filters.limit ?? PAGE_SIZE_DEFAULT;
+  let query = db.selectFrom('auditLog').selectAll();
+  query = query.where((eb) => {
+    const visible = [];
+    if (visibility.entityIds.length > 0) visible.push(eb('entityId', 'in', [...visibility.entityIds]));
+    if (visibility.ownRows) {
+      visible.push(eb.and([eb('entityId', 'is', null), eb('actorUserId', '=', visibility.userId)]));
+      visible.push(eb.and([eb('objectType', '=', 'user'), eb('objectId', '=', visibility.userId)]));
+    }
+    return visible.length > 0 ? eb.or(visible) : eb.val(false);
+  });
+  if (filters.entityId !== undefined) query = query.where('entityId', '=', filters.entityId);
+  if (filters.action !== undefined) query = query.where('action', '=', filters.action);
+  if (filters.objectType !== undefined) query = query.where('objectType', '=', filters.objectType);
+  if (filters.objectId !== undefined) query = query.where('objectId', '=', filters.objectId);
+  if (filters.from !== undefined) query = query.where('occurredAt', '>=', new Date(filters.from) as never);
+  if (filters.to !== undefined) query = query.where('occurredAt', '<', new Date(filters.to) as never);
+  if (filters.beforeSeq !== undefined) query = query.where('seq', '<', String(filters.beforeSeq) as never);
+  const rows = await query.orderBy('seq', 'desc').limit(limit + 1).execute();
+  const items = rows.slice(0, limit).map((row) => rowView(row as Record<string, unknown>));
+  const last = items.at(-1);
+  return { items, nextCursor: rows.length > limit && last ? String(last.seq) : null };
+}
+
+export interface ChainVerdict {
+  ok: boolean;
+  checked: number;
+  /** The first row whose hash does not follow from the previous row and its own content. */
+  firstBrokenSeq: number | null;
+  reason: string | null;
+}
+
+const VERIFY_ROWS_PER_PAGE = 1_000;
+
+/** Recomputes the whole chain from the genesis hash, page by page, and checks the head agrees with the last row. */
+export async function verifyAuditChain(db: Db): Promise<ChainVerdict> {
+  let prevHash = GENESIS_HASH;
+  let expectedSeq = 1;
+  let checked = 0;
+  for (;;) {
+    const rows = await db
+      .selectFrom('auditLog')
+      .selectAll()
+      .where('seq', '>=', String(expectedSeq) as never)
+      .orderBy('seq')
+      .limit(VERIFY_ROWS_PER_PAGE)
+      .execute();
+    for (const raw of rows) {
+      const row = rowView(raw as Record<string, unknown>);
+      const broken = (reason: string): ChainVerdict => ({ ok: false, checked, firstBrokenSeq: row.seq, reason });
+      if (row.seq !== expectedSeq) return { ok: false, checked, firstBrokenSeq: expectedSeq, reason: 'row missing' };
+      if (row.prevHash !== prevHash) return broken('prev_hash does not match the previous row');
+      const { prevHash: _prev, hash, ...content } = row;
+      if (chainHash(prevHash, content) !== hash) return broken('content does not match its hash');
+      prevHash = hash;
+      expectedSeq += 1;
+      checked += 1;
+    }
+    if (rows.length < VERIFY_ROWS_PER_PAGE) break;
+  }
+  const head = await db.selectFrom('auditChainHead').select(['seq', 'hash']).executeTakeFirstOrThrow();
+  if (Number(head.seq) !== checked || head.hash !== prevHash) {
+    return { ok: false, checked, firstBrokenSeq: Math.min(Number(head.seq), checked + 1), reason: 'chain head does not match the last row' };
+  }
+  return { ok: true, checked, firstBrokenSeq: null, reason: null };
+}
+
+export function auditCursor(text: string): number {
+  if (!/^\d{1,15}$/.test(text)) throw new RuleViolation('invalid_request', 'cursor is not one this service issued');
+  return Number(text);
+}

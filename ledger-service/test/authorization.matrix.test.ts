@@ -1,0 +1,296 @@
+import { enableMfa } from './support/mfa';
+import { createBooks, checkInvariants, type Books } from './support/books';
+import { key, startTestLedger, type AuthedHttp, type TestLedger, type TestUser } from './support/harness';
+import { signAccessToken } from '../src/security/tokens';
+import { createApiToken } from '../src/services/auth';
+import type { Actor } from '../src/services/context';
+
+// Every authenticated route of the OpenAPI document × every way a credential can be wrong. The victim is the
+// owner; the attacker is a second user with books of their own. Nothing the victim wrote may appear in any
+// response given to anyone else, and nothing of the victim's may change.
+
+let ledger: TestLedger;
+let victim: Books;
+let victimOther: Books;
+let victimEntryId: string;
+let victimTokenId: string;
+let victimTransferId: string;
+let victimDocumentId: string;
+let attacker: TestUser;
+let attackerBooks: Books;
+const credentials: Record<string, (need: 'read' | 'write') => AuthedHttp> = {};
+
+// Strings only the victim's data contains: any of them in a response to someone else is a leak.
+const MARKERS = ['Victim Books LLC', 'VictimChecking', 'VictimRevenue', 'Victim secret invoice', '987654'];
+
+function base64url(value: unknown): string {
+  return Buffer.from(JSON.stringify(value)).toString('base64url');
+}
+
+beforeAll(async () => {
+  ledger = await startTestLedger();
+  victim = await createBooks(ledger, { name: 'Victim Books LLC', accounts: { VictimChecking: 'checking', VictimRevenue: 'income_category' } });
+  victimOther = await createBooks(ledger, { kind: 'personal', name: 'Owner personal', accounts: { cash: 'cash' } });
+  const entry = await ledger.http
+    .post(`/entities/${victim.entityId}/entries`)
+    .set('Idempotency-Key', key())
+    .send({
+      postedOn: '2026-05-01',
+      description: 'Victim secret invoice',
+      postings: [
+        { accountId: victim.accounts.VictimChecking, amountCents: 987_654 },
+        { accountId: victim.accounts.VictimRevenue, amountCents: -987_654 },
+      ],
+    })
+    .expect(201);
+  victimEntryId = entry.body.id;
+  // A crossing between the victim's two books (moving money needs an MFA session).
+  ledger.owner = (await enableMfa(ledger, ledger.owner)).user;
+  const transfer = await ledger.http
+    .post('/transfers')
+    .set('Idempotency-Key', key())
+    .send({
+      classification: 'capital_contribution',
+      fromEntityId: victimOther.entityId,
+      fromAccountId: victimOther.accounts.cash,
+      toEntityId: victim.entityId,
+      toAccountId: victim.accounts.VictimChecking,
+      amountCents: 50_000,
+      postedOn: '2026-05-01',
+    })
+    .expect(201);
+  victimTransferId = transfer.body.id;
+  victimDocumentId = transfer.body.document.id;
+
+  attacker = await ledger.createUser();
+  attackerBooks = await createBooks({ ...ledger, http: ledger.as(attacker.accessToken) }, { name: 'Attacker LLC', accounts: { cash: 'cash' } });
+
+  const ownerActor: Actor = { type: 'user', id: ledger.owner.id, userId: ledger.owner.id, scopes: ['read', 'write', 'move_money'], entityScope: 'all', mfa: true };
+  const token = async (scopes: ('read' | 'write' | 'move_money')[], entityIds: string[]) =>
+    (await createApiToken(ledger.deps, ownerActor, { name: `matrix ${scopes.join('+')}`, scopes, entityIds })).token;
+  const readOnly = await token(['read'], [victim.entityId, victimOther.entityId]);
+  const writeOnly = await token(['write'], [victim.entityId, victimOther.entityId]);
+  const otherEntity = await token(['read', 'write', 'move_money'], [victimOther.entityId]);
+  victimTokenId = (await ledger.deps.db.selectFrom('apiTokens').select('id').limit(1).executeTakeFirstOrThrow()).id;
+
+  const [header, payload, signature] = ledger.owner.accessToken.split('.') as [string, string, string];
+  const claims = JSON.parse(Buffer.from(payload, 'base64url').toString());
+  const flipped = `${signature.slice(0, -2)}${signature.endsWith('AA') ? 'BB' : 'AA'}`;
+  const expired = await signAccessToken(ledger.deps.security.jwtSecret, { userId: ledger.owner.id, sessionId: claims.sid, mfa: true }, Date.now() - 3_600_000, 60_000);
+
+  credentials['no token'] = () => ({
+    get: (url) => ledger.anonymous.get(url),
+    post: (url) => ledger.anonymous.post(url),
+    put: (url) => ledger.anonymous.put(url),
+    patch: (url) => ledger.anonymous.patch(url),
+    delete: (url) => ledger.anonymous.delete(url),
+  });
+  credentials.expired = () => ledger.as(expired);
+  credentials['tampered signature'] = () => ledger.as(`${header}.${payload}.${flipped}`);
+  credentials['tampered claims'] = () => ledger.as(`${header}.${base64url({ ...claims, sub: attacker.id })}.${signature}`);
+  credentials['alg: none'] = () => ledger.as(`${base64url({ alg: 'none', typ: 'JWT' })}.${payload}.`);
+  credentials['unknown API token'] = () => ledger.as(`veil_${'A'.repeat(43)}`);
+  credentials["another user's token"] = () => ledger.as(attacker.accessToken);
+  credentials['wrong scope'] = (need) => ledger.as(need === 'read' ? writeOnly : readOnly);
+  credentials['wrong entity'] = () => ledger.as(otherEntity);
+});
+afterAll(() => ledger.close());
+
+interface Route {
+  method: 'get' | 'post' | 'put' | 'patch' | 'delete';
+  path: string;
+}
+
+const PUBLIC = new Set(['post /auth/register', 'post /auth/login', 'post /auth/refresh', 'post /auth/password/reset']);
+
+async function authenticatedRoutes(): Promise<Route[]> {
+  const document = await ledger.anonymous.get('/openapi.json').expect(200);
+  const routes: Route[] = [];
+  for (const [path, operations] of Object.entries(document.body.paths as Record<string, Record<string, { security?: unknown }>>)) {
+    for (const [method, operation] of Object.entries(operations)) {
+      const route = { method: method as Route['method'], path };
+      if (PUBLIC.has(`${method} ${path}`)) {
+        expect(operation.security).toBeUndefined();
+        continue;
+      }
+      expect(operation.security).toEqual([{ bearer: [] }]);
+      routes.push(route);
+    }
+  }
+  return routes;
+}
+
+/** A valid request for the victim's rows: without authorization it would succeed. */
+function fixture(route: Route): { url: string; body?: object; need: 'read' | 'write'; victimRow: boolean } {
+  const url = route.path
+    .replace('{entityId}', victim.entityId)
+    .replace('{accountId}', victim.accounts.VictimChecking as string)
+    .replace('{entryId}', victimEntryId)
+    .replace('{tokenId}', victimTokenId)
+    .replace('{transferId}', victimTransferId)
+    .replace('{documentId}', victimDocumentId)
+    .replace('{year}', '2026');
+  // Routes that name the victim's rows in the body or query rather than the path.
+  const byBody = new Set(['post /transfers', 'post /guard/evaluate', 'post /veil-health/fixes', 'get /consolidated']);
+  const victimRow = url !== route.path || byBody.has(`${route.method} ${route.path}`);
+  // Entity Guard is a POST that only reads: it judges a movement and writes nothing.
+  const need = route.method === 'get' || `${route.method} ${route.path}` === 'post /guard/evaluate' ? 'read' : 'write';
+  const sale = {
+    postedOn: '2026-05-02',
+    description: 'Intruder',
+    postings: [
+      { accountId: victim.accounts.VictimChecking, amountCents: -100 },
+      { accountId: victim.accounts.VictimRevenue, amountCents: 100 },
+    ],
+  };
+  const bodies: Record<string, object> = {
+    'post /entities': { kind: 'llc', name: 'Intruder LLC' },
+    'post /entities/{entityId}/accounts': { name: 'Intruder', kind: 'savings' },
+    'patch /accounts/{accountId}': { name: 'Hacked' },
+    'post /entities/{entityId}/entries': sale,
+    'post /entities/{entityId}/entries/batch': { entries: [sale] },
+    'post /entries/{entryId}/reverse': {},
+    'post /auth/invitations': { email: 'intruder@veil.test' },
+    'post /auth/tokens': { name: 'steal', scopes: ['read'], entityIds: [victim.entityId] },
+    'post /auth/password/reset-tokens': { email: ledger.owner.email },
+    'post /transfers': {
+      classification: 'owner_draw',
+      fromEntityId: victim.entityId,
+      fromAccountId: victim.accounts.VictimChecking,
+      toEntityId: victimOther.entityId,
+      toAccountId: victimOther.accounts.cash,
+      amountCents: 100,
+      postedOn: '2026-05-02',
+    },
+    'post /transfers/{transferId}/reverse': {},
+    'patch /entities/{entityId}/veil-policy': { drawPolicy: 'block' },
+    'post /guard/evaluate': { movement: { sourceAccountId: victim.accounts.VictimChecking, amountCents: 100 } },
+    'post /veil-health/fixes': { fix: 'reclassify_as_draw', entryId: victimEntryId, personalAccountId: victimOther.accounts.cash },
+  };
+  const body = bodies[`${route.method} ${route.path}`];
+  const fullUrl = route.path === '/consolidated' ? `${url}?entityIds=${victim.entityId}` : url;
+  return { url: fullUrl, need, victimRow, ...(body ? { body } : {}) };
+}
+
+function send(http: AuthedHttp, route: Route, request: ReturnType<typeof fixture>) {
+  let call = http[route.method](request.url).set('Idempotency-Key', key('matrix'));
+  if (request.body) call = call.send(request.body);
+  return call;
+}
+
+function expectNoVictimData(response: { text: string }, allowed: readonly string[] = []) {
+  for (const marker of MARKERS) if (!allowed.includes(marker)) expect(response.text).not.toContain(marker);
+}
+
+describe('authorization matrix', () => {
+  it('denies every authenticated route to every wrong credential, leaking nothing and changing nothing', async () => {
+    const routes = await authenticatedRoutes();
+    expect(routes.length).toBeGreaterThanOrEqual(20);
+    const before = await victimSnapshot();
+    const outcomes: string[] = [];
+    for (const route of routes) {
+      // Some routes end the caller's own session (logout): the attacker signs in afresh for each route.
+      attacker = await ledger.login(attacker.email, attacker.password);
+      const request = fixture(route);
+      for (const [label, credential] of Object.entries(credentials)) {
+        const response = await send(credential(request.need), route, request);
+        outcomes.push(`${route.method} ${route.path} × ${label} → ${response.status}`);
+        // A crossing is booked in both books: the owner's token for the other entity rightly sees, in its own
+        // book's side of the crossing, the name of the entity on the far side. Nothing else of the victim's.
+        expectNoVictimData(response, label === 'wrong entity' ? ['Victim Books LLC'] : []);
+        if (['no token', 'expired', 'tampered signature', 'tampered claims', 'alg: none', 'unknown API token'].includes(label)) {
+          expect({ label, route, status: response.status, code: response.body.error?.code }).toEqual({ label, route, status: 401, code: 'unauthenticated' });
+          continue;
+        }
+        if (!request.victimRow) {
+          // Routes on the caller's own account (me, tokens, audit…): never 2xx with anything of the victim's (above).
+          continue;
+        }
+        const isTokenRoute = route.path.includes('{tokenId}');
+        const expected =
+          label === "another user's token" ? 404 : label === 'wrong scope' ? 403 : isTokenRoute ? 403 : 404;
+        expect({ label, route, status: response.status }).toEqual({ label, route, status: expected });
+      }
+    }
+    expect(await victimSnapshot()).toEqual(before);
+    expect(outcomes.length).toBe(routes.length * Object.keys(credentials).length);
+  });
+
+  it("answers another user's rows exactly like missing rows", async () => {
+    attacker = await ledger.login(attacker.email, attacker.password);
+    const as = ledger.as(attacker.accessToken);
+    const theirs = await as.get(`/entities/${victim.entityId}`).expect(404);
+    const missing = await as.get('/entities/00000000-0000-4000-8000-000000000000').expect(404);
+    expect(Object.keys(theirs.body.error)).toEqual(Object.keys(missing.body.error));
+    expect(theirs.body.error.code).toBe(missing.body.error.code);
+    const listed = await as.get('/entities').expect(200);
+    const own = await ledger.deps.db.selectFrom('entities').select('id').where('ownerUserId', '=', attacker.id).orderBy('createdAt').orderBy('id').execute();
+    expect(own.map((row) => row.id)).toContain(attackerBooks.entityId);
+    expect(listed.body.items.map((entity: { id: string }) => entity.id)).toEqual(own.map((row) => row.id));
+    // Naming the victim's entity as the counterparty of one's own account is refused the same way.
+    const counterparty = await as
+      .post(`/entities/${attackerBooks.entityId}/accounts`)
+      .set('Idempotency-Key', key())
+      .send({ name: 'Due from victim', kind: 'due_from_entity', counterpartyEntityId: victim.entityId })
+      .expect(404);
+    expect(counterparty.body.error.code).toBe('not_found');
+    // Posting to the victim's account from one's own books: "not found", not "belongs to another entity".
+    const attackerCash = attackerBooks.accounts.cash as string;
+    const foreignPosting = await as
+      .post(`/entities/${attackerBooks.entityId}/entries`)
+      .set('Idempotency-Key', key())
+      .send({
+        postedOn: '2026-05-03',
+        description: 'Probe',
+        postings: [
+          { accountId: attackerCash, amountCents: 100 },
+          { accountId: victim.accounts.VictimChecking, amountCents: -100 },
+        ],
+      })
+      .expect(404);
+    const unknownPosting = await as
+      .post(`/entities/${attackerBooks.entityId}/entries`)
+      .set('Idempotency-Key', key())
+      .send({
+        postedOn: '2026-05-03',
+        description: 'Probe',
+        postings: [
+          { accountId: attackerCash, amountCents: 100 },
+          { accountId: '00000000-0000-4000-8000-000000000001', amountCents: -100 },
+        ],
+      })
+      .expect(404);
+    expect(foreignPosting.body.error.code).toBe(unknownPosting.body.error.code);
+    expect(foreignPosting.body.error.message.replace(victim.accounts.VictimChecking as string, 'X')).toBe(
+      unknownPosting.body.error.message.replace('00000000-0000-4000-8000-000000000001', 'X'),
+    );
+    const audit = await as.get('/audit').expect(200);
+    expectNoVictimData(audit);
+    const ownIds = new Set(own.map((row) => row.id));
+    expect(audit.body.items.length).toBeGreaterThan(0);
+    expect(audit.body.items.every((row: { entityId: string | null }) => row.entityId === null || ownIds.has(row.entityId))).toBe(true);
+    await as.get('/audit').query({ entityId: victim.entityId }).expect(404);
+    await as.post('/audit/verify').expect(403);
+  });
+
+  it('lets the right credential through, so the denials above are not an artefact', async () => {
+    await ledger.http.get(`/entities/${victim.entityId}`).expect(200);
+    await credentials['wrong scope']?.('write').get(`/entries/${victimEntryId}`).expect(200);
+    const audit = await ledger.http.get('/audit').query({ entityId: victim.entityId }).expect(200);
+    expect(audit.text).toContain('Victim secret invoice');
+  });
+});
+
+async function victimSnapshot() {
+  const entities = await ledger.deps.db.selectFrom('entities').select(['id', 'name']).where('ownerUserId', '=', ledger.owner.id).orderBy('id').execute();
+  const accounts = await ledger.deps.db
+    .selectFrom('accounts')
+    .select(['id', 'name', 'balanceCents', 'archivedAt'])
+    .where('entityId', 'in', [victim.entityId, victimOther.entityId])
+    .orderBy('id')
+    .execute();
+  const entries = await ledger.deps.db.selectFrom('journalEntries').select('id').where('entityId', '=', victim.entityId).execute();
+  const tokens = await ledger.deps.db.selectFrom('apiTokens').select(['id', 'revokedAt']).orderBy('id').execute();
+  const users = await ledger.deps.db.selectFrom('users').select(['id', 'passwordHash']).orderBy('id').execute();
+  return { entities, accounts, entries: entries.length, tokens, users, invariants: await checkInvariants(ledger.deps.db) };
+}

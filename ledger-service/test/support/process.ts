@@ -26,7 +26,9 @@ export async function startService(env: Record<string, string>, readyTimeoutMs =
   const port = await freePort();
   // `node --import tsx`, not the tsx wrapper: the wrapper runs the service in a child process that a SIGKILL to
   // the wrapper would leave running.
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+  // VEIL_SERVICE_NODE_ARGS passes flags such as --cpu-prof to the service (NODE_OPTIONS refuses some of them).
+  const nodeArgs = (process.env.VEIL_SERVICE_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', 'src/main.ts'], {
     cwd: SERVICE_ROOT,
     // Cheap password hashing: these processes sign in on every start, and the cost is not what is measured.
     env: { ...process.env, PORT: String(port), LOG_LEVEL: 'warn', VEIL_ARGON2_MEMORY_KIB: '64', VEIL_ARGON2_TIME_COST: '1', ...env },

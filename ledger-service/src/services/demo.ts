@@ -4,6 +4,8 @@ import { auditedTransaction } from './audit';
 import { systemActor, type Actor, type Deps } from './context';
 import { createEntity } from './entities';
 import { bookEntries, type EntryDraft } from './journal';
+import { loadAfrTable } from './reference';
+import { createTransfer, type NewTransfer } from './veil';
 
 // A realistic, deterministic demo: a design studio LLC and its owner, four months of books. Seeded only into an
 // empty ledger, so restarting never doubles it.
@@ -108,6 +110,7 @@ export async function seedDemo(
   deps: Deps,
   options: { ownerUserId: string; year?: number; firstMonth?: number; months?: number },
 ) {
+  const afrRows = deps.afrRows ?? loadAfrTable();
   const SYSTEM: Actor = { ...systemActor('demo-seed'), userId: options.ownerUserId };
   const existing = await deps.db.selectFrom('entities').select('id').limit(1).execute();
   if (existing.length > 0) return null;
@@ -176,10 +179,50 @@ export async function seedDemo(
     }
     await bookEntries(trx, llc.id, llcEntries, SYSTEM);
     await bookEntries(trx, person.id, personalEntries, SYSTEM);
+
+    // The veil at work: money crosses only as classified, documented transfers.
+    const cross = (input: Omit<NewTransfer, 'fromEntityId' | 'toEntityId'> & { from: 'llc' | 'person' }) => {
+      const { from, ...rest } = input;
+      const [fromEntityId, toEntityId] = from === 'llc' ? [llc.id, person.id] : [person.id, llc.id];
+      return createTransfer(trx, { ...rest, fromEntityId, toEntityId }, SYSTEM, afrRows);
+    };
+    await cross({ from: 'person', classification: 'capital_contribution', fromAccountId: p.checking, toAccountId: b.checking, amountCents: 500_000, postedOn: start, memo: 'Initial capital' });
+    // Below the applicable federal rate on purpose: the promissory note and the transfer carry the warning.
+    const loan = await cross({
+      from: 'person',
+      classification: 'loan',
+      fromAccountId: p.savings,
+      toAccountId: b.checking,
+      amountCents: 1_000_000,
+      postedOn: day(year, firstMonth, 10),
+      memo: 'Working capital for new equipment',
+      loan: { annualRateBasisPoints: 300, termMonths: 24, paymentFrequency: 'monthly' },
+    });
+    const expense = await cross({
+      from: 'person',
+      classification: 'reimbursement',
+      fromAccountId: p.card,
+      toAccountId: b.software,
+      amountCents: 12_900,
+      postedOn: day(year, firstMonth + 1, 4),
+      reimbursement: { businessPurpose: 'Font licence for a client project', receiptReference: 'receipts/fonts-invoice-2291.pdf', expenseOn: day(year, firstMonth + 1, 4) },
+    });
+    await cross({ from: 'llc', classification: 'reimbursement_payment', fromAccountId: b.checking, toAccountId: p.checking, amountCents: 12_900, postedOn: day(year, firstMonth + 1, 20), relatedTransferId: expense.id });
+    let transfers = 4;
+    for (let offset = 0; offset < months; offset += 1) {
+      const month = firstMonth + offset;
+      await cross({ from: 'llc', classification: 'owner_draw', fromAccountId: b.checking, toAccountId: p.checking, amountCents: 600_000, postedOn: day(year, month, 15), memo: 'Monthly owner draw' });
+      transfers += 1;
+      if (offset > 0) {
+        await cross({ from: 'llc', classification: 'loan_repayment', fromAccountId: b.checking, toAccountId: p.savings, amountCents: 42_981, postedOn: day(year, month, 10), relatedTransferId: loan.id });
+        transfers += 1;
+      }
+    }
     return {
       llcEntityId: llc.id,
       personalEntityId: person.id,
       entries: llcEntries.length + personalEntries.length,
+      transfers,
     };
   });
 }

@@ -1,0 +1,38 @@
+import { seedDemo } from '../src/services/demo';
+import { checkInvariants } from './support/books';
+import { startTestLedger, type TestLedger } from './support/harness';
+
+// The books `npm start` seeds are what a new user first sees: they must be sound, veil included.
+
+let ledger: TestLedger;
+beforeAll(async () => {
+  ledger = await startTestLedger();
+});
+afterAll(() => ledger.close());
+
+it('seeds sound books once: balanced, paired across the veil, documented, audited', async () => {
+  const seeded = await seedDemo(ledger.deps, { ownerUserId: ledger.owner.id });
+  expect(seeded).not.toBeNull();
+  expect(await seedDemo(ledger.deps, { ownerUserId: ledger.owner.id })).toBeNull();
+
+  expect(await checkInvariants(ledger.deps.db)).toMatchObject({ unbalancedEntries: 0, balanceMismatches: 0, entitiesNotZero: 0 });
+  const entities = await ledger.http.get('/entities').expect(200);
+  expect(entities.body.items.map((entity: { name: string }) => entity.name).sort()).toEqual(['Alex Rivera', 'Northwind Studio LLC']);
+
+  const llcId = seeded?.llcEntityId as string;
+  const pairing = await ledger.http.get(`/entities/${llcId}/veil/pairing`).expect(200);
+  expect(pairing.body.mismatches).toEqual([]);
+  const transfers = await ledger.http.get(`/entities/${llcId}/transfers`).expect(200);
+  expect(transfers.body.items).toHaveLength(seeded?.transfers);
+  const classifications = new Set(transfers.body.items.map((transfer: { classification: string }) => transfer.classification));
+  expect([...classifications].sort()).toEqual(['capital_contribution', 'loan', 'loan_repayment', 'owner_draw', 'reimbursement', 'reimbursement_payment']);
+  const loan = transfers.body.items.find((transfer: { classification: string }) => transfer.classification === 'loan');
+  expect(loan.warnings.map((warning: { code: string }) => warning.code)).toContain('loan_below_afr');
+  const documents = await ledger.http.get(`/entities/${llcId}/documents`).expect(200);
+  expect(documents.body.items).toHaveLength(seeded?.transfers);
+
+  const health = await ledger.http.get(`/entities/${llcId}/veil-health`).expect(200);
+  expect(typeof health.body.score).toBe('number');
+  const verify = await ledger.http.post('/audit/verify').expect(200);
+  expect(verify.body).toMatchObject({ ok: true });
+});

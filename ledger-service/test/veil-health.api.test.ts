@@ -1,5 +1,8 @@
 import { createBooks, checkInvariants, type Books } from './support/books';
 import { key, startTestLedger, type TestLedger } from './support/harness';
+import { auditedTransaction } from '../src/services/audit';
+import { systemActor } from '../src/services/context';
+import { bookEntries } from '../src/services/journal';
 
 let ledger: TestLedger;
 let llc: Books;
@@ -108,14 +111,27 @@ describe('veil health', () => {
   it('flags an entry booked to an inter-entity account without a transfer as an undocumented crossing', async () => {
     const accounts = (await ledger.http.get(`/entities/${llc.entityId}/accounts`).expect(200)).body.items as { id: string; kind: string }[];
     const payable = accounts.find((account) => account.kind === 'loan_payable_entity');
-    const sneaky = await post(`/entities/${llc.entityId}/entries`, {
+    // The API refuses such an entry now (veil_account_reserved); books imported or written before that rule can
+    // still hold one, so it is booked here straight through the service, as such data would have been.
+    const refused = await post(`/entities/${llc.entityId}/entries`, {
       postedOn: '2026-02-10',
       description: 'Cash from owner',
       postings: [
         { accountId: llc.accounts.checking, amountCents: 300 },
         { accountId: payable?.id, amountCents: -300 },
       ],
-    }).expect(201);
+    }).expect(422);
+    expect(refused.body.error.code).toBe('veil_account_reserved');
+    const [booked] = await auditedTransaction(ledger.deps.db, (trx) =>
+      bookEntries(
+        trx,
+        llc.entityId,
+        [{ postedOn: '2026-02-10', description: 'Cash from owner', postings: [{ accountId: llc.accounts.checking as string, amountCents: 300 }, { accountId: payable?.id as string, amountCents: -300 }] }],
+        { ...systemActor('legacy-import'), userId: ledger.owner.id },
+        { crossing: true },
+      ),
+    );
+    const sneaky = { body: { id: booked?.id } };
     const report = await healthOf(llc, '2026-02-28');
     expect(report.findings).toContainEqual(expect.objectContaining({ code: 'undocumented_crossing', entryId: sneaky.body.id }));
   });

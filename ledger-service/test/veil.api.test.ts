@@ -198,6 +198,27 @@ describe('inter-entity transfers: exact postings in both books', () => {
     expect(await checkInvariants(ledger.deps.db)).toMatchObject({ unbalancedEntries: 0, balanceMismatches: 0, entitiesNotZero: 0 });
   });
 
+  it('keeps the two books paired at every moment: no one-sided entry to a mirror account, no one-sided reversal', async () => {
+    const contribution = await post('/transfers', transfer('owner', 'checking', 'llc', 'checking', 555, { classification: 'capital_contribution' })).expect(201);
+    const before = await writeCounts();
+    // Half of a reversal, through the plain journal: refused, pointing at the transfer.
+    const half = await post(`/entries/${contribution.body.toEntryId}/reverse`, {}).expect(422);
+    expect(half.body.error).toMatchObject({ code: 'veil_use_transfer_reversal', details: { transferId: contribution.body.id } });
+    // A plain entry to the LLC's member-contributions account: refused.
+    const mirror = contribution.body.toEntry.postings.find((posting: { accountId: string }) => posting.accountId !== llc.accounts.checking);
+    const oneSided = await post(`/entities/${llc.entityId}/entries`, {
+      postedOn: '2026-03-20',
+      description: 'Owner put in more money (undocumented)',
+      postings: [
+        { accountId: llc.accounts.checking, amountCents: 100 },
+        { accountId: mirror.accountId, amountCents: -100 },
+      ],
+    }).expect(422);
+    expect(oneSided.body.error.code).toBe('veil_account_reserved');
+    expect(await writeCounts()).toEqual(before);
+    expect((await pairing()).mismatches).toEqual([]);
+  });
+
   it('replays the same Idempotency-Key without booking twice', async () => {
     const idempotencyKey = key('contribution');
     const body = transfer('owner', 'checking', 'llc', 'checking', 100, { classification: 'capital_contribution' });

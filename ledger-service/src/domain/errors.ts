@@ -26,6 +26,8 @@ export type RuleCode =
   | 'veil_overpayment'
   | 'veil_draw_exceeds_policy'
   | 'veil_transfer_has_dependents'
+  | 'veil_account_reserved'
+  | 'veil_use_transfer_reversal'
 
   | 'unauthenticated'
   | 'invalid_credentials'

@@ -12,7 +12,8 @@ const accounts = new Map<string, AccountFacts>(
     { id: 'eur-income', entityId: ENTITY, currency: 'EUR', accountClass: 'income', archived: false },
     { id: 'old', entityId: ENTITY, currency: 'USD', accountClass: 'asset', archived: true },
     { id: 'other', entityId: 'entity-b', currency: 'USD', accountClass: 'asset', archived: false },
-  ].map((account) => [account.id, account as AccountFacts]),
+    { id: 'mirror', entityId: ENTITY, currency: 'USD', accountClass: 'liability', archived: false, interEntity: true },
+  ].map((account) => [account.id, { interEntity: false, ...account } as AccountFacts]),
 );
 
 function codeOf(run: () => unknown): string | undefined {
@@ -31,6 +32,14 @@ describe('checkEntry', () => {
       { accountId: 'income', amountCents: -500 },
     ], accounts);
     expect(checked.map((posting) => posting.currency)).toEqual(['USD', 'USD']);
+  });
+
+  it('lets only a crossing post to a mirror account', () => {
+    const postings = [
+      { accountId: 'cash', amountCents: 5 },
+      { accountId: 'mirror', amountCents: -5 },
+    ];
+    expect(codeOf(() => checkEntry(ENTITY, postings, accounts, { crossing: true }))).toBeUndefined();
   });
 
   it('balances per currency, not in total', () => {
@@ -61,6 +70,7 @@ describe('checkEntry', () => {
     ['another entity', [{ accountId: 'other', amountCents: 5 }, { accountId: 'income', amountCents: -5 }], 'entity_mismatch'],
     ['unknown account', [{ accountId: 'nope', amountCents: 5 }, { accountId: 'income', amountCents: -5 }], 'not_found'],
     ['archived account', [{ accountId: 'old', amountCents: 5 }, { accountId: 'income', amountCents: -5 }], 'account_archived'],
+    ['a mirror account outside a crossing', [{ accountId: 'cash', amountCents: 5 }, { accountId: 'mirror', amountCents: -5 }], 'veil_account_reserved'],
   ])('refuses %s', (_label, postings, code) => {
     expect(codeOf(() => checkEntry(ENTITY, postings, accounts))).toBe(code);
   });

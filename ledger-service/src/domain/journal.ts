@@ -11,6 +11,8 @@ export interface AccountFacts {
   currency: string;
   accountClass: AccountClass;
   archived: boolean;
+  /** Records what another entity owes or owns (due to/from, loans, investment, contributed capital, draws). */
+  interEntity: boolean;
 }
 
 export interface PostingDraft {
@@ -31,6 +33,7 @@ export function checkEntry(
   entityId: string,
   postings: readonly PostingDraft[],
   accounts: ReadonlyMap<string, AccountFacts>,
+  options: { crossing?: boolean } = {},
 ): CheckedPosting[] {
   if (postings.length < 2 || postings.length > POSTINGS_PER_ENTRY_MAX) {
     throw new RuleViolation(
@@ -58,6 +61,15 @@ export function checkEntry(
         'entity_mismatch',
         `postings[${index}]: account ${account.id} belongs to another entity; money crossing between entities ` +
           'is an inter-entity transfer, never a plain entry',
+        { accountId: account.id },
+      );
+    }
+    if (account.interEntity && !options.crossing) {
+      // A one-sided posting here would break the pairing between the two books: only a transfer books both.
+      throw new RuleViolation(
+        'veil_account_reserved',
+        `postings[${index}]: account ${account.id} mirrors another entity's books; only an inter-entity transfer ` +
+          '(POST /transfers) may post to it',
         { accountId: account.id },
       );
     }

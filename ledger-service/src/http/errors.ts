@@ -26,6 +26,8 @@ const STATUS_OF: Record<RuleCode, number> = {
   veil_overpayment: 422,
   veil_draw_exceeds_policy: 422,
   veil_transfer_has_dependents: 409,
+  veil_account_reserved: 422,
+  veil_use_transfer_reversal: 422,
   unauthenticated: 401,
   invalid_credentials: 401,
   mfa_code_required: 401,

@@ -244,7 +244,8 @@ export async function applyFix(trx: Trx, input: FixInput, actor: Actor, afrRows:
       { field: 'entryId' },
     );
   }
-  const reversal = await reverseEntry(trx, entry.id, { postedOn: input.postedOn }, actor);
+  // A fix repairs the veil: it may reverse a one-sided posting to a mirror account (booked before that was refused).
+  const reversal = await reverseEntry(trx, entry.id, { postedOn: input.postedOn }, actor, { crossing: true });
   let transfer: TransferWithEntries;
   if (input.fix === 'reclassify_as_draw') {
     const target = await trx.selectFrom('accounts').select(['entityId']).where('id', '=', input.personalAccountId).executeTakeFirst();

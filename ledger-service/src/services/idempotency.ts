@@ -77,7 +77,7 @@ export async function lockAccounts(trx: Transaction<Database>, accountIds: reado
   if (ids.length === 0) return [];
   return trx
     .selectFrom('accounts')
-    .select(['id', 'entityId', 'currency', 'class', 'archivedAt'])
+    .select(['id', 'entityId', 'currency', 'class', 'archivedAt', 'counterpartyEntityId'])
     .where('id', 'in', ids)
     .orderBy('id')
     .forUpdate()

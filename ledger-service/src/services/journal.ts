@@ -86,6 +86,7 @@ function accountFacts(rows: Awaited<ReturnType<typeof lockAccounts>>): Map<strin
         currency: row.currency,
         accountClass: row.class as AccountClass,
         archived: row.archivedAt !== null,
+        interEntity: row.counterpartyEntityId !== null,
       },
     ]),
   );
@@ -100,7 +101,8 @@ export async function bookEntries(
   entityId: string,
   drafts: readonly EntryDraft[],
   actor: Actor,
-  options: { reversesEntryId?: string } = {},
+  /** `crossing`: the veil service booking one side of an inter-entity transfer (the only writer of mirror accounts). */
+  options: { reversesEntryId?: string; crossing?: boolean } = {},
 ): Promise<BookedEntry[]> {
   const keyed = drafts.filter((draft) => draft.idempotencyKey !== undefined);
   const existingByKey = new Map<string, EntryView & { contentHash: string }>();
@@ -143,7 +145,7 @@ export async function bookEntries(
           return { kind: 'replayed' as const, view };
         }
       }
-      const postings = checkEntry(entityId, draft.postings, accounts);
+      const postings = checkEntry(entityId, draft.postings, accounts, { crossing: options.crossing ?? false });
       return { kind: 'new' as const, id: randomUUID(), draft, postings, hash };
     } catch (error) {
       if (!(error instanceof RuleViolation)) throw error;
@@ -271,8 +273,24 @@ export async function reverseEntry(
   entryId: string,
   input: { postedOn?: string | undefined; description?: string | undefined },
   actor: Actor,
+  options: { crossing?: boolean } = {},
 ): Promise<EntryView> {
   const original = await getEntryIn(trx, entryId);
+  if (!options.crossing) {
+    const transfer = await trx
+      .selectFrom('interEntityTransfers')
+      .select('id')
+      .where((eb) => eb.or([eb('fromEntryId', '=', entryId), eb('toEntryId', '=', entryId)]))
+      .executeTakeFirst();
+    if (transfer !== undefined) {
+      throw new RuleViolation(
+        'veil_use_transfer_reversal',
+        `entry ${entryId} is one side of inter-entity transfer ${transfer.id}; reverse the transfer ` +
+          `(POST /transfers/${transfer.id}/reverse) so both books change together`,
+        { transferId: transfer.id },
+      );
+    }
+  }
   if (original.reversesEntryId !== null) {
     throw new RuleViolation(
       'cannot_reverse_reversal',
@@ -302,7 +320,7 @@ export async function reverseEntry(
       },
     ],
     actor,
-    { reversesEntryId: original.id },
+    { reversesEntryId: original.id, crossing: options.crossing ?? false },
   );
   assert(reversal !== undefined, 'one reversal booked');
   const { replayed: _replayed, ...view } = reversal;

@@ -507,8 +507,8 @@ export async function createTransfer(trx: Trx, input: NewTransfer, actor: Actor,
     pick(toRoles),
   );
   const description = (input.memo ? `${DESCRIPTION[classification](fromEntity.name, toEntity.name)}: ${input.memo}` : DESCRIPTION[classification](fromEntity.name, toEntity.name)).slice(0, 500);
-  const [fromEntry] = await bookEntries(trx, fromEntity.id, [{ postedOn: input.postedOn, description, source: 'manual', postings: postings.from }], actor);
-  const [toEntry] = await bookEntries(trx, toEntity.id, [{ postedOn: input.postedOn, description, source: 'manual', postings: postings.to }], actor);
+  const [fromEntry] = await bookEntries(trx, fromEntity.id, [{ postedOn: input.postedOn, description, source: 'manual', postings: postings.from }], actor, { crossing: true });
+  const [toEntry] = await bookEntries(trx, toEntity.id, [{ postedOn: input.postedOn, description, source: 'manual', postings: postings.to }], actor, { crossing: true });
   assert(fromEntry !== undefined && toEntry !== undefined, 'one entry per side');
 
   const row = await trx
@@ -600,8 +600,8 @@ export async function reverseTransfer(
       { transferIds: dependents.map((dependent) => dependent.id) },
     );
   }
-  const fromReversal = await reverseEntry(trx, row.fromEntryId, { postedOn: input.postedOn }, actor);
-  const toReversal = await reverseEntry(trx, row.toEntryId, { postedOn: input.postedOn }, actor);
+  const fromReversal = await reverseEntry(trx, row.fromEntryId, { postedOn: input.postedOn }, actor, { crossing: true });
+  const toReversal = await reverseEntry(trx, row.toEntryId, { postedOn: input.postedOn }, actor, { crossing: true });
   await trx
     .insertInto('interEntityTransferReversals')
     .values({

@@ -1,6 +1,6 @@
 import type { Installment } from './amortization';
 import type { Classification, VeilWarning } from './veil';
-import { formatCents } from './money';
+import { formatCents, formatBasisPoints } from './money';
 
 // Every crossing produces a document, rendered here as Markdown from the transfer's facts alone, so the same
 // transfer always renders the same bytes (and the same SHA-256).
@@ -59,9 +59,6 @@ function money(cents: number, currency: string): string {
   return `${currency} ${formatCents(cents)}`;
 }
 
-function percent(basisPoints: number): string {
-  return `${Math.trunc(basisPoints / 100)}.${String(basisPoints % 100).padStart(2, '0')}%`;
-}
 
 /** Markdown special characters in user text are escaped so a memo cannot restructure the document. */
 function text(value: string): string {
@@ -108,7 +105,7 @@ export function renderDocumentMarkdown(facts: DocumentFacts): string {
         `FOR VALUE RECEIVED, ${text(facts.to.name)} ("Borrower") promises to pay ${text(facts.from.name)} ("Lender") ` +
           `the principal sum of ${money(facts.amountCents, facts.currency)}` +
           (loan
-            ? `, with interest at ${percent(loan.annualRateBasisPoints)} a year from ${loan.startOn}, over ` +
+            ? `, with interest at ${formatBasisPoints(loan.annualRateBasisPoints)} a year from ${loan.startOn}, over ` +
               `${loan.termMonths} months, payable ${loan.paymentFrequency.replace('_', ' ')} as scheduled below.`
             : '.'),
       );

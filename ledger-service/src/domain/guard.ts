@@ -1,6 +1,6 @@
 import type { AccountClass, AccountKind } from './accounts';
 import { lookupAfr, type AfrRow } from './afr';
-import { formatCents } from './money';
+import { formatCents, formatBasisPoints } from './money';
 import type { Classification, WarningBasis } from './veil';
 
 // Entity Guard: one pure evaluation of a proposed movement (or an imported bank line) against the veil. The API,
@@ -118,9 +118,6 @@ export function matchMarker(markers: readonly string[], texts: readonly (string 
 
 const RANK: Record<GuardDecision, number> = { allow: 0, document: 1, block: 2 };
 
-function percent(basisPoints: number): string {
-  return `${Math.trunc(basisPoints / 100)}.${String(basisPoints % 100).padStart(2, '0')}%`;
-}
 
 export function evaluateGuard(input: GuardInput): GuardVerdict {
   const reasons: GuardReason[] = [];
@@ -168,8 +165,8 @@ export function evaluateGuard(input: GuardInput): GuardVerdict {
             decision: 'document',
             basis: input.llcTaxBasis,
             message:
-              `${input.llcTaxBasis === 'veil_formality' ? 'Veil formality' : 'Tax rule'}: ${percent(input.loan.annualRateBasisPoints)} is below the ` +
-              `${afr.bucket}-term AFR of ${percent(afr.rateBasisPoints)} (${afr.row.ruling}); the promissory note will say so`,
+              `${input.llcTaxBasis === 'veil_formality' ? 'Veil formality' : 'Tax rule'}: ${formatBasisPoints(input.loan.annualRateBasisPoints)} is below the ` +
+              `${afr.bucket}-term AFR of ${formatBasisPoints(afr.rateBasisPoints)} (${afr.row.ruling}); the promissory note will say so`,
           });
         }
       }

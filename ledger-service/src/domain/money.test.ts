@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { RuleViolation } from './errors';
 import { AMOUNT_CENTS_MAX } from './limits';
-import { centsFromDb, formatCents, parseCents } from './money';
+import { centsFromDb, formatBasisPoints, formatCents, parseCents } from './money';
 
 describe('parseCents', () => {
   it.each([
@@ -33,5 +33,20 @@ describe('centsFromDb', () => {
   it('parses bigint text and refuses unsafe integers', () => {
     expect(centsFromDb('-123')).toBe(-123);
     expect(() => centsFromDb('9007199254740993')).toThrow(/not a safe integer/);
+  });
+});
+
+describe('formatBasisPoints', () => {
+  it.each([
+    [0, '0.00%'],
+    [5, '0.05%'],
+    [375, '3.75%'],
+    [1200, '12.00%'],
+  ])('formats %d basis points as %s', (basisPoints, text) => {
+    expect(formatBasisPoints(basisPoints)).toBe(text);
+  });
+  it('refuses a fractional or negative rate', () => {
+    expect(() => formatBasisPoints(1.5)).toThrow(/not a rate/);
+    expect(() => formatBasisPoints(-1)).toThrow(/not a rate/);
   });
 });

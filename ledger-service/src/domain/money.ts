@@ -35,3 +35,9 @@ export function centsFromDb(value: string | number | bigint): number {
   assert(Number.isSafeInteger(cents), `database amount ${String(value)} is not a safe integer`);
   return cents;
 }
+
+/** 375 basis points → "3.75%": rates are integers too, formatted only at the edges. */
+export function formatBasisPoints(basisPoints: number): string {
+  assert(Number.isSafeInteger(basisPoints) && basisPoints >= 0, `formatBasisPoints: ${basisPoints} is not a rate`);
+  return `${Math.trunc(basisPoints / 100)}.${String(basisPoints % 100).padStart(2, '0')}%`;
+}

@@ -3,7 +3,7 @@ import { lookupAfr, type AfrRow } from './afr';
 import { daysBetween } from './dates';
 import { assert, RuleViolation } from './errors';
 import type { PostingDraft } from './journal';
-import { formatCents } from './money';
+import { formatCents, formatBasisPoints } from './money';
 
 // The corporate veil: money crossing between an LLC and its owner is one of a closed set of classifications, each
 // booked as two entries (one per entity) whose postings are fixed here. See DESIGN.md, "The veil".
@@ -218,9 +218,6 @@ function basisText(basis: WarningBasis): string {
     : 'Tax rule (the LLC elected corporate or partnership treatment)';
 }
 
-function percent(basisPoints: number): string {
-  return `${Math.trunc(basisPoints / 100)}.${String(basisPoints % 100).padStart(2, '0')}%`;
-}
 
 export function loanWarnings(
   afrRows: readonly AfrRow[],
@@ -251,8 +248,8 @@ export function loanWarnings(
       code: 'loan_below_afr',
       basis,
       message:
-        `${basisText(basis)}: the rate ${percent(loan.annualRateBasisPoints)} is below the ${afr.bucket}-term ` +
-        `Applicable Federal Rate of ${percent(afr.rateBasisPoints)} for ${afr.row.month} (${afr.row.ruling}, ${afr.row.source})`,
+        `${basisText(basis)}: the rate ${formatBasisPoints(loan.annualRateBasisPoints)} is below the ${afr.bucket}-term ` +
+        `Applicable Federal Rate of ${formatBasisPoints(afr.rateBasisPoints)} for ${afr.row.month} (${afr.row.ruling}, ${afr.row.source})`,
       details: {
         bucket: afr.bucket,
         afrBasisPoints: afr.rateBasisPoints,

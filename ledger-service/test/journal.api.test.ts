@@ -334,6 +334,19 @@ describe('the database enforces the invariants by itself', () => {
           values (${books.entityId}, '2026-01-01', 'empty', 'manual', 'x', 'test')`.execute(trx);
       }),
     ).rejects.toThrow(/unbalanced_entry/);
+    // A posting to a mirror account (one with a counterparty entity) outside an inter-entity transfer.
+    const mirror = await post(`/entities/${books.entityId}/accounts`, { name: 'Due to owner (raw)', kind: 'due_to_entity', counterpartyEntityId: other.entityId }).expect(201);
+    await expect(
+      db.transaction().execute(async (trx) => {
+        const entry = await sql<{ id: string }>`
+          insert into journal_entries (entity_id, posted_on, description, source, content_hash, actor)
+          values (${books.entityId}, '2026-01-01', 'raw one-sided', 'manual', 'x', 'test') returning id`.execute(trx);
+        const id = entry.rows[0]?.id;
+        await sql`insert into postings (entry_id, entity_id, account_id, currency, amount_cents)
+          values (${id}, ${books.entityId}, ${books.accounts.checking}, 'USD', 100),
+                 (${id}, ${books.entityId}, ${mirror.body.id}, 'USD', -100)`.execute(trx);
+      }),
+    ).rejects.toThrow(/veil_account_reserved/);
     // A committed entry cannot gain postings later, even balanced ones.
     const committed = await post(`/entities/${books.entityId}/entries`, sale(400)).expect(201);
     await expect(

@@ -28,5 +28,8 @@ export function translateDbError(error: unknown): unknown {
   if (pgError.code === '23514' && pgError.message?.startsWith('unbalanced_entry')) {
     return new RuleViolation('unbalanced_entry', pgError.message);
   }
+  if (pgError.code === '23514' && pgError.message?.startsWith('veil_account_reserved')) {
+    return new RuleViolation('veil_account_reserved', pgError.message);
+  }
   return error;
 }

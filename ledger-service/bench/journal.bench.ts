@@ -140,79 +140,61 @@ async function batchApi(service: ServiceProcess, token: string, entityId: string
   };
 }
 
-/** The same shape as one API entry, in raw SQL: BEGIN, insert the entry, insert its two postings, COMMIT. */
-async function rawTransactions(handle: DatabaseHandle, entityId: string, accountIds: string[], clients: number): Promise<Row> {
-  progress(`raw SQL transaction per entry, ${clients} connection(s), ${SINGLE_ENTRIES} entries`);
+/**
+ * Runs `count` operations from `clients` concurrent workers taking the next index from a shared counter, and
+ * times each one. Each worker records its own latencies; the rate is taken over the whole run.
+ */
+async function measure(phase: string, count: number, clients: number, operation: (index: number) => Promise<void>): Promise<Row> {
   const latencies: number[] = [];
   let next = 0;
   const started = performance.now();
   await Promise.all(
     Array.from({ length: clients }, async () => {
-      for (;;) {
-        const index = next;
-        next += 1;
-        if (index >= SINGLE_ENTRIES) return;
-        const { from, to, amountCents } = shape(accountIds, index);
-        const id = randomUUID();
-        const requestStarted = performance.now();
-        await handle.db.transaction().execute(async (trx) => {
-          await sql`insert into journal_entries (id, entity_id, posted_on, description, source, content_hash, actor)
-            values (${id}, ${entityId}, '2026-01-03', 'raw txn', 'manual', 'raw', 'bench')`.execute(trx);
-          await sql`insert into postings (entry_id, entity_id, account_id, currency, amount_cents)
-            values (${id}, ${entityId}, ${to}, 'USD', ${amountCents}), (${id}, ${entityId}, ${from}, 'USD', ${-amountCents})`.execute(trx);
-        });
-        latencies.push(performance.now() - requestStarted);
+      for (let index = next++; index < count; index = next++) {
+        const operationStarted = performance.now();
+        await operation(index);
+        latencies.push(performance.now() - operationStarted);
       }
     }),
   );
+  const elapsedMs = performance.now() - started;
   latencies.sort((a, b) => a - b);
-  return {
-    phase: `raw SQL transaction, ${clients} connection${clients > 1 ? 's' : ''}`,
-    entriesPerSecond: SINGLE_ENTRIES / ((performance.now() - started) / 1000),
-    p50Ms: percentile(latencies, 0.5),
-    p99Ms: percentile(latencies, 0.99),
-  };
+  return { phase, entriesPerSecond: count / (elapsedMs / 1000), p50Ms: percentile(latencies, 0.5), p99Ms: percentile(latencies, 0.99) };
+}
+
+/** The same shape as one API entry, in raw SQL: BEGIN, insert the entry, insert its two postings, COMMIT. */
+async function rawTransactions(handle: DatabaseHandle, entityId: string, accountIds: string[], clients: number): Promise<Row> {
+  progress(`raw SQL transaction per entry, ${clients} connection(s), ${SINGLE_ENTRIES} entries`);
+  return measure(`raw SQL transaction, ${clients} connection${clients > 1 ? 's' : ''}`, SINGLE_ENTRIES, clients, async (index) => {
+    const { from, to, amountCents } = shape(accountIds, index);
+    const id = randomUUID();
+    await handle.db.transaction().execute(async (trx) => {
+      await sql`insert into journal_entries (id, entity_id, posted_on, description, source, content_hash, actor)
+        values (${id}, ${entityId}, '2026-01-03', 'raw txn', 'manual', 'raw', 'bench')`.execute(trx);
+      await sql`insert into postings (entry_id, entity_id, account_id, currency, amount_cents)
+        values (${id}, ${entityId}, ${to}, 'USD', ${amountCents}), (${id}, ${entityId}, ${from}, 'USD', ${-amountCents})`.execute(trx);
+    });
+  });
 }
 
 async function singleEntryApi(service: ServiceProcess, token: string, entityId: string, accountIds: string[], clients: number): Promise<Row> {
   progress(`single-entry API, ${clients} client(s), ${SINGLE_ENTRIES} entries`);
   const client = createClient(service.baseUrl, clients);
-  const latencies: number[] = [];
-  let next = 0;
-  const started = performance.now();
-  await Promise.all(
-    Array.from({ length: clients }, async () => {
-      for (;;) {
-        const index = next;
-        next += 1;
-        if (index >= SINGLE_ENTRIES) return;
-        const { from, to, amountCents } = shape(accountIds, index);
-        const requestStarted = performance.now();
-        const response = await client.post(
-          `/entities/${entityId}/entries`,
-          {
-            postedOn: '2026-01-04',
-            description: 'api',
-            postings: [
-              { accountId: to, amountCents },
-              { accountId: from, amountCents: -amountCents },
-            ],
-          },
-          { authorization: `Bearer ${token}`, 'idempotency-key': randomUUID() },
-        );
-        if (response.status !== 201) throw new Error(`entry failed: ${response.status} ${response.body}`);
-        latencies.push(performance.now() - requestStarted);
-      }
-    }),
-  );
+  const row = await measure(`single-entry API, ${clients} client${clients > 1 ? 's' : ''}`, SINGLE_ENTRIES, clients, async (index) => {
+    const { from, to, amountCents } = shape(accountIds, index);
+    const body = {
+      postedOn: '2026-01-04',
+      description: 'api',
+      postings: [
+        { accountId: to, amountCents },
+        { accountId: from, amountCents: -amountCents },
+      ],
+    };
+    const response = await client.post(`/entities/${entityId}/entries`, body, { authorization: `Bearer ${token}`, 'idempotency-key': randomUUID() });
+    if (response.status !== 201) throw new Error(`entry failed: ${response.status} ${response.body}`);
+  });
   client.close();
-  latencies.sort((a, b) => a - b);
-  return {
-    phase: `single-entry API, ${clients} client${clients > 1 ? 's' : ''}`,
-    entriesPerSecond: SINGLE_ENTRIES / ((performance.now() - started) / 1000),
-    p50Ms: percentile(latencies, 0.5),
-    p99Ms: percentile(latencies, 0.99),
-  };
+  return row;
 }
 
 function print(backend: string, rows: Row[]) {

@@ -8,6 +8,9 @@ const CLIENTS = 8;
 // PGlite runs one transaction at a time, so it proves the same properties with fewer requests.
 const TRANSFERS_PER_CLIENT = BACKEND === 'postgres' ? 500 : 150;
 
+// Generous bounds, not speed assertions: on a busy 2-core machine thousands of requests can take minutes.
+jest.setTimeout(600_000);
+
 let ledger: TestLedger;
 let server: Awaited<ReturnType<typeof listen>>;
 

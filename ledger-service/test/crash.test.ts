@@ -12,6 +12,8 @@ import { killHard, signIn, startService, type ServiceProcess } from './support/p
 // acknowledged write depends on the ledger process surviving.
 
 const KILLS = 3;
+// A bound, not a speed assertion: each restart re-opens the database, which is slow on a busy machine.
+jest.setTimeout(600_000);
 const WRITERS = 4;
 
 async function json(response: Response) {

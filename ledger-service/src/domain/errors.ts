@@ -26,6 +26,7 @@ export type RuleCode =
   | 'veil_overpayment'
   | 'veil_draw_exceeds_policy'
   | 'veil_transfer_has_dependents'
+  | 'report_not_applicable'
 
   | 'unauthenticated'
   | 'invalid_credentials'

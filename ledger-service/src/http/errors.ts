@@ -26,6 +26,7 @@ const STATUS_OF: Record<RuleCode, number> = {
   veil_overpayment: 422,
   veil_draw_exceeds_policy: 422,
   veil_transfer_has_dependents: 409,
+  report_not_applicable: 422,
   unauthenticated: 401,
   invalid_credentials: 401,
   mfa_code_required: 401,

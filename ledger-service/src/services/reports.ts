@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import type { Db } from '../db/database';
 import type { AccountClass } from '../domain/accounts';
+import { addDays } from '../domain/dates';
 import { assert, RuleViolation } from '../domain/errors';
 import { journalAccountNames, journalHeader, journalTransaction } from '../domain/hledger';
 import { centsFromDb, formatCents } from '../domain/money';
@@ -32,20 +33,20 @@ async function accountTotals(db: Db, entityId: string, window: Window, classes?:
     .where('entityId', '=', entityId);
   if (classes) accounts = accounts.where('class', 'in', classes);
   const rows = await accounts.execute();
-  let sums: Map<string, number> | undefined;
-  // When nothing is booked after the window, the balance maintained on each account by every posting is the
-  // answer (one read of the index for the last date, no aggregate).
-  if (window.fromOn !== undefined || (window.toOn !== undefined && !(await nothingAfter(db, entityId, window.toOn)))) {
-    let query = db
-      .selectFrom('postings as p')
-      .innerJoin('journalEntries as e', 'e.id', 'p.entryId')
-      .select(['p.accountId', sql<string>`sum(p.amount_cents)`.as('total')])
-      .where('e.entityId', '=', entityId)
-      .where('p.entityId', '=', entityId)
-      .groupBy('p.accountId');
-    if (window.fromOn !== undefined) query = query.where('e.postedOn', '>=', window.fromOn);
-    if (window.toOn !== undefined) query = query.where('e.postedOn', '<=', window.toOn);
-    sums = new Map((await query.execute()).map((row) => [row.accountId, centsFromDb(row.total)]));
+  let balanceOf = (row: (typeof rows)[number]) => centsFromDb(row.balanceCents);
+  if (window.fromOn !== undefined) {
+    const sums = await postingSums(db, entityId, (query) => {
+      let bounded = query.where('e.postedOn', '>=', window.fromOn as string);
+      if (window.toOn !== undefined) bounded = bounded.where('e.postedOn', '<=', window.toOn);
+      return bounded;
+    });
+    balanceOf = (row) => sums.get(row.id) ?? 0;
+  } else if (window.toOn !== undefined) {
+    // As of a date: the balance maintained on each account by every posting, less what was booked after the
+    // date. Reports are mostly about recent dates, so that is far fewer postings than summing from the start.
+    const toOn = window.toOn;
+    const later = await postingSums(db, entityId, (query) => query.where('e.postedOn', '>', toOn));
+    balanceOf = (row) => centsFromDb(row.balanceCents) - (later.get(row.id) ?? 0);
   }
   return rows.map((row) => ({
     accountId: row.id,
@@ -55,13 +56,26 @@ async function accountTotals(db: Db, entityId: string, window: Window, classes?:
     kind: row.kind,
     currency: row.currency,
     counterpartyEntityId: row.counterpartyEntityId,
-    balanceCents: sums ? (sums.get(row.id) ?? 0) : centsFromDb(row.balanceCents),
+    balanceCents: balanceOf(row),
   }));
 }
 
-async function nothingAfter(db: Db, entityId: string, toOn: string): Promise<boolean> {
-  const later = await db.selectFrom('journalEntries').select('id').where('entityId', '=', entityId).where('postedOn', '>', toOn).limit(1).executeTakeFirst();
-  return later === undefined;
+type PostingSumsQuery = ReturnType<typeof postingSumsQuery>;
+
+function postingSumsQuery(db: Db, entityId: string) {
+  return db
+    .selectFrom('postings as p')
+    .innerJoin('journalEntries as e', 'e.id', 'p.entryId')
+    .select(['p.accountId', sql<string>`sum(p.amount_cents)`.as('total')])
+    .where('e.entityId', '=', entityId)
+    .where('p.entityId', '=', entityId)
+    .groupBy('p.accountId');
+}
+
+/** Per-account sums of the postings whose entry the filter keeps: one grouped aggregate on the posted_on index. */
+async function postingSums(db: Db, entityId: string, filter: (query: PostingSumsQuery) => PostingSumsQuery): Promise<Map<string, number>> {
+  const rows = await filter(postingSumsQuery(db, entityId)).execute();
+  return new Map(rows.map((row) => [row.accountId, centsFromDb(row.total)]));
 }
 
 /**
@@ -85,8 +99,7 @@ export function periodOf(query: { from?: string; to?: string }, now = today()): 
 }
 
 function dayBefore(date: string): string {
-  const ms = Date.UTC(Number(date.slice(0, 4)), Number(date.slice(5, 7)) - 1, Number(date.slice(8, 10))) - 86_400_000;
-  return new Date(ms).toISOString().slice(0, 10);
+  return addDays(date, -1);
 }
 
 export interface Header {

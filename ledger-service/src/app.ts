@@ -16,6 +16,7 @@ import { requestFacts, type ActorResolver } from './http/route';
 import { mountAuthRoutes } from './http/routes/auth';
 import { mountLedgerRoutes } from './http/routes/ledger';
 import { mountVeilRoutes } from './http/routes/veil';
+import { mountReportRoutes } from './http/routes/reports';
 import { loadAfrTable } from './services/reference';
 import { ErrorBody } from './http/schemas';
 
@@ -114,6 +115,7 @@ export function createApp(deps: Deps, options: { actorOf?: ActorResolver } = {})
   mountAuthRoutes(router, registry, deps, actorOf);
   mountLedgerRoutes(router, registry, deps, actorOf);
   mountVeilRoutes(router, registry, deps, actorOf, deps.afrRows ?? loadAfrTable());
+  mountReportRoutes(router, registry, deps, actorOf);
   app.use(router);
 
   const document = new OpenApiGeneratorV31(registry.definitions).generateDocument({

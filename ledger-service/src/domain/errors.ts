@@ -28,7 +28,7 @@ export type RuleCode =
   | 'veil_transfer_has_dependents'
   | 'veil_account_reserved'
   | 'veil_use_transfer_reversal'
-
+  | 'report_not_applicable'
   | 'unauthenticated'
   | 'invalid_credentials'
   | 'mfa_code_required'

@@ -28,6 +28,7 @@ const STATUS_OF: Record<RuleCode, number> = {
   veil_transfer_has_dependents: 409,
   veil_account_reserved: 422,
   veil_use_transfer_reversal: 422,
+  report_not_applicable: 422,
   unauthenticated: 401,
   invalid_credentials: 401,
   mfa_code_required: 401,

@@ -1,0 +1,149 @@
+import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
+import type { Request, Response, Router } from 'express';
+import type { Deps } from '../../services/context';
+import * as reports from '../../services/reports';
+import { authorizeEntity } from '../../security/authorization';
+import { loadScheduleCTable } from '../../services/schedule-c-table';
+import { parsePart, type ActorResolver } from '../route';
+import * as s from '../schemas';
+import { z } from '../zod';
+
+// Reports answer JSON or, with `format=csv`, a CSV file; the journal export is plain text. The route mounter only
+// speaks JSON, so these are mounted directly and described in the OpenAPI document by hand, like the binder.
+
+const EntityParams = z.object({ entityId: s.Id });
+const ReportQuery = z
+  .object({
+    from: s.AccountingDate.optional().openapi({ description: "start of the period (inclusive); defaults to 1 January of `to`'s year" }),
+    to: s.AccountingDate.optional().openapi({ description: 'end of the period and balance sheet date (inclusive); defaults to today' }),
+    format: z.enum(['json', 'csv']).default('json'),
+  })
+  .strict();
+const ScheduleCQuery = z
+  .object({
+    year: z.coerce.number().int().min(1900).max(2199).optional().openapi({ description: 'tax year (calendar year); defaults to the current year, to date' }),
+    format: z.enum(['json', 'csv']).default('json'),
+  })
+  .strict();
+const ExportQuery = z
+  .object({ to: s.AccountingDate.optional().openapi({ description: 'last posting date to include (inclusive); defaults to everything' }) })
+  .strict();
+
+interface ReportSpec<R> {
+  name: string;
+  summary: string;
+  build: (deps: Deps, entityId: string, period: reports.Period) => Promise<R>;
+  csv: (report: R) => string;
+}
+
+export function mountReportRoutes(router: Router, registry: OpenAPIRegistry, deps: Deps, actorOf: ActorResolver) {
+  function report<R>(spec: ReportSpec<R>) {
+    registry.registerPath({
+      method: 'get',
+      path: `/entities/{entityId}/reports/${spec.name}`,
+      summary: spec.summary,
+      tags: ['reports'],
+      security: [{ bearer: [] }],
+      request: { params: EntityParams, query: ReportQuery },
+      responses: {
+        200: {
+          description: 'the report as JSON (amounts in integer cents), or as CSV (amounts as decimals) with format=csv',
+          content: { 'application/json': { schema: z.record(z.string(), z.unknown()) }, 'text/csv': { schema: z.string() } },
+        },
+      },
+    });
+    router.get(`/entities/:entityId/reports/${spec.name}`, async (req: Request, res: Response) => {
+      const actor = await actorOf(req);
+      const { entityId } = parsePart(EntityParams, req.params, 'params');
+      const query = parsePart(ReportQuery, req.query, 'query');
+      await authorizeEntity(deps.db, actor, entityId, 'read');
+      const period = reports.periodOf(query);
+      const result = await spec.build(deps, entityId, period);
+      if (query.format === 'csv') {
+        res.setHeader('Content-Type', 'text/csv; charset=utf-8');
+        res.setHeader('Content-Disposition', `attachment; filename="${spec.name}-${period.fromOn}-${period.toOn}.csv"`);
+        res.send(spec.csv(result));
+        return;
+      }
+      res.status(200).json(result);
+    });
+  }
+
+  report({
+    name: 'trial-balance',
+    summary: 'Trial balance as of `to`: debits and credits per account, which must be equal',
+    build: (d, entityId, period) => reports.trialBalance(d.db, entityId, period),
+    csv: reports.trialBalanceCsv,
+  });
+  report({
+    name: 'balance-sheet',
+    summary: 'Balance sheet as of `to`: assets = liabilities + equity + earnings (retained before `from`, current from `from`)',
+    build: (d, entityId, period) => reports.balanceSheet(d.db, entityId, period),
+    csv: reports.balanceSheetCsv,
+  });
+  report({
+    name: 'income-statement',
+    summary: 'Income statement (profit and loss) from `from` to `to`',
+    build: (d, entityId, period) => reports.incomeStatement(d.db, entityId, period),
+    csv: reports.incomeStatementCsv,
+  });
+  report({
+    name: 'owner-equity',
+    summary: "Owner's equity statement from `from` to `to`: opening equity, contributions, net income, draws, closing",
+    build: (d, entityId, period) => reports.equityStatement(d.db, entityId, period),
+    csv: reports.equityStatementCsv,
+  });
+
+  const scheduleCTable = loadScheduleCTable();
+  registry.registerPath({
+    method: 'get',
+    path: '/entities/{entityId}/reports/schedule-c',
+    summary: 'Schedule C of a disregarded single-member LLC for a year: income and expense accounts mapped to lines (reference/schedule-c.json)',
+    tags: ['reports'],
+    security: [{ bearer: [] }],
+    request: { params: EntityParams, query: ScheduleCQuery },
+    responses: {
+      200: {
+        description: 'the lines as JSON (integer cents), or a per-line CSV with format=csv',
+        content: { 'application/json': { schema: z.record(z.string(), z.unknown()) }, 'text/csv': { schema: z.string() } },
+      },
+    },
+  });
+  router.get('/entities/:entityId/reports/schedule-c', async (req: Request, res: Response) => {
+    const actor = await actorOf(req);
+    const { entityId } = parsePart(EntityParams, req.params, 'params');
+    const query = parsePart(ScheduleCQuery, req.query, 'query');
+    await authorizeEntity(deps.db, actor, entityId, 'read');
+    const year = query.year ?? new Date().getUTCFullYear();
+    const result = await reports.scheduleC(deps.db, entityId, year, scheduleCTable);
+    if (query.format === 'csv') {
+      res.setHeader('Content-Type', 'text/csv; charset=utf-8');
+      res.setHeader('Content-Disposition', `attachment; filename="schedule-c-${year}.csv"`);
+      res.send(reports.scheduleCCsv(result));
+      return;
+    }
+    res.status(200).json(result);
+  });
+
+  registry.registerPath({
+    method: 'get',
+    path: '/entities/{entityId}/exports/hledger.journal',
+    summary: "The entity's books as a plain-text journal that hledger and ledger-cli read, with balance assertions",
+    tags: ['reports'],
+    security: [{ bearer: [] }],
+    request: { params: EntityParams, query: ExportQuery },
+    responses: { 200: { description: 'text/plain journal', content: { 'text/plain': { schema: z.string() } } } },
+  });
+  router.get('/entities/:entityId/exports/hledger.journal', async (req: Request, res: Response) => {
+    const actor = await actorOf(req);
+    const { entityId } = parsePart(EntityParams, req.params, 'params');
+    const query = parsePart(ExportQuery, req.query, 'query');
+    await authorizeEntity(deps.db, actor, entityId, 'read');
+    // Collected before sending, so a failure still answers with the JSON error rather than a truncated file.
+    const chunks: string[] = [];
+    await reports.exportHledgerJournal(deps.db, entityId, query.to, (chunk) => chunks.push(chunk));
+    res.setHeader('Content-Type', 'text/plain; charset=utf-8');
+    res.setHeader('Content-Disposition', `attachment; filename="${entityId}${query.to ? `-${query.to}` : ''}.journal"`);
+    res.send(chunks.join(''));
+  });
+}

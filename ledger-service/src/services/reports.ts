@@ -1,0 +1,285 @@
+import { sql } from 'kysely';
+import type { Db } from '../db/database';
+import type { AccountClass } from '../domain/accounts';
+import { addDays } from '../domain/dates';
+import { assert, RuleViolation } from '../domain/errors';
+import { journalAccountNames, journalHeader, journalTransaction } from '../domain/hledger';
+import { centsFromDb, formatCents } from '../domain/money';
+import * as reports from '../domain/reports';
+import { scheduleC as scheduleCLines, type ScheduleCTable } from '../domain/schedule-c';
+import type { AccountTotal } from '../domain/reports';
+import { getEntity } from './entities';
+
+// Reports read sums, never every posting: one grouped aggregate per question over the (entity_id, posted_on) index
+// of journal_entries, or the balances maintained on the accounts when the question is "as of now".
+
+export interface Period {
+  fromOn: string;
+  toOn: string;
+}
+
+interface Window {
+  /** Inclusive; undefined = from the beginning. */
+  fromOn?: string;
+  /** Inclusive; undefined = everything booked (the maintained balances answer that). */
+  toOn?: string;
+}
+
+/** Per-account sums of the postings whose entry falls in the window; every account of the entity is listed. */
+async function accountTotals(db: Db, entityId: string, window: Window, classes?: readonly AccountClass[]): Promise<AccountTotal[]> {
+  let accounts = db
+    .selectFrom('accounts')
+    .select(['id', 'name', 'code', 'class', 'kind', 'currency', 'counterpartyEntityId', 'balanceCents'])
+    .where('entityId', '=', entityId);
+  if (classes) accounts = accounts.where('class', 'in', classes);
+  const rows = await accounts.execute();
+  let balanceOf = (row: (typeof rows)[number]) => centsFromDb(row.balanceCents);
+  if (window.fromOn !== undefined) {
+    const sums = await postingSums(db, entityId, (query) => {
+      let bounded = query.where('e.postedOn', '>=', window.fromOn as string);
+      if (window.toOn !== undefined) bounded = bounded.where('e.postedOn', '<=', window.toOn);
+      return bounded;
+    });
+    balanceOf = (row) => sums.get(row.id) ?? 0;
+  } else if (window.toOn !== undefined) {
+    // As of a date: the balance maintained on each account by every posting, less what was booked after the
+    // date. Reports are mostly about recent dates, so that is far fewer postings than summing from the start.
+    const toOn = window.toOn;
+    const later = await postingSums(db, entityId, (query) => query.where('e.postedOn', '>', toOn));
+    balanceOf = (row) => centsFromDb(row.balanceCents) - (later.get(row.id) ?? 0);
+  }
+  return rows.map((row) => ({
+    accountId: row.id,
+    name: row.name,
+    code: row.code,
+    class: row.class as AccountClass,
+    kind: row.kind,
+    currency: row.currency,
+    counterpartyEntityId: row.counterpartyEntityId,
+    balanceCents: balanceOf(row),
+  }));
+}
+
+type PostingSumsQuery = ReturnType<typeof postingSumsQuery>;
+
+function postingSumsQuery(db: Db, entityId: string) {
+  return db
+    .selectFrom('postings as p')
+    .innerJoin('journalEntries as e', 'e.id', 'p.entryId')
+    .select(['p.accountId', sql<string>`sum(p.amount_cents)`.as('total')])
+    .where('e.entityId', '=', entityId)
+    .where('p.entityId', '=', entityId)
+    .groupBy('p.accountId');
+}
+
+/** Per-account sums of the postings whose entry the filter keeps: one grouped aggregate on the posted_on index. */
+async function postingSums(db: Db, entityId: string, filter: (query: PostingSumsQuery) => PostingSumsQuery): Promise<Map<string, number>> {
+  const rows = await filter(postingSumsQuery(db, entityId)).execute();
+  return new Map(rows.map((row) => [row.accountId, centsFromDb(row.total)]));
+}
+
+/**
+ * Every figure of a report from one snapshot, so an entry booked while the report runs cannot make its parts
+ * disagree (and trip the balance assertions).
+ */
+function snapshot<T>(db: Db, work: (db: Db) => Promise<T>): Promise<T> {
+  return db.transaction().setIsolationLevel('repeatable read').execute((trx) => work(trx));
+}
+
+function today(): string {
+  return new Date().toISOString().slice(0, 10);
+}
+
+/** `to` defaults to today and `from` to the first day of `to`'s year (the fiscal year is the calendar year). */
+export function periodOf(query: { from?: string; to?: string }, now = today()): Period {
+  const toOn = query.to ?? now;
+  const fromOn = query.from ?? `${toOn.slice(0, 4)}-01-01`;
+  if (fromOn > toOn) throw new RuleViolation('invalid_request', 'from must not be after to', { field: 'query.from' });
+  return { fromOn, toOn };
+}
+
+function dayBefore(date: string): string {
+  return addDays(date, -1);
+}
+
+export interface Header {
+  entityId: string;
+  entityName: string;
+  fromOn: string;
+  toOn: string;
+}
+
+export function trialBalance(db: Db, entityId: string, period: Period) {
+  return snapshot(db, async (db) => {
+    const entity = await getEntity(db, entityId);
+    const totals = await accountTotals(db, entityId, { toOn: period.toOn });
+    const header: Header = { entityId, entityName: entity.name, ...period };
+    return { ...header, byCurrency: reports.currenciesOf(totals.filter((t) => t.balanceCents !== 0), entity.currency).map((currency) => reports.trialBalance(currency, totals)) };
+  });
+}
+
+export function balanceSheet(db: Db, entityId: string, period: Period) {
+  return snapshot(db, async (db) => {
+    const entity = await getEntity(db, entityId);
+    const balances = await accountTotals(db, entityId, { toOn: period.toOn });
+    const prior = await accountTotals(db, entityId, { toOn: dayBefore(period.fromOn) }, ['income', 'expense']);
+    const header: Header = { entityId, entityName: entity.name, ...period };
+    return { ...header, byCurrency: reports.currenciesOf(balances.filter((t) => t.balanceCents !== 0), entity.currency).map((currency) => reports.balanceSheet(currency, balances, prior)) };
+  });
+}
+
+export function incomeStatement(db: Db, entityId: string, period: Period) {
+  return snapshot(db, async (db) => {
+    const entity = await getEntity(db, entityId);
+    const activity = await accountTotals(db, entityId, { fromOn: period.fromOn, toOn: period.toOn }, ['income', 'expense']);
+    const header: Header = { entityId, entityName: entity.name, ...period };
+    return { ...header, byCurrency: reports.currenciesOf(activity.filter((t) => t.balanceCents !== 0), entity.currency).map((currency) => reports.incomeStatement(currency, activity)) };
+  });
+}
+
+/** The owner's equity rolled forward over the period: opening, contributions, net income, draws, closing. */
+export function equityStatement(db: Db, entityId: string, period: Period) {
+  return snapshot(db, async (db) => {
+    const entity = await getEntity(db, entityId);
+    const opening = await accountTotals(db, entityId, { toOn: dayBefore(period.fromOn) });
+    const activity = await accountTotals(db, entityId, { fromOn: period.fromOn, toOn: period.toOn });
+    const closing = await accountTotals(db, entityId, { toOn: period.toOn });
+    const header: Header = { entityId, entityName: entity.name, ...period };
+    return { ...header, byCurrency: reports.currenciesOf(closing.filter((t) => t.balanceCents !== 0), entity.currency).map((currency) => reports.equityStatement(currency, opening, activity, closing)) };
+  });
+}
+
+export function equityStatementCsv(report: Awaited<ReturnType<typeof equityStatement>>): string {
+  return reports.equityStatementCsv(report.byCurrency);
+}
+
+export function trialBalanceCsv(report: Awaited<ReturnType<typeof trialBalance>>): string {
+  return reports.trialBalanceCsv(report.byCurrency);
+}
+
+export function balanceSheetCsv(report: Awaited<ReturnType<typeof balanceSheet>>): string {
+  return reports.sectionsCsv(
+    report.byCurrency.flatMap((part) => [
+      { label: 'Assets', currency: part.currency, section: part.assets },
+      { label: 'Liabilities', currency: part.currency, section: part.liabilities },
+      { label: 'Equity', currency: part.currency, section: part.equity },
+    ]),
+    report.byCurrency.flatMap((part): [string, string, number][] => [
+      ['Retained earnings', part.currency, part.retainedEarningsCents],
+      ['Current earnings', part.currency, part.currentEarningsCents],
+      ['Total liabilities and equity', part.currency, part.liabilitiesAndEquityCents],
+    ]),
+  );
+}
+
+export function incomeStatementCsv(report: Awaited<ReturnType<typeof incomeStatement>>): string {
+  return reports.sectionsCsv(
+    report.byCurrency.flatMap((part) => [
+      { label: 'Income', currency: part.currency, section: part.income },
+      { label: 'Expenses', currency: part.currency, section: part.expenses },
+    ]),
+    report.byCurrency.map((part): [string, string, number] => ['Net income', part.currency, part.netIncomeCents]),
+  );
+}
+
+/** Entries per page while exporting, so a large book streams in bounded memory. */
+const EXPORT_PAGE_ENTRIES = 2_000;
+
+/**
+ * The entity's journal in hledger's format, every entry up to `toOn` (all of them when undefined). Written in
+ * pages to `write`; the running balances it asserts are checked against the maintained balances at the end.
+ */
+export function exportHledgerJournal(db: Db, entityId: string, toOn: string | undefined, write: (chunk: string) => void): Promise<void> {
+  return snapshot(db, (trx) => writeJournal(trx, entityId, toOn, write));
+}
+
+async function writeJournal(db: Db, entityId: string, toOn: string | undefined, write: (chunk: string) => void): Promise<void> {
+  const entity = await getEntity(db, entityId);
+  const accounts = await db.selectFrom('accounts').select(['id', 'name', 'class', 'kind', 'currency', 'balanceCents']).where('entityId', '=', entityId).execute();
+  const journalAccounts = accounts.map((account) => ({ id: account.id, name: account.name, class: account.class as AccountClass, kind: account.kind }));
+  const names = journalAccountNames(journalAccounts);
+  const currencies = [...new Set([entity.currency, ...accounts.map((account) => account.currency)])].sort();
+  write(journalHeader(`${entity.name} (${entity.kind}) — journal${toOn ? ` to ${toOn}` : ''}`, currencies, journalAccounts, names));
+  const running = new Map<string, number>();
+  // Keyset pagination on (posted_on, seq): the order hledger checks balance assertions in.
+  let after: { postedOn: string; seq: string } | undefined;
+  for (;;) {
+    let query = db
+      .selectFrom('journalEntries')
+      .select(['id', 'seq', 'postedOn', 'description', 'reversesEntryId'])
+      .where('entityId', '=', entityId)
+      .orderBy('postedOn')
+      .orderBy('seq')
+      .limit(EXPORT_PAGE_ENTRIES);
+    if (toOn !== undefined) query = query.where('postedOn', '<=', toOn);
+    if (after !== undefined) {
+      const { postedOn, seq } = after;
+      query = query.where((eb) => eb.or([eb('postedOn', '>', postedOn), eb.and([eb('postedOn', '=', postedOn), eb('seq', '>', seq)])]));
+    }
+    const entries = await query.execute();
+    if (entries.length === 0) break;
+    const postings = await db
+      .selectFrom('postings')
+      .select(['entryId', 'accountId', 'currency', 'amountCents', 'memo'])
+      .where('entityId', '=', entityId)
+      .where('entryId', 'in', entries.map((entry) => entry.id))
+      .orderBy('id')
+      .execute();
+    const byEntry = new Map<string, { accountId: string; currency: string; amountCents: number; memo: string | null }[]>();
+    for (const posting of postings) {
+      const list = byEntry.get(posting.entryId) ?? [];
+      list.push({ accountId: posting.accountId, currency: posting.currency, amountCents: centsFromDb(posting.amountCents), memo: posting.memo });
+      byEntry.set(posting.entryId, list);
+    }
+    let chunk = '';
+    for (const entry of entries) {
+      chunk += journalTransaction({ ...entry, seq: String(entry.seq), postings: byEntry.get(entry.id) ?? [] }, names, running);
+    }
+    write(chunk);
+    const last = entries[entries.length - 1] as (typeof entries)[number];
+    after = { postedOn: last.postedOn, seq: String(last.seq) };
+    if (entries.length < EXPORT_PAGE_ENTRIES) break;
+  }
+  if (toOn === undefined) {
+    // The export re-added every posting; it must land on the balances the ledger maintains.
+    for (const account of accounts) {
+      assert((running.get(account.id) ?? 0) === centsFromDb(account.balanceCents), `journal export: ${account.id} does not end on its maintained balance`);
+    }
+  }
+}
+
+/** Schedule C of a disregarded single-member LLC for a calendar year. */
+export function scheduleC(db: Db, entityId: string, year: number, table: ScheduleCTable) {
+  return snapshot(db, async (db) => {
+    const entity = await getEntity(db, entityId);
+    // Schedule C is the form of a sole proprietor; an LLC that elected S or C status, a partnership or a person files otherwise.
+    if (entity.kind !== 'llc' || entity.taxProfile !== 'disregarded') {
+      throw new RuleViolation('report_not_applicable', 'Schedule C applies to a disregarded single-member LLC only', { kind: entity.kind, taxProfile: entity.taxProfile });
+    }
+    const period = { fromOn: `${year}-01-01`, toOn: `${year}-12-31` };
+    const activity = await accountTotals(db, entityId, period, ['income', 'expense']);
+    const currencies = reports.currenciesOf(activity.filter((t) => t.balanceCents !== 0), entity.currency);
+    if (currencies.length > 1 || currencies[0] !== entity.currency) {
+      throw new RuleViolation('report_not_applicable', `Schedule C is filed in ${entity.currency}; this year has income or expense in ${currencies.join(', ')}`);
+    }
+    return { entityId, entityName: entity.name, year, currency: entity.currency, ...period, ...scheduleCLines(table, activity) };
+  });
+}
+
+export function scheduleCCsv(report: Awaited<ReturnType<typeof scheduleC>>): string {
+  const rows: string[][] = [['line', 'label', 'amount', 'accounts']];
+  for (const line of report.lines) rows.push([line.line, line.label, formatCents(line.amountCents), line.accounts.map((account) => account.name).join('; ')]);
+  const computed: [string, string, number][] = [
+    ['3', 'Subtract line 2 from line 1', report.grossReceiptsLessReturnsCents],
+    ['4', 'Cost of goods sold', report.costOfGoodsSoldCents],
+    ['5', 'Gross profit', report.grossProfitCents],
+    ['7', 'Gross income', report.grossIncomeCents],
+    ['28', 'Total expenses before business use of home', report.totalExpensesCents],
+    ['29', 'Tentative profit or (loss)', report.tentativeProfitCents],
+    ['31', 'Net profit or (loss)', report.netProfitCents],
+  ];
+  for (const [line, label, cents] of computed) rows.push([line, label, formatCents(cents), '']);
+  const order = (line: string) => Number.parseInt(line, 10) * 10 + (line.endsWith('b') ? 2 : line.endsWith('a') ? 1 : 0);
+  const [header, ...body] = rows;
+  return reports.toCsv([header as string[], ...body.sort((a, b) => order(a[0] as string) - order(b[0] as string))]);
+}

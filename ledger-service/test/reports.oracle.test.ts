@@ -1,3 +1,4 @@
+import { seededRandom } from '../src/domain/random';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -31,18 +32,7 @@ let owner: Books;
 let tempDir: string;
 const counts = { entries: 0, transfers: {} as Record<string, number>, transferReversals: 0, entryReversals: 0, comparedLines: 0, periods: 0 };
 
-/** A small seeded generator, so the book is the same on every run and on both databases. */
-function prng(seed: number) {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
-const random = prng(20_261_124);
+const random = seededRandom(20_261_124);
 const between = (min: number, max: number) => min + Math.floor(random() * (max - min + 1));
 const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
 

@@ -1,3 +1,4 @@
+import { seededRandom } from '../domain/random';
 import type { AccountKind } from '../domain/accounts';
 import { createAccount } from './accounts';
 import { auditedTransaction } from './audit';
@@ -77,17 +78,6 @@ const PERSONAL_NAMES: Record<keyof typeof PERSONAL_CHART, string> = {
   transport: 'Transportation',
 };
 
-/** Mulberry32: a tiny seeded generator, so the demo is the same on every machine. */
-function seeded(seed: number) {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 function day(year: number, month: number, dayOfMonth: number): string {
   return `${year}-${String(month).padStart(2, '0')}-${String(dayOfMonth).padStart(2, '0')}`;
@@ -117,7 +107,7 @@ export async function seedDemo(
   const year = options.year ?? 2026;
   const firstMonth = options.firstMonth ?? 8;
   const months = options.months ?? 4;
-  const random = seeded(20_261_124);
+  const random = seededRandom(20_261_124);
   const between = (lowCents: number, highCents: number) => Math.round(lowCents + random() * (highCents - lowCents));
 
   return auditedTransaction(deps.db, async (trx) => {

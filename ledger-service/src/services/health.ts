@@ -246,45 +246,32 @@ export async function applyFix(trx: Trx, input: FixInput, actor: Actor, afrRows:
   }
   // A fix repairs the veil: it may reverse a one-sided posting to a mirror account (booked before that was refused).
   const reversal = await reverseEntry(trx, entry.id, { postedOn: input.postedOn }, actor, { crossing: true });
-  let transfer: TransferWithEntries;
-  if (input.fix === 'reclassify_as_draw') {
-    const target = await trx.selectFrom('accounts').select(['entityId']).where('id', '=', input.personalAccountId).executeTakeFirst();
-    transfer = await createTransfer(
-      trx,
-      {
-        classification: 'owner_draw',
-        fromEntityId: entity.id,
-        fromAccountId: credit.accountId,
-        toEntityId: target?.entityId ?? entity.id,
-        toAccountId: input.personalAccountId,
-        amountCents: debit.amountCents,
-        postedOn: input.postedOn ?? entry.postedOn,
-        memo: `Reclassified as a draw: ${entry.description}`.slice(0, 500),
-      },
-      actor,
-      afrRows,
-    );
-  } else {
-    const target = await trx.selectFrom('accounts').select(['entityId']).where('id', '=', input.llcExpenseAccountId).executeTakeFirst();
-    transfer = await createTransfer(
-      trx,
-      {
-        classification: 'reimbursement',
-        fromEntityId: entity.id,
-        fromAccountId: credit.accountId,
-        toEntityId: target?.entityId ?? entity.id,
-        toAccountId: input.llcExpenseAccountId,
-        amountCents: debit.amountCents,
-        postedOn: input.postedOn ?? entry.postedOn,
-        reimbursement: {
-          businessPurpose: (input.businessPurpose ?? entry.description).slice(0, 500),
-          receiptReference: input.receiptReference,
-          expenseOn: entry.postedOn,
+  // Either way the money left the entity's account for the other book: only the classification and its facts differ.
+  const toAccountId = input.fix === 'reclassify_as_draw' ? input.personalAccountId : input.llcExpenseAccountId;
+  const target = await trx.selectFrom('accounts').select(['entityId']).where('id', '=', toAccountId).executeTakeFirst();
+  const crossing = {
+    fromEntityId: entity.id,
+    fromAccountId: credit.accountId,
+    toEntityId: target?.entityId ?? entity.id,
+    toAccountId,
+    amountCents: debit.amountCents,
+    postedOn: input.postedOn ?? entry.postedOn,
+  };
+  const transfer: TransferWithEntries = await createTransfer(
+    trx,
+    input.fix === 'reclassify_as_draw'
+      ? { ...crossing, classification: 'owner_draw', memo: `Reclassified as a draw: ${entry.description}`.slice(0, 500) }
+      : {
+          ...crossing,
+          classification: 'reimbursement',
+          reimbursement: {
+            businessPurpose: (input.businessPurpose ?? entry.description).slice(0, 500),
+            receiptReference: input.receiptReference,
+            expenseOn: entry.postedOn,
+          },
         },
-      },
-      actor,
-      afrRows,
-    );
-  }
+    actor,
+    afrRows,
+  );
   return { fix: input.fix, reversedEntryId: entry.id, reversalEntryId: reversal.id, transfer };
 }

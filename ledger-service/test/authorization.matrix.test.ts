@@ -3,7 +3,9 @@ import { createBooks, checkInvariants, type Books } from './support/books';
 import { key, startTestLedger, type AuthedHttp, type TestLedger, type TestUser } from './support/harness';
 import { signAccessToken } from '../src/security/tokens';
 import { createApiToken } from '../src/services/auth';
-import type { Actor } from '../src/services/context';
+import { systemActor, type Actor } from '../src/services/context';
+import { auditedTransaction } from '../src/services/audit';
+import { recordBankLines } from '../src/services/bank-lines';
 
 // Every authenticated route of the OpenAPI document × every way a credential can be wrong. The victim is the
 // owner; the attacker is a second user with books of their own. Nothing the victim wrote may appear in any
@@ -16,6 +18,7 @@ let victimEntryId: string;
 let victimTokenId: string;
 let victimTransferId: string;
 let victimDocumentId: string;
+let victimBankLineId: string;
 let attacker: TestUser;
 let attackerBooks: Books;
 const credentials: Record<string, (need: 'read' | 'write') => AuthedHttp> = {};
@@ -61,6 +64,12 @@ beforeAll(async () => {
     .expect(201);
   victimTransferId = transfer.body.id;
   victimDocumentId = transfer.body.document.id;
+  const recorded = await auditedTransaction(ledger.deps.db, (trx) =>
+    recordBankLines(trx, { accountId: victim.accounts.VictimChecking as string, source: 'manual' }, [
+      { externalId: 'victim-line-1', postedOn: '2026-05-03', amountCents: 987_654, payee: 'Victim secret invoice' },
+    ], systemActor('matrix fixture')),
+  );
+  victimBankLineId = (recorded.inserted[0] as { id: string }).id;
 
   attacker = await ledger.createUser();
   attackerBooks = await createBooks({ ...ledger, http: ledger.as(attacker.accessToken) }, { name: 'Attacker LLC', accounts: { cash: 'cash' } });
@@ -129,6 +138,7 @@ function fixture(route: Route): { url: string; body?: object; need: 'read' | 'wr
     .replace('{tokenId}', victimTokenId)
     .replace('{transferId}', victimTransferId)
     .replace('{documentId}', victimDocumentId)
+    .replace('{bankLineId}', victimBankLineId)
     .replace('{year}', '2026');
   // Routes that name the victim's rows in the body or query rather than the path.
   const byBody = new Set(['post /transfers', 'post /guard/evaluate', 'post /veil-health/fixes', 'get /consolidated']);

@@ -236,6 +236,32 @@ export interface VeilDocumentsTable {
   createdAt: CreatedAt;
 }
 
+export type BankLineSource = 'plaid' | 'csv' | 'ofx' | 'qif' | 'camt' | 'pdf' | 'manual';
+export type BankLineStatus = 'unmatched' | 'review' | 'matched' | 'booked' | 'ignored' | 'removed';
+
+export interface BankLinesTable {
+  id: Generated<string>;
+  entityId: string;
+  accountId: string;
+  currency: string;
+  source: BankLineSource;
+  externalId: string;
+  importId: string | null;
+  postedOn: string;
+  authorizedOn: string | null;
+  amountCents: Bigint;
+  payee: string | null;
+  memo: string | null;
+  pending: ColumnType<boolean, boolean | undefined, boolean>;
+  pendingExternalId: string | null;
+  status: ColumnType<BankLineStatus, BankLineStatus | undefined, BankLineStatus>;
+  entryId: string | null;
+  statusReason: string | null;
+  raw: ColumnType<unknown, string | undefined, string>;
+  createdAt: CreatedAt;
+  updatedAt: Instant;
+}
+
 export interface Database {
   users: UsersTable;
   invitations: InvitationsTable;
@@ -256,6 +282,7 @@ export interface Database {
   interEntityTransfers: InterEntityTransfersTable;
   interEntityTransferReversals: InterEntityTransferReversalsTable;
   veilDocuments: VeilDocumentsTable;
+  bankLines: BankLinesTable;
 }
 
 export type Db = Kysely<Database>;

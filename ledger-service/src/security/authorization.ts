@@ -73,3 +73,14 @@ export async function authorizeEntry(db: Reader, actor: Actor, entryId: string, 
   check(actor, entity, need, 'entry', entryId);
   return (entity as { id: string }).id;
 }
+
+export async function authorizeBankLine(db: Reader, actor: Actor, bankLineId: string, need: Need): Promise<string> {
+  const entity = await db
+    .selectFrom('bankLines as l')
+    .innerJoin('entities as e', 'e.id', 'l.entityId')
+    .select(['e.id', 'e.ownerUserId'])
+    .where('l.id', '=', bankLineId)
+    .executeTakeFirst();
+  check(actor, entity, need, 'bank line', bankLineId);
+  return (entity as { id: string }).id;
+}

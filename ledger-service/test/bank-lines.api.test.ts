@@ -1,0 +1,69 @@
+import { auditedTransaction, verifyAuditChain } from '../src/services/audit';
+import { recordBankLines, setBankLineStatus, type BankLineDraft } from '../src/services/bank-lines';
+import { systemActor } from '../src/services/context';
+import { createBooks, type Books } from './support/books';
+import { startTestLedger, type TestLedger } from './support/harness';
+
+let ledger: TestLedger;
+let books: Books;
+const actor = systemActor('bank-lines test');
+
+beforeAll(async () => {
+  ledger = await startTestLedger();
+  books = await createBooks(ledger, { name: 'Lines LLC', accounts: { checking: 'checking', card: 'credit_card', software: 'expense_category' } });
+});
+afterAll(() => ledger.close());
+
+function record(accountId: string, drafts: BankLineDraft[], source: 'csv' | 'plaid' = 'csv') {
+  return auditedTransaction(ledger.deps.db, (trx) => recordBankLines(trx, { accountId, source }, drafts, actor));
+}
+
+const line = (externalId: string, postedOn: string, amountCents: number, payee = 'Payee'): BankLineDraft => ({ externalId, postedOn, amountCents, payee });
+
+describe('bank lines', () => {
+  it('stores each external id once per account and reports every duplicate, including repeats within one call', async () => {
+    const first = await record(books.accounts.checking as string, [line('A', '2026-03-01', -1_250), line('B', '2026-03-02', 90_000), line('A', '2026-03-01', -1_250)]);
+    expect(first.inserted.map((l) => l.externalId)).toEqual(['A', 'B']);
+    expect(first.duplicates).toEqual([{ externalId: 'A', existingId: first.inserted[0]?.id }]);
+    const again = await record(books.accounts.checking as string, [line('B', '2026-03-02', 90_000), line('C', '2026-03-03', -500)]);
+    expect(again.inserted.map((l) => l.externalId)).toEqual(['C']);
+    expect(again.duplicates).toEqual([{ externalId: 'B', existingId: first.inserted[1]?.id }]);
+    // The same external id on another account is another line.
+    const card = await record(books.accounts.card as string, [line('A', '2026-03-01', -1_250)]);
+    expect(card.inserted).toHaveLength(1);
+  });
+
+  it('lists newest first with a stable cursor and filters, and answers one line by id', async () => {
+    const accountId = books.accounts.checking as string;
+    const page1 = await ledger.http.get(`/accounts/${accountId}/bank-lines?limit=2`).expect(200);
+    expect(page1.body.items.map((l: { externalId: string }) => l.externalId)).toEqual(['C', 'B']);
+    expect(page1.body.items[1]).toMatchObject({ amountCents: 90_000, source: 'csv', status: 'unmatched', currency: 'USD', pending: false });
+    const page2 = await ledger.http.get(`/accounts/${accountId}/bank-lines?limit=2&cursor=${page1.body.nextCursor}`).expect(200);
+    expect(page2.body.items.map((l: { externalId: string }) => l.externalId)).toEqual(['A']);
+    expect(page2.body.nextCursor).toBeNull();
+    const ranged = await ledger.http.get(`/accounts/${accountId}/bank-lines?from=2026-03-02&to=2026-03-02`).expect(200);
+    expect(ranged.body.items.map((l: { externalId: string }) => l.externalId)).toEqual(['B']);
+    const one = await ledger.http.get(`/bank-lines/${page1.body.items[0].id}`).expect(200);
+    expect(one.body.externalId).toBe('C');
+    await ledger.http.get(`/accounts/${accountId}/bank-lines?cursor=bogus`).expect(400);
+  });
+
+  it('moves a line through its statuses with an audit trail', async () => {
+    const { inserted } = await record(books.accounts.checking as string, [line('D', '2026-03-04', -700)]);
+    const id = inserted[0]?.id as string;
+    const removed = await auditedTransaction(ledger.deps.db, (trx) => setBankLineStatus(trx, id, { status: 'removed', reason: 'withdrawn by the bank' }, actor));
+    expect(removed).toMatchObject({ status: 'removed', statusReason: 'withdrawn by the bank' });
+    const filtered = await ledger.http.get(`/accounts/${books.accounts.checking}/bank-lines?status=removed`).expect(200);
+    expect(filtered.body.items.map((l: { id: string }) => l.id)).toEqual([id]);
+    const audit = await ledger.deps.db.selectFrom('auditLog').select(['action']).where('objectId', '=', id).execute();
+    expect(audit.map((row) => row.action)).toEqual(['bank_line.status_changed']);
+    expect((await verifyAuditChain(ledger.deps.db)).ok).toBe(true);
+  });
+
+  it('refuses lines on an income or expense category, and stores nothing of a failed batch', async () => {
+    await expect(record(books.accounts.software as string, [line('X', '2026-03-01', 5)])).rejects.toMatchObject({ code: 'account_kind_mismatch' });
+    await expect(record(books.accounts.checking as string, [line('Y', '2026-03-01', 5), line('Z', 'not-a-date', 5)])).rejects.toThrow();
+    const stored = await ledger.deps.db.selectFrom('bankLines').select('externalId').where('externalId', 'in', ['X', 'Y', 'Z']).execute();
+    expect(stored).toEqual([]);
+  });
+});

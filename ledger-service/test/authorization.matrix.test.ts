@@ -175,6 +175,8 @@ function fixture(route: Route): { url: string; body?: object; need: 'read' | 'wr
     'post /transfers/{transferId}/reverse': {},
     'patch /entities/{entityId}/veil-policy': { drawPolicy: 'block' },
     'post /guard/evaluate': { movement: { sourceAccountId: victim.accounts.VictimChecking, amountCents: 100 } },
+    'post /bank-lines/{bankLineId}/book': { categoryAccountId: victim.accounts.VictimRevenue },
+    'post /bank-lines/{bankLineId}/ignore': { reason: 'intruder' },
     'post /veil-health/fixes': { fix: 'reclassify_as_draw', entryId: victimEntryId, personalAccountId: victimOther.accounts.cash },
   };
   const body = bodies[`${route.method} ${route.path}`];

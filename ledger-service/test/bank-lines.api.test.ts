@@ -2,15 +2,18 @@ import { auditedTransaction, verifyAuditChain } from '../src/services/audit';
 import { recordBankLines, setBankLineStatus, type BankLineDraft } from '../src/services/bank-lines';
 import { systemActor } from '../src/services/context';
 import { createBooks, type Books } from './support/books';
-import { startTestLedger, type TestLedger } from './support/harness';
+import { key, startTestLedger, type TestLedger } from './support/harness';
+import { withdrawBankLine } from '../src/services/bank-booking';
 
 let ledger: TestLedger;
 let books: Books;
+let personal: Books;
 const actor = systemActor('bank-lines test');
 
 beforeAll(async () => {
   ledger = await startTestLedger();
-  books = await createBooks(ledger, { name: 'Lines LLC', accounts: { checking: 'checking', card: 'credit_card', software: 'expense_category' } });
+  books = await createBooks(ledger, { name: 'Lines LLC', accounts: { checking: 'checking', card: 'credit_card', software: 'expense_category', travel: 'expense_category' } });
+  personal = await createBooks(ledger, { kind: 'personal', name: 'Lines Owner', accounts: { groceries: 'expense_category' } });
 });
 afterAll(() => ledger.close());
 
@@ -65,5 +68,64 @@ describe('bank lines', () => {
     await expect(record(books.accounts.checking as string, [line('Y', '2026-03-01', 5), line('Z', 'not-a-date', 5)])).rejects.toThrow();
     const stored = await ledger.deps.db.selectFrom('bankLines').select('externalId').where('externalId', 'in', ['X', 'Y', 'Z']).execute();
     expect(stored).toEqual([]);
+  });
+});
+
+describe('booking bank lines', () => {
+  const book = (id: string, body: object) => ledger.http.post(`/bank-lines/${id}/book`).set('Idempotency-Key', key()).send(body);
+  const balance = async (accountId: string) => (await ledger.http.get(`/accounts/${accountId}`).expect(200)).body.balanceCents as number;
+
+  it('books a card charge against its category once, however often it is asked', async () => {
+    const card = books.accounts.card as string;
+    const { inserted } = await record(card, [line('charge-1', '2026-04-02', -4_999, 'Figma')]);
+    const id = inserted[0]?.id as string;
+    const before = await balance(card);
+    const booked = await book(id, { categoryAccountId: books.accounts.software }).expect(201);
+    expect(booked.body.line).toMatchObject({ status: 'booked', entryId: booked.body.entry.id });
+    expect(booked.body.entry).toMatchObject({ postedOn: '2026-04-02', description: 'Figma', source: 'import' });
+    expect(booked.body.entry.postings).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ accountId: card, amountCents: -4_999 }),
+        expect.objectContaining({ accountId: books.accounts.software, amountCents: 4_999 }),
+      ]),
+    );
+    expect(await balance(card)).toBe(before - 4_999);
+    const again = await book(id, { categoryAccountId: books.accounts.travel }).expect(409);
+    expect(again.body.error.code).toBe('bank_line_state');
+    expect(await balance(card)).toBe(before - 4_999);
+  });
+
+  it('books a split that adds up, and refuses one that does not, a pending line, and a crossing into other books', async () => {
+    const checking = books.accounts.checking as string;
+    const { inserted } = await record(checking, [
+      line('split-1', '2026-04-03', -10_000, 'Delta'),
+      { ...line('pending-1', '2026-04-03', -2_500), pending: true },
+    ]);
+    const [split, pending] = inserted.map((l) => l.id) as [string, string];
+    const short = await book(split, { splits: [{ accountId: books.accounts.travel, amountCents: -6_000 }, { accountId: books.accounts.software, amountCents: -3_000 }] }).expect(422);
+    expect(short.body.error.code).toBe('unbalanced_entry');
+    const crossing = await book(split, { categoryAccountId: personal.accounts.groceries }).expect(422);
+    expect(crossing.body.error.code).toBe('veil_crossing_unclassified');
+    expect((await book(pending, { categoryAccountId: books.accounts.travel }).expect(409)).body.error.code).toBe('bank_line_pending');
+    const booked = await book(split, { splits: [{ accountId: books.accounts.travel, amountCents: -7_000 }, { accountId: books.accounts.software, amountCents: -3_000 }] }).expect(201);
+    expect(booked.body.entry.postings).toHaveLength(3);
+    await book(split, {}).expect(400);
+  });
+
+  it('reverses the entry of a line the bank withdraws, and ignores lines with a reason', async () => {
+    const checking = books.accounts.checking as string;
+    const { inserted } = await record(checking, [line('gone-1', '2026-04-05', -1_500, 'Typo'), line('dup-1', '2026-04-05', -800, 'Twice')]);
+    const [gone, dup] = inserted.map((l) => l.id) as [string, string];
+    const before = await balance(checking);
+    const booked = await book(gone, { categoryAccountId: books.accounts.software }).expect(201);
+    expect(await balance(checking)).toBe(before - 1_500);
+    const withdrawn = await auditedTransaction(ledger.deps.db, (trx) => withdrawBankLine(trx, gone, 'removed by Plaid', actor));
+    expect(withdrawn.line.status).toBe('removed');
+    expect(await balance(checking)).toBe(before);
+    const original = await ledger.http.get(`/entries/${booked.body.entry.id}`).expect(200);
+    expect(original.body.reversedByEntryId).toBe(withdrawn.reversalEntryId);
+    const ignored = await ledger.http.post(`/bank-lines/${dup}/ignore`).set('Idempotency-Key', key()).send({ reason: 'booked by hand' }).expect(200);
+    expect(ignored.body).toMatchObject({ status: 'ignored', statusReason: 'booked by hand' });
+    expect((await book(dup, { categoryAccountId: books.accounts.software }).expect(409)).body.error.code).toBe('bank_line_state');
   });
 });

@@ -29,6 +29,8 @@ export type RuleCode =
   | 'veil_account_reserved'
   | 'veil_use_transfer_reversal'
   | 'report_not_applicable'
+  | 'bank_line_pending'
+  | 'bank_line_state'
   | 'unauthenticated'
   | 'invalid_credentials'
   | 'mfa_code_required'

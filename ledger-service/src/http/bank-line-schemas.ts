@@ -38,3 +38,24 @@ export const BankLineQuery = z
   .strict();
 
 export const BankLinePage = z.object({ items: z.array(BankLine), nextCursor: z.string().nullable() }).openapi('BankLinePage');
+
+export const BookBankLine = z
+  .object({
+    categoryAccountId: s.Id.optional().openapi({ description: 'the one account that takes the other side of the whole line' }),
+    splits: z
+      .array(z.object({ accountId: s.Id, amountCents: s.AmountCents, memo: z.string().max(500).optional() }).strict())
+      .min(1)
+      .max(100)
+      .optional()
+      .openapi({ description: 'or a split: amounts signed like the line (positive = money in) and adding up to it' }),
+    description: z.string().min(1).max(500).optional(),
+  })
+  .strict()
+  .refine((body) => (body.categoryAccountId === undefined) !== (body.splits === undefined), {
+    message: 'give either categoryAccountId or splits',
+  })
+  .openapi('BookBankLine');
+
+export const IgnoreBankLine = z.object({ reason: z.string().min(1).max(500) }).strict().openapi('IgnoreBankLine');
+
+export const BookedBankLine = z.object({ line: BankLine, entry: s.Entry }).openapi('BookedBankLine');

@@ -2,6 +2,7 @@ import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
 import type { Router } from 'express';
 import type { Deps } from '../../services/context';
 import * as bankLines from '../../services/bank-lines';
+import * as booking from '../../services/bank-booking';
 import { authorizeAccount, authorizeBankLine } from '../../security/authorization';
 import { createMounter, type ActorResolver } from '../route';
 import * as b from '../bank-line-schemas';
@@ -47,5 +48,35 @@ export function mountBankLineRoutes(router: Router, registry: OpenAPIRegistry, d
       return { status: 200, body: await bankLines.getBankLine(deps.db, params.bankLineId) };
     },
   });
+  mount({
+    method: 'post',
+    path: '/bank-lines/:bankLineId/book',
+    tag: 'bank lines',
+    summary: 'Book a posted bank line as an entry against one category or a split (at most once per line)',
+    idempotent: true,
+    params: BankLineParams,
+    body: b.BookBankLine,
+    responses: { 201: { description: 'the line, now booked, and its entry', schema: b.BookedBankLine } },
+    handler: async ({ params, body, actor, trx }) => {
+      await authorizeBankLine(trx, actor, params.bankLineId, 'write');
+      const line = await bankLines.getBankLine(trx, params.bankLineId);
+      const splits = body.splits ?? [{ accountId: body.categoryAccountId as string, amountCents: line.amountCents }];
+      const booked = await booking.bookBankLine(trx, params.bankLineId, { splits, description: body.description }, actor);
+      return { status: 201, body: booked };
+    },
+  });
+  mount({
+    method: 'post',
+    path: '/bank-lines/:bankLineId/ignore',
+    tag: 'bank lines',
+    summary: 'Mark a bank line as needing no entry, with the reason',
+    idempotent: true,
+    params: BankLineParams,
+    body: b.IgnoreBankLine,
+    responses: { 200: { description: 'the line', schema: b.BankLine } },
+    handler: async ({ params, body, actor, trx }) => {
+      await authorizeBankLine(trx, actor, params.bankLineId, 'write');
+      return { status: 200, body: await booking.ignoreBankLine(trx, params.bankLineId, body.reason, actor) };
+    },
+  });
 }
-

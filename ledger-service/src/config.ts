@@ -4,7 +4,7 @@ import { ARGON2_PRODUCTION, type Argon2Cost } from './security/passwords';
 
 // The environment is read and validated once, at start-up; nothing else reads process.env.
 
-const Env = z.object({
+export const Env = z.object({
   PORT: z.coerce.number().int().min(0).max(65_535).default(4100),
   HOST: z.string().default('127.0.0.1'),
   DATABASE_URL: z

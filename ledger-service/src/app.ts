@@ -20,6 +20,7 @@ import { mountReportRoutes } from './http/routes/reports';
 import { mountBankLineRoutes } from './http/routes/bank-lines';
 import { loadAfrTable } from './services/reference';
 import { ErrorBody } from './http/schemas';
+import { createMetrics, mountMetrics, timeRequests } from './http/metrics';
 
 const REQUEST_ID = /^[\w.:-]{1,100}$/;
 
@@ -43,7 +44,7 @@ function limiter(deps: Deps, prefix: string, limit: number): RequestHandler {
 }
 
 /** Builds the whole service from its dependencies; main.ts listens, tests drive it directly. */
-export function createApp(deps: Deps, options: { actorOf?: ActorResolver } = {}) {
+export function createApp(deps: Deps, options: { actorOf?: ActorResolver; metricsToken?: string | undefined; stopping?: () => boolean } = {}) {
   const actorOf: ActorResolver =
     options.actorOf ?? ((req: Request) => authenticate(deps, req.get('authorization'), requestFacts(req)));
   const app = express();
@@ -80,6 +81,8 @@ export function createApp(deps: Deps, options: { actorOf?: ActorResolver } = {})
       maxAge: 600,
     }),
   );
+  const metrics = createMetrics(deps);
+  app.use(timeRequests(metrics));
   app.use(limiter(deps, 'veil-rl-all:', deps.security.rateLimits.generalMax));
   app.use(AUTH_PATHS, limiter(deps, 'veil-rl-auth:', deps.security.rateLimits.authMax));
   app.use(
@@ -101,6 +104,11 @@ export function createApp(deps: Deps, options: { actorOf?: ActorResolver } = {})
     res.json({ status: 'ok' });
   });
   app.get('/readyz', async (_req, res) => {
+    // A replica that is shutting down finishes what it has but takes nothing new: the balancer should look away.
+    if (options.stopping?.()) {
+      res.status(503).json({ status: 'stopping', backend: deps.backend });
+      return;
+    }
     try {
       await sql`select 1`.execute(deps.db);
       const current = await migrationsCurrent(deps.db);
@@ -109,6 +117,8 @@ export function createApp(deps: Deps, options: { actorOf?: ActorResolver } = {})
       res.status(503).json({ status: 'database_unreachable', message: (error as Error).message });
     }
   });
+
+  mountMetrics(app, metrics, options.metricsToken);
 
   const registry = new OpenAPIRegistry();
   registry.register('Error', ErrorBody);

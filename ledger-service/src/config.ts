@@ -42,6 +42,8 @@ export const Env = z.object({
     .or(z.literal('').transform(() => undefined)),
   VEIL_RATE_LIMIT_WINDOW_SECONDS: z.coerce.number().int().min(1).max(3_600).default(60),
   VEIL_RATE_LIMIT_MAX: z.coerce.number().int().min(1).max(1_000_000).default(600),
+  /** Bearer token for GET /metrics; absent, /metrics answers only requests from this machine. */
+  VEIL_METRICS_TOKEN: z.string().min(16).max(500).optional(),
   VEIL_RATE_LIMIT_AUTH_MAX: z.coerce.number().int().min(1).max(10_000).default(10),
 });
 
@@ -68,6 +70,7 @@ export interface Config {
   corsOrigins: string[];
   redisUrl: string | undefined;
   rateLimits: { windowMs: number; generalMax: number; authMax: number };
+  metricsToken: string | undefined;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -104,5 +107,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       generalMax: parsed.VEIL_RATE_LIMIT_MAX,
       authMax: parsed.VEIL_RATE_LIMIT_AUTH_MAX,
     },
+    metricsToken: parsed.VEIL_METRICS_TOKEN,
   };
 }

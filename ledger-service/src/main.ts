@@ -53,7 +53,8 @@ async function main(): Promise<void> {
       );
     }
   }
-  const app = createApp(deps);
+  const state = { stopping: false };
+  const app = createApp(deps, { metricsToken: config.metricsToken, stopping: () => state.stopping });
   const server = app.listen(config.port, config.host, () => {
     const url = `http://${config.host}:${config.port}`;
     logger.info(
@@ -62,10 +63,9 @@ async function main(): Promise<void> {
     );
   });
 
-  let stopping = false;
   const stop = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
+    if (state.stopping) return;
+    state.stopping = true;
     logger.info({ signal }, 'shutting down: finishing in-flight requests');
     server.close(async () => {
       await handle.close();

@@ -68,13 +68,13 @@ describe('docker-compose.yml', () => {
     expect([...exampleKeys].filter((name) => !used.has(name))).toEqual([]);
     for (const [name, service] of Object.entries(compose.services)) {
       for (const [key, value] of Object.entries(service.environment ?? {})) {
-        if (/PASSWORD|SECRET|ENCRYPTION_KEY|JWT/.test(key)) {
+        if (/PASSWORD|SECRET|ENCRYPTION_KEY|JWT|TOKEN/.test(key)) {
           expect({ service: name, key, value: String(value).startsWith('${') || String(value) === '' }).toEqual({ service: name, key, value: true });
         }
       }
     }
     for (const line of read('.env.example').split('\n')) {
-      if (/^(POSTGRES_PASSWORD|REDIS_PASSWORD|VEIL_ENCRYPTION_KEY|VEIL_JWT_SECRET|N8N_ENCRYPTION_KEY)=/.test(line)) expect(line).toMatch(/=CHANGE-ME$/);
+      if (/^(POSTGRES_PASSWORD|REDIS_PASSWORD|VEIL_ENCRYPTION_KEY|VEIL_JWT_SECRET|VEIL_METRICS_TOKEN|N8N_ENCRYPTION_KEY)=/.test(line)) expect(line).toMatch(/=CHANGE-ME$/);
     }
     expect(read('.gitignore').split('\n')).toContain('.env');
   });

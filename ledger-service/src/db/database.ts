@@ -236,6 +236,63 @@ export interface VeilDocumentsTable {
   createdAt: CreatedAt;
 }
 
+export interface EnvelopeGroupsTable {
+  id: Generated<string>;
+  entityId: string;
+  name: string;
+  systemRole: string | null;
+  createdAt: CreatedAt;
+}
+
+export interface EnvelopesTable {
+  id: Generated<string>;
+  entityId: string;
+  groupId: string;
+  name: string;
+  targetKind: 'monthly' | 'by_date' | 'fill_to' | null;
+  targetAmountCents: ColumnType<string | null, number | null, number | null>;
+  targetDueOn: string | null;
+  paymentAccountId: string | null;
+  createdAt: CreatedAt;
+}
+
+export interface EnvelopeCategoriesTable {
+  entityId: string;
+  envelopeId: string;
+  accountId: string;
+}
+
+export interface BudgetAssignmentsTable {
+  seq: ColumnType<string, never, never>;
+  entityId: string;
+  envelopeId: string;
+  month: string;
+  amountCents: Bigint;
+  kind: 'assign' | 'move' | 'allocation';
+  groupId: string | null;
+  actor: string;
+  createdAt: CreatedAt;
+}
+
+export interface AllocationRulesTable {
+  entityId: string;
+  rules: Json;
+  updatedAt: Instant;
+}
+
+export interface AllocationsTable {
+  id: Generated<string>;
+  entityId: string;
+  month: string;
+  incomeCents: Bigint;
+  sourceEntryId: string | null;
+  rules: Json;
+  lines: Json;
+  leftoverCents: Bigint;
+  actor: string;
+  createdAt: CreatedAt;
+}
+
 export interface Database {
   users: UsersTable;
   invitations: InvitationsTable;
@@ -256,6 +313,12 @@ export interface Database {
   interEntityTransfers: InterEntityTransfersTable;
   interEntityTransferReversals: InterEntityTransferReversalsTable;
   veilDocuments: VeilDocumentsTable;
+  envelopeGroups: EnvelopeGroupsTable;
+  envelopes: EnvelopesTable;
+  envelopeCategories: EnvelopeCategoriesTable;
+  budgetAssignments: BudgetAssignmentsTable;
+  allocationRules: AllocationRulesTable;
+  allocations: AllocationsTable;
 }
 
 export type Db = Kysely<Database>;

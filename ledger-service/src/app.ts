@@ -18,6 +18,7 @@ import { mountLedgerRoutes } from './http/routes/ledger';
 import { mountVeilRoutes } from './http/routes/veil';
 import { mountReportRoutes } from './http/routes/reports';
 import { mountBudgetRoutes } from './http/routes/budget';
+import { mountBillRoutes } from './http/routes/bills';
 import { loadAfrTable } from './services/reference';
 import { ErrorBody } from './http/schemas';
 
@@ -118,6 +119,7 @@ export function createApp(deps: Deps, options: { actorOf?: ActorResolver } = {})
   mountVeilRoutes(router, registry, deps, actorOf, deps.afrRows ?? loadAfrTable());
   mountReportRoutes(router, registry, deps, actorOf);
   mountBudgetRoutes(router, registry, deps, actorOf);
+  mountBillRoutes(router, registry, deps, actorOf);
   app.use(router);
 
   const document = new OpenApiGeneratorV31(registry.definitions).generateDocument({

@@ -293,6 +293,36 @@ export interface AllocationsTable {
   createdAt: CreatedAt;
 }
 
+export interface BillsTable {
+  id: Generated<string>;
+  entityId: string;
+  name: string;
+  payee: string;
+  rrule: string;
+  startsOn: string;
+  amountCents: Bigint;
+  estimated: boolean;
+  categoryAccountId: string;
+  payFromAccountId: string;
+  autopay: boolean;
+  actor: string;
+  createdAt: CreatedAt;
+}
+
+export interface BillOccurrencesTable {
+  id: Generated<string>;
+  billId: string;
+  entityId: string;
+  dueOn: string;
+  status: 'paid' | 'skipped';
+  amountCents: ColumnType<string | null, number | null, never>;
+  paidOn: string | null;
+  entryId: string | null;
+  reason: string | null;
+  actor: string;
+  createdAt: CreatedAt;
+}
+
 export interface Database {
   users: UsersTable;
   invitations: InvitationsTable;
@@ -319,6 +349,8 @@ export interface Database {
   budgetAssignments: BudgetAssignmentsTable;
   allocationRules: AllocationRulesTable;
   allocations: AllocationsTable;
+  bills: BillsTable;
+  billOccurrences: BillOccurrencesTable;
 }
 
 export type Db = Kysely<Database>;

@@ -116,3 +116,60 @@ export const AllocationResult = z
     readyToAssignCents: Cents,
   })
   .openapi('AllocationResult');
+
+// ---- bills ----
+
+export const BillStatus = z.enum(['upcoming', 'due', 'late', 'paid', 'skipped']);
+export const NewBill = z
+  .object({
+    name: z.string().trim().min(1).max(NAME_LENGTH_MAX),
+    payee: z.string().trim().min(1).max(NAME_LENGTH_MAX),
+    rrule: z.string().trim().min(1).max(500).openapi({ example: 'FREQ=MONTHLY;BYMONTHDAY=-1', description: 'RFC 5545 RRULE over dates; startsOn is its start' }),
+    startsOn: AccountingDate,
+    amountCents: PositiveCents,
+    estimated: z.boolean().openapi({ description: 'the amount is an estimate (utilities): the payment gives the real one' }),
+    categoryAccountId: Id,
+    payFromAccountId: Id,
+    autopay: z.boolean(),
+  })
+  .strict()
+  .openapi('NewBill');
+export const Bill = NewBill.extend({
+  id: Id,
+  entityId: Id,
+  nextDueOn: z.string().nullable().openapi({ description: 'the next due date from today, null when the rule has ended' }),
+  createdAt: z.string(),
+}).openapi('Bill');
+export const BillOccurrence = z
+  .object({
+    billId: Id,
+    billName: z.string(),
+    payee: z.string(),
+    dueOn: z.string(),
+    amountCents: Cents,
+    estimated: z.boolean(),
+    status: BillStatus.openapi({ description: `unpaid: upcoming, due (within 7 days), late (past); settled: paid or skipped` }),
+    autopay: z.boolean(),
+    entryId: Id.nullable(),
+    paidOn: z.string().nullable(),
+    skipReason: z.string().nullable(),
+  })
+  .openapi('BillOccurrence');
+export const OccurrenceQuery = z
+  .object({
+    from: AccountingDate.optional().openapi({ description: 'defaults to 31 days before today' }),
+    to: AccountingDate.optional().openapi({ description: 'defaults to 62 days after today' }),
+    status: BillStatus.optional(),
+    today: AccountingDate.optional().openapi({ description: "the date statuses are computed against; defaults to the server's date (UTC)" }),
+  })
+  .strict();
+export const OccurrenceParams = z.object({ billId: Id, dueOn: AccountingDate });
+export const BillPayment = z
+  .object({
+    amountCents: PositiveCents.optional().openapi({ description: "defaults to the bill's amount (give the real one for an estimated bill)" }),
+    paidOn: AccountingDate.optional().openapi({ description: 'defaults to today' }),
+    fromAccountId: Id.optional().openapi({ description: "defaults to the bill's pay-from account" }),
+  })
+  .strict()
+  .openapi('BillPayment');
+export const BillSkip = z.object({ reason: z.string().trim().min(1).max(500) }).strict().openapi('BillSkip');

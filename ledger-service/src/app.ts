@@ -18,6 +18,8 @@ import { mountLedgerRoutes } from './http/routes/ledger';
 import { mountVeilRoutes } from './http/routes/veil';
 import { mountReportRoutes } from './http/routes/reports';
 import { mountBankLineRoutes } from './http/routes/bank-lines';
+import { mountBudgetRoutes } from './http/routes/budget';
+import { mountBillRoutes } from './http/routes/bills';
 import { loadAfrTable } from './services/reference';
 import { ErrorBody } from './http/schemas';
 import { createMetrics, mountMetrics, timeRequests } from './http/metrics';
@@ -128,6 +130,8 @@ export function createApp(deps: Deps, options: { actorOf?: ActorResolver; metric
   mountVeilRoutes(router, registry, deps, actorOf, deps.afrRows ?? loadAfrTable());
   mountReportRoutes(router, registry, deps, actorOf);
   mountBankLineRoutes(router, registry, deps, actorOf);
+  mountBudgetRoutes(router, registry, deps, actorOf);
+  mountBillRoutes(router, registry, deps, actorOf);
   app.use(router);
 
   const document = new OpenApiGeneratorV31(registry.definitions).generateDocument({

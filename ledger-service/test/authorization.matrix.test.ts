@@ -19,6 +19,9 @@ let victimTokenId: string;
 let victimTransferId: string;
 let victimDocumentId: string;
 let victimBankLineId: string;
+let victimGroupId: string;
+let victimEnvelopeId: string;
+let victimBillId: string;
 let attacker: TestUser;
 let attackerBooks: Books;
 const credentials: Record<string, (need: 'read' | 'write') => AuthedHttp> = {};
@@ -70,6 +73,35 @@ beforeAll(async () => {
     ], systemActor('matrix fixture')),
   );
   victimBankLineId = (recorded.inserted[0] as { id: string }).id;
+
+  const expense = await ledger.http.post(`/entities/${victim.entityId}/accounts`).set('Idempotency-Key', key()).send({ name: 'Rent', kind: 'expense_category' }).expect(201);
+  const victimExpenseId = expense.body.id as string;
+  // A budget whose names carry a marker: any of it in another user's response is a leak.
+  const group = await ledger.http.post(`/entities/${victim.entityId}/envelope-groups`).set('Idempotency-Key', key()).send({ name: 'Victim secret invoice group' }).expect(201);
+  victimGroupId = group.body.id;
+  const envelope = await ledger.http
+    .post(`/entities/${victim.entityId}/envelopes`)
+    .set('Idempotency-Key', key())
+    .send({ name: 'Victim secret invoice envelope', groupId: victimGroupId, categoryAccountIds: [] })
+    .expect(201);
+  victimEnvelopeId = envelope.body.id;
+  await ledger.http.post(`/entities/${victim.entityId}/budget/2026-05/assign`).set('Idempotency-Key', key()).send({ envelopeId: victimEnvelopeId, amountCents: 987_654 }).expect(200);
+  const bill = await ledger.http
+    .post(`/entities/${victim.entityId}/bills`)
+    .set('Idempotency-Key', key())
+    .send({
+      name: 'Victim secret invoice bill',
+      payee: 'Victim secret invoice payee',
+      rrule: 'FREQ=MONTHLY;BYMONTHDAY=1',
+      startsOn: '2026-01-01',
+      amountCents: 987_654,
+      estimated: false,
+      categoryAccountId: victimExpenseId,
+      payFromAccountId: victim.accounts.VictimChecking,
+      autopay: true,
+    })
+    .expect(201);
+  victimBillId = bill.body.id;
 
   attacker = await ledger.createUser();
   attackerBooks = await createBooks({ ...ledger, http: ledger.as(attacker.accessToken) }, { name: 'Attacker LLC', accounts: { cash: 'cash' } });
@@ -139,7 +171,10 @@ function fixture(route: Route): { url: string; body?: object; need: 'read' | 'wr
     .replace('{transferId}', victimTransferId)
     .replace('{documentId}', victimDocumentId)
     .replace('{bankLineId}', victimBankLineId)
-    .replace('{year}', '2026');
+    .replace('{year}', '2026')
+    .replace('{month}', '2026-05')
+    .replace('{billId}', victimBillId)
+    .replace('{dueOn}', '2026-05-01');
   // Routes that name the victim's rows in the body or query rather than the path.
   const byBody = new Set(['post /transfers', 'post /guard/evaluate', 'post /veil-health/fixes', 'get /consolidated']);
   const victimRow = url !== route.path || byBody.has(`${route.method} ${route.path}`);
@@ -178,6 +213,25 @@ function fixture(route: Route): { url: string; body?: object; need: 'read' | 'wr
     'post /bank-lines/{bankLineId}/book': { categoryAccountId: victim.accounts.VictimRevenue },
     'post /bank-lines/{bankLineId}/ignore': { reason: 'intruder' },
     'post /veil-health/fixes': { fix: 'reclassify_as_draw', entryId: victimEntryId, personalAccountId: victimOther.accounts.cash },
+    'post /entities/{entityId}/envelope-groups': { name: 'Intruder group' },
+    'post /entities/{entityId}/envelopes': { name: 'Intruder', groupId: victimGroupId, categoryAccountIds: [] },
+    'post /entities/{entityId}/budget/{month}/assign': { envelopeId: victimEnvelopeId, amountCents: 100 },
+    'post /entities/{entityId}/budget/{month}/move': { fromEnvelopeId: victimEnvelopeId, toEnvelopeId: victimEnvelopeId, amountCents: 100 },
+    'put /entities/{entityId}/allocation-rules': { rules: [{ kind: 'remainder', envelopeId: victimEnvelopeId }] },
+    'post /entities/{entityId}/allocations': { month: '2026-05', amountCents: 100 },
+    'post /entities/{entityId}/bills': {
+      name: 'Intruder bill',
+      payee: 'Intruder',
+      rrule: 'FREQ=MONTHLY',
+      startsOn: '2026-05-01',
+      amountCents: 100,
+      estimated: false,
+      categoryAccountId: victim.accounts.VictimChecking,
+      payFromAccountId: victim.accounts.VictimChecking,
+      autopay: false,
+    },
+    'post /bills/{billId}/occurrences/{dueOn}/pay': {},
+    'post /bills/{billId}/occurrences/{dueOn}/skip': { reason: 'Intruder' },
   };
   const body = bodies[`${route.method} ${route.path}`];
   const fullUrl = route.path === '/consolidated' ? `${url}?entityIds=${victim.entityId}` : url;
@@ -304,5 +358,10 @@ async function victimSnapshot() {
   const entries = await ledger.deps.db.selectFrom('journalEntries').select('id').where('entityId', '=', victim.entityId).execute();
   const tokens = await ledger.deps.db.selectFrom('apiTokens').select(['id', 'revokedAt']).orderBy('id').execute();
   const users = await ledger.deps.db.selectFrom('users').select(['id', 'passwordHash']).orderBy('id').execute();
-  return { entities, accounts, entries: entries.length, tokens, users, invariants: await checkInvariants(ledger.deps.db) };
+  const budgetRows = await Promise.all(
+    (['envelopeGroups', 'envelopes', 'budgetAssignments', 'allocationRules', 'allocations', 'bills', 'billOccurrences'] as const).map(async (table) =>
+      Number((await ledger.deps.db.selectFrom(table).select((eb) => eb.fn.countAll().as('count')).executeTakeFirstOrThrow()).count),
+    ),
+  );
+  return { entities, accounts, entries: entries.length, tokens, users, budgetRows, invariants: await checkInvariants(ledger.deps.db) };
 }

@@ -262,6 +262,93 @@ export interface BankLinesTable {
   updatedAt: Instant;
 }
 
+export interface EnvelopeGroupsTable {
+  id: Generated<string>;
+  entityId: string;
+  name: string;
+  systemRole: string | null;
+  createdAt: CreatedAt;
+}
+
+export interface EnvelopesTable {
+  id: Generated<string>;
+  entityId: string;
+  groupId: string;
+  name: string;
+  targetKind: 'monthly' | 'by_date' | 'fill_to' | null;
+  targetAmountCents: ColumnType<string | null, number | null, number | null>;
+  targetDueOn: string | null;
+  paymentAccountId: string | null;
+  createdAt: CreatedAt;
+}
+
+export interface EnvelopeCategoriesTable {
+  entityId: string;
+  envelopeId: string;
+  accountId: string;
+}
+
+export interface BudgetAssignmentsTable {
+  seq: ColumnType<string, never, never>;
+  entityId: string;
+  envelopeId: string;
+  month: string;
+  amountCents: Bigint;
+  kind: 'assign' | 'move' | 'allocation';
+  groupId: string | null;
+  actor: string;
+  createdAt: CreatedAt;
+}
+
+export interface AllocationRulesTable {
+  entityId: string;
+  rules: Json;
+  updatedAt: Instant;
+}
+
+export interface AllocationsTable {
+  id: Generated<string>;
+  entityId: string;
+  month: string;
+  incomeCents: Bigint;
+  sourceEntryId: string | null;
+  rules: Json;
+  lines: Json;
+  leftoverCents: Bigint;
+  actor: string;
+  createdAt: CreatedAt;
+}
+
+export interface BillsTable {
+  id: Generated<string>;
+  entityId: string;
+  name: string;
+  payee: string;
+  rrule: string;
+  startsOn: string;
+  amountCents: Bigint;
+  estimated: boolean;
+  categoryAccountId: string;
+  payFromAccountId: string;
+  autopay: boolean;
+  actor: string;
+  createdAt: CreatedAt;
+}
+
+export interface BillOccurrencesTable {
+  id: Generated<string>;
+  billId: string;
+  entityId: string;
+  dueOn: string;
+  status: 'paid' | 'skipped';
+  amountCents: ColumnType<string | null, number | null, never>;
+  paidOn: string | null;
+  entryId: string | null;
+  reason: string | null;
+  actor: string;
+  createdAt: CreatedAt;
+}
+
 export interface Database {
   users: UsersTable;
   invitations: InvitationsTable;
@@ -283,6 +370,14 @@ export interface Database {
   interEntityTransferReversals: InterEntityTransferReversalsTable;
   veilDocuments: VeilDocumentsTable;
   bankLines: BankLinesTable;
+  envelopeGroups: EnvelopeGroupsTable;
+  envelopes: EnvelopesTable;
+  envelopeCategories: EnvelopeCategoriesTable;
+  budgetAssignments: BudgetAssignmentsTable;
+  allocationRules: AllocationRulesTable;
+  allocations: AllocationsTable;
+  bills: BillsTable;
+  billOccurrences: BillOccurrencesTable;
 }
 
 export type Db = Kysely<Database>;

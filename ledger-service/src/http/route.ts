@@ -28,7 +28,7 @@ export interface Reply {
 }
 
 interface RouteSpecBase<P, Q, B> {
-  method: 'get' | 'post' | 'patch' | 'delete';
+  method: 'get' | 'post' | 'put' | 'patch' | 'delete';
   /** Express syntax (`/entities/:entityId`); converted to OpenAPI's `{entityId}` for the document. */
   path: string;
   summary: string;

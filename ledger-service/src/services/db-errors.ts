@@ -17,6 +17,12 @@ const UNIQUE_CONSTRAINTS: Record<string, RuleViolation> = {
     'idempotency_conflict',
     'an entry with this idempotency key was written by a concurrent request; retry to get it',
   ),
+  envelope_categories_pkey: new RuleViolation('budget_category_taken', 'this category already feeds another envelope'),
+  envelope_groups_entity_id_name_key: new RuleViolation('duplicate_name', 'an envelope group with this name already exists'),
+  envelopes_entity_id_name_key: new RuleViolation('duplicate_name', 'an envelope with this name already exists'),
+  allocations_source_entry: new RuleViolation('already_allocated', 'this income entry has already been allocated'),
+  bills_entity_id_name_key: new RuleViolation('duplicate_name', 'a bill with this name already exists'),
+  bill_occurrences_bill_id_due_on_key: new RuleViolation('bill_occurrence_settled', 'this occurrence is already paid or skipped'),
 };
 
 export function translateDbError(error: unknown): unknown {

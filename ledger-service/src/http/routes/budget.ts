@@ -1,0 +1,153 @@
+import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
+import type { Router } from 'express';
+import type { Deps } from '../../services/context';
+import * as budget from '../../services/budget';
+import { authorizeEntity } from '../../security/authorization';
+import { createMounter, type ActorResolver } from '../route';
+import * as b from '../budget-schemas';
+import * as s from '../schemas';
+import { z } from '../zod';
+
+const EntityParams = z.object({ entityId: s.Id });
+const MonthParams = z.object({ entityId: s.Id, month: b.Month });
+
+export function mountBudgetRoutes(router: Router, registry: OpenAPIRegistry, deps: Deps, actorOf: ActorResolver) {
+  const mount = createMounter(router, registry, deps, actorOf);
+
+  mount({
+    method: 'post',
+    path: '/entities/:entityId/envelope-groups',
+    tag: 'budget',
+    summary: 'Create an envelope group',
+    idempotent: true,
+    params: EntityParams,
+    body: b.NewEnvelopeGroup,
+    responses: { 201: { description: 'created', schema: b.EnvelopeGroup } },
+    handler: async ({ params, body, actor, trx }) => {
+      await authorizeEntity(trx, actor, params.entityId, 'write');
+      return { status: 201, body: await budget.createGroup(trx, params.entityId, body, actor) };
+    },
+  });
+  mount({
+    method: 'get',
+    path: '/entities/:entityId/envelope-groups',
+    tag: 'budget',
+    summary: 'List envelope groups',
+    params: EntityParams,
+    responses: { 200: { description: 'groups', schema: z.object({ groups: z.array(b.EnvelopeGroup) }) } },
+    handler: async ({ params, actor }) => {
+      await authorizeEntity(deps.db, actor, params.entityId, 'read');
+      return { status: 200, body: { groups: await budget.listGroups(deps.db, params.entityId) } };
+    },
+  });
+  mount({
+    method: 'post',
+    path: '/entities/:entityId/envelopes',
+    tag: 'budget',
+    summary: 'Create an envelope over expense categories, with an optional target',
+    idempotent: true,
+    params: EntityParams,
+    body: b.NewEnvelope,
+    responses: { 201: { description: 'created', schema: b.Envelope } },
+    handler: async ({ params, body, actor, trx }) => {
+      await authorizeEntity(trx, actor, params.entityId, 'write');
+      return { status: 201, body: await budget.createEnvelope(trx, params.entityId, body, actor) };
+    },
+  });
+  mount({
+    method: 'get',
+    path: '/entities/:entityId/envelopes',
+    tag: 'budget',
+    summary: 'List envelopes (credit-card payment envelopes included)',
+    params: EntityParams,
+    responses: { 200: { description: 'envelopes', schema: z.object({ envelopes: z.array(b.Envelope) }) } },
+    handler: async ({ params, actor }) => {
+      await authorizeEntity(deps.db, actor, params.entityId, 'read');
+      return { status: 200, body: { envelopes: await budget.listEnvelopes(deps.db, params.entityId) } };
+    },
+  });
+  mount({
+    method: 'get',
+    path: '/entities/:entityId/budget/:month',
+    tag: 'budget',
+    summary: 'A budget month: Ready to Assign and, per envelope, carried over, assigned, activity, available, underfunded',
+    params: MonthParams,
+    responses: { 200: { description: 'the month', schema: b.BudgetMonth } },
+    handler: async ({ params, actor }) => {
+      await authorizeEntity(deps.db, actor, params.entityId, 'read');
+      return { status: 200, body: await budget.getBudgetMonth(deps.db, params.entityId, params.month) };
+    },
+  });
+  mount({
+    method: 'post',
+    path: '/entities/:entityId/budget/:month/assign',
+    tag: 'budget',
+    summary: 'Change what an envelope is assigned in a month (a delta; negative takes money back to Ready to Assign)',
+    idempotent: true,
+    params: MonthParams,
+    body: b.Assignment,
+    responses: { 200: { description: 'the month after the change', schema: b.BudgetMonth } },
+    handler: async ({ params, body, actor, trx }) => {
+      await authorizeEntity(trx, actor, params.entityId, 'write');
+      return { status: 200, body: await budget.assign(trx, params.entityId, params.month, body, actor) };
+    },
+  });
+  mount({
+    method: 'post',
+    path: '/entities/:entityId/budget/:month/move',
+    tag: 'budget',
+    summary: 'Move assigned money from one envelope to another within a month',
+    idempotent: true,
+    params: MonthParams,
+    body: b.Move,
+    responses: { 200: { description: 'the month after the move', schema: b.BudgetMonth } },
+    handler: async ({ params, body, actor, trx }) => {
+      await authorizeEntity(trx, actor, params.entityId, 'write');
+      return { status: 200, body: await budget.move(trx, params.entityId, params.month, body, actor) };
+    },
+  });
+  mount({
+    method: 'get',
+    path: '/entities/:entityId/allocation-rules',
+    tag: 'budget',
+    summary: 'The saved allocation rules, applied in order',
+    params: EntityParams,
+    responses: { 200: { description: 'the rules', schema: b.AllocationRulesView } },
+    handler: async ({ params, actor }) => {
+      await authorizeEntity(deps.db, actor, params.entityId, 'read');
+      return { status: 200, body: await budget.getAllocationRules(deps.db, params.entityId) };
+    },
+  });
+  mount({
+    method: 'put',
+    path: '/entities/:entityId/allocation-rules',
+    tag: 'budget',
+    summary: 'Replace the allocation rules (fixed, percent in basis points, fill to target, remainder last)',
+    idempotent: true,
+    params: EntityParams,
+    body: b.AllocationRules,
+    responses: { 200: { description: 'the rules', schema: b.AllocationRulesView } },
+    handler: async ({ params, body, actor, trx }) => {
+      await authorizeEntity(trx, actor, params.entityId, 'write');
+      return { status: 200, body: await budget.setAllocationRules(trx, params.entityId, body.rules, actor) };
+    },
+  });
+  mount({
+    method: 'post',
+    path: '/entities/:entityId/allocations',
+    tag: 'budget',
+    summary: 'Allocate an income amount or an income entry by the rules: assigns in the month, or previews with dryRun',
+    idempotent: true,
+    params: EntityParams,
+    body: b.AllocationRequest,
+    responses: {
+      200: { description: 'the preview (dryRun): nothing was assigned', schema: b.AllocationResult },
+      201: { description: 'applied: every line assigned in the month', schema: b.AllocationResult },
+    },
+    handler: async ({ params, body, actor, trx }) => {
+      await authorizeEntity(trx, actor, params.entityId, 'write');
+      if (body.dryRun === true) return { status: 200, body: await budget.runAllocation(trx, params.entityId, body, actor) };
+      return { status: 201, body: await budget.runAllocation(trx, params.entityId, body, actor, trx) };
+    },
+  });
+}

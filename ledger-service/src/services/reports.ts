@@ -1,8 +1,10 @@
 import { sql } from 'kysely';
 import type { Db } from '../db/database';
-import type { AccountClass } from '../domain/accounts';
 import { addDays } from '../domain/dates';
-import { assert, RuleViolation } from '../domain/errors';
+import { CASH_KINDS, type AccountClass, type AccountKind } from '../domain/accounts';
+import { cashFlowCsv as cashFlowCsvOf, cashFlowStatement } from '../domain/cash-flow';
+import { assert, NotFound, RuleViolation } from '../domain/errors';
+import { generalLedger as generalLedgerOf, generalLedgerCsv as generalLedgerCsvOf } from '../domain/general-ledger';
 import { journalAccountNames, journalHeader, journalTransaction } from '../domain/hledger';
 import { centsFromDb, formatCents } from '../domain/money';
 import * as reports from '../domain/reports';
@@ -180,6 +182,94 @@ export function incomeStatementCsv(report: Awaited<ReturnType<typeof incomeState
     ]),
     report.byCurrency.map((part): [string, string, number] => ['Net income', part.currency, part.netIncomeCents]),
   );
+}
+
+/** Cash flow, direct method: what moved cash in the period, by the account on the other side of each entry. */
+export function cashFlow(db: Db, entityId: string, period: Period) {
+  return snapshot(db, async (db) => {
+    const entity = await getEntity(db, entityId);
+    const opening = await accountTotals(db, entityId, { toOn: dayBefore(period.fromOn) }, ['asset']);
+    const closing = await accountTotals(db, entityId, { toOn: period.toOn }, ['asset']);
+    const cashKinds = [...CASH_KINDS];
+    // Non-cash postings of the entries that moved cash in the same currency; their negated sum is that cash.
+    const rows = await db
+      .selectFrom('postings as p')
+      .innerJoin('journalEntries as e', 'e.id', 'p.entryId')
+      .innerJoin('accounts as a', 'a.id', 'p.accountId')
+      .select(['p.accountId', 'a.name', 'a.code', 'a.class', 'a.kind', 'a.currency', sql<string>`sum(-p.amount_cents)`.as('total')])
+      .where('e.entityId', '=', entityId)
+      .where('p.entityId', '=', entityId)
+      .where('e.postedOn', '>=', period.fromOn)
+      .where('e.postedOn', '<=', period.toOn)
+      .where('a.kind', 'not in', cashKinds)
+      .where(
+        sql<boolean>`exists (select 1 from postings c join accounts ca on ca.id = c.account_id where c.entry_id = p.entry_id and c.currency = p.currency and ca.kind in (${sql.join(cashKinds)}))`,
+      )
+      .groupBy(['p.accountId', 'a.name', 'a.code', 'a.class', 'a.kind', 'a.currency'])
+      .execute();
+    const sources = rows.map((row) => ({
+      accountId: row.accountId,
+      name: row.name,
+      code: row.code,
+      class: row.class as AccountClass,
+      kind: row.kind,
+      currency: row.currency,
+      cashCents: centsFromDb(row.total),
+    }));
+    const cashOf = (totals: readonly AccountTotal[], currency: string) =>
+      totals.filter((t) => t.currency === currency && CASH_KINDS.has(t.kind as AccountKind)).reduce((sum, t) => sum + t.balanceCents, 0);
+    const cash = [...opening, ...closing].filter((t) => t.balanceCents !== 0 && CASH_KINDS.has(t.kind as AccountKind)).map((t) => t.currency);
+    const found = [...new Set([...cash, ...sources.filter((s) => s.cashCents !== 0).map((s) => s.currency)])].sort();
+    const currencies = found.length > 0 ? found : [entity.currency];
+    const header: Header = { entityId, entityName: entity.name, ...period };
+    return { ...header, byCurrency: currencies.map((currency) => cashFlowStatement(currency, cashOf(opening, currency), sources, cashOf(closing, currency))) };
+  });
+}
+
+export function cashFlowCsv(report: Awaited<ReturnType<typeof cashFlow>>): string {
+  return cashFlowCsvOf(report.byCurrency);
+}
+
+/** A general ledger lists every posting: past this many in one report, name an account or a shorter period. */
+export const GENERAL_LEDGER_POSTINGS_MAX = 100_000;
+
+/** Every posting of the period per account (or of one account), with running balances from opening to closing. */
+export function generalLedger(db: Db, entityId: string, period: Period, accountId?: string) {
+  return snapshot(db, async (db) => {
+    const entity = await getEntity(db, entityId);
+    const opening = await accountTotals(db, entityId, { toOn: dayBefore(period.fromOn) });
+    const closing = new Map((await accountTotals(db, entityId, { toOn: period.toOn })).map((t) => [t.accountId, t.balanceCents]));
+    if (accountId !== undefined && !opening.some((t) => t.accountId === accountId)) throw new NotFound('account', accountId);
+    let query = db
+      .selectFrom('postings as p')
+      .innerJoin('journalEntries as e', 'e.id', 'p.entryId')
+      .select(['p.accountId', 'p.entryId', 'e.seq', 'e.postedOn', 'e.description', 'p.memo', 'p.amountCents'])
+      .where('e.entityId', '=', entityId)
+      .where('p.entityId', '=', entityId)
+      .where('e.postedOn', '>=', period.fromOn)
+      .where('e.postedOn', '<=', period.toOn)
+      .orderBy('e.postedOn')
+      .orderBy('e.seq')
+      .orderBy('p.id')
+      .limit(GENERAL_LEDGER_POSTINGS_MAX + 1);
+    if (accountId !== undefined) query = query.where('p.accountId', '=', accountId);
+    const rows = await query.execute();
+    if (rows.length > GENERAL_LEDGER_POSTINGS_MAX) {
+      throw new RuleViolation('report_too_large', `the period has more than ${GENERAL_LEDGER_POSTINGS_MAX} postings: name an account or a shorter period`, {
+        postingsMax: GENERAL_LEDGER_POSTINGS_MAX,
+      });
+    }
+    const accounts = opening
+      .filter((t) => accountId === undefined || t.accountId === accountId)
+      .map((t) => ({ ...t, openingCents: t.balanceCents, closingCents: closing.get(t.accountId) ?? 0 }));
+    const postings = rows.map((row) => ({ ...row, seq: String(row.seq), amountCents: centsFromDb(row.amountCents) }));
+    const header: Header = { entityId, entityName: entity.name, ...period };
+    return { ...header, accounts: generalLedgerOf(accounts, postings) };
+  });
+}
+
+export function generalLedgerCsv(report: Awaited<ReturnType<typeof generalLedger>>): string {
+  return generalLedgerCsvOf(report.accounts);
 }
 
 /** Entries per page while exporting, so a large book streams in bounded memory. */

@@ -29,22 +29,28 @@ const ExportQuery = z
   .object({ to: s.AccountingDate.optional().openapi({ description: 'last posting date to include (inclusive); defaults to everything' }) })
   .strict();
 
-interface ReportSpec<R> {
+const GeneralLedgerQuery = ReportQuery.extend({
+  accountId: s.Id.optional().openapi({ description: 'only this account; otherwise every account of the entity' }),
+}).strict();
+
+interface ReportSpec<R, Q extends typeof ReportQuery = typeof ReportQuery> {
   name: string;
   summary: string;
-  build: (deps: Deps, entityId: string, period: reports.Period) => Promise<R>;
+  query?: Q;
+  build: (deps: Deps, entityId: string, period: reports.Period, query: z.infer<Q>) => Promise<R>;
   csv: (report: R) => string;
 }
 
 export function mountReportRoutes(router: Router, registry: OpenAPIRegistry, deps: Deps, actorOf: ActorResolver) {
-  function report<R>(spec: ReportSpec<R>) {
+  function report<R, Q extends typeof ReportQuery = typeof ReportQuery>(spec: ReportSpec<R, Q>) {
+    const querySchema = spec.query ?? ReportQuery;
     registry.registerPath({
       method: 'get',
       path: `/entities/{entityId}/reports/${spec.name}`,
       summary: spec.summary,
       tags: ['reports'],
       security: [{ bearer: [] }],
-      request: { params: EntityParams, query: ReportQuery },
+      request: { params: EntityParams, query: querySchema },
       responses: {
         200: {
           description: 'the report as JSON (amounts in integer cents), or as CSV (amounts as decimals) with format=csv',
@@ -55,10 +61,10 @@ export function mountReportRoutes(router: Router, registry: OpenAPIRegistry, dep
     router.get(`/entities/:entityId/reports/${spec.name}`, async (req: Request, res: Response) => {
       const actor = await actorOf(req);
       const { entityId } = parsePart(EntityParams, req.params, 'params');
-      const query = parsePart(ReportQuery, req.query, 'query');
+      const query = parsePart(querySchema, req.query, 'query') as z.infer<Q>;
       await authorizeEntity(deps.db, actor, entityId, 'read');
       const period = reports.periodOf(query);
-      const result = await spec.build(deps, entityId, period);
+      const result = await spec.build(deps, entityId, period, query);
       if (query.format === 'csv') {
         res.setHeader('Content-Type', 'text/csv; charset=utf-8');
         res.setHeader('Content-Disposition', `attachment; filename="${spec.name}-${period.fromOn}-${period.toOn}.csv"`);
@@ -92,6 +98,20 @@ export function mountReportRoutes(router: Router, registry: OpenAPIRegistry, dep
     summary: "Owner's equity statement from `from` to `to`: opening equity, contributions, net income, draws, closing",
     build: (d, entityId, period) => reports.equityStatement(d.db, entityId, period),
     csv: reports.equityStatementCsv,
+  });
+  report({
+    name: 'cash-flow',
+    summary:
+      'Cash flow statement from `from` to `to`, direct method: cash received and paid per counter-account, grouped operating / investing / financing (owner contributions and draws are financing), bridging opening to closing cash',
+    build: (d, entityId, period) => reports.cashFlow(d.db, entityId, period),
+    csv: reports.cashFlowCsv,
+  });
+  report({
+    name: 'general-ledger',
+    summary: 'General ledger from `from` to `to`: every posting per account in booking order with its running balance, between opening and closing balances',
+    query: GeneralLedgerQuery,
+    build: (d, entityId, period, query) => reports.generalLedger(d.db, entityId, period, query.accountId),
+    csv: reports.generalLedgerCsv,
   });
 
   const scheduleCTable = loadScheduleCTable();

@@ -28,7 +28,7 @@ interface Window {
 }
 
 /** Per-account sums of the postings whose entry falls in the window; every account of the entity is listed. */
-async function accountTotals(db: Db, entityId: string, window: Window, classes?: readonly AccountClass[]): Promise<AccountTotal[]> {
+export async function accountTotals(db: Db, entityId: string, window: Window, classes?: readonly AccountClass[]): Promise<AccountTotal[]> {
   let accounts = db
     .selectFrom('accounts')
     .select(['id', 'name', 'code', 'class', 'kind', 'currency', 'counterpartyEntityId', 'balanceCents'])
@@ -84,7 +84,7 @@ async function postingSums(db: Db, entityId: string, filter: (query: PostingSums
  * Every figure of a report from one snapshot, so an entry booked while the report runs cannot make its parts
  * disagree (and trip the balance assertions).
  */
-function snapshot<T>(db: Db, work: (db: Db) => Promise<T>): Promise<T> {
+export function snapshot<T>(db: Db, work: (db: Db) => Promise<T>): Promise<T> {
   return db.transaction().setIsolationLevel('repeatable read').execute((trx) => work(trx));
 }
 
@@ -100,7 +100,7 @@ export function periodOf(query: { from?: string; to?: string }, now = today()): 
   return { fromOn, toOn };
 }
 
-function dayBefore(date: string): string {
+export function dayBefore(date: string): string {
   return addDays(date, -1);
 }
 

@@ -1,11 +1,13 @@
 import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
 import type { Request, Response, Router } from 'express';
 import type { Deps } from '../../services/context';
+import * as consolidated from '../../services/consolidated-reports';
 import * as reports from '../../services/reports';
 import { authorizeEntity } from '../../security/authorization';
 import { loadScheduleCTable } from '../../services/schedule-c-table';
 import { parsePart, type ActorResolver } from '../route';
 import * as s from '../schemas';
+import { ConsolidatedQuery } from '../veil-schemas';
 import { z } from '../zod';
 
 // Reports answer JSON or, with `format=csv`, a CSV file; the journal export is plain text. The route mounter only
@@ -32,6 +34,8 @@ const ExportQuery = z
 const GeneralLedgerQuery = ReportQuery.extend({
   accountId: s.Id.optional().openapi({ description: 'only this account; otherwise every account of the entity' }),
 }).strict();
+
+const GroupReportQuery = ConsolidatedQuery.extend({ format: z.enum(['json', 'csv']).default('json') }).strict();
 
 interface ReportSpec<R, Q extends typeof ReportQuery = typeof ReportQuery> {
   name: string;
@@ -112,6 +116,52 @@ export function mountReportRoutes(router: Router, registry: OpenAPIRegistry, dep
     query: GeneralLedgerQuery,
     build: (d, entityId, period, query) => reports.generalLedger(d.db, entityId, period, query.accountId),
     csv: reports.generalLedgerCsv,
+  });
+
+  function groupReport<R>(spec: { name: string; summary: string; build: (entityIds: string[], period: reports.Period) => Promise<R>; csv: (report: R) => string }) {
+    registry.registerPath({
+      method: 'get',
+      path: `/reports/consolidated/${spec.name}`,
+      summary: spec.summary,
+      tags: ['reports'],
+      security: [{ bearer: [] }],
+      request: { query: GroupReportQuery },
+      responses: {
+        200: {
+          description: 'the consolidated report as JSON (integer cents; every line names its entity), or as CSV with format=csv',
+          content: { 'application/json': { schema: z.record(z.string(), z.unknown()) }, 'text/csv': { schema: z.string() } },
+        },
+      },
+    });
+    router.get(`/reports/consolidated/${spec.name}`, async (req: Request, res: Response) => {
+      const actor = await actorOf(req);
+      const query = parsePart(GroupReportQuery, req.query, 'query');
+      // Read on every entity named, before any work: one the caller may not read answers 404 like a missing one.
+      for (const entityId of new Set(query.entityIds)) await authorizeEntity(deps.db, actor, entityId, 'read');
+      const period = reports.periodOf(query);
+      const result = await spec.build(query.entityIds, period);
+      if (query.format === 'csv') {
+        res.setHeader('Content-Type', 'text/csv; charset=utf-8');
+        res.setHeader('Content-Disposition', `attachment; filename="consolidated-${spec.name}-${period.fromOn}-${period.toOn}.csv"`);
+        res.send(spec.csv(result));
+        return;
+      }
+      res.status(200).json(result);
+    });
+  }
+
+  groupReport({
+    name: 'balance-sheet',
+    summary:
+      "Consolidated balance sheet of several entities as of `to`: mirror balances between them (due to/from, loans between the books, investment in the LLC against its member capital and draws) eliminated",
+    build: (entityIds, period) => consolidated.consolidatedBalanceSheet(deps.db, entityIds, period),
+    csv: consolidated.consolidatedBalanceSheetCsv,
+  });
+  groupReport({
+    name: 'income-statement',
+    summary: 'Consolidated income statement of several entities from `from` to `to`: interest between them eliminated',
+    build: (entityIds, period) => consolidated.consolidatedIncomeStatement(deps.db, entityIds, period),
+    csv: consolidated.consolidatedIncomeStatementCsv,
   });
 
   const scheduleCTable = loadScheduleCTable();

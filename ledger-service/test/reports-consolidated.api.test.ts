@@ -8,6 +8,10 @@ let ledger: TestLedger;
 let owner: Books;
 let llc: Books;
 let sideLlc: Books;
+let loanId: string;
+let repayment: { principalCents: number; interestCents: number };
+let reimbursementId: string;
+let mistakenDrawId: string;
 
 async function entry(books: Books, postedOn: string, description: string, postings: [string, number][]) {
   await ledger.http
@@ -44,12 +48,17 @@ beforeAll(async () => {
   const loan = await transfer('loan', owner, 'Personal Checking', llc, 'Checking', 200_000, '2026-01-10', {
     loan: { annualRateBasisPoints: 600, termMonths: 12, paymentFrequency: 'monthly' },
   });
-  await transfer('loan_repayment', llc, 'Checking', owner, 'Personal Checking', loan.terms.schedule[0].paymentCents, '2026-02-10', { relatedTransferId: loan.id });
+  loanId = loan.id;
+  repayment = (await transfer('loan_repayment', llc, 'Checking', owner, 'Personal Checking', loan.terms.schedule[0].paymentCents, '2026-02-10', { relatedTransferId: loan.id })).terms;
   await transfer('owner_draw', llc, 'Checking', owner, 'Personal Checking', 80_000, '2026-02-15');
   const reimbursement = await transfer('reimbursement', owner, 'Visa', llc, 'Travel', 12_345, '2026-02-20', {
     reimbursement: { businessPurpose: 'Client visit', receiptReference: 'receipt-1.pdf', expenseOn: '2026-02-18' },
   });
+  reimbursementId = reimbursement.id;
   await transfer('reimbursement_payment', llc, 'Checking', owner, 'Personal Checking', 5_000, '2026-03-01', { relatedTransferId: reimbursement.id });
+  // After every consolidated figure's date: a draw from the side LLC, booked by mistake and reversed later.
+  mistakenDrawId = (await transfer('owner_draw', sideLlc, 'Checking', owner, 'Personal Checking', 10_000, '2026-04-02')).id;
+  await ledger.http.post(`/transfers/${mistakenDrawId}/reverse`).set('Idempotency-Key', key()).send({ postedOn: '2026-04-20' }).expect(201);
 });
 afterAll(() => ledger.close());
 
@@ -88,8 +97,9 @@ describe('consolidated reports', () => {
     const group = [owner, llc, sideLlc];
     const mirrors = await mirrorAccounts(group);
     // The owner's investment in each LLC against their member capital (and the studio's draws), the loan and its
-    // interest on both sides, due from / due to: 5 + 5 in the owner's and the studio's books, 1 in the side LLC's.
-    expect(mirrors.size).toBe(11);
+    // interest on both sides, due from / due to: 5 + 5 in the owner's and the studio's books, and the side LLC's
+    // member capital and draws (its one draw was reversed after the dates these reports look at).
+    expect(mirrors.size).toBe(12);
     const own = [];
     for (const books of group) own.push((await ledger.http.get(`/entities/${books.entityId}/reports/balance-sheet?from=2026-01-01&to=2026-03-31`).expect(200)).body.byCurrency[0]);
     const response = await ledger.http.get(`/reports/consolidated/balance-sheet?${query(group, 'from=2026-01-01&to=2026-03-31')}`).expect(200);
@@ -170,5 +180,69 @@ describe('consolidated reports', () => {
     const theirs = await createBooks({ ...ledger, http: ledger.as(stranger.accessToken) }, { name: 'Stranger LLC', accounts: { Cash: 'cash' } });
     const mixed = await ledger.as(stranger.accessToken).get(`/reports/consolidated/balance-sheet?${query([theirs, llc], 'to=2026-03-31')}`).expect(404);
     expect(mixed.text).not.toContain('Group Studio LLC');
+  });
+});
+
+describe('inter-entity statement', () => {
+  it("the owner's side: the loan lent with principal outstanding and interest accrued since the last repayment, the reimbursement owed to them", async () => {
+    const response = await ledger.http.get(`/entities/${owner.entityId}/reports/inter-entity?from=2026-01-01&to=2026-03-31`).expect(200);
+    const body = response.body;
+    const outstanding = 200_000 - repayment.principalCents;
+    expect(repayment.principalCents).toBeGreaterThan(0);
+    // 49 days from the 10 February repayment to 31 March, at 6% a year on what is left, actual/365, half-up.
+    const accrued = Math.round((outstanding * 600 * 49) / (10_000 * 365));
+    expect(body.loans).toEqual([
+      expect.objectContaining({
+        transferId: loanId,
+        role: 'lender',
+        counterpartyEntityId: llc.entityId,
+        principalCents: 200_000,
+        repayments: 1,
+        principalRepaidCents: repayment.principalCents,
+        interestPaidCents: repayment.interestCents,
+        outstandingPrincipalCents: outstanding,
+        interestAccruedFromOn: '2026-02-10',
+        accruedInterestCents: accrued,
+      }),
+    ]);
+    expect(body.openReimbursements).toEqual([
+      expect.objectContaining({ transferId: reimbursementId, direction: 'owed_to_entity', amountCents: 12_345, paidCents: 5_000, outstandingCents: 7_345, expenseOn: '2026-02-18', daysOpen: 41 }),
+    ]);
+    expect(body.contributions.map((c: { amountCents: number }) => c.amountCents).sort()).toEqual([500_000, 70_000].sort());
+    expect(body.draws.map((d: { amountCents: number }) => d.amountCents)).toEqual([80_000]);
+    expect(body.totalsByCurrency.USD).toEqual({
+      lentOutstandingCents: outstanding,
+      borrowedOutstandingCents: 0,
+      accruedInterestReceivableCents: accrued,
+      accruedInterestPayableCents: 0,
+      reimbursementsOwedToEntityCents: 7_345,
+      reimbursementsOwedByEntityCents: 0,
+      contributionsCents: 570_000,
+      drawsCents: 80_000,
+    });
+    expect(body.counterparties.map((c: { name: string }) => c.name)).toEqual(['Group Side LLC', 'Group Studio LLC']);
+    // The outstanding principal is the balance of the mirror account the loan was booked to.
+    const accounts = (await ledger.http.get(`/entities/${owner.entityId}/accounts`).expect(200)).body.items as { kind: string; balanceCents: number }[];
+    expect(accounts.find((account) => account.kind === 'loan_receivable_entity')?.balanceCents).toBe(outstanding);
+  });
+
+  it("the LLC's side mirrors it: the loan borrowed, the reimbursement it owes; a date before the repayment accrues from the loan date", async () => {
+    const body = (await ledger.http.get(`/entities/${llc.entityId}/reports/inter-entity?from=2026-01-01&to=2026-03-31`).expect(200)).body;
+    const outstanding = 200_000 - repayment.principalCents;
+    expect(body.totalsByCurrency.USD).toMatchObject({ lentOutstandingCents: 0, borrowedOutstandingCents: outstanding, reimbursementsOwedByEntityCents: 7_345, contributionsCents: 500_000, drawsCents: 80_000 });
+    const early = (await ledger.http.get(`/entities/${llc.entityId}/reports/inter-entity?from=2026-01-01&to=2026-02-09`).expect(200)).body;
+    expect(early.loans[0]).toMatchObject({ role: 'borrower', repayments: 0, outstandingPrincipalCents: 200_000, interestAccruedFromOn: '2026-01-10', accruedInterestCents: Math.round((200_000 * 600 * 30) / (10_000 * 365)) });
+    expect(early.openReimbursements).toEqual([]);
+    expect(early.draws).toEqual([]);
+  });
+
+  it('a transfer counts until the date of its reversal, not after', async () => {
+    const before = (await ledger.http.get(`/entities/${sideLlc.entityId}/reports/inter-entity?from=2026-04-01&to=2026-04-10`).expect(200)).body;
+    expect(before.draws).toEqual([expect.objectContaining({ transferId: mistakenDrawId, amountCents: 10_000 })]);
+    const after = (await ledger.http.get(`/entities/${sideLlc.entityId}/reports/inter-entity?from=2026-04-01&to=2026-04-30`).expect(200)).body;
+    expect(after.draws).toEqual([]);
+    const csv = await ledger.http.get(`/entities/${owner.entityId}/reports/inter-entity?from=2026-01-01&to=2026-03-31&format=csv`).expect(200);
+    expect(csv.text.split('\r\n')[0]).toBe('item,counterparty,transfer,date,currency,amount,outstanding,accrued_interest,detail');
+    expect(csv.text).toContain(`Reimbursement owed to us,Group Studio LLC,${reimbursementId},2026-02-20,USD,123.45,73.45,,expense on 2026-02-18; 41 days open`);
   });
 });

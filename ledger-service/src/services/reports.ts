@@ -5,6 +5,7 @@ import { CASH_KINDS, type AccountClass, type AccountKind } from '../domain/accou
 import { cashFlowCsv as cashFlowCsvOf, cashFlowStatement } from '../domain/cash-flow';
 import { assert, NotFound, RuleViolation } from '../domain/errors';
 import { generalLedger as generalLedgerOf, generalLedgerCsv as generalLedgerCsvOf } from '../domain/general-ledger';
+import { interEntityStatement as interEntityStatementOf } from '../domain/inter-entity';
 import { journalAccountNames, journalHeader, journalTransaction } from '../domain/hledger';
 import { centsFromDb, formatCents } from '../domain/money';
 import * as reports from '../domain/reports';
@@ -372,4 +373,64 @@ export function scheduleCCsv(report: Awaited<ReturnType<typeof scheduleC>>): str
   const order = (line: string) => Number.parseInt(line, 10) * 10 + (line.endsWith('b') ? 2 : line.endsWith('a') ? 1 : 0);
   const [header, ...body] = rows;
   return reports.toCsv([header as string[], ...body.sort((a, b) => order(a[0] as string) - order(b[0] as string))]);
+}
+
+/** Loans between the books with interest accrued to `to`, open reimbursements, and the period's contributions and draws. */
+export function interEntityStatement(db: Db, entityId: string, period: Period) {
+  return snapshot(db, async (db) => {
+    const entity = await getEntity(db, entityId);
+    // Live as of `to`: posted by then, and not reversed by then (a reversal dated later still counts it).
+    const rows = await db
+      .selectFrom('interEntityTransfers as t')
+      .leftJoin('interEntityTransferReversals as r', 'r.transferId', 't.id')
+      .leftJoin('journalEntries as re', 're.id', 'r.fromReversalEntryId')
+      .select(['t.id', 't.classification', 't.fromEntityId', 't.toEntityId', 't.amountCents', 't.currency', 't.postedOn', 't.relatedTransferId', 't.terms'])
+      .where((eb) => eb.or([eb('t.fromEntityId', '=', entityId), eb('t.toEntityId', '=', entityId)]))
+      .where('t.postedOn', '<=', period.toOn)
+      .where((eb) => eb.or([eb('r.transferId', 'is', null), eb('re.postedOn', '>', period.toOn)]))
+      .execute();
+    const facts = rows.map((row) => ({ ...row, amountCents: centsFromDb(row.amountCents), terms: row.terms as Record<string, unknown> }));
+    const statement = interEntityStatementOf(entityId, facts, period);
+    const counterpartyIds = [...new Set(facts.map((fact) => (fact.fromEntityId === entityId ? fact.toEntityId : fact.fromEntityId)))];
+    const counterparties =
+      counterpartyIds.length === 0 ? [] : await db.selectFrom('entities').select(['id', 'name', 'kind']).where('id', 'in', counterpartyIds).orderBy('name').execute();
+    return { entityId, entityName: entity.name, ...period, counterparties, ...statement };
+  });
+}
+
+export function interEntityStatementCsv(report: Awaited<ReturnType<typeof interEntityStatement>>): string {
+  const nameOf = new Map(report.counterparties.map((c) => [c.id, c.name]));
+  const rows: string[][] = [['item', 'counterparty', 'transfer', 'date', 'currency', 'amount', 'outstanding', 'accrued_interest', 'detail']];
+  for (const loan of report.loans) {
+    rows.push([
+      loan.role === 'lender' ? 'Loan receivable' : 'Loan payable',
+      nameOf.get(loan.counterpartyEntityId) ?? loan.counterpartyEntityId,
+      loan.transferId,
+      loan.postedOn,
+      loan.currency,
+      formatCents(loan.principalCents),
+      formatCents(loan.outstandingPrincipalCents),
+      formatCents(loan.accruedInterestCents),
+      `${loan.annualRateBasisPoints} bp; ${loan.repayments} repayments; accrued since ${loan.interestAccruedFromOn}`,
+    ]);
+  }
+  for (const open of report.openReimbursements) {
+    rows.push([
+      open.direction === 'owed_to_entity' ? 'Reimbursement owed to us' : 'Reimbursement we owe',
+      nameOf.get(open.counterpartyEntityId) ?? open.counterpartyEntityId,
+      open.transferId,
+      open.postedOn,
+      open.currency,
+      formatCents(open.amountCents),
+      formatCents(open.outstandingCents),
+      '',
+      `expense on ${open.expenseOn}; ${open.daysOpen} days open`,
+    ]);
+  }
+  for (const [label, list] of [['Contribution', report.contributions], ['Draw', report.draws]] as const) {
+    for (const movement of list) {
+      rows.push([label, nameOf.get(movement.counterpartyEntityId) ?? movement.counterpartyEntityId, movement.transferId, movement.postedOn, movement.currency, formatCents(movement.amountCents), '', '', '']);
+    }
+  }
+  return reports.toCsv(rows);
 }

@@ -118,6 +118,14 @@ export function mountReportRoutes(router: Router, registry: OpenAPIRegistry, dep
     csv: reports.generalLedgerCsv,
   });
 
+  report({
+    name: 'inter-entity',
+    summary:
+      'Inter-entity statement as of `to`: loans between the books with principal outstanding and interest accrued (simple, actual/365, since the last repayment), open reimbursements, and the contributions and draws from `from` to `to`',
+    build: (d, entityId, period) => reports.interEntityStatement(d.db, entityId, period),
+    csv: reports.interEntityStatementCsv,
+  });
+
   function groupReport<R>(spec: { name: string; summary: string; build: (entityIds: string[], period: reports.Period) => Promise<R>; csv: (report: R) => string }) {
     registry.registerPath({
       method: 'get',

@@ -176,7 +176,14 @@ function fixture(route: Route): { url: string; body?: object; need: 'read' | 'wr
     .replace('{billId}', victimBillId)
     .replace('{dueOn}', '2026-05-01');
   // Routes that name the victim's rows in the body or query rather than the path.
-  const byBody = new Set(['post /transfers', 'post /guard/evaluate', 'post /veil-health/fixes', 'get /consolidated']);
+  const byBody = new Set([
+    'post /transfers',
+    'post /guard/evaluate',
+    'post /veil-health/fixes',
+    'get /consolidated',
+    'get /reports/consolidated/balance-sheet',
+    'get /reports/consolidated/income-statement',
+  ]);
   const victimRow = url !== route.path || byBody.has(`${route.method} ${route.path}`);
   // Entity Guard is a POST that only reads: it judges a movement and writes nothing.
   const need = route.method === 'get' || `${route.method} ${route.path}` === 'post /guard/evaluate' ? 'read' : 'write';
@@ -234,7 +241,8 @@ function fixture(route: Route): { url: string; body?: object; need: 'read' | 'wr
     'post /bills/{billId}/occurrences/{dueOn}/skip': { reason: 'Intruder' },
   };
   const body = bodies[`${route.method} ${route.path}`];
-  const fullUrl = route.path === '/consolidated' ? `${url}?entityIds=${victim.entityId}` : url;
+  // Consolidated views name their entities in the query: the victim's two books, as the owner would.
+  const fullUrl = route.path === '/consolidated' || route.path.startsWith('/reports/consolidated/') ? `${url}?entityIds=${victim.entityId},${victimOther.entityId}` : url;
   return { url: fullUrl, need, victimRow, ...(body ? { body } : {}) };
 }
 

@@ -30,7 +30,7 @@ let studio: Books;
 let shop: Books;
 let owner: Books;
 let tempDir: string;
-const counts = { entries: 0, transfers: {} as Record<string, number>, transferReversals: 0, entryReversals: 0, comparedLines: 0, periods: 0 };
+const counts = { entries: 0, transfers: {} as Record<string, number>, transferReversals: 0, entryReversals: 0, comparedLines: 0, periods: 0, comparedPostings: 0, comparedCashFlowLines: 0 };
 
 const random = seededRandom(20_261_124);
 const between = (min: number, max: number) => min + Math.floor(random() * (max - min + 1));
@@ -289,6 +289,61 @@ describe('hledger oracle', () => {
       counts.comparedLines += Object.values(bse.sections).reduce((sum, section) => sum + Object.keys(section).length, 0);
       counts.comparedLines += Object.values(is.sections).reduce((sum, section) => sum + Object.keys(section).length, 0);
       counts.periods += 1;
+    }
+  });
+
+  /** hledger's CSV rows (register or balance) as arrays of cells, header dropped. */
+  function csvRows(csv: string): string[][] {
+    return csv.trim().split('\n').slice(1).map((line) => [...line.matchAll(/"((?:[^"]|"")*)"/g)].map((match) => (match[1] as string).replaceAll('""', '"')));
+  }
+
+  const LEDGER_PERIODS: [fromOn: string, toOn: string][] = [['2025-01-01', '2025-03-31'], ['2025-06-16', '2025-09-30'], ['2026-01-01', '2026-10-31']];
+
+  it.each([
+    ['Oracle Studio LLC', () => studio],
+    ['Dana Oracle (personal)', () => owner],
+  ])('%s: every posting and running balance of the general ledger, and every cash flow line, agree with hledger', async (_label, booksOf) => {
+    const books = booksOf();
+    const journal = path.join(tempDir, `${books.entityId}-ledger.journal`);
+    fs.writeFileSync(journal, (await ledger.http.get(`/entities/${books.entityId}/exports/hledger.journal`).expect(200)).text);
+    const accounts = await ledger.http.get(`/entities/${books.entityId}/accounts`).expect(200);
+    const names = journalAccountNames(accounts.body.items as JournalAccount[]);
+    const run = (args: string[]) => execFileSync(HLEDGER, ['-f', journal, ...args, '-O', 'csv'], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+    for (const [fromOn, toOn] of LEDGER_PERIODS) {
+      const endExclusive = addDays(toOn, 1);
+      const context = `${books.entityId} ${fromOn}..${toOn}`;
+      // General ledger: hledger's balances the day before, then its register of the period, per account.
+      const opening = new Map(csvRows(run(['balance', '--flat', '-N', '-e', fromOn])).map(([account, amount]) => [account as string, cents(amount as string)]));
+      const theirs = new Map<string, { opening: number; lines: [string, string, number, number][] }>();
+      for (const [, date, code, , account, amount] of csvRows(run(['register', '-b', fromOn, '-e', endExclusive])) as string[][]) {
+        const name = account as string;
+        const own = theirs.get(name) ?? { opening: opening.get(name) ?? 0, lines: [] };
+        const balance = (own.lines.at(-1)?.[3] ?? own.opening) + cents(amount as string);
+        own.lines.push([date as string, code as string, cents(amount as string), balance]);
+        theirs.set(name, own);
+      }
+      for (const [name, balance] of opening) if (!theirs.has(name) && balance !== 0) theirs.set(name, { opening: balance, lines: [] });
+      const gl = (await ledger.http.get(`/entities/${books.entityId}/reports/general-ledger?from=${fromOn}&to=${toOn}`).expect(200)).body;
+      const ours = new Map<string, { opening: number; lines: [string, string, number, number][] }>();
+      for (const account of gl.accounts as { accountId: string; openingCents: number; closingCents: number; lines: { postedOn: string; seq: string; amountCents: number; balanceCents: number }[] }[]) {
+        if (account.lines.length === 0 && account.openingCents === 0) continue;
+        ours.set(names.get(account.accountId) as string, { opening: account.openingCents, lines: account.lines.map((line) => [line.postedOn, line.seq, line.amountCents, line.balanceCents]) });
+        expect(account.closingCents).toBe(account.lines.at(-1)?.balanceCents ?? account.openingCents);
+      }
+      expect({ context, ledger: Object.fromEntries(ours) }).toEqual({ context, ledger: Object.fromEntries(theirs) });
+      counts.comparedPostings += [...theirs.values()].reduce((sum, account) => sum + account.lines.length, 0);
+
+      // Cash flow: hledger's postings on the other side of every transaction that touched a cash account.
+      const sources: Record<string, number> = {};
+      for (const [, , , , account, amount] of csvRows(run(['register', '--related', '-b', fromOn, '-e', endExclusive, 'acct:^assets:(checking|savings|money_market|cash):'])) as string[][]) {
+        sources[account as string] = (sources[account as string] ?? 0) - cents(amount as string);
+      }
+      for (const [name, value] of Object.entries(sources)) if (value === 0) delete sources[name];
+      const flow = (await ledger.http.get(`/entities/${books.entityId}/reports/cash-flow?from=${fromOn}&to=${toOn}`).expect(200)).body.byCurrency[0];
+      const lines = [...flow.operating.lines, ...flow.investing.lines, ...flow.financing.lines] as { accountId: string; cashCents: number }[];
+      expect({ context, sources: Object.fromEntries(lines.map((line) => [names.get(line.accountId), line.cashCents])) }).toEqual({ context, sources });
+      expect(lines.length).toBeGreaterThan(3);
+      counts.comparedCashFlowLines += lines.length;
     }
   });
 

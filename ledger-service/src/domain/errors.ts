@@ -29,6 +29,7 @@ export type RuleCode =
   | 'veil_account_reserved'
   | 'veil_use_transfer_reversal'
   | 'report_not_applicable'
+  | 'report_too_large'
   | 'bank_line_pending'
   | 'bank_line_state'
   | 'budget_category_invalid'

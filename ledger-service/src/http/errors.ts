@@ -29,6 +29,7 @@ const STATUS_OF: Record<RuleCode, number> = {
   veil_account_reserved: 422,
   veil_use_transfer_reversal: 422,
   report_not_applicable: 422,
+  report_too_large: 422,
   bank_line_pending: 409,
   bank_line_state: 409,
   budget_category_invalid: 422,

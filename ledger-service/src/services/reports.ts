@@ -1,8 +1,11 @@
 import { sql } from 'kysely';
 import type { Db } from '../db/database';
-import type { AccountClass } from '../domain/accounts';
 import { addDays } from '../domain/dates';
-import { assert, RuleViolation } from '../domain/errors';
+import { CASH_KINDS, type AccountClass, type AccountKind } from '../domain/accounts';
+import { cashFlowCsv as cashFlowCsvOf, cashFlowStatement } from '../domain/cash-flow';
+import { assert, NotFound, RuleViolation } from '../domain/errors';
+import { generalLedger as generalLedgerOf, generalLedgerCsv as generalLedgerCsvOf } from '../domain/general-ledger';
+import { interEntityStatement as interEntityStatementOf } from '../domain/inter-entity';
 import { journalAccountNames, journalHeader, journalTransaction } from '../domain/hledger';
 import { centsFromDb, formatCents } from '../domain/money';
 import * as reports from '../domain/reports';
@@ -26,7 +29,7 @@ interface Window {
 }
 
 /** Per-account sums of the postings whose entry falls in the window; every account of the entity is listed. */
-async function accountTotals(db: Db, entityId: string, window: Window, classes?: readonly AccountClass[]): Promise<AccountTotal[]> {
+export async function accountTotals(db: Db, entityId: string, window: Window, classes?: readonly AccountClass[]): Promise<AccountTotal[]> {
   let accounts = db
     .selectFrom('accounts')
     .select(['id', 'name', 'code', 'class', 'kind', 'currency', 'counterpartyEntityId', 'balanceCents'])
@@ -82,7 +85,7 @@ async function postingSums(db: Db, entityId: string, filter: (query: PostingSums
  * Every figure of a report from one snapshot, so an entry booked while the report runs cannot make its parts
  * disagree (and trip the balance assertions).
  */
-function snapshot<T>(db: Db, work: (db: Db) => Promise<T>): Promise<T> {
+export function snapshot<T>(db: Db, work: (db: Db) => Promise<T>): Promise<T> {
   return db.transaction().setIsolationLevel('repeatable read').execute((trx) => work(trx));
 }
 
@@ -98,7 +101,7 @@ export function periodOf(query: { from?: string; to?: string }, now = today()): 
   return { fromOn, toOn };
 }
 
-function dayBefore(date: string): string {
+export function dayBefore(date: string): string {
   return addDays(date, -1);
 }
 
@@ -180,6 +183,94 @@ export function incomeStatementCsv(report: Awaited<ReturnType<typeof incomeState
     ]),
     report.byCurrency.map((part): [string, string, number] => ['Net income', part.currency, part.netIncomeCents]),
   );
+}
+
+/** Cash flow, direct method: what moved cash in the period, by the account on the other side of each entry. */
+export function cashFlow(db: Db, entityId: string, period: Period) {
+  return snapshot(db, async (db) => {
+    const entity = await getEntity(db, entityId);
+    const opening = await accountTotals(db, entityId, { toOn: dayBefore(period.fromOn) }, ['asset']);
+    const closing = await accountTotals(db, entityId, { toOn: period.toOn }, ['asset']);
+    const cashKinds = [...CASH_KINDS];
+    // Non-cash postings of the entries that moved cash in the same currency; their negated sum is that cash.
+    const rows = await db
+      .selectFrom('postings as p')
+      .innerJoin('journalEntries as e', 'e.id', 'p.entryId')
+      .innerJoin('accounts as a', 'a.id', 'p.accountId')
+      .select(['p.accountId', 'a.name', 'a.code', 'a.class', 'a.kind', 'a.currency', sql<string>`sum(-p.amount_cents)`.as('total')])
+      .where('e.entityId', '=', entityId)
+      .where('p.entityId', '=', entityId)
+      .where('e.postedOn', '>=', period.fromOn)
+      .where('e.postedOn', '<=', period.toOn)
+      .where('a.kind', 'not in', cashKinds)
+      .where(
+        sql<boolean>`exists (select 1 from postings c join accounts ca on ca.id = c.account_id where c.entry_id = p.entry_id and c.currency = p.currency and ca.kind in (${sql.join(cashKinds)}))`,
+      )
+      .groupBy(['p.accountId', 'a.name', 'a.code', 'a.class', 'a.kind', 'a.currency'])
+      .execute();
+    const sources = rows.map((row) => ({
+      accountId: row.accountId,
+      name: row.name,
+      code: row.code,
+      class: row.class as AccountClass,
+      kind: row.kind,
+      currency: row.currency,
+      cashCents: centsFromDb(row.total),
+    }));
+    const cashOf = (totals: readonly AccountTotal[], currency: string) =>
+      totals.filter((t) => t.currency === currency && CASH_KINDS.has(t.kind as AccountKind)).reduce((sum, t) => sum + t.balanceCents, 0);
+    const cash = [...opening, ...closing].filter((t) => t.balanceCents !== 0 && CASH_KINDS.has(t.kind as AccountKind)).map((t) => t.currency);
+    const found = [...new Set([...cash, ...sources.filter((s) => s.cashCents !== 0).map((s) => s.currency)])].sort();
+    const currencies = found.length > 0 ? found : [entity.currency];
+    const header: Header = { entityId, entityName: entity.name, ...period };
+    return { ...header, byCurrency: currencies.map((currency) => cashFlowStatement(currency, cashOf(opening, currency), sources, cashOf(closing, currency))) };
+  });
+}
+
+export function cashFlowCsv(report: Awaited<ReturnType<typeof cashFlow>>): string {
+  return cashFlowCsvOf(report.byCurrency);
+}
+
+/** A general ledger lists every posting: past this many in one report, name an account or a shorter period. */
+export const GENERAL_LEDGER_POSTINGS_MAX = 100_000;
+
+/** Every posting of the period per account (or of one account), with running balances from opening to closing. */
+export function generalLedger(db: Db, entityId: string, period: Period, accountId?: string) {
+  return snapshot(db, async (db) => {
+    const entity = await getEntity(db, entityId);
+    const opening = await accountTotals(db, entityId, { toOn: dayBefore(period.fromOn) });
+    const closing = new Map((await accountTotals(db, entityId, { toOn: period.toOn })).map((t) => [t.accountId, t.balanceCents]));
+    if (accountId !== undefined && !opening.some((t) => t.accountId === accountId)) throw new NotFound('account', accountId);
+    let query = db
+      .selectFrom('postings as p')
+      .innerJoin('journalEntries as e', 'e.id', 'p.entryId')
+      .select(['p.accountId', 'p.entryId', 'e.seq', 'e.postedOn', 'e.description', 'p.memo', 'p.amountCents'])
+      .where('e.entityId', '=', entityId)
+      .where('p.entityId', '=', entityId)
+      .where('e.postedOn', '>=', period.fromOn)
+      .where('e.postedOn', '<=', period.toOn)
+      .orderBy('e.postedOn')
+      .orderBy('e.seq')
+      .orderBy('p.id')
+      .limit(GENERAL_LEDGER_POSTINGS_MAX + 1);
+    if (accountId !== undefined) query = query.where('p.accountId', '=', accountId);
+    const rows = await query.execute();
+    if (rows.length > GENERAL_LEDGER_POSTINGS_MAX) {
+      throw new RuleViolation('report_too_large', `the period has more than ${GENERAL_LEDGER_POSTINGS_MAX} postings: name an account or a shorter period`, {
+        postingsMax: GENERAL_LEDGER_POSTINGS_MAX,
+      });
+    }
+    const accounts = opening
+      .filter((t) => accountId === undefined || t.accountId === accountId)
+      .map((t) => ({ ...t, openingCents: t.balanceCents, closingCents: closing.get(t.accountId) ?? 0 }));
+    const postings = rows.map((row) => ({ ...row, seq: String(row.seq), amountCents: centsFromDb(row.amountCents) }));
+    const header: Header = { entityId, entityName: entity.name, ...period };
+    return { ...header, accounts: generalLedgerOf(accounts, postings) };
+  });
+}
+
+export function generalLedgerCsv(report: Awaited<ReturnType<typeof generalLedger>>): string {
+  return generalLedgerCsvOf(report.accounts);
 }
 
 /** Entries per page while exporting, so a large book streams in bounded memory. */
@@ -282,4 +373,64 @@ export function scheduleCCsv(report: Awaited<ReturnType<typeof scheduleC>>): str
   const order = (line: string) => Number.parseInt(line, 10) * 10 + (line.endsWith('b') ? 2 : line.endsWith('a') ? 1 : 0);
   const [header, ...body] = rows;
   return reports.toCsv([header as string[], ...body.sort((a, b) => order(a[0] as string) - order(b[0] as string))]);
+}
+
+/** Loans between the books with interest accrued to `to`, open reimbursements, and the period's contributions and draws. */
+export function interEntityStatement(db: Db, entityId: string, period: Period) {
+  return snapshot(db, async (db) => {
+    const entity = await getEntity(db, entityId);
+    // Live as of `to`: posted by then, and not reversed by then (a reversal dated later still counts it).
+    const rows = await db
+      .selectFrom('interEntityTransfers as t')
+      .leftJoin('interEntityTransferReversals as r', 'r.transferId', 't.id')
+      .leftJoin('journalEntries as re', 're.id', 'r.fromReversalEntryId')
+      .select(['t.id', 't.classification', 't.fromEntityId', 't.toEntityId', 't.amountCents', 't.currency', 't.postedOn', 't.relatedTransferId', 't.terms'])
+      .where((eb) => eb.or([eb('t.fromEntityId', '=', entityId), eb('t.toEntityId', '=', entityId)]))
+      .where('t.postedOn', '<=', period.toOn)
+      .where((eb) => eb.or([eb('r.transferId', 'is', null), eb('re.postedOn', '>', period.toOn)]))
+      .execute();
+    const facts = rows.map((row) => ({ ...row, amountCents: centsFromDb(row.amountCents), terms: row.terms as Record<string, unknown> }));
+    const statement = interEntityStatementOf(entityId, facts, period);
+    const counterpartyIds = [...new Set(facts.map((fact) => (fact.fromEntityId === entityId ? fact.toEntityId : fact.fromEntityId)))];
+    const counterparties =
+      counterpartyIds.length === 0 ? [] : await db.selectFrom('entities').select(['id', 'name', 'kind']).where('id', 'in', counterpartyIds).orderBy('name').execute();
+    return { entityId, entityName: entity.name, ...period, counterparties, ...statement };
+  });
+}
+
+export function interEntityStatementCsv(report: Awaited<ReturnType<typeof interEntityStatement>>): string {
+  const nameOf = new Map(report.counterparties.map((c) => [c.id, c.name]));
+  const rows: string[][] = [['item', 'counterparty', 'transfer', 'date', 'currency', 'amount', 'outstanding', 'accrued_interest', 'detail']];
+  for (const loan of report.loans) {
+    rows.push([
+      loan.role === 'lender' ? 'Loan receivable' : 'Loan payable',
+      nameOf.get(loan.counterpartyEntityId) ?? loan.counterpartyEntityId,
+      loan.transferId,
+      loan.postedOn,
+      loan.currency,
+      formatCents(loan.principalCents),
+      formatCents(loan.outstandingPrincipalCents),
+      formatCents(loan.accruedInterestCents),
+      `${loan.annualRateBasisPoints} bp; ${loan.repayments} repayments; accrued since ${loan.interestAccruedFromOn}`,
+    ]);
+  }
+  for (const open of report.openReimbursements) {
+    rows.push([
+      open.direction === 'owed_to_entity' ? 'Reimbursement owed to us' : 'Reimbursement we owe',
+      nameOf.get(open.counterpartyEntityId) ?? open.counterpartyEntityId,
+      open.transferId,
+      open.postedOn,
+      open.currency,
+      formatCents(open.amountCents),
+      formatCents(open.outstandingCents),
+      '',
+      `expense on ${open.expenseOn}; ${open.daysOpen} days open`,
+    ]);
+  }
+  for (const [label, list] of [['Contribution', report.contributions], ['Draw', report.draws]] as const) {
+    for (const movement of list) {
+      rows.push([label, nameOf.get(movement.counterpartyEntityId) ?? movement.counterpartyEntityId, movement.transferId, movement.postedOn, movement.currency, formatCents(movement.amountCents), '', '', '']);
+    }
+  }
+  return reports.toCsv(rows);
 }

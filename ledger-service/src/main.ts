@@ -53,7 +53,7 @@ async function main(): Promise<void> {
       );
     }
   }
-  const app = createApp(deps);
+  const app = createApp(deps, { dashboardDir: config.dashboardDir });
   const server = app.listen(config.port, config.host, () => {
     const url = `http://${config.host}:${config.port}`;
     logger.info(

@@ -31,6 +31,19 @@ export function formatCents(cents: number, currency = 'USD', options: { signed?:
   return formatter(currency, options.signed ? 'exceptZero' : 'auto').format(decimal as Intl.StringNumericLiteral);
 }
 
+const compactFormatters = new Map<string, Intl.NumberFormat>();
+
+/** $91K for chart axes: whole dollars only, so the cents are dropped by integer division before formatting. */
+export function formatCentsCompact(cents: number, currency = 'USD'): string {
+  if (!Number.isSafeInteger(cents)) throw new TypeError(`amount is not an integer number of cents: ${cents}`);
+  let found = compactFormatters.get(currency);
+  if (!found) {
+    found = new Intl.NumberFormat('en-US', { style: 'currency', currency, notation: 'compact', maximumFractionDigits: 1 });
+    compactFormatters.set(currency, found);
+  }
+  return found.format((BigInt(cents) / 100n).toString() as Intl.StringNumericLiteral);
+}
+
 const AMOUNT = /^(-)?(\d{1,13})(?:\.(\d{1,2}))?$/;
 
 /** "12.34" → 1234, "-5" → -500, "1,250.5" → 125050; null when it is not an amount of at most two decimals. */

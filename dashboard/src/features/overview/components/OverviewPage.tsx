@@ -3,7 +3,7 @@ import { Area, AreaChart, Bar, BarChart, CartesianGrid, ResponsiveContainer, Too
 import { Card, Empty, ErrorNotice, Loading, Money, PageHeader, QueryState, ReadOnlyNotice, Stat } from '../../../components/ui';
 import { monthOf, todayOn } from '../../../lib/dates';
 import { entityLabel, useScope } from '../../../lib/entity-context';
-import { formatCents } from '../../../lib/money';
+import { formatCents, formatCentsCompact } from '../../../lib/money';
 import { CASH_KINDS, type Entity } from '../../../lib/types';
 import { netWorthCents, useBalances, useConsolidated, useNetWorthHistory, useRecentEntries, useVeilHealthSummary } from '../api/overview';
 
@@ -47,9 +47,9 @@ function EntityOverview({ entity }: { entity: Entity }) {
                         <AreaChart data={history.points}>
                           <CartesianGrid strokeDasharray="3 3" />
                           <XAxis dataKey="month" />
-                          <YAxis width={90} tickFormatter={(cents: number) => formatCents(cents, currency)} />
+                          <YAxis width={70} tickFormatter={(cents: number) => formatCentsCompact(cents, currency)} />
                           <Tooltip formatter={(cents) => formatCents(Number(cents), currency)} />
-                          <Area type="monotone" dataKey="netWorthCents" name="Net worth" stroke="#2f5d8a" fill="#cfe0f1" />
+                          <Area isAnimationActive={false} type="monotone" dataKey="netWorthCents" name="Net worth" stroke="#2f5d8a" fill="#cfe0f1" />
                         </AreaChart>
                       </ResponsiveContainer>
                     </div>
@@ -59,10 +59,10 @@ function EntityOverview({ entity }: { entity: Entity }) {
                   <div className="chart" role="img" aria-label="Balances of asset and liability accounts">
                     <ResponsiveContainer width="100%" height={220}>
                       <BarChart data={chart} layout="vertical" margin={{ left: 20 }}>
-                        <XAxis type="number" tickFormatter={(cents: number) => formatCents(cents, currency)} />
-                        <YAxis type="category" dataKey="name" width={150} />
+                        <XAxis type="number" tickFormatter={(cents: number) => formatCentsCompact(cents, currency)} />
+                        <YAxis type="category" dataKey="name" width={130} tick={{ fontSize: 12 }} />
                         <Tooltip formatter={(cents) => formatCents(Number(cents), currency)} />
-                        <Bar dataKey="cents" name="Balance" fill="#2f5d8a" />
+                        <Bar isAnimationActive={false} dataKey="cents" name="Balance" fill="#2f5d8a" />
                       </BarChart>
                     </ResponsiveContainer>
                   </div>

@@ -121,21 +121,32 @@ function EntityVeil({ entity, other }: { entity: Entity; other: Entity | undefin
 
 function LoanDetails({ loan }: { loan: Transfer }) {
   const schedule = loan.terms.schedule ?? [];
+  const today = todayOn();
+  const outstanding = [...schedule].reverse().find((row) => row.dueOn <= today);
   return (
-    <details className="loan" open>
-      <summary>
+    <div className="loan stack">
+      <p>
         {loan.postedOn}: <Money cents={loan.amountCents} currency={loan.currency} /> at{' '}
         {loan.terms.annualRateBasisPoints !== undefined ? formatBasisPoints(loan.terms.annualRateBasisPoints) : '?'} for {loan.terms.termMonths} months,{' '}
         {loan.terms.paymentFrequency}
-      </summary>
+        {loan.reversal ? <span className="badge">reversed</span> : null}
+        {outstanding ? (
+          <>
+            {' '}
+            — balance after the last installment due by today: <Money cents={outstanding.balanceAfterCents} currency={loan.currency} />
+          </>
+        ) : null}
+      </p>
       {loan.warnings.map((warning) => (
         <p key={warning.code} className="notice warn" role="note">
           <strong>{warning.code === 'loan_below_afr' ? 'Below the AFR: ' : ''}</strong>
           {warning.message}
         </p>
       ))}
+      <details>
+        <summary>Amortization schedule ({schedule.length} installments)</summary>
       <table className="schedule">
-        <caption>Amortization schedule</caption>
+        <caption className="visually-hidden">Amortization schedule</caption>
         <thead>
           <tr>
             <th scope="col">#</th>
@@ -175,7 +186,8 @@ function LoanDetails({ loan }: { loan: Transfer }) {
           ))}
         </tbody>
       </table>
-    </details>
+      </details>
+    </div>
   );
 }
 

@@ -38,7 +38,7 @@ export function formatCentsCompact(cents: number, currency = 'USD'): string {
   if (!Number.isSafeInteger(cents)) throw new TypeError(`amount is not an integer number of cents: ${cents}`);
   let found = compactFormatters.get(currency);
   if (!found) {
-    found = new Intl.NumberFormat('en-US', { style: 'currency', currency, notation: 'compact', maximumFractionDigits: 1 });
+    found = new Intl.NumberFormat('en-US', { style: 'currency', currency, notation: 'compact', minimumFractionDigits: 0, maximumFractionDigits: 1 });
     compactFormatters.set(currency, found);
   }
   return found.format((BigInt(cents) / 100n).toString() as Intl.StringNumericLiteral);

@@ -107,8 +107,8 @@ function EnvelopeRow({ envelope, currency, onAssign }: { envelope: Envelope; cur
             }
           }}
         >
-          <input aria-label={`Assign to ${envelope.name}`} inputMode="decimal" value={amount} onChange={(event) => setAmount(event.target.value)} size={8} />
-          <button type="submit" disabled={cents === null || cents === 0}>
+          <input aria-label={`Amount to assign to ${envelope.name}`} inputMode="decimal" value={amount} onChange={(event) => setAmount(event.target.value)} size={8} />
+          <button type="submit" aria-label={`Assign to ${envelope.name}`} disabled={cents === null || cents === 0}>
             Assign
           </button>
         </form>

@@ -21,6 +21,21 @@ describe('toSankeyData', () => {
     ]);
   });
 
+  it('leaves out of the drawing a link that would close a cycle, and says so', () => {
+    const data = toSankeyData({
+      nodes: [
+        { id: 'llc', name: 'LLC', kind: 'entity' },
+        { id: 'owner', name: 'Owner', kind: 'entity' },
+      ],
+      links: [
+        { source: 'llc', target: 'owner', valueCents: 600_000 },
+        { source: 'owner', target: 'llc', valueCents: 500_000 },
+      ],
+    });
+    expect(data.links).toEqual([{ source: 0, target: 1, value: 600_000 }]);
+    expect(data.omitted).toEqual([{ source: 'owner', target: 'llc', valueCents: 500_000 }]);
+  });
+
   it('drops links that name no node, loop on themselves or carry nothing', () => {
     const data = toSankeyData({
       nodes: [{ id: 'a', name: 'A', kind: 'income' }],

@@ -44,6 +44,9 @@ function EntityMoneyFlow({ entity }: { entity: Entity }) {
                   </Sankey>
                 </ResponsiveContainer>
               </div>
+              {sankey.omitted.length > 0 ? (
+                <p className="muted small">Flows that run back the other way are listed below but not drawn.</p>
+              ) : null}
               <table>
                 <caption>Flows</caption>
                 <tbody>

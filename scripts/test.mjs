@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// `npm test`: installs what is missing, type-checks, then runs every suite on the embedded PGlite and again on
-// PostgreSQL when DATABASE_URL is set. Ends with one plain line: "N passed, N failed".
+// `npm test`: installs what is missing, type-checks, builds the dashboard, then runs every suite on the embedded
+// PGlite and again on PostgreSQL when DATABASE_URL is set: the ledger's Jest suites, the dashboard's unit tests and
+// its browser tests (Debian's chromium against a real ledger process). Ends with one plain line: "N passed, N failed".
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -26,12 +27,43 @@ function step(label, command, args, options = {}) {
 }
 
 step('type-check', bin('tsc'), ['-p', 'ledger-service/tsconfig.json', '--noEmit'], { cwd: root });
+step('dashboard type-check', bin('tsc'), ['-p', 'dashboard/tsconfig.json', '--noEmit'], { cwd: root });
+// The browser tests drive the built app that the ledger serves, so it is built fresh from this tree first.
+step('dashboard build', bin('vite'), ['build', '--logLevel', 'warn'], { cwd: path.join(root, 'dashboard') });
+
+let expectedRuns = 0;
+
+/** Runs Vitest with a JSON report and appends its counts to the summary, as the Jest reporter does. */
+function vitest(label, args, env = {}) {
+  expectedRuns += 1;
+  const report = path.join(path.dirname(summaryFile), `${label.replace(/\W+/g, '-')}.json`);
+  console.log(`\n[veil] ${label}`);
+  const result = spawnSync(bin('vitest'), ['run', ...args, '--reporter=default', '--reporter=json', `--outputFile.json=${report}`], {
+    cwd: path.join(root, 'dashboard'),
+    stdio: 'inherit',
+    env: { ...process.env, ...env, NODE_NO_WARNINGS: '1' },
+  });
+  let passed = 0;
+  let failed = 0;
+  if (fs.existsSync(report)) {
+    const counts = JSON.parse(fs.readFileSync(report, 'utf8'));
+    passed = counts.numPassedTests;
+    failed = counts.numFailedTests + counts.numPendingTests + counts.numTodoTests;
+  }
+  // A file that could not load, or a hook that threw, fails the run even when no single test was counted.
+  if (result.status !== 0 && failed === 0) failed = 1;
+  console.log(`\n${label}: ${passed} passed, ${failed} failed`);
+  fs.appendFileSync(summaryFile, JSON.stringify({ label, passed, failed, skipped: 0 }) + '\n');
+}
+
+vitest('dashboard unit tests', []);
 
 const backends = [{ name: 'pglite', env: {} }];
 if (process.env.DATABASE_URL) backends.push({ name: 'postgres', env: { DATABASE_URL: process.env.DATABASE_URL } });
 else console.log('[veil] DATABASE_URL is not set: the ledger suites run on PGlite only');
 
 for (const backend of backends) {
+  expectedRuns += 1;
   step(`ledger-service on ${backend.name}`, process.execPath, ['--experimental-vm-modules', bin('jest'), ...extraArgs], {
     cwd: path.join(root, 'ledger-service'),
     env: {
@@ -43,13 +75,14 @@ for (const backend of backends) {
       NODE_NO_WARNINGS: '1',
     },
   });
+  vitest(`dashboard in chromium on ${backend.name}`, ['--config', 'vitest.e2e.config.ts'], { ...backend.env, VEIL_TEST_DB: backend.name });
 }
 
 const runs = fs.existsSync(summaryFile)
   ? fs.readFileSync(summaryFile, 'utf8').trim().split('\n').filter(Boolean).map((line) => JSON.parse(line))
   : [];
 const passed = runs.reduce((sum, run) => sum + run.passed, 0);
-const failed = runs.reduce((sum, run) => sum + run.failed, 0) + (runs.length < backends.length ? 1 : 0);
+const failed = runs.reduce((sum, run) => sum + run.failed, 0) + (runs.length < expectedRuns ? 1 : 0);
 console.log('');
 for (const run of runs) console.log(`[veil] ${run.label}: ${run.passed} passed, ${run.failed} failed`);
 console.log(`${passed} passed, ${failed + failedSteps} failed`);

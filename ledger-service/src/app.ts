@@ -13,6 +13,7 @@ import { authenticate } from './services/auth';
 import type { Deps } from './services/context';
 import { errorHandler, notFoundHandler } from './http/errors';
 import { requestFacts, type ActorResolver } from './http/route';
+import { mountDashboard } from './http/dashboard';
 import { mountAuthRoutes } from './http/routes/auth';
 import { mountLedgerRoutes } from './http/routes/ledger';
 import { mountVeilRoutes } from './http/routes/veil';
@@ -46,7 +47,10 @@ function limiter(deps: Deps, prefix: string, limit: number): RequestHandler {
 }
 
 /** Builds the whole service from its dependencies; main.ts listens, tests drive it directly. */
-export function createApp(deps: Deps, options: { actorOf?: ActorResolver; metricsToken?: string | undefined; stopping?: () => boolean } = {}) {
+export function createApp(
+  deps: Deps,
+  options: { actorOf?: ActorResolver; metricsToken?: string | undefined; stopping?: () => boolean; dashboardDir?: string | undefined } = {},
+) {
   const actorOf: ActorResolver =
     options.actorOf ?? ((req: Request) => authenticate(deps, req.get('authorization'), requestFacts(req)));
   const app = express();
@@ -146,6 +150,8 @@ export function createApp(deps: Deps, options: { actorOf?: ActorResolver; metric
     res.json(document);
   });
   app.use('/docs', swaggerUi.serve, swaggerUi.setup(document));
+  // The dashboard's scripts and styles are files from this origin, so the CSP above needs no exception for them.
+  if (options.dashboardDir !== undefined) mountDashboard(app, options.dashboardDir);
 
   app.use(notFoundHandler);
   app.use(errorHandler);

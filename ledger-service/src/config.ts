@@ -2,6 +2,9 @@ import path from 'node:path';
 import { z } from 'zod';
 import { ARGON2_PRODUCTION, type Argon2Cost } from './security/passwords';
 
+/** Where `npm run build --workspace dashboard` writes the app, seen from this file in src/ or dist/. */
+const DASHBOARD_DIR_DEFAULT = path.resolve(__dirname, '..', '..', 'dashboard', 'dist');
+
 // The environment is read and validated once, at start-up; nothing else reads process.env.
 
 export const Env = z.object({
@@ -21,6 +24,8 @@ export const Env = z.object({
   VEIL_DB_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   VEIL_SEED_DEMO: z.enum(['true', 'false']).default('false'),
+  /** The built dashboard (index.html and assets/); served at / and /app when it exists. */
+  VEIL_DASHBOARD_DIR: z.string().min(1).optional(),
   VEIL_AFR_TABLE: z.string().min(1).optional(),
   /** The demo user's password; generated and logged once when absent. */
   VEIL_DEMO_PASSWORD: z.string().min(12).max(256).optional(),
@@ -53,6 +58,7 @@ export interface Config {
   databaseUrl: string | undefined;
   databaseSchema: string | undefined;
   dataDir: string;
+  dashboardDir: string;
   pgliteDataDir: string;
   poolSizeMax: number;
   logLevel: z.infer<typeof Env>['LOG_LEVEL'];
@@ -87,6 +93,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     databaseUrl: parsed.DATABASE_URL,
     databaseSchema: parsed.VEIL_DB_SCHEMA,
     dataDir,
+    dashboardDir: parsed.VEIL_DASHBOARD_DIR ? path.resolve(parsed.VEIL_DASHBOARD_DIR) : DASHBOARD_DIR_DEFAULT,
     pgliteDataDir: path.join(dataDir, 'pglite'),
     poolSizeMax: parsed.VEIL_DB_POOL_MAX,
     logLevel: parsed.LOG_LEVEL,

@@ -54,7 +54,7 @@ async function main(): Promise<void> {
     }
   }
   const state = { stopping: false };
-  const app = createApp(deps, { metricsToken: config.metricsToken, stopping: () => state.stopping });
+  const app = createApp(deps, { metricsToken: config.metricsToken, stopping: () => state.stopping, dashboardDir: config.dashboardDir });
   const server = app.listen(config.port, config.host, () => {
     const url = `http://${config.host}:${config.port}`;
     logger.info(

@@ -73,6 +73,8 @@ export async function startTestLedger(
     security?: Partial<SecurityDeps>;
     /** Sign the owner in with MFA, as moving money (inter-entity transfers) requires. */
     ownerMfa?: boolean;
+    /** Serve a built dashboard from this directory, as main.ts does. */
+    dashboardDir?: string;
   } = {},
 ): Promise<TestLedger> {
   let handle: DatabaseHandle;
@@ -129,7 +131,7 @@ export async function startTestLedger(
     ...options.security,
   };
   const deps: Deps = { db: handle.db, logger: pino({ level: 'silent' }), backend: handle.backend, security };
-  const app = createApp(deps);
+  const app = createApp(deps, { dashboardDir: options.dashboardDir });
   const anonymous = request(app);
   const as = (token: string): AuthedHttp => ({
     get: (url) => anonymous.get(url).set('Authorization', `Bearer ${token}`),

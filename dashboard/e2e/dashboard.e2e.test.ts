@@ -1,0 +1,235 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { generateSync } from 'otplib';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { formatCents } from '../src/lib/money';
+import { BACKEND, DEMO_EMAIL, DEMO_PASSWORD, SCREENSHOT_DIR, startBrowser, startLedger, type Browser, type Ledger } from './support';
+
+// One journey through the real ledger process and the built dashboard in Debian's chromium. The steps share one
+// browser tab (the session lives in it), so they run in order.
+
+const TOTP_STEP_SECONDS = 30;
+
+describe(`dashboard in chromium on ${BACKEND}`, () => {
+  let ledger: Ledger;
+  let browser: Browser;
+  let page: Page;
+  let secret = '';
+  let recoveryCodes: string[] = [];
+  const problems: string[] = [];
+
+  async function shot(name: string) {
+    fs.mkdirSync(SCREENSHOT_DIR, { recursive: true });
+    await page.screenshot({ path: path.join(SCREENSHOT_DIR, `${BACKEND}-${name}.png`), fullPage: true });
+  }
+
+  /** The ledger's own answer, outside the browser, to check what the page shows. */
+  async function apiAs(password: string, recoveryCode: string) {
+    const login = await fetch(`${ledger.baseUrl}/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: DEMO_EMAIL, password, recoveryCode }),
+    });
+    expect(login.status).toBe(200);
+    const { accessToken } = (await login.json()) as { accessToken: string };
+    return async <T>(url: string): Promise<T> => {
+      const response = await fetch(`${ledger.baseUrl}${url}`, { headers: { authorization: `Bearer ${accessToken}` } });
+      expect(response.status).toBe(200);
+      return (await response.json()) as T;
+    };
+  }
+
+  beforeAll(async () => {
+    [ledger, browser] = await Promise.all([startLedger(), startBrowser()]);
+    page = browser.context.pages()[0] ?? (await browser.context.newPage());
+    page.setDefaultTimeout(20_000);
+    page.on('console', (message) => {
+      if (message.type() === 'error' && !/status of 4\d\d/.test(message.text())) problems.push(`console: ${message.text()}`);
+    });
+    page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+    page.on('dialog', (dialog) => void dialog.accept());
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await ledger?.stop();
+  });
+
+  it('serves the app at /app and still answers an unknown API path with JSON', async () => {
+    const app = await fetch(`${ledger.baseUrl}/app/reports`);
+    expect(app.status).toBe(200);
+    expect(app.headers.get('content-type')).toContain('text/html');
+    expect(app.headers.get('content-security-policy')).toContain("script-src 'self'");
+    const missing = await fetch(`${ledger.baseUrl}/no-such-route`, { headers: { accept: 'text/html' } });
+    expect(missing.status).toBe(404);
+    expect(((await missing.json()) as { error: { code: string } }).error.code).toBe('not_found');
+    const missingEntity = await fetch(`${ledger.baseUrl}/entities/00000000-0000-4000-8000-000000000000`, { headers: { accept: 'text/html' } });
+    expect(missingEntity.headers.get('content-type')).toContain('application/json');
+  });
+
+  it('signs in with the password, refuses a wrong one with its code, and shows the overview', async () => {
+    await page.goto(`${ledger.baseUrl}/`);
+    await page.getByLabel('Email').fill(DEMO_EMAIL);
+    await page.getByLabel('Password').fill('Wrong-Passphrase-123');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await expect.poll(() => page.getByRole('alert').textContent()).toContain('invalid_credentials');
+    await page.getByLabel('Password').fill(DEMO_PASSWORD);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: /Overview — Northwind Studio LLC \(LLC\)/ }).waitFor();
+    await page.getByRole('group', { name: 'Net worth' }).waitFor();
+    await page.getByText('Recent activity').waitFor();
+    await shot('overview');
+  });
+
+  it('enrols in MFA with the QR code and gets ten recovery codes', async () => {
+    await page.getByRole('link', { name: 'Security' }).click();
+    await page.getByRole('button', { name: 'Set up two-step verification' }).click();
+    await page.getByRole('img', { name: 'QR code for your authenticator app' }).waitFor();
+    await page.getByText("Can't scan? Enter the key by hand").click();
+    secret = (await page.getByTestId('mfa-secret').textContent())?.trim() ?? '';
+    expect(secret).toMatch(/^[A-Z2-7]+=*$/);
+    await page.getByLabel('Code from the app').fill(generateSync({ secret, epoch: Math.floor(Date.now() / 1000) }));
+    await page.getByRole('button', { name: 'Turn on' }).click();
+    const codes = page.getByRole('list', { name: 'Recovery codes' }).getByRole('listitem');
+    await codes.first().waitFor();
+    expect(await codes.count()).toBe(10);
+    recoveryCodes = (await codes.allTextContents()).map((code) => code.trim());
+    await shot('mfa-recovery-codes');
+  });
+
+  it('signs out and back in with a TOTP code', async () => {
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+    await page.getByLabel('Email').fill(DEMO_EMAIL);
+    await page.getByLabel('Password').fill(DEMO_PASSWORD);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'Two-step verification' }).waitFor();
+    await shot('sign-in-totp');
+    // The enrolment used this 30-second step; a step is accepted once, so sign in with the next one (within the
+    // ledger's tolerance of one step).
+    await page.getByLabel('Authentication code').fill(generateSync({ secret, epoch: Math.floor(Date.now() / 1000) + TOTP_STEP_SECONDS }));
+    await page.getByRole('button', { name: 'Verify' }).click();
+    await page.getByRole('heading', { name: /Overview — Northwind Studio LLC/ }).waitFor();
+  });
+
+  it('switches between the LLC, the personal books and the read-only consolidated view', async () => {
+    const switcher = page.getByLabel('Books');
+    await switcher.selectOption({ label: 'Consolidated (read-only)' });
+    await page.getByRole('heading', { name: 'Overview — Consolidated (read-only)' }).waitFor();
+    await page.getByRole('note').filter({ hasText: 'never edits' }).waitFor();
+    await page.getByRole('cell', { name: 'Alex Rivera' }).or(page.getByRole('rowheader', { name: 'Alex Rivera' })).first().waitFor();
+    await shot('overview-consolidated');
+    await page.getByRole('link', { name: 'Accounts' }).click();
+    await page.getByText('Accounts and registers belong to one set of books').waitFor();
+    expect(await page.getByRole('form', { name: 'New entry' }).count()).toBe(0);
+    await switcher.selectOption({ label: 'Alex Rivera (Personal)' });
+    await page.getByRole('button', { name: 'Everyday Checking' }).waitFor();
+    await switcher.selectOption({ label: 'Northwind Studio LLC (LLC)' });
+    await page.getByRole('button', { name: 'Business Checking' }).waitFor();
+  });
+
+  it('books an entry, sees the balance change, and reverses it', async () => {
+    // The browser used this TOTP step; the check from outside signs in with a recovery code instead.
+    const api = await apiAs(DEMO_PASSWORD, recoveryCodes[0] as string);
+    const entities = await api<{ items: { id: string; kind: string }[] }>('/entities');
+    const llc = entities.items.find((entity) => entity.kind === 'llc');
+    const balances = await api<{ accounts: { name: string; naturalBalanceCents: number }[] }>(`/entities/${llc?.id}/balances`);
+    const before = balances.accounts.find((account) => account.name === 'Office Supplies')?.naturalBalanceCents as number;
+    const balance = page.getByTestId('balance-Office Supplies');
+    await expect.poll(() => balance.textContent()).toBe(formatCents(before));
+
+    const form = page.getByRole('form', { name: 'New entry' });
+    await form.getByLabel('Description').fill('E2E printer paper');
+    await form.getByLabel('Account, line 1').selectOption({ label: '6220 Office Supplies' });
+    await form.getByLabel('Debit, line 1').fill('12.34');
+    await form.getByLabel('Account, line 2').selectOption({ label: '1010 Business Checking' });
+    await form.getByLabel('Credit, line 2').fill('12.30');
+    await form.getByText('Out of balance by +$0.04').waitFor();
+    expect(await form.getByRole('button', { name: 'Book entry' }).isDisabled()).toBe(true);
+    await form.getByLabel('Credit, line 2').fill('12.34');
+    await form.getByText('Balanced: $12.34').waitFor();
+    await form.getByRole('button', { name: 'Book entry' }).click();
+    await form.getByText('Booked “E2E printer paper”').waitFor();
+    await expect.poll(() => balance.textContent()).toBe(formatCents(before + 1234));
+
+    await page.getByRole('searchbox', { name: 'Search' }).fill('printer paper');
+    await page.getByRole('button', { name: 'Apply filters' }).click();
+    await page.getByRole('cell', { name: 'E2E printer paper' }).first().waitFor();
+    await shot('accounts-register');
+    await page.getByRole('button', { name: /Reverse E2E printer paper/ }).click();
+    await page.getByText('reversed', { exact: true }).waitFor();
+    await expect.poll(() => balance.textContent()).toBe(formatCents(before));
+  });
+
+  it('records an owner draw with its document, which downloads as a PDF', async () => {
+    await page.getByRole('link', { name: 'Inter-entity' }).click();
+    const form = page.getByRole('form', { name: 'New transfer' });
+    await form.getByLabel('Classification').selectOption({ label: 'Owner draw' });
+    await form.getByLabel(/From account/).selectOption({ label: 'Business Checking' });
+    await form.getByLabel(/To account/).selectOption({ label: 'Everyday Checking' });
+    await form.getByLabel('Amount').fill('250.00');
+    await form.getByLabel('Memo').fill('E2E draw');
+    await form.getByRole('button', { name: 'Record transfer' }).click();
+    await form.getByText('Recorded owner draw of $250.00').waitFor();
+    const row = page.getByRole('row').filter({ hasText: 'E2E draw' });
+    await row.waitFor();
+    const [download] = await Promise.all([page.waitForEvent('download'), row.getByRole('button', { name: /PDF/ }).click()]);
+    const file = await download.path();
+    expect(fs.readFileSync(file).subarray(0, 5).toString()).toBe('%PDF-');
+    await page.getByRole('heading', { name: 'Loans' }).waitFor();
+    await page.getByText('Below the AFR:').first().waitFor();
+    await shot('inter-entity');
+  });
+
+  it('shows the balance sheet, profit and loss, trial balance and Schedule C', async () => {
+    await page.getByRole('link', { name: 'Reports' }).click();
+    await page.getByRole('rowheader', { name: 'Liabilities and equity' }).waitFor();
+    await shot('reports-balance-sheet');
+    await page.getByRole('tab', { name: 'Profit and loss' }).click();
+    await page.getByRole('rowheader', { name: 'Net income' }).waitFor();
+    await page.getByRole('tab', { name: 'Trial balance' }).click();
+    await page.getByRole('rowheader', { name: 'Totals (balanced)' }).waitFor();
+    await page.getByRole('tab', { name: 'Schedule C' }).click();
+    await page.getByRole('rowheader', { name: 'Net profit (line 31)' }).waitFor();
+  });
+
+  it('shows the audit trail with the chain verified', async () => {
+    await page.getByRole('link', { name: 'Audit trail' }).click();
+    await page.getByText(/Chain verified: \d+ rows/).waitFor();
+    await page.getByRole('cell', { name: 'transfer.created' }).first().waitFor();
+    await shot('audit');
+  });
+
+  it('keeps the session across a reload of a client route', async () => {
+    await page.goto(`${ledger.baseUrl}/app/reports`);
+    await page.getByRole('heading', { name: 'Reports' }).waitFor();
+  });
+
+  it('answers a missing ledger route on a page with its error code, not a crash', async () => {
+    // The budget, bills and money-flow routes come from another branch; until then the pages say what is missing.
+    const budget = await fetch(`${ledger.baseUrl}/openapi.json`).then((response) => response.json() as Promise<{ paths: Record<string, unknown> }>);
+    await page.getByRole('link', { name: 'Budget' }).click();
+    if (Object.keys(budget.paths).some((route) => route.includes('/budget/'))) {
+      await page.getByText('Ready to Assign').waitFor();
+    } else {
+      await expect.poll(() => page.getByRole('alert').textContent()).toContain('not_found');
+    }
+  });
+
+  it('fits a phone screen', async () => {
+    await page.setViewportSize({ width: 390, height: 844 });
+    const menu = page.getByRole('button', { name: 'Menu' });
+    expect(await menu.isVisible()).toBe(true);
+    await menu.click();
+    await page.getByRole('link', { name: 'Overview' }).click();
+    await page.getByRole('group', { name: 'Net worth' }).waitFor();
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    expect(overflow).toBeLessThanOrEqual(0);
+    await shot('overview-phone');
+  });
+
+  it('logged no script error and no CSP violation', () => {
+    expect(problems).toEqual([]);
+  });
+});

@@ -1,0 +1,287 @@
+import { useState, type FormEvent } from 'react';
+import { Card, ErrorNotice, Money, NeedsEntity, PageHeader, QueryState } from '../../../components/ui';
+import { buildUrl, download } from '../../../lib/api-client';
+import { firstOfYearOn, todayOn } from '../../../lib/dates';
+import { useEntity } from '../../../lib/entity-context';
+import type { Entity } from '../../../lib/types';
+import { useReport, useScheduleC, type BalanceSheet, type IncomeStatement, type Period, type ReportName, type Section, type TrialBalance } from '../api/reports';
+
+const TABS: { id: ReportName | 'schedule-c'; label: string }[] = [
+  { id: 'balance-sheet', label: 'Balance sheet' },
+  { id: 'income-statement', label: 'Profit and loss' },
+  { id: 'trial-balance', label: 'Trial balance' },
+  { id: 'schedule-c', label: 'Schedule C' },
+];
+
+export function ReportsPage() {
+  const entity = useEntity();
+  if (!entity) return <NeedsEntity what="Reports" />;
+  return <EntityReports key={entity.id} entity={entity} />;
+}
+
+function EntityReports({ entity }: { entity: Entity }) {
+  const today = todayOn();
+  const [tab, setTab] = useState<(typeof TABS)[number]['id']>('balance-sheet');
+  const [draft, setDraft] = useState<Period>({ from: firstOfYearOn(today), to: today });
+  const [period, setPeriod] = useState<Period>(draft);
+  const [error, setError] = useState<unknown>(null);
+  const tabs = TABS.filter((item) => item.id !== 'schedule-c' || entity.kind === 'llc');
+
+  function apply(event: FormEvent) {
+    event.preventDefault();
+    setPeriod({ ...draft });
+  }
+
+  return (
+    <>
+      <PageHeader title="Reports" />
+      <form className="row filters" onSubmit={apply} aria-label="Report period">
+        <label>
+          From
+          <input type="date" value={draft.from ?? ''} onChange={(event) => setDraft({ ...draft, from: event.target.value })} />
+        </label>
+        <label>
+          To
+          <input type="date" value={draft.to ?? ''} onChange={(event) => setDraft({ ...draft, to: event.target.value })} />
+        </label>
+        <button type="submit">Show period</button>
+        {tab !== 'schedule-c' ? (
+          <button
+            type="button"
+            onClick={() => {
+              setError(null);
+              download(buildUrl(`/entities/${entity.id}/reports/${tab}`, { ...period, format: 'csv' }), `${tab}.csv`).catch(setError);
+            }}
+          >
+            Download CSV
+          </button>
+        ) : null}
+      </form>
+      <ErrorNotice error={error} />
+      <div role="tablist" aria-label="Reports" className="tabs">
+        {tabs.map((item) => (
+          <button key={item.id} role="tab" type="button" aria-selected={tab === item.id} onClick={() => setTab(item.id)}>
+            {item.label}
+          </button>
+        ))}
+      </div>
+      <div role="tabpanel" aria-label={tabs.find((item) => item.id === tab)?.label}>
+        {tab === 'balance-sheet' ? <BalanceSheetView entityId={entity.id} period={period} /> : null}
+        {tab === 'income-statement' ? <IncomeStatementView entityId={entity.id} period={period} /> : null}
+        {tab === 'trial-balance' ? <TrialBalanceView entityId={entity.id} period={period} /> : null}
+        {tab === 'schedule-c' ? <ScheduleCView entityId={entity.id} year={Number((period.to ?? today).slice(0, 4))} /> : null}
+      </div>
+    </>
+  );
+}
+
+function SectionRows({ title, section, currency }: { title: string; section: Section; currency: string }) {
+  return (
+    <>
+      <tr className="section">
+        <th scope="rowgroup" colSpan={2}>
+          {title}
+        </th>
+      </tr>
+      {section.lines.map((line) => (
+        <tr key={line.accountId}>
+          <td>{line.name}</td>
+          <td className="amount">
+            <Money cents={line.naturalBalanceCents} currency={currency} />
+          </td>
+        </tr>
+      ))}
+      <tr className="total">
+        <th scope="row">Total {title.toLowerCase()}</th>
+        <td className="amount">
+          <Money cents={section.totalCents} currency={currency} />
+        </td>
+      </tr>
+    </>
+  );
+}
+
+function BalanceSheetView({ entityId, period }: { entityId: string; period: Period }) {
+  const report = useReport<BalanceSheet>(entityId, 'balance-sheet', period);
+  return (
+    <QueryState query={report} label="Loading the balance sheet">
+      {(data) =>
+        data.byCurrency.map((part) => (
+          <Card key={part.currency} title={`Balance sheet as of ${data.toOn}`}>
+            <table className="report">
+              <tbody>
+                <SectionRows title="Assets" section={part.assets} currency={part.currency} />
+                <SectionRows title="Liabilities" section={part.liabilities} currency={part.currency} />
+                <SectionRows title="Equity" section={part.equity} currency={part.currency} />
+                <tr>
+                  <td>Retained earnings (before {data.fromOn})</td>
+                  <td className="amount">
+                    <Money cents={part.retainedEarningsCents} currency={part.currency} />
+                  </td>
+                </tr>
+                <tr>
+                  <td>Current earnings</td>
+                  <td className="amount">
+                    <Money cents={part.currentEarningsCents} currency={part.currency} />
+                  </td>
+                </tr>
+                <tr className="grand-total">
+                  <th scope="row">Liabilities and equity</th>
+                  <td className="amount">
+                    <Money cents={part.liabilitiesAndEquityCents} currency={part.currency} />
+                  </td>
+                </tr>
+              </tbody>
+            </table>
+          </Card>
+        ))
+      }
+    </QueryState>
+  );
+}
+
+function IncomeStatementView({ entityId, period }: { entityId: string; period: Period }) {
+  const report = useReport<IncomeStatement>(entityId, 'income-statement', period);
+  return (
+    <QueryState query={report} label="Loading profit and loss">
+      {(data) =>
+        data.byCurrency.map((part) => (
+          <Card key={part.currency} title={`Profit and loss, ${data.fromOn} to ${data.toOn}`}>
+            <table className="report">
+              <tbody>
+                <SectionRows title="Income" section={part.income} currency={part.currency} />
+                <SectionRows title="Expenses" section={part.expenses} currency={part.currency} />
+                <tr className="grand-total">
+                  <th scope="row">Net income</th>
+                  <td className="amount">
+                    <Money cents={part.netIncomeCents} currency={part.currency} />
+                  </td>
+                </tr>
+              </tbody>
+            </table>
+          </Card>
+        ))
+      }
+    </QueryState>
+  );
+}
+
+function TrialBalanceView({ entityId, period }: { entityId: string; period: Period }) {
+  const report = useReport<TrialBalance>(entityId, 'trial-balance', period);
+  return (
+    <QueryState query={report} label="Loading the trial balance">
+      {(data) =>
+        data.byCurrency.map((part) => (
+          <Card key={part.currency} title={`Trial balance as of ${data.toOn}`}>
+            <table className="report">
+              <thead>
+                <tr>
+                  <th scope="col">Account</th>
+                  <th scope="col" className="amount">
+                    Debit
+                  </th>
+                  <th scope="col" className="amount">
+                    Credit
+                  </th>
+                </tr>
+              </thead>
+              <tbody>
+                {part.lines.map((line) => (
+                  <tr key={line.accountId}>
+                    <td>{line.name}</td>
+                    <td className="amount">{line.balanceCents > 0 ? <Money cents={line.balanceCents} currency={part.currency} /> : null}</td>
+                    <td className="amount">{line.balanceCents < 0 ? <Money cents={-line.balanceCents} currency={part.currency} /> : null}</td>
+                  </tr>
+                ))}
+                <tr className="grand-total">
+                  <th scope="row">Totals {part.debitCents === part.creditCents ? '(balanced)' : '(NOT balanced)'}</th>
+                  <td className="amount">
+                    <Money cents={part.debitCents} currency={part.currency} />
+                  </td>
+                  <td className="amount">
+                    <Money cents={part.creditCents} currency={part.currency} />
+                  </td>
+                </tr>
+              </tbody>
+            </table>
+          </Card>
+        ))
+      }
+    </QueryState>
+  );
+}
+
+function ScheduleCView({ entityId, year }: { entityId: string; year: number }) {
+  const report = useScheduleC(entityId, year, true);
+  return (
+    <QueryState query={report} label="Loading Schedule C">
+      {(data) => (
+        <Card title={`Schedule C, ${data.year}`}>
+          <table className="report">
+            <thead>
+              <tr>
+                <th scope="col">Line</th>
+                <th scope="col">Description</th>
+                <th scope="col" className="amount">
+                  Amount
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {data.lines
+                .filter((line) => line.amountCents !== 0)
+                .map((line) => (
+                  <tr key={line.line}>
+                    <td>{line.line}</td>
+                    <td>
+                      {line.label}
+                      <div className="muted small">{line.accounts.map((account) => account.name).join(', ')}</div>
+                    </td>
+                    <td className="amount">
+                      <Money cents={line.amountCents} currency={data.currency} />
+                    </td>
+                  </tr>
+                ))}
+              <tr className="total">
+                <th scope="row" colSpan={2}>
+                  Gross income
+                </th>
+                <td className="amount">
+                  <Money cents={data.grossIncomeCents} currency={data.currency} />
+                </td>
+              </tr>
+              <tr className="total">
+                <th scope="row" colSpan={2}>
+                  Total expenses
+                </th>
+                <td className="amount">
+                  <Money cents={data.totalExpensesCents} currency={data.currency} />
+                </td>
+              </tr>
+              <tr className="grand-total">
+                <th scope="row" colSpan={2}>
+                  Net profit (line 31)
+                </th>
+                <td className="amount">
+                  <Money cents={data.netProfitCents} currency={data.currency} />
+                </td>
+              </tr>
+            </tbody>
+          </table>
+          {data.excluded.length > 0 ? (
+            <>
+              <h3>Excluded</h3>
+              <ul>
+                {data.excluded.map((item) => (
+                  <li key={item.accountId}>
+                    {item.name} <Money cents={item.amountCents} currency={data.currency} />: {item.reason}
+                  </li>
+                ))}
+              </ul>
+            </>
+          ) : null}
+        </Card>
+      )}
+    </QueryState>
+  );
+}

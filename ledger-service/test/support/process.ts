@@ -22,7 +22,7 @@ export interface ServiceProcess {
 }
 
 /** Starts the real service (src/main.ts) as its own process and waits until /readyz answers 200. */
-export async function startService(env: Record<string, string>, readyTimeoutMs = 90_000): Promise<ServiceProcess> {
+export async function startService(env: Record<string, string>, readyTimeoutMs = 240_000): Promise<ServiceProcess> {
   const port = await freePort();
   // `node --import tsx`, not the tsx wrapper: the wrapper runs the service in a child process that a SIGKILL to
   // the wrapper would leave running.

@@ -62,6 +62,10 @@ async function main(): Promise<void> {
       `Veil ledger listening on ${url} (API docs ${url}/docs)`,
     );
   });
+  // Longer than the idle timeout of the proxies and clients in front (Caddy, n8n's HTTP agent): the server must
+  // never close a keep-alive connection at the moment a client reuses it, which the client sees as ECONNRESET.
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
 
   const stop = (signal: string) => {
     if (state.stopping) return;

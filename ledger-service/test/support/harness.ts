@@ -177,11 +177,17 @@ export async function startTestLedger(
   return ledger;
 }
 
+const KEEP_ALIVE_MS = 65_000;
+
 /** Listens on a free loopback port, for tests that need real concurrent HTTP clients. */
 export async function listen(app: TestLedger['app']): Promise<{ baseUrl: string; server: Server; stop(): Promise<void> }> {
   const server = await new Promise<Server>((resolve) => {
     const started = app.listen(0, '127.0.0.1', () => resolve(started));
   });
+  // Like main.ts: a keep-alive socket outlives a client's pause, so the client never writes into one the server
+  // is closing at that moment (ECONNRESET on a busy machine).
+  server.keepAliveTimeout = KEEP_ALIVE_MS;
+  server.headersTimeout = KEEP_ALIVE_MS + 1_000;
   const { port } = server.address() as AddressInfo;
   return {
     baseUrl: `http://127.0.0.1:${port}`,

@@ -11,6 +11,10 @@ import { recordBankLines } from '../src/services/bank-lines';
 // owner; the attacker is a second user with books of their own. Nothing the victim wrote may appear in any
 // response given to anyone else, and nothing of the victim's may change.
 
+// Every route × every credential, with a fresh attacker login per route: hundreds of requests. A bound, not a
+// speed check.
+jest.setTimeout(900_000);
+
 let ledger: TestLedger;
 let victim: Books;
 let victimOther: Books;

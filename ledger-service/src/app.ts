@@ -17,6 +17,7 @@ import { mountAuthRoutes } from './http/routes/auth';
 import { mountLedgerRoutes } from './http/routes/ledger';
 import { mountVeilRoutes } from './http/routes/veil';
 import { mountReportRoutes } from './http/routes/reports';
+import { mountEventRoutes } from './http/routes/events';
 import { loadAfrTable } from './services/reference';
 import { ErrorBody } from './http/schemas';
 
@@ -116,6 +117,7 @@ export function createApp(deps: Deps, options: { actorOf?: ActorResolver } = {})
   mountLedgerRoutes(router, registry, deps, actorOf);
   mountVeilRoutes(router, registry, deps, actorOf, deps.afrRows ?? loadAfrTable());
   mountReportRoutes(router, registry, deps, actorOf);
+  mountEventRoutes(router, registry, deps, actorOf);
   app.use(router);
 
   const document = new OpenApiGeneratorV31(registry.definitions).generateDocument({

@@ -43,6 +43,8 @@ const Env = z.object({
   VEIL_RATE_LIMIT_WINDOW_SECONDS: z.coerce.number().int().min(1).max(3_600).default(60),
   VEIL_RATE_LIMIT_MAX: z.coerce.number().int().min(1).max(1_000_000).default(600),
   VEIL_RATE_LIMIT_AUTH_MAX: z.coerce.number().int().min(1).max(10_000).default(10),
+  /** How often the webhook dispatcher looks for due deliveries. */
+  VEIL_WEBHOOK_DISPATCH_INTERVAL_MS: z.coerce.number().int().min(50).max(60_000).default(1_000),
 });
 
 export interface Config {
@@ -68,6 +70,7 @@ export interface Config {
   corsOrigins: string[];
   redisUrl: string | undefined;
   rateLimits: { windowMs: number; generalMax: number; authMax: number };
+  webhookDispatchIntervalMs: number;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -104,5 +107,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       generalMax: parsed.VEIL_RATE_LIMIT_MAX,
       authMax: parsed.VEIL_RATE_LIMIT_AUTH_MAX,
     },
+    webhookDispatchIntervalMs: parsed.VEIL_WEBHOOK_DISPATCH_INTERVAL_MS,
   };
 }

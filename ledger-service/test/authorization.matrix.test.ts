@@ -16,6 +16,7 @@ let victimEntryId: string;
 let victimTokenId: string;
 let victimTransferId: string;
 let victimDocumentId: string;
+let victimSubscriptionId: string;
 let attacker: TestUser;
 let attackerBooks: Books;
 const credentials: Record<string, (need: 'read' | 'write') => AuthedHttp> = {};
@@ -61,6 +62,13 @@ beforeAll(async () => {
     .expect(201);
   victimTransferId = transfer.body.id;
   victimDocumentId = transfer.body.document.id;
+  // The victim's webhook subscription: its URL carries a marker, so listing it to anyone else is a leak.
+  const subscription = await ledger.http
+    .post('/webhooks')
+    .set('Idempotency-Key', key())
+    .send({ url: 'http://127.0.0.1:9/VictimChecking-hook', events: ['entry.posted'], entityIds: [victim.entityId] })
+    .expect(201);
+  victimSubscriptionId = subscription.body.id;
 
   attacker = await ledger.createUser();
   attackerBooks = await createBooks({ ...ledger, http: ledger.as(attacker.accessToken) }, { name: 'Attacker LLC', accounts: { cash: 'cash' } });
@@ -129,12 +137,15 @@ function fixture(route: Route): { url: string; body?: object; need: 'read' | 'wr
     .replace('{tokenId}', victimTokenId)
     .replace('{transferId}', victimTransferId)
     .replace('{documentId}', victimDocumentId)
+    .replace('{subscriptionId}', victimSubscriptionId)
     .replace('{year}', '2026');
   // Routes that name the victim's rows in the body or query rather than the path.
-  const byBody = new Set(['post /transfers', 'post /guard/evaluate', 'post /veil-health/fixes', 'get /consolidated']);
+  const byBody = new Set(['post /transfers', 'post /guard/evaluate', 'post /veil-health/fixes', 'get /consolidated', 'post /webhooks']);
   const victimRow = url !== route.path || byBody.has(`${route.method} ${route.path}`);
-  // Entity Guard is a POST that only reads: it judges a movement and writes nothing.
-  const need = route.method === 'get' || `${route.method} ${route.path}` === 'post /guard/evaluate' ? 'read' : 'write';
+  // Entity Guard is a POST that only reads: it judges a movement and writes nothing. Webhook subscriptions only
+  // read the books too (they hear of changes), so subscribing and unsubscribing need the read scope.
+  const readingWrites = ['post /guard/evaluate', 'post /webhooks', 'delete /webhooks/{subscriptionId}'];
+  const need = route.method === 'get' || readingWrites.includes(`${route.method} ${route.path}`) ? 'read' : 'write';
   const sale = {
     postedOn: '2026-05-02',
     description: 'Intruder',
@@ -166,6 +177,7 @@ function fixture(route: Route): { url: string; body?: object; need: 'read' | 'wr
     'patch /entities/{entityId}/veil-policy': { drawPolicy: 'block' },
     'post /guard/evaluate': { movement: { sourceAccountId: victim.accounts.VictimChecking, amountCents: 100 } },
     'post /veil-health/fixes': { fix: 'reclassify_as_draw', entryId: victimEntryId, personalAccountId: victimOther.accounts.cash },
+    'post /webhooks': { url: 'http://127.0.0.1:9/intruder', events: ['entry.posted'], entityIds: [victim.entityId] },
   };
   const body = bodies[`${route.method} ${route.path}`];
   const fullUrl = route.path === '/consolidated' ? `${url}?entityIds=${victim.entityId}` : url;
@@ -292,5 +304,6 @@ async function victimSnapshot() {
   const entries = await ledger.deps.db.selectFrom('journalEntries').select('id').where('entityId', '=', victim.entityId).execute();
   const tokens = await ledger.deps.db.selectFrom('apiTokens').select(['id', 'revokedAt']).orderBy('id').execute();
   const users = await ledger.deps.db.selectFrom('users').select(['id', 'passwordHash']).orderBy('id').execute();
-  return { entities, accounts, entries: entries.length, tokens, users, invariants: await checkInvariants(ledger.deps.db) };
+  const subscriptions = await ledger.deps.db.selectFrom('webhookSubscriptions').select(['id', 'deletedAt']).where('ownerUserId', '=', ledger.owner.id).orderBy('id').execute();
+  return { entities, accounts, entries: entries.length, tokens, users, subscriptions, invariants: await checkInvariants(ledger.deps.db) };
 }

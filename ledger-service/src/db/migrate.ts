@@ -4,6 +4,7 @@ import * as m0001 from './migrations/0001_journal';
 import * as m0002 from './migrations/0002_security';
 import * as m0003 from './migrations/0003_veil';
 import * as m0004 from './migrations/0004_mirror_accounts';
+import * as m0010 from './migrations/0010_events';
 
 // A static list rather than a folder scan: the same code runs from src (tsx, jest) and from dist.
 const MIGRATIONS: Record<string, Migration> = {
@@ -11,6 +12,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0002_security': m0002,
   '0003_veil': m0003,
   '0004_mirror_accounts': m0004,
+  '0010_events': m0010,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

@@ -8,7 +8,7 @@ import type {
 } from 'n8n-workflow';
 import { NodeConnectionTypes, NodeOperationError } from 'n8n-workflow';
 import { accountingDate, getAccounts, getEntities, getFromAccounts, getToAccounts } from '../shared/options';
-import { BATCH_ENTRIES_MAX, chunks, idempotencyKey, ledgerError, veilRequest, nodeError } from '../shared/transport';
+import { BATCH_ENTRIES_MAX, chunks, idempotencyKey, veilRequest, nodeError } from '../shared/transport';
 
 const CROSSING = { show: { resource: ['transfer'], operation: ['create'] } };
 const MOVE = { show: { resource: ['move'], operation: ['create'] } };
@@ -477,6 +477,3 @@ async function bookMoves(context: IExecuteFunctions, moves: MoveDraft[]): Promis
 	}
 	return results;
 }
-
-// Re-exported for the tests of the error mapping.
-export { ledgerError };

@@ -35,6 +35,7 @@ before(async () => {
 });
 
 after(async () => {
+  proxy?.closeAllConnections();
   await new Promise((resolve) => proxy?.close(resolve));
   await ledger?.stop();
 });
@@ -144,23 +145,20 @@ describe('Veil Transfer', () => {
       parameters: {
         resource: 'transfer',
         operation: 'create',
-        classification: 'loan',
-        fromEntityId: person().id,
-        fromAccountId: person().accounts['Personal Checking'],
-        toEntityId: llc().id,
-        toAccountId: llc().accounts.Checking,
+        classification: 'capital_contribution',
+        fromEntityId: llc().id,
+        fromAccountId: llc().accounts.Checking,
+        toEntityId: person().id,
+        toAccountId: person().accounts['Personal Checking'],
         amountCents: 100000,
         postedOn: '2026-06-07',
-        annualRateBasisPoints: 1,
-        termMonths: 12,
-        paymentFrequency: 'monthly',
       },
     });
-    assert.ok(error, 'a loan below the AFR is refused');
+    assert.ok(error, 'a capital contribution from the LLC to its owner is refused');
     assert.equal(error.name, 'NodeApiError');
-    assert.match(error.message, /^\[veil_loan_terms_invalid\] /);
+    assert.match(error.message, /^\[veil_direction_invalid\] /);
     assert.equal(error.httpCode, '422');
-    assert.equal(error.context.ledgerCode, 'veil_loan_terms_invalid');
+    assert.equal(error.context.ledgerCode, 'veil_direction_invalid');
   });
 
   it('with continueOnFail, a rejected batch gives each item its own error and books nothing', async () => {

@@ -30,21 +30,17 @@ const pack = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')
 
 /** Every node and credential the built pack declares, by name. */
 export function loadPack() {
+  // Each file exports its class under the file's own name (VeilTransfer.node.js → VeilTransfer), as n8n expects.
+  const classOf = (file) => requirePack(path.join(root, file))[path.basename(file).split('.')[0]];
   const nodes = {};
   for (const file of pack.nodes) {
-    for (const Exported of Object.values(requirePack(path.join(root, file)))) {
-      if (typeof Exported === 'function' && Exported.prototype?.description === undefined) {
-        const instance = new Exported();
-        if (instance.description?.name) nodes[instance.description.name] = instance;
-      }
-    }
+    const instance = new (classOf(file))();
+    nodes[instance.description.name] = instance;
   }
   const credentials = {};
   for (const file of pack.credentials) {
-    for (const Exported of Object.values(requirePack(path.join(root, file)))) {
-      const instance = new Exported();
-      credentials[instance.name] = instance;
-    }
+    const instance = new (classOf(file))();
+    credentials[instance.name] = instance;
   }
   return { nodes, credentials, workflowLib };
 }
@@ -163,11 +159,11 @@ export async function runNode({ nodes, credentials }, { items, node, credential,
     webhookBaseUrl: 'http://127.0.0.1/webhook',
     webhookWaitingBaseUrl: 'http://127.0.0.1/webhook-waiting',
     webhookTestBaseUrl: 'http://127.0.0.1/webhook-test',
-    formBaseUrl: '',
-    formWaitingBaseUrl: '',
-    formTestBaseUrl: '',
-    mcpBaseUrl: '',
-    mcpTestBaseUrl: '',
+    formBaseUrl: 'http://127.0.0.1/form',
+    formWaitingBaseUrl: 'http://127.0.0.1/form-waiting',
+    formTestBaseUrl: 'http://127.0.0.1/form-test',
+    mcpBaseUrl: 'http://127.0.0.1/mcp',
+    mcpTestBaseUrl: 'http://127.0.0.1/mcp-test',
     variables: {},
     executeWorkflow: async () => {
       throw new Error('not used');

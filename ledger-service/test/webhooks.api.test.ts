@@ -19,6 +19,9 @@ let receiverUrl: string;
 const received: Received[] = [];
 let failNext = 0;
 
+// A busy shared machine can take minutes to open a ledger and sign in with MFA: a bound, not a speed assertion.
+jest.setTimeout(600_000);
+
 beforeAll(async () => {
   ledger = await startTestLedger({ ownerMfa: true });
   books = await createBooks(ledger, { name: 'Hooked LLC', accounts: { checking: 'checking', sales: 'income_category' } });

@@ -65,7 +65,7 @@ const n8nRuns = [];
     for (const backend of backends) {
       const label = `n8n nodes on ${backend.name}`;
       const tapFile = path.join(path.dirname(summaryFile), `n8n-${backend.name}.tap`);
-      step(label, n8nPaths.node, ['--test', '--test-concurrency=1', '--test-timeout=900000', '--test-reporter=spec', '--test-reporter-destination=stdout', '--test-reporter=tap', `--test-reporter-destination=${tapFile}`, 'test/n8n/'], {
+      step(label, n8nPaths.node, ['--test', '--test-concurrency=1', '--test-timeout=900000', '--test-reporter=spec', '--test-reporter-destination=stdout', '--test-reporter=tap', `--test-reporter-destination=${tapFile}`, 'test/n8n/*.test.mjs'], {
         cwd: root,
         env: { ...process.env, DATABASE_URL: backend.env.DATABASE_URL ?? '', VEIL_LEDGER_NODE: process.execPath, NODE_NO_WARNINGS: '1' },
       });

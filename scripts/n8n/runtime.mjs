@@ -67,6 +67,9 @@ export async function createN8n({ userFolder } = {}) {
     N8N_LOG_LEVEL: 'warn',
     N8N_COMMUNITY_PACKAGES_ENABLED: 'true',
     DB_SQLITE_POOL_SIZE: '1',
+    N8N_UNVERIFIED_PACKAGES_ENABLED: 'true',
+    // On a loaded machine the JS task runner can take longer than the default 30 s to connect.
+    N8N_RUNNERS_GRANT_TOKEN_TTL: '300',
   };
 
   async function cli(args, extraEnv = {}) {
@@ -123,7 +126,8 @@ export async function createN8n({ userFolder } = {}) {
       child.stdout.on('data', (chunk) => (output += chunk));
       child.stderr.on('data', (chunk) => (output += chunk));
       const baseUrl = `http://127.0.0.1:${port}`;
-      const deadline = Date.now() + 120_000;
+      // ~11 s on a quiet machine; a shared 2-core machine under load has needed more than 2 minutes.
+      const deadline = Date.now() + 300_000;
       for (;;) {
         if (child.exitCode !== null) throw new Error(`n8n exited with ${child.exitCode}:\n${output}`);
         try {
@@ -133,7 +137,7 @@ export async function createN8n({ userFolder } = {}) {
         }
         if (Date.now() > deadline) {
           child.kill('SIGKILL');
-          throw new Error(`n8n not ready after 120 s:\n${output}`);
+          throw new Error(`n8n not ready after 300 s:\n${output}`);
         }
         await new Promise((resolve) => setTimeout(resolve, 250));
       }

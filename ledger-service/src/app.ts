@@ -21,6 +21,7 @@ import { mountReportRoutes } from './http/routes/reports';
 import { mountBankLineRoutes } from './http/routes/bank-lines';
 import { mountBudgetRoutes } from './http/routes/budget';
 import { mountBillRoutes } from './http/routes/bills';
+import { mountEventRoutes } from './http/routes/events';
 import { loadAfrTable } from './services/reference';
 import { ErrorBody } from './http/schemas';
 import { createMetrics, mountMetrics, timeRequests } from './http/metrics';
@@ -136,6 +137,7 @@ export function createApp(
   mountBankLineRoutes(router, registry, deps, actorOf);
   mountBudgetRoutes(router, registry, deps, actorOf);
   mountBillRoutes(router, registry, deps, actorOf);
+  mountEventRoutes(router, registry, deps, actorOf);
   app.use(router);
 
   const document = new OpenApiGeneratorV31(registry.definitions).generateDocument({

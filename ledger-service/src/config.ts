@@ -50,6 +50,8 @@ export const Env = z.object({
   /** Bearer token for GET /metrics; absent, /metrics answers only requests from this machine. */
   VEIL_METRICS_TOKEN: z.string().min(16).max(500).optional(),
   VEIL_RATE_LIMIT_AUTH_MAX: z.coerce.number().int().min(1).max(10_000).default(10),
+  /** How often the webhook dispatcher looks for due deliveries. */
+  VEIL_WEBHOOK_DISPATCH_INTERVAL_MS: z.coerce.number().int().min(50).max(60_000).default(1_000),
 });
 
 export interface Config {
@@ -77,6 +79,7 @@ export interface Config {
   redisUrl: string | undefined;
   rateLimits: { windowMs: number; generalMax: number; authMax: number };
   metricsToken: string | undefined;
+  webhookDispatchIntervalMs: number;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -115,5 +118,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       authMax: parsed.VEIL_RATE_LIMIT_AUTH_MAX,
     },
     metricsToken: parsed.VEIL_METRICS_TOKEN,
+    webhookDispatchIntervalMs: parsed.VEIL_WEBHOOK_DISPATCH_INTERVAL_MS,
   };
 }

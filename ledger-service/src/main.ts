@@ -10,6 +10,7 @@ import { securityFromConfig } from './security/setup';
 import { register } from './services/auth';
 import { seedDemo } from './services/demo';
 import { loadAfrTable } from './services/reference';
+import { startDispatcher } from './services/events';
 
 const DEMO_EMAIL = 'demo@veil.local';
 
@@ -55,6 +56,8 @@ async function main(): Promise<void> {
   }
   const state = { stopping: false };
   const app = createApp(deps, { metricsToken: config.metricsToken, stopping: () => state.stopping, dashboardDir: config.dashboardDir });
+  // Webhook deliveries: every second, send what the outbox holds (retries back off on their own schedule).
+  const stopDispatcher = startDispatcher(deps, config.webhookDispatchIntervalMs);
   const server = app.listen(config.port, config.host, () => {
     const url = `http://${config.host}:${config.port}`;
     logger.info(
@@ -72,6 +75,7 @@ async function main(): Promise<void> {
     state.stopping = true;
     logger.info({ signal }, 'shutting down: finishing in-flight requests');
     server.close(async () => {
+      await stopDispatcher();
       await handle.close();
       await redis?.quit();
       logger.info('stopped');

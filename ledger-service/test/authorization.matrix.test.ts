@@ -26,6 +26,7 @@ let victimBankLineId: string;
 let victimGroupId: string;
 let victimEnvelopeId: string;
 let victimBillId: string;
+let victimSubscriptionId: string;
 let attacker: TestUser;
 let attackerBooks: Books;
 const credentials: Record<string, (need: 'read' | 'write') => AuthedHttp> = {};
@@ -106,6 +107,13 @@ beforeAll(async () => {
     })
     .expect(201);
   victimBillId = bill.body.id;
+  // The victim's webhook subscription: its URL carries a marker, so listing it to anyone else is a leak.
+  const subscription = await ledger.http
+    .post('/webhooks')
+    .set('Idempotency-Key', key())
+    .send({ url: 'http://127.0.0.1:9/VictimChecking-hook', events: ['entry.posted'], entityIds: [victim.entityId] })
+    .expect(201);
+  victimSubscriptionId = subscription.body.id;
 
   attacker = await ledger.createUser();
   attackerBooks = await createBooks({ ...ledger, http: ledger.as(attacker.accessToken) }, { name: 'Attacker LLC', accounts: { cash: 'cash' } });
@@ -178,7 +186,8 @@ function fixture(route: Route): { url: string; body?: object; need: 'read' | 'wr
     .replace('{year}', '2026')
     .replace('{month}', '2026-05')
     .replace('{billId}', victimBillId)
-    .replace('{dueOn}', '2026-05-01');
+    .replace('{dueOn}', '2026-05-01')
+    .replace('{subscriptionId}', victimSubscriptionId);
   // Routes that name the victim's rows in the body or query rather than the path.
   const byBody = new Set([
     'post /transfers',
@@ -187,10 +196,13 @@ function fixture(route: Route): { url: string; body?: object; need: 'read' | 'wr
     'get /consolidated',
     'get /reports/consolidated/balance-sheet',
     'get /reports/consolidated/income-statement',
+    'post /webhooks',
   ]);
   const victimRow = url !== route.path || byBody.has(`${route.method} ${route.path}`);
-  // Entity Guard is a POST that only reads: it judges a movement and writes nothing.
-  const need = route.method === 'get' || `${route.method} ${route.path}` === 'post /guard/evaluate' ? 'read' : 'write';
+  // Entity Guard is a POST that only reads: it judges a movement and writes nothing. Webhook subscriptions only
+  // read the books too (they hear of changes), so subscribing and unsubscribing need the read scope.
+  const readingWrites = ['post /guard/evaluate', 'post /webhooks', 'delete /webhooks/{subscriptionId}'];
+  const need = route.method === 'get' || readingWrites.includes(`${route.method} ${route.path}`) ? 'read' : 'write';
   const sale = {
     postedOn: '2026-05-02',
     description: 'Intruder',
@@ -243,6 +255,7 @@ function fixture(route: Route): { url: string; body?: object; need: 'read' | 'wr
     },
     'post /bills/{billId}/occurrences/{dueOn}/pay': {},
     'post /bills/{billId}/occurrences/{dueOn}/skip': { reason: 'Intruder' },
+    'post /webhooks': { url: 'http://127.0.0.1:9/intruder', events: ['entry.posted'], entityIds: [victim.entityId] },
   };
   const body = bodies[`${route.method} ${route.path}`];
   // Consolidated views name their entities in the query: the victim's two books, as the owner would.
@@ -376,4 +389,6 @@ async function victimSnapshot() {
     ),
   );
   return { entities, accounts, entries: entries.length, tokens, users, budgetRows, invariants: await checkInvariants(ledger.deps.db) };
+  const subscriptions = await ledger.deps.db.selectFrom('webhookSubscriptions').select(['id', 'deletedAt']).where('ownerUserId', '=', ledger.owner.id).orderBy('id').execute();
+  return { entities, accounts, entries: entries.length, tokens, users, subscriptions, invariants: await checkInvariants(ledger.deps.db) };
 }

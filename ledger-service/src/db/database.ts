@@ -349,6 +349,38 @@ export interface BillOccurrencesTable {
   createdAt: CreatedAt;
 }
 
+export interface WebhookSubscriptionsTable {
+  id: Generated<string>;
+  ownerUserId: string;
+  url: string;
+  events: Json;
+  entityIds: ColumnType<unknown, string | null, string | null>;
+  secretCiphertext: string;
+  createdBy: string;
+  createdAt: CreatedAt;
+  deletedAt: NullableInstant;
+}
+
+export interface LedgerEventsTable {
+  id: Generated<string>;
+  seq: ColumnType<string, never, never>;
+  entityId: string;
+  type: string;
+  payload: Json;
+  createdAt: CreatedAt;
+}
+
+export interface WebhookDeliveriesTable {
+  id: Generated<string>;
+  eventId: string;
+  subscriptionId: string;
+  status: ColumnType<'pending' | 'delivered' | 'failed', 'pending' | undefined, 'pending' | 'delivered' | 'failed'>;
+  attempts: ColumnType<number, never, number>;
+  nextAttemptAt: Instant;
+  lastError: ColumnType<string | null, never, string | null>;
+  deliveredAt: NullableInstant;
+}
+
 export interface Database {
   users: UsersTable;
   invitations: InvitationsTable;
@@ -378,6 +410,9 @@ export interface Database {
   allocations: AllocationsTable;
   bills: BillsTable;
   billOccurrences: BillOccurrencesTable;
+  webhookSubscriptions: WebhookSubscriptionsTable;
+  ledgerEvents: LedgerEventsTable;
+  webhookDeliveries: WebhookDeliveriesTable;
 }
 
 export type Db = Kysely<Database>;

@@ -7,6 +7,7 @@ import * as m0004 from './migrations/0004_mirror_accounts';
 import * as m0005 from './migrations/0005_bank_lines';
 import * as m0008 from './migrations/0008_budget';
 import * as m0009 from './migrations/0009_bills';
+import * as m0010 from './migrations/0010_events';
 
 // A static list rather than a folder scan: the same code runs from src (tsx, jest) and from dist.
 const MIGRATIONS: Record<string, Migration> = {
@@ -17,6 +18,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0005_bank_lines': m0005,
   '0008_budget': m0008,
   '0009_bills': m0009,
+  '0010_events': m0010,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

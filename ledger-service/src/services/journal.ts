@@ -9,6 +9,7 @@ import { PAGE_SIZE_DEFAULT } from '../domain/limits';
 import { centsFromDb } from '../domain/money';
 import { authorizeEntity } from '../security/authorization';
 import { recordAudit } from './audit';
+import { emitEvents } from './events';
 import { actorLabel, type Actor } from './context';
 import { translateDbError } from './db-errors';
 import { getEntity } from './entities';
@@ -245,6 +246,17 @@ export async function bookEntries(
       after,
     });
   }
+  // The outbox, in the same transaction: subscribers hear of exactly the entries that committed.
+  await emitEvents(
+    trx,
+    booked
+      .filter((entry) => !entry.replayed)
+      .map(({ replayed: _replayed, ...entry }) =>
+        entry.reversesEntryId === null
+          ? { entityId, type: 'entry.posted' as const, payload: { entry } }
+          : { entityId, type: 'entry.reversed' as const, payload: { entryId: entry.reversesEntryId, reversal: entry } },
+      ),
+  );
   return booked;
 }
 

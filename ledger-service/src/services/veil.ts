@@ -31,6 +31,7 @@ import {
 import { actorLabel, type Actor } from './context';
 import { getEntity, type EntityView } from './entities';
 import { recordAudit } from './audit';
+import { emitEvents } from './events';
 import { bookEntries, getEntry, reverseEntry, type EntryView } from './journal';
 
 type Trx = Transaction<Database>;
@@ -578,7 +579,13 @@ export async function createTransfer(trx: Trx, input: NewTransfer, actor: Actor,
 
   const { replayed: _fromReplayed, ...fromEntryView } = fromEntry;
   const { replayed: _toReplayed, ...toEntryView } = toEntry;
-  return { ...toView(row, undefined, document), fromEntry: fromEntryView, toEntry: toEntryView };
+  const created = { ...toView(row, undefined, document), fromEntry: fromEntryView, toEntry: toEntryView };
+  const { fromEntry: _from, toEntry: _to, ...transferView } = created;
+  await emitEvents(
+    trx,
+    [fromEntity.id, toEntity.id].map((entityId) => ({ entityId, type: 'transfer.created' as const, payload: { transfer: transferView } })),
+  );
+  return created;
 }
 
 /** Reverses both entries of a transfer at once. A loan or reimbursement with live payments must lose those first. */

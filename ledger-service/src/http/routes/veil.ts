@@ -9,6 +9,7 @@ import * as health from '../../services/health';
 import { getAccount } from '../../services/accounts';
 import { getEntry } from '../../services/journal';
 import * as veil from '../../services/veil';
+import { emitEvent } from '../../services/events';
 import { authorizeEntity, type Need } from '../../security/authorization';
 import type { Actor } from '../../services/context';
 import { createMounter, parsePart, type ActorResolver } from '../route';
@@ -143,7 +144,14 @@ export function mountVeilRoutes(router: Router, registry: OpenAPIRegistry, deps:
       const accounts = await guard.guardAccounts(deps.db, movement);
       await touches(deps.db, actor, 'read', accounts.source.entityId, accounts.target?.entityId);
       const today = new Date().toISOString().slice(0, 10);
-      return { status: 200, body: await guard.evaluateMovement(deps.db, movement, accounts, afrRows, today) };
+      const verdict = await guard.evaluateMovement(deps.db, movement, accounts, afrRows, today);
+      if (verdict.decision === 'block') {
+        // Nothing else is written by an evaluation; the violation itself is the event subscribers asked for.
+        await deps.db.transaction().execute((trx) =>
+          emitEvent(trx, accounts.source.entityId, 'veil.violation', { ...body, verdict }),
+        );
+      }
+      return { status: 200, body: verdict };
     },
   });
   mount({

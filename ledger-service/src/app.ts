@@ -18,6 +18,7 @@ import { mountLedgerRoutes } from './http/routes/ledger';
 import { mountVeilRoutes } from './http/routes/veil';
 import { mountReportRoutes } from './http/routes/reports';
 import { mountBankLineRoutes } from './http/routes/bank-lines';
+import { mountImportRoutes } from './http/routes/imports';
 import { loadAfrTable } from './services/reference';
 import { ErrorBody } from './http/schemas';
 
@@ -75,7 +76,7 @@ export function createApp(deps: Deps, options: { actorOf?: ActorResolver } = {})
     cors({
       // Requests without an Origin (n8n, curl) are not browser requests; CORS does not concern them.
       origin: (origin, callback) => callback(null, origin !== undefined && allowedOrigins.has(origin)),
-      allowedHeaders: ['Authorization', 'Content-Type', 'Idempotency-Key', 'X-Request-Id', 'X-N8N-Execution-Id'],
+      allowedHeaders: ['Authorization', 'Content-Type', 'Idempotency-Key', 'X-Request-Id', 'X-N8N-Execution-Id', 'X-File-Name', 'X-Csv-Mapping', 'X-Account-Map', 'X-Save-Mapping'],
       exposedHeaders: ['X-Request-Id', 'Idempotent-Replayed', 'RateLimit', 'RateLimit-Policy'],
       maxAge: 600,
     }),
@@ -118,6 +119,7 @@ export function createApp(deps: Deps, options: { actorOf?: ActorResolver } = {})
   mountVeilRoutes(router, registry, deps, actorOf, deps.afrRows ?? loadAfrTable());
   mountReportRoutes(router, registry, deps, actorOf);
   mountBankLineRoutes(router, registry, deps, actorOf);
+  mountImportRoutes(router, registry, deps, actorOf);
   app.use(router);
 
   const document = new OpenApiGeneratorV31(registry.definitions).generateDocument({

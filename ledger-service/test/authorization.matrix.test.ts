@@ -19,6 +19,8 @@ let victimTokenId: string;
 let victimTransferId: string;
 let victimDocumentId: string;
 let victimBankLineId: string;
+let victimImportId: string;
+let victimRuleId: string;
 let attacker: TestUser;
 let attackerBooks: Books;
 const credentials: Record<string, (need: 'read' | 'write') => AuthedHttp> = {};
@@ -70,6 +72,18 @@ beforeAll(async () => {
     ], systemActor('matrix fixture')),
   );
   victimBankLineId = (recorded.inserted[0] as { id: string }).id;
+  const imported = await ledger.http
+    .post(`/accounts/${victim.accounts.VictimChecking}/imports`)
+    .set('Idempotency-Key', key())
+    .attach('file', Buffer.from('Date,Description,Amount\n2026-05-04,Victim secret invoice,9876.54\n'), 'victim.csv')
+    .expect(201);
+  victimImportId = imported.body.importId;
+  const rule = await ledger.http
+    .post(`/entities/${victim.entityId}/rules`)
+    .set('Idempotency-Key', key())
+    .send({ name: 'Victim secret invoice rule', conditions: { payeeContains: 'nothing matches this' }, action: { categoryAccountId: victim.accounts.VictimRevenue } })
+    .expect(201);
+  victimRuleId = rule.body.id;
 
   attacker = await ledger.createUser();
   attackerBooks = await createBooks({ ...ledger, http: ledger.as(attacker.accessToken) }, { name: 'Attacker LLC', accounts: { cash: 'cash' } });
@@ -139,12 +153,16 @@ function fixture(route: Route): { url: string; body?: object; need: 'read' | 'wr
     .replace('{transferId}', victimTransferId)
     .replace('{documentId}', victimDocumentId)
     .replace('{bankLineId}', victimBankLineId)
+    .replace('{importId}', victimImportId)
+    .replace('{ruleId}', victimRuleId)
     .replace('{year}', '2026');
   // Routes that name the victim's rows in the body or query rather than the path.
   const byBody = new Set(['post /transfers', 'post /guard/evaluate', 'post /veil-health/fixes', 'get /consolidated']);
   const victimRow = url !== route.path || byBody.has(`${route.method} ${route.path}`);
   // Entity Guard is a POST that only reads: it judges a movement and writes nothing.
-  const need = route.method === 'get' || `${route.method} ${route.path}` === 'post /guard/evaluate' ? 'read' : 'write';
+  // Entity Guard and the rules preview are POSTs that only read.
+  const readOnlyPosts = new Set(['post /guard/evaluate', 'post /entities/{entityId}/rules/preview']);
+  const need = route.method === 'get' || readOnlyPosts.has(`${route.method} ${route.path}`) ? 'read' : 'write';
   const sale = {
     postedOn: '2026-05-02',
     description: 'Intruder',
@@ -177,6 +195,11 @@ function fixture(route: Route): { url: string; body?: object; need: 'read' | 'wr
     'post /guard/evaluate': { movement: { sourceAccountId: victim.accounts.VictimChecking, amountCents: 100 } },
     'post /bank-lines/{bankLineId}/book': { categoryAccountId: victim.accounts.VictimRevenue },
     'post /bank-lines/{bankLineId}/ignore': { reason: 'intruder' },
+    'post /bank-lines/{bankLineId}/review': { decision: 'reject', reason: 'intruder' },
+    'post /accounts/{accountId}/bank-lines': { postedOn: '2026-05-05', amountCents: -100, payee: 'Intruder' },
+    'post /entities/{entityId}/rules': { name: 'Intruder', conditions: { payeeContains: 'x' }, action: { categoryAccountId: victim.accounts.VictimRevenue } },
+    'put /rules/{ruleId}': { name: 'Hacked', conditions: { payeeContains: 'x' }, action: { categoryAccountId: victim.accounts.VictimRevenue } },
+    'post /entities/{entityId}/rules/preview': {},
     'post /veil-health/fixes': { fix: 'reclassify_as_draw', entryId: victimEntryId, personalAccountId: victimOther.accounts.cash },
   };
   const body = bodies[`${route.method} ${route.path}`];
@@ -304,5 +327,8 @@ async function victimSnapshot() {
   const entries = await ledger.deps.db.selectFrom('journalEntries').select('id').where('entityId', '=', victim.entityId).execute();
   const tokens = await ledger.deps.db.selectFrom('apiTokens').select(['id', 'revokedAt']).orderBy('id').execute();
   const users = await ledger.deps.db.selectFrom('users').select(['id', 'passwordHash']).orderBy('id').execute();
-  return { entities, accounts, entries: entries.length, tokens, users, invariants: await checkInvariants(ledger.deps.db) };
+  const bankLines = await ledger.deps.db.selectFrom('bankLines').select(['id', 'status']).where('entityId', '=', victim.entityId).orderBy('id').execute();
+  const rules = await ledger.deps.db.selectFrom('categorisationRules').select(['id', 'name', 'conditions']).where('entityId', '=', victim.entityId).orderBy('id').execute();
+  const imports = await ledger.deps.db.selectFrom('imports').select('id').where('entityId', '=', victim.entityId).execute();
+  return { entities, accounts, entries: entries.length, tokens, users, bankLines, rules, imports: imports.length, invariants: await checkInvariants(ledger.deps.db) };
 }

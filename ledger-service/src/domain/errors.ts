@@ -31,6 +31,8 @@ export type RuleCode =
   | 'report_not_applicable'
   | 'bank_line_pending'
   | 'bank_line_state'
+  | 'import_invalid'
+  | 'import_mapping_required'
   | 'unauthenticated'
   | 'invalid_credentials'
   | 'mfa_code_required'

@@ -31,6 +31,8 @@ const STATUS_OF: Record<RuleCode, number> = {
   report_not_applicable: 422,
   bank_line_pending: 409,
   bank_line_state: 409,
+  import_invalid: 422,
+  import_mapping_required: 422,
   unauthenticated: 401,
   invalid_credentials: 401,
   mfa_code_required: 401,

@@ -228,3 +228,50 @@ describe('manual bank lines', () => {
     expect(invalid.body.error.code).toBe('invalid_request');
   });
 });
+
+describe('transfer matching', () => {
+  const simple = (rows: string[]) => Buffer.from(['Date,Description,Amount', ...rows].join('\n'));
+
+  it("books one entry for money moved between two of an entity's accounts, from either statement", async () => {
+    const own = await createBooks(ledger, { name: 'Transfer LLC', accounts: { checking: 'checking', savings: 'savings' } });
+    const out = await upload(own.accounts.checking as string, 'checking.csv', simple(['2026-11-04,Online transfer to savings,-250.00', '2026-11-04,Coffee,-3.00'])).expect(201);
+    expect(out.body).toMatchObject({ new: 2, transfersBooked: 0 });
+    const arrive = await upload(own.accounts.savings as string, 'savings.csv', simple(['2026-11-06,Transfer from checking,250.00'])).expect(201);
+    expect(arrive.body).toMatchObject({ new: 1, transfersBooked: 1, transferProposals: 0 });
+    const [outLine] = (await ledger.http.get(`/accounts/${own.accounts.checking}/bank-lines`).query({ status: 'booked' }).expect(200)).body.items;
+    const [inLine] = (await ledger.http.get(`/accounts/${own.accounts.savings}/bank-lines`).expect(200)).body.items;
+    expect(outLine).toMatchObject({ amountCents: -25_000, status: 'booked' });
+    expect(inLine).toMatchObject({ amountCents: 25_000, status: 'matched', entryId: outLine.entryId });
+    const entry = await ledger.http.get(`/entries/${outLine.entryId}`).expect(200);
+    expect(entry.body.postings.map((posting: { accountId: string; amountCents: number }) => [posting.accountId, posting.amountCents]).sort()).toEqual(
+      [
+        [own.accounts.checking, -25_000],
+        [own.accounts.savings, 25_000],
+      ].sort(),
+    );
+    const balances = await ledger.http.get(`/entities/${own.entityId}/balances`).expect(200);
+    const balanceOf = (id: string) => balances.body.accounts.find((account: { id: string }) => account.id === id)?.balanceCents;
+    // The coffee waits unmatched (no rule in this entity): only the transfer is booked.
+    expect([balanceOf(own.accounts.checking as string), balanceOf(own.accounts.savings as string)]).toEqual([-25_000, 25_000]);
+  });
+
+  it('proposes, never books, a mirror across entities, with Entity Guard judging it', async () => {
+    const llc = await createBooks(ledger, { name: 'Crossing LLC', accounts: { checking: 'checking' } });
+    const owner = await createBooks(ledger, { kind: 'personal', name: 'Crossing Owner', accounts: { checking: 'checking' } });
+    await upload(llc.accounts.checking as string, 'llc.csv', simple(['2026-11-10,Transfer to J Doe personal,-1000.00'])).expect(201);
+    const entriesBefore = await ledger.deps.db.selectFrom('journalEntries').select('id').where('entityId', 'in', [llc.entityId, owner.entityId]).execute();
+    const personal = await upload(owner.accounts.checking as string, 'personal.csv', simple(['2026-11-11,Transfer from Crossing LLC,1000.00'])).expect(201);
+    expect(personal.body).toMatchObject({ new: 1, transfersBooked: 0, transferProposals: 1 });
+    const entriesAfter = await ledger.deps.db.selectFrom('journalEntries').select('id').where('entityId', 'in', [llc.entityId, owner.entityId]).execute();
+    expect(entriesAfter.length).toBe(entriesBefore.length);
+    for (const entityId of [llc.entityId, owner.entityId]) {
+      const proposals = await ledger.http.get(`/entities/${entityId}/transfer-proposals`).expect(200);
+      expect(proposals.body.items).toEqual([
+        expect.objectContaining({ outflowEntityId: llc.entityId, inflowEntityId: owner.entityId, amountCents: 100_000, status: 'open', guardDecision: expect.stringMatching(/^(document|block)$/) }),
+      ]);
+      expect(proposals.body.items[0].guardVerdict.reasons.length).toBeGreaterThan(0);
+    }
+    const lines = await ledger.http.get(`/accounts/${owner.accounts.checking}/bank-lines`).expect(200);
+    expect(lines.body.items.map((line: { status: string }) => line.status)).toEqual(['unmatched']);
+  });
+});

@@ -295,6 +295,19 @@ export interface CategorisationRulesTable {
   updatedAt: Instant;
 }
 
+export interface TransferProposalsTable {
+  id: Generated<string>;
+  outflowLineId: string;
+  inflowLineId: string;
+  outflowEntityId: string;
+  inflowEntityId: string;
+  amountCents: Bigint;
+  guardDecision: 'allow' | 'document' | 'block';
+  guardVerdict: ColumnType<unknown, string, string>;
+  status: ColumnType<'open' | 'dismissed' | 'booked', 'open' | 'dismissed' | 'booked' | undefined, 'open' | 'dismissed' | 'booked'>;
+  createdAt: CreatedAt;
+}
+
 export interface BalanceAssertionsTable {
   id: Generated<string>;
   entityId: string;
@@ -331,6 +344,7 @@ export interface Database {
   csvMappings: CsvMappingsTable;
   categorisationRules: CategorisationRulesTable;
   balanceAssertions: BalanceAssertionsTable;
+  transferProposals: TransferProposalsTable;
 }
 
 export type Db = Kysely<Database>;

@@ -67,6 +67,8 @@ export const ImportReport = z
     skippedExact: z.int().openapi({ description: 'lines whose external id (FITID, or the hash of the row and its ordinal) the account already had' }),
     queuedForReview: z.int().openapi({ description: 'stored with status review: they look like a line from another source' }),
     booked: z.int().openapi({ description: 'booked by a categorisation rule' }),
+    transfersBooked: z.int().openapi({ description: 'same-entity transfers booked from a line and its mirror in another account' }),
+    transferProposals: z.int().openapi({ description: 'mirrors in another entity: proposals judged by Entity Guard, never booked automatically' }),
     warnings: z.array(z.object({ line: z.int(), message: z.string() })),
     errors: z.array(z.object({ file: z.string(), line: z.int(), message: z.string() })),
   })
@@ -157,3 +159,20 @@ export const RulePreview = z
     unmatched: z.int(),
   })
   .openapi('RulePreview');
+
+export const TransferProposal = z
+  .object({
+    id: s.Id,
+    outflowLineId: s.Id,
+    inflowLineId: s.Id,
+    outflowEntityId: s.Id,
+    inflowEntityId: s.Id,
+    amountCents: z.int(),
+    guardDecision: z.enum(['allow', 'document', 'block']),
+    guardVerdict: z.unknown().openapi({ description: "Entity Guard's verdict: decision, reasons, explanation, suggested classification" }),
+    status: z.enum(['open', 'dismissed', 'booked']),
+    createdAt: z.string(),
+  })
+  .openapi('TransferProposal');
+
+export const TransferProposalList = z.object({ items: z.array(TransferProposal) }).openapi('TransferProposalList');

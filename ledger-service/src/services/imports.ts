@@ -9,6 +9,7 @@ import { recordAudit } from './audit';
 import { getBankLine, recordBankLines, setBankLineStatus, type BankLine, type BankLineDraft } from './bank-lines';
 import type { Actor } from './context';
 import { applyRulesAndBook } from './rules';
+import { matchTransfers, type GuardContext } from './transfer-matching';
 
 type Trx = Transaction<Database>;
 
@@ -52,6 +53,10 @@ export interface ImportReport {
   skippedExact: number;
   queuedForReview: number;
   booked: number;
+  /** Same-entity transfers booked from a line here and its mirror in another account of the entity. */
+  transfersBooked: number;
+  /** Mirrors found in another entity: proposals for the owner, judged by Entity Guard, never booked here. */
+  transferProposals: number;
   warnings: { line: number; message: string }[];
   errors: ImportError[];
 }
@@ -201,6 +206,7 @@ export async function importStatement(
   target: { entityId: string; accountId?: string | undefined },
   request: ImportRequest,
   authorize: (accountId: string) => Promise<void>,
+  guard: GuardContext,
 ): Promise<ImportReport> {
   if (request.bytes.length > IMPORT_BYTES_MAX) throw new RuleViolation('invalid_request', `a statement file is at most ${IMPORT_BYTES_MAX} bytes`);
   let csvMapping = request.csvMapping;
@@ -280,7 +286,8 @@ export async function importStatement(
       balances: statementAccount.balances,
     });
   }
-  const applied = await applyRulesAndBook(trx, fresh, actor);
+  const transfers = await matchTransfers(trx, fresh, actor, guard);
+  const applied = await applyRulesAndBook(trx, transfers.rest, actor);
   const bookedIds = new Set(applied.booked.map((decision) => decision.bankLineId));
   for (const report of reports) {
     report.booked = fresh.filter((line) => line.accountId === report.accountId && bookedIds.has(line.id)).length;
@@ -304,6 +311,8 @@ export async function importStatement(
     skippedExact: reports.reduce((sum, item) => sum + item.skippedExact, 0),
     queuedForReview: reports.reduce((sum, item) => sum + item.queuedForReview, 0),
     booked: reports.reduce((sum, item) => sum + item.booked, 0),
+    transfersBooked: transfers.matches.filter((match) => match.sameEntity).length,
+    transferProposals: transfers.matches.filter((match) => !match.sameEntity).length,
     warnings: parsed.warnings.slice(0, 200),
     errors: [],
   };

@@ -2,8 +2,8 @@ import { sql, type Kysely } from 'kysely';
 
 // Frozen. Statement imports and what they decide: one row per imported file with its report; the CSV column
 // mapping each account remembers; the owner's categorisation rules (configuration, not journal: editable, and
-// every edit audited); statement balances to reconcile against; and, on a bank line sent to review, the line it
-// may duplicate.
+// every edit audited); statement balances to reconcile against; transfer proposals across entities; and, on a
+// bank line sent to review, the line it may duplicate.
 
 const STATEMENTS: readonly string[] = [
   `create table imports (
@@ -51,6 +51,23 @@ const STATEMENTS: readonly string[] = [
   `alter table bank_lines drop constraint bank_lines_source_check;`,
   `alter table bank_lines add constraint bank_lines_source_check
     check (source in ('plaid', 'csv', 'ofx', 'qif', 'camt', 'mt940', 'pdf', 'manual'));`,
+  // Two bank lines in different entities of one owner that mirror each other: a crossing of the veil the owner
+  // must classify (POST /transfers). Never booked automatically; Entity Guard's verdict is kept with it.
+  `create table transfer_proposals (
+    id uuid primary key default gen_random_uuid(),
+    outflow_line_id uuid not null references bank_lines (id),
+    inflow_line_id uuid not null references bank_lines (id),
+    outflow_entity_id uuid not null references entities (id),
+    inflow_entity_id uuid not null references entities (id),
+    amount_cents bigint not null check (amount_cents > 0),
+    guard_decision text not null check (guard_decision in ('allow', 'document', 'block')),
+    guard_verdict jsonb not null,
+    status text not null default 'open' check (status in ('open', 'dismissed', 'booked')),
+    created_at timestamptz not null default now(),
+    unique (outflow_line_id, inflow_line_id)
+  );`,
+  `create index transfer_proposals_outflow on transfer_proposals (outflow_entity_id, status);`,
+  `create index transfer_proposals_inflow on transfer_proposals (inflow_entity_id, status);`,
   `alter table bank_lines add column review_of uuid references bank_lines (id);`,
   `alter table bank_lines add column rule_id uuid references categorisation_rules (id);`,
 ];

@@ -4,6 +4,8 @@ import { authorizeAccount, authorizeBankLine, authorizeEntity, authorizeImport, 
 import type { Deps } from '../../services/context';
 import * as imports from '../../services/imports';
 import * as rules from '../../services/rules';
+import { loadAfrTable } from '../../services/reference';
+import { listTransferProposals, type GuardContext } from '../../services/transfer-matching';
 import { BankLine } from '../bank-line-schemas';
 import * as i from '../import-schemas';
 import { createMounter, type ActorResolver } from '../route';
@@ -21,6 +23,8 @@ const UPLOAD_CONTENT = { 'multipart/form-data': i.UploadForm, 'application/octet
 /** Statement imports, manual bank lines, the review queue and categorisation rules. */
 export function mountImportRoutes(router: Router, registry: OpenAPIRegistry, deps: Deps, actorOf: ActorResolver) {
   const mount = createMounter(router, registry, deps, actorOf);
+  const afrRows = deps.afrRows ?? loadAfrTable();
+  const guard = (): GuardContext => ({ afrRows, today: new Date().toISOString().slice(0, 10) });
 
   mount({
     method: 'post',
@@ -48,6 +52,7 @@ export function mountImportRoutes(router: Router, registry: OpenAPIRegistry, dep
         async (accountId) => {
           await authorizeAccount(trx, actor, accountId, 'write');
         },
+        guard(),
       );
       return { status: 201, body: report };
     },
@@ -78,6 +83,7 @@ export function mountImportRoutes(router: Router, registry: OpenAPIRegistry, dep
         async (accountId) => {
           await authorizeAccount(trx, actor, accountId, 'write');
         },
+        guard(),
       );
       return { status: 201, body: report };
     },
@@ -149,6 +155,18 @@ export function mountImportRoutes(router: Router, registry: OpenAPIRegistry, dep
     },
   });
 
+  mount({
+    method: 'get',
+    path: '/entities/:entityId/transfer-proposals',
+    tag: 'bank lines',
+    summary: "Mirrored bank lines across this owner's entities: crossings of the veil to classify through POST /transfers, with Entity Guard's verdict",
+    params: EntityParams,
+    responses: { 200: { description: 'the proposals', schema: i.TransferProposalList } },
+    handler: async ({ params, actor }) => {
+      await authorizeEntity(deps.db, actor, params.entityId, 'read');
+      return { status: 200, body: { items: await listTransferProposals(deps.db, params.entityId) } };
+    },
+  });
   mount({
     method: 'get',
     path: '/entities/:entityId/rules',

@@ -200,6 +200,7 @@ function fixture(route: Route): { url: string; body?: object; need: 'read' | 'wr
     'post /entities/{entityId}/rules': { name: 'Intruder', conditions: { payeeContains: 'x' }, action: { categoryAccountId: victim.accounts.VictimRevenue } },
     'put /rules/{ruleId}': { name: 'Hacked', conditions: { payeeContains: 'x' }, action: { categoryAccountId: victim.accounts.VictimRevenue } },
     'post /entities/{entityId}/rules/preview': {},
+    'post /accounts/{accountId}/balance-assertions': { asOn: '2026-05-05', balanceCents: 1 },
     'post /veil-health/fixes': { fix: 'reclassify_as_draw', entryId: victimEntryId, personalAccountId: victimOther.accounts.cash },
   };
   const body = bodies[`${route.method} ${route.path}`];
@@ -330,5 +331,6 @@ async function victimSnapshot() {
   const bankLines = await ledger.deps.db.selectFrom('bankLines').select(['id', 'status']).where('entityId', '=', victim.entityId).orderBy('id').execute();
   const rules = await ledger.deps.db.selectFrom('categorisationRules').select(['id', 'name', 'conditions']).where('entityId', '=', victim.entityId).orderBy('id').execute();
   const imports = await ledger.deps.db.selectFrom('imports').select('id').where('entityId', '=', victim.entityId).execute();
-  return { entities, accounts, entries: entries.length, tokens, users, bankLines, rules, imports: imports.length, invariants: await checkInvariants(ledger.deps.db) };
+  const assertions = await ledger.deps.db.selectFrom('balanceAssertions').select('id').where('entityId', '=', victim.entityId).execute();
+  return { entities, accounts, entries: entries.length, tokens, users, bankLines, rules, imports: imports.length, assertions: assertions.length, invariants: await checkInvariants(ledger.deps.db) };
 }

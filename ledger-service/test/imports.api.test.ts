@@ -275,3 +275,33 @@ describe('transfer matching', () => {
     expect(lines.body.items.map((line: { status: string }) => line.status)).toEqual(['unmatched']);
   });
 });
+
+describe('reconciliation', () => {
+  it("sets each stated balance against the books on its day and reports the difference and what is not booked yet", async () => {
+    const own = await createBooks(ledger, { name: 'Reconcile LLC', accounts: { checking: 'checking', fees: 'expense_category' } });
+    const accountId = own.accounts.checking as string;
+    // The statement says the account ends Nov 5 at 3207.90 after three lines; nothing is booked yet.
+    const ofx = read('xml-v2.ofx').toString('utf8').replace(/<STMTTRNRS>\s*<TRNUID>2[\s\S]*?<\/STMTTRNRS>/, '');
+    const report = await upload(accountId, 'one-account.ofx', Buffer.from(ofx)).expect(201);
+    expect(report.body.accounts[0].balances).toHaveLength(2);
+    const first = await ledger.http.get(`/accounts/${accountId}/reconciliation`).expect(200);
+    expect(first.body.rows).toEqual([
+      expect.objectContaining({ asOn: '2026-11-05', kind: 'ledger', statedCents: 320_790, bookCents: 0, differenceCents: 320_790, unbookedLineCount: 3, unbookedCents: 120_790, reconciled: false }),
+    ]);
+    // The owner states the balance before the statement (the opening), books it, then books the lines: reconciled.
+    await ledger.http
+      .post(`/entities/${own.entityId}/entries`)
+      .set('Idempotency-Key', key())
+      .send({ postedOn: '2026-10-31', description: 'Opening', postings: [{ accountId, amountCents: 200_000 }, { accountId: own.accounts.fees, amountCents: -200_000 }] })
+      .expect(201);
+    const lines = (await ledger.http.get(`/accounts/${accountId}/bank-lines`).expect(200)).body.items;
+    for (const line of lines) {
+      await ledger.http.post(`/bank-lines/${line.id}/book`).set('Idempotency-Key', key()).send({ categoryAccountId: own.accounts.fees }).expect(201);
+    }
+    const asserted = await ledger.http.post(`/accounts/${accountId}/balance-assertions`).set('Idempotency-Key', key()).send({ asOn: '2026-10-31', balanceCents: 200_000 }).expect(201);
+    expect(asserted.body.rows.map((row: { asOn: string; differenceCents: number; reconciled: boolean; unbookedLineCount: number }) => [row.asOn, row.differenceCents, row.reconciled, row.unbookedLineCount])).toEqual([
+      ['2026-11-05', 0, true, 0],
+      ['2026-10-31', 0, true, 0],
+    ]);
+  });
+});

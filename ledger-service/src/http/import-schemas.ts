@@ -176,3 +176,28 @@ export const TransferProposal = z
   .openapi('TransferProposal');
 
 export const TransferProposalList = z.object({ items: z.array(TransferProposal) }).openapi('TransferProposalList');
+
+export const NewBalanceAssertion = z
+  .object({ asOn: s.AccountingDate, balanceCents: z.int().min(-1_000_000_000_000).max(1_000_000_000_000) })
+  .strict()
+  .openapi('NewBalanceAssertion');
+
+export const Reconciliation = z
+  .object({
+    accountId: s.Id,
+    rows: z.array(
+      z.object({
+        assertionId: s.Id,
+        asOn: s.AccountingDate,
+        kind: z.string(),
+        importId: s.Id.nullable(),
+        statedCents: z.int(),
+        bookCents: z.int(),
+        differenceCents: z.int().openapi({ description: 'stated − books; 0 when reconciled' }),
+        unbookedLineCount: z.int(),
+        unbookedCents: z.int().openapi({ description: 'bank lines up to that day still unmatched or in review: what usually explains a difference' }),
+        reconciled: z.boolean(),
+      }),
+    ),
+  })
+  .openapi('Reconciliation');

@@ -4,6 +4,7 @@ import { authorizeAccount, authorizeBankLine, authorizeEntity, authorizeImport, 
 import type { Deps } from '../../services/context';
 import * as imports from '../../services/imports';
 import * as rules from '../../services/rules';
+import { addBalanceAssertion, reconcile } from '../../services/reconciliation';
 import { loadAfrTable } from '../../services/reference';
 import { listTransferProposals, type GuardContext } from '../../services/transfer-matching';
 import { BankLine } from '../bank-line-schemas';
@@ -165,6 +166,33 @@ export function mountImportRoutes(router: Router, registry: OpenAPIRegistry, dep
     handler: async ({ params, actor }) => {
       await authorizeEntity(deps.db, actor, params.entityId, 'read');
       return { status: 200, body: { items: await listTransferProposals(deps.db, params.entityId) } };
+    },
+  });
+  mount({
+    method: 'post',
+    path: '/accounts/:accountId/balance-assertions',
+    tag: 'reconciliation',
+    summary: 'State what the bank says the balance was at the end of a day',
+    idempotent: true,
+    params: AccountParams,
+    body: i.NewBalanceAssertion,
+    responses: { 201: { description: 'the reconciliation with it', schema: i.Reconciliation } },
+    handler: async ({ params, body, actor, trx }) => {
+      await authorizeAccount(trx, actor, params.accountId, 'write');
+      await addBalanceAssertion(trx, params.accountId, body, actor);
+      return { status: 201, body: await reconcile(trx, params.accountId) };
+    },
+  });
+  mount({
+    method: 'get',
+    path: '/accounts/:accountId/reconciliation',
+    tag: 'reconciliation',
+    summary: "Every stated balance (statements' and the owner's) against the books on that day, with the differences",
+    params: AccountParams,
+    responses: { 200: { description: 'the reconciliation', schema: i.Reconciliation } },
+    handler: async ({ params, actor }) => {
+      await authorizeAccount(deps.db, actor, params.accountId, 'read');
+      return { status: 200, body: await reconcile(deps.db, params.accountId) };
     },
   });
   mount({

@@ -22,6 +22,7 @@ import { mountBankLineRoutes } from './http/routes/bank-lines';
 import { mountBudgetRoutes } from './http/routes/budget';
 import { mountBillRoutes } from './http/routes/bills';
 import { mountEventRoutes } from './http/routes/events';
+import { mountImportRoutes } from './http/routes/imports';
 import { loadAfrTable } from './services/reference';
 import { ErrorBody } from './http/schemas';
 import { createMetrics, mountMetrics, timeRequests } from './http/metrics';
@@ -83,7 +84,7 @@ export function createApp(
     cors({
       // Requests without an Origin (n8n, curl) are not browser requests; CORS does not concern them.
       origin: (origin, callback) => callback(null, origin !== undefined && allowedOrigins.has(origin)),
-      allowedHeaders: ['Authorization', 'Content-Type', 'Idempotency-Key', 'X-Request-Id', 'X-N8N-Execution-Id'],
+      allowedHeaders: ['Authorization', 'Content-Type', 'Idempotency-Key', 'X-Request-Id', 'X-N8N-Execution-Id', 'X-File-Name', 'X-Csv-Mapping', 'X-Account-Map', 'X-Save-Mapping'],
       exposedHeaders: ['X-Request-Id', 'Idempotent-Replayed', 'RateLimit', 'RateLimit-Policy'],
       maxAge: 600,
     }),
@@ -138,6 +139,7 @@ export function createApp(
   mountBudgetRoutes(router, registry, deps, actorOf);
   mountBillRoutes(router, registry, deps, actorOf);
   mountEventRoutes(router, registry, deps, actorOf);
+  mountImportRoutes(router, registry, deps, actorOf);
   app.use(router);
 
   const document = new OpenApiGeneratorV31(registry.definitions).generateDocument({

@@ -27,6 +27,8 @@ let victimGroupId: string;
 let victimEnvelopeId: string;
 let victimBillId: string;
 let victimSubscriptionId: string;
+let victimImportId: string;
+let victimRuleId: string;
 let attacker: TestUser;
 let attackerBooks: Books;
 const credentials: Record<string, (need: 'read' | 'write') => AuthedHttp> = {};
@@ -78,6 +80,18 @@ beforeAll(async () => {
     ], systemActor('matrix fixture')),
   );
   victimBankLineId = (recorded.inserted[0] as { id: string }).id;
+  const imported = await ledger.http
+    .post(`/accounts/${victim.accounts.VictimChecking}/imports`)
+    .set('Idempotency-Key', key())
+    .attach('file', Buffer.from('Date,Description,Amount\n2026-05-04,Victim secret invoice,9876.54\n'), 'victim.csv')
+    .expect(201);
+  victimImportId = imported.body.importId;
+  const rule = await ledger.http
+    .post(`/entities/${victim.entityId}/rules`)
+    .set('Idempotency-Key', key())
+    .send({ name: 'Victim secret invoice rule', conditions: { payeeContains: 'nothing matches this' }, action: { categoryAccountId: victim.accounts.VictimRevenue } })
+    .expect(201);
+  victimRuleId = rule.body.id;
 
   const expense = await ledger.http.post(`/entities/${victim.entityId}/accounts`).set('Idempotency-Key', key()).send({ name: 'Rent', kind: 'expense_category' }).expect(201);
   const victimExpenseId = expense.body.id as string;
@@ -187,7 +201,9 @@ function fixture(route: Route): { url: string; body?: object; need: 'read' | 'wr
     .replace('{month}', '2026-05')
     .replace('{billId}', victimBillId)
     .replace('{dueOn}', '2026-05-01')
-    .replace('{subscriptionId}', victimSubscriptionId);
+    .replace('{subscriptionId}', victimSubscriptionId)
+    .replace('{importId}', victimImportId)
+    .replace('{ruleId}', victimRuleId);
   // Routes that name the victim's rows in the body or query rather than the path.
   const byBody = new Set([
     'post /transfers',
@@ -199,10 +215,10 @@ function fixture(route: Route): { url: string; body?: object; need: 'read' | 'wr
     'post /webhooks',
   ]);
   const victimRow = url !== route.path || byBody.has(`${route.method} ${route.path}`);
-  // Entity Guard is a POST that only reads: it judges a movement and writes nothing. Webhook subscriptions only
-  // read the books too (they hear of changes), so subscribing and unsubscribing need the read scope.
-  const readingWrites = ['post /guard/evaluate', 'post /webhooks', 'delete /webhooks/{subscriptionId}'];
-  const need = route.method === 'get' || readingWrites.includes(`${route.method} ${route.path}`) ? 'read' : 'write';
+  // Entity Guard and the rules preview are POSTs that only read: they judge and write nothing. Webhook
+  // subscriptions only read the books too (they hear of changes), so subscribing and unsubscribing need `read`.
+  const readingWrites = new Set(['post /guard/evaluate', 'post /entities/{entityId}/rules/preview', 'post /webhooks', 'delete /webhooks/{subscriptionId}']);
+  const need = route.method === 'get' || readingWrites.has(`${route.method} ${route.path}`) ? 'read' : 'write';
   const sale = {
     postedOn: '2026-05-02',
     description: 'Intruder',
@@ -235,6 +251,12 @@ function fixture(route: Route): { url: string; body?: object; need: 'read' | 'wr
     'post /guard/evaluate': { movement: { sourceAccountId: victim.accounts.VictimChecking, amountCents: 100 } },
     'post /bank-lines/{bankLineId}/book': { categoryAccountId: victim.accounts.VictimRevenue },
     'post /bank-lines/{bankLineId}/ignore': { reason: 'intruder' },
+    'post /bank-lines/{bankLineId}/review': { decision: 'reject', reason: 'intruder' },
+    'post /accounts/{accountId}/bank-lines': { postedOn: '2026-05-05', amountCents: -100, payee: 'Intruder' },
+    'post /entities/{entityId}/rules': { name: 'Intruder', conditions: { payeeContains: 'x' }, action: { categoryAccountId: victim.accounts.VictimRevenue } },
+    'put /rules/{ruleId}': { name: 'Hacked', conditions: { payeeContains: 'x' }, action: { categoryAccountId: victim.accounts.VictimRevenue } },
+    'post /entities/{entityId}/rules/preview': {},
+    'post /accounts/{accountId}/balance-assertions': { asOn: '2026-05-05', balanceCents: 1 },
     'post /veil-health/fixes': { fix: 'reclassify_as_draw', entryId: victimEntryId, personalAccountId: victimOther.accounts.cash },
     'post /entities/{entityId}/envelope-groups': { name: 'Intruder group' },
     'post /entities/{entityId}/envelopes': { name: 'Intruder', groupId: victimGroupId, categoryAccountIds: [] },
@@ -391,4 +413,9 @@ async function victimSnapshot() {
   return { entities, accounts, entries: entries.length, tokens, users, budgetRows, invariants: await checkInvariants(ledger.deps.db) };
   const subscriptions = await ledger.deps.db.selectFrom('webhookSubscriptions').select(['id', 'deletedAt']).where('ownerUserId', '=', ledger.owner.id).orderBy('id').execute();
   return { entities, accounts, entries: entries.length, tokens, users, subscriptions, invariants: await checkInvariants(ledger.deps.db) };
+  const bankLines = await ledger.deps.db.selectFrom('bankLines').select(['id', 'status']).where('entityId', '=', victim.entityId).orderBy('id').execute();
+  const rules = await ledger.deps.db.selectFrom('categorisationRules').select(['id', 'name', 'conditions']).where('entityId', '=', victim.entityId).orderBy('id').execute();
+  const imports = await ledger.deps.db.selectFrom('imports').select('id').where('entityId', '=', victim.entityId).execute();
+  const assertions = await ledger.deps.db.selectFrom('balanceAssertions').select('id').where('entityId', '=', victim.entityId).execute();
+  return { entities, accounts, entries: entries.length, tokens, users, bankLines, rules, imports: imports.length, assertions: assertions.length, invariants: await checkInvariants(ledger.deps.db) };
 }

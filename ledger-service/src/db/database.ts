@@ -236,7 +236,7 @@ export interface VeilDocumentsTable {
   createdAt: CreatedAt;
 }
 
-export type BankLineSource = 'plaid' | 'csv' | 'ofx' | 'qif' | 'camt' | 'pdf' | 'manual';
+export type BankLineSource = 'plaid' | 'csv' | 'ofx' | 'qif' | 'camt' | 'mt940' | 'pdf' | 'manual';
 export type BankLineStatus = 'unmatched' | 'review' | 'matched' | 'booked' | 'ignored' | 'removed';
 
 export interface BankLinesTable {
@@ -260,6 +260,63 @@ export interface BankLinesTable {
   raw: ColumnType<unknown, string | undefined, string>;
   createdAt: CreatedAt;
   updatedAt: Instant;
+  reviewOf: ColumnType<string | null, string | null | undefined, string | null>;
+  ruleId: ColumnType<string | null, string | null | undefined, string | null>;
+}
+
+export interface ImportsTable {
+  id: Generated<string>;
+  entityId: string;
+  accountId: string | null;
+  fileName: string;
+  format: string;
+  fileSha256: string;
+  report: ColumnType<unknown, string, string>;
+  createdBy: string;
+  createdAt: CreatedAt;
+}
+
+export interface CsvMappingsTable {
+  accountId: string;
+  entityId: string;
+  mapping: ColumnType<unknown, string, string>;
+  updatedAt: Instant;
+}
+
+export interface CategorisationRulesTable {
+  id: Generated<string>;
+  entityId: string;
+  position: number;
+  name: string;
+  enabled: ColumnType<boolean, boolean | undefined, boolean>;
+  conditions: ColumnType<unknown, string, string>;
+  action: ColumnType<unknown, string, string>;
+  createdAt: CreatedAt;
+  updatedAt: Instant;
+}
+
+export interface TransferProposalsTable {
+  id: Generated<string>;
+  outflowLineId: string;
+  inflowLineId: string;
+  outflowEntityId: string;
+  inflowEntityId: string;
+  amountCents: Bigint;
+  guardDecision: 'allow' | 'document' | 'block';
+  guardVerdict: ColumnType<unknown, string, string>;
+  status: ColumnType<'open' | 'dismissed' | 'booked', 'open' | 'dismissed' | 'booked' | undefined, 'open' | 'dismissed' | 'booked'>;
+  createdAt: CreatedAt;
+}
+
+export interface BalanceAssertionsTable {
+  id: Generated<string>;
+  entityId: string;
+  accountId: string;
+  asOn: string;
+  balanceCents: Bigint;
+  kind: 'ledger' | 'available' | 'opening' | 'closing' | 'manual';
+  importId: string | null;
+  createdAt: CreatedAt;
 }
 
 export interface EnvelopeGroupsTable {
@@ -413,6 +470,11 @@ export interface Database {
   webhookSubscriptions: WebhookSubscriptionsTable;
   ledgerEvents: LedgerEventsTable;
   webhookDeliveries: WebhookDeliveriesTable;
+  imports: ImportsTable;
+  csvMappings: CsvMappingsTable;
+  categorisationRules: CategorisationRulesTable;
+  balanceAssertions: BalanceAssertionsTable;
+  transferProposals: TransferProposalsTable;
 }
 
 export type Db = Kysely<Database>;

@@ -8,6 +8,7 @@ import * as m0005 from './migrations/0005_bank_lines';
 import * as m0008 from './migrations/0008_budget';
 import * as m0009 from './migrations/0009_bills';
 import * as m0010 from './migrations/0010_events';
+import * as m0007 from './migrations/0007_imports';
 
 // A static list rather than a folder scan: the same code runs from src (tsx, jest) and from dist.
 const MIGRATIONS: Record<string, Migration> = {
@@ -19,6 +20,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0008_budget': m0008,
   '0009_bills': m0009,
   '0010_events': m0010,
+  '0007_imports': m0007,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

@@ -41,6 +41,8 @@ export type RuleCode =
   | 'bill_invalid'
   | 'bill_occurrence_invalid'
   | 'bill_occurrence_settled'
+  | 'import_invalid'
+  | 'import_mapping_required'
   | 'unauthenticated'
   | 'invalid_credentials'
   | 'mfa_code_required'

@@ -1,7 +1,7 @@
 import * as s from './schemas';
 import { z } from './zod';
 
-export const BankLineSource = z.enum(['plaid', 'csv', 'ofx', 'qif', 'camt', 'pdf', 'manual']);
+export const BankLineSource = z.enum(['plaid', 'csv', 'ofx', 'qif', 'camt', 'mt940', 'pdf', 'manual']);
 export const BankLineStatus = z.enum(['unmatched', 'review', 'matched', 'booked', 'ignored', 'removed']);
 
 export const BankLine = z

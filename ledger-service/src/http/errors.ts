@@ -41,6 +41,8 @@ const STATUS_OF: Record<RuleCode, number> = {
   bill_invalid: 422,
   bill_occurrence_invalid: 422,
   bill_occurrence_settled: 409,
+  import_invalid: 422,
+  import_mapping_required: 422,
   unauthenticated: 401,
   invalid_credentials: 401,
   mfa_code_required: 401,

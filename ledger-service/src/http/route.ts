@@ -36,6 +36,15 @@ interface RouteSpecBase<P, Q, B> {
   params?: P;
   query?: Q;
   body?: B;
+  /**
+   * A file upload: after authentication, `authorize` runs on the path alone, and only then is the request stream
+   * read by `read` (instead of the JSON body) into what `body` validates; documented as `schema` per media type.
+   */
+  upload?: {
+    authorize: (input: { params: Infer<P>; actor: Actor }) => Promise<void>;
+    read: (req: Request) => Promise<unknown>;
+    content: Record<string, z.ZodType>;
+  };
   /** Reachable without credentials (register, login, refresh…). Every other route authenticates first. */
   public?: true;
   responses: Record<number, { description: string; schema?: z.ZodType }>;
@@ -95,7 +104,9 @@ export function mountRoute<P extends AnyObject | undefined, Q extends AnyObject 
   if (spec.params) request.params = spec.params;
   if (spec.query) request.query = spec.query;
   if (spec.idempotent) request.headers = IdempotencyHeaders;
-  if (spec.body) request.body = { content: { 'application/json': { schema: spec.body } }, required: true };
+  if (spec.upload) {
+    request.body = { content: Object.fromEntries(Object.entries(spec.upload.content).map(([type, schema]) => [type, { schema }])), required: true };
+  } else if (spec.body) request.body = { content: { 'application/json': { schema: spec.body } }, required: true };
   const responses: RouteConfig['responses'] = {};
   for (const [status, response] of Object.entries(spec.responses)) {
     responses[status] = response.schema
@@ -119,7 +130,8 @@ export function mountRoute<P extends AnyObject | undefined, Q extends AnyObject 
     const actor = spec.public ? { ...ANONYMOUS, ...requestFacts(req) } : await actorOf(req);
     const params = parsePart(spec.params, req.params, 'params');
     const query = parsePart(spec.query, req.query, 'query');
-    const body = parsePart(spec.body, req.body, 'body');
+    if (spec.upload) await spec.upload.authorize({ params: params as Infer<P>, actor });
+    const body = parsePart(spec.body, spec.upload ? await spec.upload.read(req) : req.body, 'body');
     const input = { params, query, body, actor, req } as RouteInput<P, Q, B>;
     if (!spec.idempotent) {
       const reply = await spec.handler(input);

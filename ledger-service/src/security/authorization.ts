@@ -84,3 +84,25 @@ export async function authorizeBankLine(db: Reader, actor: Actor, bankLineId: st
   check(actor, entity, need, 'bank line', bankLineId);
   return (entity as { id: string }).id;
 }
+
+export async function authorizeImport(db: Reader, actor: Actor, importId: string, need: Need): Promise<string> {
+  const entity = await db
+    .selectFrom('imports as i')
+    .innerJoin('entities as e', 'e.id', 'i.entityId')
+    .select(['e.id', 'e.ownerUserId'])
+    .where('i.id', '=', importId)
+    .executeTakeFirst();
+  check(actor, entity, need, 'import', importId);
+  return (entity as { id: string }).id;
+}
+
+export async function authorizeRule(db: Reader, actor: Actor, ruleId: string, need: Need): Promise<string> {
+  const entity = await db
+    .selectFrom('categorisationRules as r')
+    .innerJoin('entities as e', 'e.id', 'r.entityId')
+    .select(['e.id', 'e.ownerUserId'])
+    .where('r.id', '=', ruleId)
+    .executeTakeFirst();
+  check(actor, entity, need, 'rule', ruleId);
+  return (entity as { id: string }).id;
+}

@@ -1,0 +1,91 @@
+import { formatCents } from '../domain/money';
+import { parseCamt } from './camt';
+import { parseCsv, type CsvMapping } from './csv';
+import { decodeText, type TextEncoding } from './encoding';
+import { parseMt940 } from './mt940';
+import { parseOfx } from './ofx';
+import { parseQif } from './qif';
+import { StatementError, type ParsedLine, type ParsedStatement, type StatementFormat } from './types';
+
+export { StatementError } from './types';
+export type { ParsedAccount, ParsedLine, ParsedStatement, StatementFormat } from './types';
+export type { CsvMapping } from './csv';
+
+/** The content decides, never the extension alone: a .csv that holds OFX is OFX. */
+export function detectFormat(text: string, file: string): StatementFormat {
+  const head = text.slice(0, 4096).replace(/^\uFEFF/, '').trimStart();
+  if (head.startsWith('%PDF')) throw new StatementError(file, 1, 'PDF statements are not read yet: export OFX, QFX, QIF, CAMT.053 or CSV from the bank');
+  if (/^OFXHEADER\s*:/i.test(head) || /<\?OFX\b/i.test(head) || /<OFX>/i.test(head)) return 'ofx';
+  if (/BkToCstmrStmt|camt\.053/.test(head)) return 'camt';
+  if (/^!(Type|Account|Option|Clear)/i.test(head)) return 'qif';
+  if (/^\{1:|^:20:/.test(head) || (/^:20:/m.test(head) && /^:(60F|60M|61):/m.test(head))) return 'mt940';
+  if (head.startsWith('<')) throw new StatementError(file, 1, 'an XML file that is neither OFX nor CAMT.053');
+  if (head.includes('\u0000')) throw new StatementError(file, 1, 'a binary file, not a statement');
+  return 'csv';
+}
+
+export interface ParseOptions {
+  file: string;
+  csvMapping?: Partial<CsvMapping> | undefined;
+  encoding?: TextEncoding | undefined;
+}
+
+export interface ParseResult extends ParsedStatement {
+  encoding: TextEncoding;
+  csv?: { mapping: CsvMapping; preset: string | null } | undefined;
+}
+
+/**
+ * When a statement states both its opening and closing balance, the lines between must bridge them exactly;
+ * otherwise the file is short of lines (or has extra ones) and importing it would hide that.
+ */
+export function checkStatedBalances(statement: ParsedStatement, file: string): void {
+  for (const account of statement.accounts) {
+    const opening = account.balances.find((balance) => balance.kind === 'opening');
+    const closing = account.balances.find((balance) => balance.kind === 'closing');
+    if (!opening || !closing) continue;
+    const total = account.lines.reduce((sum, line) => sum + line.amountCents, 0);
+    const difference = closing.amountCents - (opening.amountCents + total);
+    if (difference !== 0) {
+      throw new StatementError(
+        file,
+        account.lines[0]?.line ?? 1,
+        `opening ${formatCents(opening.amountCents)} + lines ${formatCents(total)} = ${formatCents(opening.amountCents + total)}, but the statement closes at ${formatCents(closing.amountCents)} (difference ${formatCents(difference)}${account.statementAccountId ? `, account ${account.statementAccountId}` : ''})`,
+      );
+    }
+  }
+}
+
+export async function parseStatement(bytes: Uint8Array, options: ParseOptions): Promise<ParseResult> {
+  if (bytes.length === 0) throw new StatementError(options.file, 1, 'the file is empty');
+  const { text, encoding } = decodeText(bytes, options.encoding);
+  const format = detectFormat(text, options.file);
+  let result: ParseResult;
+  switch (format) {
+    case 'ofx':
+      result = { ...parseOfx(text, options.file), encoding };
+      break;
+    case 'camt':
+      result = { ...parseCamt(text, options.file), encoding };
+      break;
+    case 'qif':
+      result = { ...parseQif(text, options.file), encoding };
+      break;
+    case 'mt940':
+      result = { ...parseMt940(text, options.file), encoding };
+      break;
+    case 'csv': {
+      const { mapping, preset, ...statement } = await parseCsv(text, options.file, options.csvMapping);
+      result = { ...statement, encoding, csv: { mapping, preset } };
+      break;
+    }
+  }
+  checkStatedBalances(result, options.file);
+  return result;
+}
+
+/** Lines the bank gave no id: a stable hash of the normalised row and its ordinal among identical rows. */
+export function rowIdentity(line: Pick<ParsedLine, 'postedOn' | 'amountCents' | 'payee' | 'memo'>): string {
+  const normalise = (value: string | null) => (value ?? '').normalize('NFKC').replace(/\s+/g, ' ').trim().toLowerCase();
+  return [line.postedOn, String(line.amountCents), normalise(line.payee), normalise(line.memo)].join('\u001f');
+}

@@ -17,6 +17,8 @@ import { mountAuthRoutes } from './http/routes/auth';
 import { mountLedgerRoutes } from './http/routes/ledger';
 import { mountVeilRoutes } from './http/routes/veil';
 import { mountReportRoutes } from './http/routes/reports';
+import { mountForm1099Routes } from './http/routes/form-1099';
+import { loadForm1099Table } from './services/form-1099-table';
 import { mountBankLineRoutes } from './http/routes/bank-lines';
 import { loadAfrTable } from './services/reference';
 import { ErrorBody } from './http/schemas';
@@ -117,6 +119,7 @@ export function createApp(deps: Deps, options: { actorOf?: ActorResolver } = {})
   mountLedgerRoutes(router, registry, deps, actorOf);
   mountVeilRoutes(router, registry, deps, actorOf, deps.afrRows ?? loadAfrTable());
   mountReportRoutes(router, registry, deps, actorOf);
+  mountForm1099Routes(router, registry, deps, actorOf, loadForm1099Table());
   mountBankLineRoutes(router, registry, deps, actorOf);
   app.use(router);
 

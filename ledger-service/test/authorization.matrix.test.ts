@@ -19,12 +19,14 @@ let victimTokenId: string;
 let victimTransferId: string;
 let victimDocumentId: string;
 let victimBankLineId: string;
+let victimPayeeId: string;
+let victimPaymentId: string;
 let attacker: TestUser;
 let attackerBooks: Books;
 const credentials: Record<string, (need: 'read' | 'write') => AuthedHttp> = {};
 
 // Strings only the victim's data contains: any of them in a response to someone else is a leak.
-const MARKERS = ['Victim Books LLC', 'VictimChecking', 'VictimRevenue', 'Victim secret invoice', '987654'];
+const MARKERS = ['Victim Books LLC', 'VictimChecking', 'VictimRevenue', 'Victim secret invoice', '987654', 'VictimPayee'];
 
 function base64url(value: unknown): string {
   return Buffer.from(JSON.stringify(value)).toString('base64url');
@@ -70,6 +72,15 @@ beforeAll(async () => {
     ], systemActor('matrix fixture')),
   );
   victimBankLineId = (recorded.inserted[0] as { id: string }).id;
+  // A contractor whose TIN holds a marker: the full TIN must never come back to anyone, the owner included.
+  const payee = await ledger.http
+    .post(`/entities/${victim.entityId}/payees`)
+    .set('Idempotency-Key', key())
+    .send({ name: 'VictimPayee', isContractor: true, w9Status: 'received', tin: '98-7654321', tinType: 'ein' })
+    .expect(201);
+  victimPayeeId = payee.body.id;
+  const payment = await ledger.http.post(`/payees/${victimPayeeId}/payments`).set('Idempotency-Key', key()).send({ paidOn: '2026-05-01', amountCents: 70_000, method: 'ach' }).expect(201);
+  victimPaymentId = payment.body.id;
 
   attacker = await ledger.createUser();
   attackerBooks = await createBooks({ ...ledger, http: ledger.as(attacker.accessToken) }, { name: 'Attacker LLC', accounts: { cash: 'cash' } });
@@ -139,6 +150,8 @@ function fixture(route: Route): { url: string; body?: object; need: 'read' | 'wr
     .replace('{transferId}', victimTransferId)
     .replace('{documentId}', victimDocumentId)
     .replace('{bankLineId}', victimBankLineId)
+    .replace('{payeeId}', victimPayeeId)
+    .replace('{paymentId}', victimPaymentId)
     .replace('{year}', '2026');
   // Routes that name the victim's rows in the body or query rather than the path.
   const byBody = new Set([
@@ -185,6 +198,10 @@ function fixture(route: Route): { url: string; body?: object; need: 'read' | 'wr
     'post /bank-lines/{bankLineId}/book': { categoryAccountId: victim.accounts.VictimRevenue },
     'post /bank-lines/{bankLineId}/ignore': { reason: 'intruder' },
     'post /veil-health/fixes': { fix: 'reclassify_as_draw', entryId: victimEntryId, personalAccountId: victimOther.accounts.cash },
+    'post /entities/{entityId}/payees': { name: 'Intruder payee', isContractor: true },
+    'patch /payees/{payeeId}': { w9Status: 'missing' },
+    'post /payees/{payeeId}/payments': { paidOn: '2026-05-02', amountCents: 100, method: 'ach' },
+    'post /payee-payments/{paymentId}/void': { voidedOn: '2026-05-10' },
   };
   const body = bodies[`${route.method} ${route.path}`];
   // Consolidated views name their entities in the query: the victim's two books, as the owner would.
@@ -296,6 +313,9 @@ describe('authorization matrix', () => {
   it('lets the right credential through, so the denials above are not an artefact', async () => {
     await ledger.http.get(`/entities/${victim.entityId}`).expect(200);
     await credentials['wrong scope']?.('write').get(`/entries/${victimEntryId}`).expect(200);
+    const payees = await ledger.http.get(`/entities/${victim.entityId}/payees`).expect(200);
+    expect(payees.body.items).toEqual([expect.objectContaining({ name: 'VictimPayee', tinLast4: '4321' })]);
+    expect(payees.text).not.toContain('987654');
     const audit = await ledger.http.get('/audit').query({ entityId: victim.entityId }).expect(200);
     expect(audit.text).toContain('Victim secret invoice');
   });
@@ -312,5 +332,7 @@ async function victimSnapshot() {
   const entries = await ledger.deps.db.selectFrom('journalEntries').select('id').where('entityId', '=', victim.entityId).execute();
   const tokens = await ledger.deps.db.selectFrom('apiTokens').select(['id', 'revokedAt']).orderBy('id').execute();
   const users = await ledger.deps.db.selectFrom('users').select(['id', 'passwordHash']).orderBy('id').execute();
-  return { entities, accounts, entries: entries.length, tokens, users, invariants: await checkInvariants(ledger.deps.db) };
+  const payees = await ledger.deps.db.selectFrom('payees').select(['id', 'name', 'w9Status', 'tinLast4']).orderBy('id').execute();
+  const payments = await ledger.deps.db.selectFrom('payeePayments').select(['id', 'amountCents', 'voidedOn']).orderBy('id').execute();
+  return { entities, accounts, entries: entries.length, tokens, users, payees, payments, invariants: await checkInvariants(ledger.deps.db) };
 }

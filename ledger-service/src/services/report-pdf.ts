@@ -5,7 +5,7 @@ import { summaryLines, type SummaryLine } from '../domain/report-summary';
 import type { ScheduleCTable } from '../domain/schedule-c';
 import { balanceSheet, incomeStatement, scheduleC, type Period } from './reports';
 
-// A printable summary of one entity's year: profit and loss, the balance sheet at year end (or `to`), and Schedule C
+// A printable summary of one entity's year: profit and loss, the balance sheet at the period end, and Schedule C
 // when the entity files one. The same books give the same bytes (the PDF's dates are the period end, not now).
 
 const PAGE_WIDTH = 612;

@@ -18,6 +18,8 @@ import { mountAuthRoutes } from './http/routes/auth';
 import { mountLedgerRoutes } from './http/routes/ledger';
 import { mountVeilRoutes } from './http/routes/veil';
 import { mountReportRoutes } from './http/routes/reports';
+import { mountForm1099Routes } from './http/routes/form-1099';
+import { loadForm1099Table } from './services/form-1099-table';
 import { mountBankLineRoutes } from './http/routes/bank-lines';
 import { mountBudgetRoutes } from './http/routes/budget';
 import { mountBillRoutes } from './http/routes/bills';
@@ -135,6 +137,7 @@ export function createApp(
   mountLedgerRoutes(router, registry, deps, actorOf);
   mountVeilRoutes(router, registry, deps, actorOf, deps.afrRows ?? loadAfrTable());
   mountReportRoutes(router, registry, deps, actorOf);
+  mountForm1099Routes(router, registry, deps, actorOf, loadForm1099Table());
   mountBankLineRoutes(router, registry, deps, actorOf);
   mountBudgetRoutes(router, registry, deps, actorOf);
   mountBillRoutes(router, registry, deps, actorOf);

@@ -29,12 +29,14 @@ let victimBillId: string;
 let victimSubscriptionId: string;
 let victimImportId: string;
 let victimRuleId: string;
+let victimPayeeId: string;
+let victimPaymentId: string;
 let attacker: TestUser;
 let attackerBooks: Books;
 const credentials: Record<string, (need: 'read' | 'write') => AuthedHttp> = {};
 
 // Strings only the victim's data contains: any of them in a response to someone else is a leak.
-const MARKERS = ['Victim Books LLC', 'VictimChecking', 'VictimRevenue', 'Victim secret invoice', '987654'];
+const MARKERS = ['Victim Books LLC', 'VictimChecking', 'VictimRevenue', 'Victim secret invoice', '987654', 'VictimPayee'];
 
 function base64url(value: unknown): string {
   return Buffer.from(JSON.stringify(value)).toString('base64url');
@@ -128,6 +130,15 @@ beforeAll(async () => {
     .send({ url: 'http://127.0.0.1:9/VictimChecking-hook', events: ['entry.posted'], entityIds: [victim.entityId] })
     .expect(201);
   victimSubscriptionId = subscription.body.id;
+  // A contractor whose TIN holds a marker: the full TIN must never come back to anyone, the owner included.
+  const payee = await ledger.http
+    .post(`/entities/${victim.entityId}/payees`)
+    .set('Idempotency-Key', key())
+    .send({ name: 'VictimPayee', isContractor: true, w9Status: 'received', tin: '98-7654321', tinType: 'ein' })
+    .expect(201);
+  victimPayeeId = payee.body.id;
+  const payment = await ledger.http.post(`/payees/${victimPayeeId}/payments`).set('Idempotency-Key', key()).send({ paidOn: '2026-05-01', amountCents: 70_000, method: 'ach' }).expect(201);
+  victimPaymentId = payment.body.id;
 
   attacker = await ledger.createUser();
   attackerBooks = await createBooks({ ...ledger, http: ledger.as(attacker.accessToken) }, { name: 'Attacker LLC', accounts: { cash: 'cash' } });
@@ -203,7 +214,9 @@ function fixture(route: Route): { url: string; body?: object; need: 'read' | 'wr
     .replace('{dueOn}', '2026-05-01')
     .replace('{subscriptionId}', victimSubscriptionId)
     .replace('{importId}', victimImportId)
-    .replace('{ruleId}', victimRuleId);
+    .replace('{ruleId}', victimRuleId)
+    .replace('{payeeId}', victimPayeeId)
+    .replace('{paymentId}', victimPaymentId);
   // Routes that name the victim's rows in the body or query rather than the path.
   const byBody = new Set([
     'post /transfers',
@@ -278,6 +291,10 @@ function fixture(route: Route): { url: string; body?: object; need: 'read' | 'wr
     'post /bills/{billId}/occurrences/{dueOn}/pay': {},
     'post /bills/{billId}/occurrences/{dueOn}/skip': { reason: 'Intruder' },
     'post /webhooks': { url: 'http://127.0.0.1:9/intruder', events: ['entry.posted'], entityIds: [victim.entityId] },
+    'post /entities/{entityId}/payees': { name: 'Intruder payee', isContractor: true },
+    'patch /payees/{payeeId}': { w9Status: 'missing' },
+    'post /payees/{payeeId}/payments': { paidOn: '2026-05-02', amountCents: 100, method: 'ach' },
+    'post /payee-payments/{paymentId}/void': { voidedOn: '2026-05-10' },
   };
   const body = bodies[`${route.method} ${route.path}`];
   // Consolidated views name their entities in the query: the victim's two books, as the owner would.
@@ -389,6 +406,9 @@ describe('authorization matrix', () => {
   it('lets the right credential through, so the denials above are not an artefact', async () => {
     await ledger.http.get(`/entities/${victim.entityId}`).expect(200);
     await credentials['wrong scope']?.('write').get(`/entries/${victimEntryId}`).expect(200);
+    const payees = await ledger.http.get(`/entities/${victim.entityId}/payees`).expect(200);
+    expect(payees.body.items).toEqual([expect.objectContaining({ name: 'VictimPayee', tinLast4: '4321' })]);
+    expect(payees.text).not.toContain('987654');
     const audit = await ledger.http.get('/audit').query({ entityId: victim.entityId }).expect(200);
     expect(audit.text).toContain('Victim secret invoice');
   });
@@ -410,12 +430,27 @@ async function victimSnapshot() {
       Number((await ledger.deps.db.selectFrom(table).select((eb) => eb.fn.countAll().as('count')).executeTakeFirstOrThrow()).count),
     ),
   );
-  return { entities, accounts, entries: entries.length, tokens, users, budgetRows, invariants: await checkInvariants(ledger.deps.db) };
   const subscriptions = await ledger.deps.db.selectFrom('webhookSubscriptions').select(['id', 'deletedAt']).where('ownerUserId', '=', ledger.owner.id).orderBy('id').execute();
-  return { entities, accounts, entries: entries.length, tokens, users, subscriptions, invariants: await checkInvariants(ledger.deps.db) };
   const bankLines = await ledger.deps.db.selectFrom('bankLines').select(['id', 'status']).where('entityId', '=', victim.entityId).orderBy('id').execute();
   const rules = await ledger.deps.db.selectFrom('categorisationRules').select(['id', 'name', 'conditions']).where('entityId', '=', victim.entityId).orderBy('id').execute();
   const imports = await ledger.deps.db.selectFrom('imports').select('id').where('entityId', '=', victim.entityId).execute();
   const assertions = await ledger.deps.db.selectFrom('balanceAssertions').select('id').where('entityId', '=', victim.entityId).execute();
-  return { entities, accounts, entries: entries.length, tokens, users, bankLines, rules, imports: imports.length, assertions: assertions.length, invariants: await checkInvariants(ledger.deps.db) };
+  const payees = await ledger.deps.db.selectFrom('payees').select(['id', 'name', 'w9Status', 'tinLast4']).orderBy('id').execute();
+  const payments = await ledger.deps.db.selectFrom('payeePayments').select(['id', 'amountCents', 'voidedOn']).orderBy('id').execute();
+  return {
+    entities,
+    accounts,
+    entries: entries.length,
+    tokens,
+    users,
+    budgetRows,
+    subscriptions,
+    bankLines,
+    rules,
+    imports: imports.length,
+    assertions: assertions.length,
+    payees,
+    payments,
+    invariants: await checkInvariants(ledger.deps.db),
+  };
 }

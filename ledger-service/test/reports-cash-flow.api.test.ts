@@ -1,3 +1,6 @@
+import { PDFDocument } from 'pdf-lib';
+import { summaryOf } from '../src/services/report-pdf';
+import { loadScheduleCTable } from '../src/services/schedule-c-table';
 import { createBooks, type Books } from './support/books';
 import { key, startTestLedger, type TestLedger } from './support/harness';
 
@@ -156,5 +159,49 @@ describe('general ledger', () => {
     expect(rows[2]).toMatch(/^Equipment loan,,USD,2026-03-01,[0-9a-f-]{36},Loan payment,,200\.00,,-2800\.00$/);
     expect(rows[3]).toBe('Equipment loan,,USD,,,Closing balance,,200.00,0.00,-2800.00');
     expect(rows[4]).toBe('');
+  });
+});
+
+describe('printable summary', () => {
+  const binary = (response: { body: Buffer }) => response.body;
+  const get = (url: string) =>
+    ledger.http.get(url).buffer(true).parse((res, done) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () => done(null, Buffer.concat(chunks)));
+    });
+
+  it('is a PDF of the year, the same bytes for the same books', async () => {
+    const first = await get(`/entities/${llc.entityId}/reports/summary.pdf?year=2026`).expect(200);
+    expect(first.headers['content-type']).toBe('application/pdf');
+    expect(binary(first).subarray(0, 5).toString()).toBe('%PDF-');
+    const second = await get(`/entities/${llc.entityId}/reports/summary.pdf?year=2026`).expect(200);
+    expect(Buffer.compare(binary(first), binary(second))).toBe(0);
+    const pdf = await PDFDocument.load(binary(first));
+    expect(pdf.getPageCount()).toBeGreaterThanOrEqual(1);
+    expect(pdf.getTitle()).toBe('Cash Flow LLC: summary for 2026');
+  });
+
+  it('draws the P&L, the balance sheet and Schedule C from the same figures as the reports', async () => {
+    const lines = await summaryOf(ledger.deps.db, llc.entityId, 2026, { fromOn: '2026-01-01', toOn: '2026-12-31' }, loadScheduleCTable());
+    const amount = (label: string) => lines.find((line) => line.label === label)?.amount;
+    const income = (await ledger.http.get(`/entities/${llc.entityId}/reports/income-statement?from=2026-01-01&to=2026-12-31`).expect(200)).body.byCurrency[0];
+    // Sales 300,000 + 9,999 in April (the reversed sale nets out); rent, software, interest.
+    expect(income.netIncomeCents).toBe(309_999 - 100_000 - 5_000 - 1_500);
+    expect(amount('Net income')).toBe('2034.99');
+    expect(amount('Line 31: Net profit or (loss)')).toBe('2034.99');
+    // Cash 1,353,500 + 9,999 and the brokerage's 80,000.
+    expect(amount('Total assets')).toBe('14434.99');
+    expect(amount('Total liabilities and equity')).toBe('14434.99');
+    expect(lines.map((line) => line.style === 'heading' && line.label)).toEqual(expect.arrayContaining(['Profit and loss (USD)', 'Balance sheet at 2026-12-31 (USD)', 'Schedule C (USD)']));
+  });
+
+  it('says Schedule C does not apply to a person, and refuses a malformed year', async () => {
+    const person = await createBooks(ledger, { kind: 'personal', name: 'A Person', accounts: { Cash: 'cash', Wages: 'income_category' } });
+    const lines = await summaryOf(ledger.deps.db, person.entityId, 2026, { fromOn: '2026-01-01', toOn: '2026-12-31' }, loadScheduleCTable());
+    expect(lines.at(-1)).toMatchObject({ style: 'note', label: expect.stringMatching(/^Not applicable: Schedule C applies to a disregarded single-member LLC only/) });
+    await get(`/entities/${person.entityId}/reports/summary.pdf?year=2026`).expect(200);
+    const malformed = await ledger.http.get(`/entities/${llc.entityId}/reports/summary.pdf?year=20266`).expect(400);
+    expect(malformed.body.error).toMatchObject({ code: 'invalid_request', details: { issues: [{ field: 'query.year' }] } });
   });
 });

@@ -30,15 +30,3 @@ export async function backupCommand(command: 'backup' | 'restore', argv: string[
     throw error;
   }
 }
-
-if (require.main === module) {
-  const [command, ...rest] = process.argv.slice(2);
-  if (command !== 'backup' && command !== 'restore') {
-    process.stderr.write('usage: backup --out FILE | restore --from FILE\n');
-    process.exit(2);
-  }
-  backupCommand(command, rest).then((code) => process.exit(code), (error: unknown) => {
-    console.error(error);
-    process.exit(1);
-  });
-}

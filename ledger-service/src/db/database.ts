@@ -475,6 +475,34 @@ export interface Database {
   categorisationRules: CategorisationRulesTable;
   balanceAssertions: BalanceAssertionsTable;
   transferProposals: TransferProposalsTable;
+  payees: PayeesTable;
+  payeePayments: PayeePaymentsTable;
+}
+
+export interface PayeesTable {
+  id: Generated<string>;
+  entityId: string;
+  name: string;
+  isContractor: boolean;
+  w9Status: string;
+  tinType: string | null;
+  tinLast4: string | null;
+  tinSecretId: string | null;
+  createdAt: CreatedAt;
+  updatedAt: Instant;
+}
+
+export interface PayeePaymentsTable {
+  id: Generated<string>;
+  entityId: string;
+  payeeId: string;
+  paidOn: string;
+  amountCents: Bigint;
+  method: string;
+  entryId: string | null;
+  memo: string | null;
+  voidedOn: string | null;
+  createdAt: CreatedAt;
 }
 
 export type Db = Kysely<Database>;

@@ -9,6 +9,7 @@ import * as m0008 from './migrations/0008_budget';
 import * as m0009 from './migrations/0009_bills';
 import * as m0010 from './migrations/0010_events';
 import * as m0007 from './migrations/0007_imports';
+import * as m0011 from './migrations/0011_form_1099';
 
 // A static list rather than a folder scan: the same code runs from src (tsx, jest) and from dist.
 const MIGRATIONS: Record<string, Migration> = {
@@ -21,6 +22,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0009_bills': m0009,
   '0010_events': m0010,
   '0007_imports': m0007,
+  '0011_form_1099': m0011,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

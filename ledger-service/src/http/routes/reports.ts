@@ -5,6 +5,7 @@ import * as consolidated from '../../services/consolidated-reports';
 import * as reports from '../../services/reports';
 import { authorizeEntity } from '../../security/authorization';
 import { loadScheduleCTable } from '../../services/schedule-c-table';
+import { renderSummaryPdf, summaryOf } from '../../services/report-pdf';
 import { parsePart, type ActorResolver } from '../route';
 import * as s from '../schemas';
 import { ConsolidatedQuery } from '../veil-schemas';
@@ -201,6 +202,33 @@ export function mountReportRoutes(router: Router, registry: OpenAPIRegistry, dep
       return;
     }
     res.status(200).json(result);
+  });
+
+  const SummaryQuery = z
+    .object({ year: z.coerce.number().int().min(1900).max(2199).optional().openapi({ description: 'calendar year; defaults to the current year, to date' }) })
+    .strict();
+  registry.registerPath({
+    method: 'get',
+    path: '/entities/{entityId}/reports/summary.pdf',
+    summary: "A printable summary of an entity's calendar year: profit and loss, balance sheet at year end, and Schedule C when it applies",
+    tags: ['reports'],
+    security: [{ bearer: [] }],
+    request: { params: EntityParams, query: SummaryQuery },
+    responses: { 200: { description: 'application/pdf', content: { 'application/pdf': { schema: z.string().openapi({ format: 'binary' }) } } } },
+  });
+  router.get('/entities/:entityId/reports/summary.pdf', async (req: Request, res: Response) => {
+    const actor = await actorOf(req);
+    const { entityId } = parsePart(EntityParams, req.params, 'params');
+    const query = parsePart(SummaryQuery, req.query, 'query');
+    await authorizeEntity(deps.db, actor, entityId, 'read');
+    const year = query.year ?? new Date().getUTCFullYear();
+    // The whole calendar year, like Schedule C (which is a yearly form): the three parts always agree.
+    const period = { fromOn: `${year}-01-01`, toOn: `${year}-12-31` };
+    const lines = await summaryOf(deps.db, entityId, year, period, scheduleCTable);
+    const pdf = await renderSummaryPdf(lines[0]?.label ?? `Summary ${year}`, lines, new Date(`${period.toOn}T23:59:59Z`));
+    res.setHeader('Content-Type', 'application/pdf');
+    res.setHeader('Content-Disposition', `attachment; filename="summary-${year}.pdf"`);
+    res.send(Buffer.from(pdf));
   });
 
   registry.registerPath({

@@ -256,12 +256,25 @@ export function planner(seed: number, operations: readonly Operation[] = OPERATI
 }
 
 /** Creates the two entities and their accounts through the API; the spread set by `spreadAccounts` POSTs. */
+/** A setup write, retried with its own key when the connection drops (a keep-alive socket closed under it). */
+async function setupWrite(client: Client, path: string, body: unknown): Promise<Record<string, unknown>> {
+  const idempotencyKey = `setup-${randomUUID()}`;
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await client.expect(client.write(path, idempotencyKey, body), 201);
+    } catch (error) {
+      if (attempt >= 5 || !(error instanceof TypeError)) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 200 * attempt));
+    }
+  }
+}
+
 export async function createWorld(client: Client, options: { spreadAccounts: number; parallel: number; onProgress?: (done: number) => void }): Promise<World> {
-  const entity = (kind: string, name: string) => client.expect(client.write('/entities', `entity-${randomUUID()}`, { kind, name }), 201);
+  const entity = (kind: string, name: string) => setupWrite(client, '/entities', { kind, name });
   const llc = await entity('llc', 'Harness LLC');
   const personal = await entity('personal', 'Harness Owner');
   const account = async (entityId: unknown, name: string, kind: string) =>
-    String((await client.expect(client.write(`/entities/${entityId}/accounts`, `account-${randomUUID()}`, { name, kind }), 201)).id);
+    String((await setupWrite(client, `/entities/${entityId}/accounts`, { name, kind })).id);
   const world: World = {
     llcId: String(llc.id),
     personalId: String(personal.id),

@@ -127,7 +127,11 @@ async function phase(name: string, work: (result: PhaseResult) => Promise<void>)
   try {
     await work(result);
   } catch (error) {
-    result.violations.push(`phase aborted: ${(error as Error).stack ?? String(error)}`);
+    const exited = service?.child.exitCode;
+    result.violations.push(
+      `phase aborted: ${(error as Error).stack ?? String(error)}` +
+        (exited !== undefined && exited !== null ? `\nthe service exited with ${exited}:\n${service?.output().slice(-3000)}` : ''),
+    );
   }
   result.durationMs = Date.now() - started;
   progressDone();
@@ -158,6 +162,10 @@ async function main(): Promise<void> {
     world = await createWorld(client, { spreadAccounts: CONFIG.spreadAccounts, parallel: CONFIG.clients, onProgress: ticker('setup: accounts', CONFIG.spreadAccounts) });
     result.operations = CONFIG.spreadAccounts + 7;
   });
+  if (world === undefined) {
+    writeResults(startedAt);
+    return;
+  }
 
   await phase(`soak (${CONFIG.clients} clients)`, async (result) => {
     const before = tally.operations;
@@ -336,6 +344,13 @@ async function cleanup(): Promise<void> {
   await sqlHandle?.close();
   fs.rmSync(dataDir, { recursive: true, force: true });
   if (DATABASE_URL) await admin(`drop schema if exists ${schema} cascade`).catch(() => {});
+}
+
+// Interrupted (Ctrl-C): stop the service process and drop the schema rather than leave them behind.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    void cleanup().finally(() => process.exit(130));
+  });
 }
 
 main()

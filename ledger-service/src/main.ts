@@ -22,6 +22,7 @@ async function main(): Promise<void> {
     schema: config.databaseUrl ? config.databaseSchema : undefined,
     pgliteDataDir: config.pgliteDataDir,
     poolSizeMax: config.poolSizeMax,
+    onPoolError: (error) => logger.warn({ err: error }, 'an idle database connection failed; the pool replaces it'),
   });
   const applied = await migrateToLatest(handle.db);
   if (applied.length > 0) logger.info({ applied }, 'migrations applied');

@@ -523,6 +523,12 @@ export interface DatabaseOptions {
   /** PostgreSQL schema to use (tests run each file in a fresh schema). */
   schema?: string | undefined;
   poolSizeMax?: number | undefined;
+  /**
+   * Told about errors of idle pooled connections (the server restarted, an admin ended the backend). pg drops such
+   * a connection from the pool and opens a new one on the next checkout; without a listener the pool's 'error'
+   * event would be unhandled and kill the process.
+   */
+  onPoolError?: ((error: Error) => void) | undefined;
 }
 
 export function pgliteParsers() {
@@ -540,6 +546,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHa
       max: options.poolSizeMax ?? 10,
       ...(options.schema ? { options: `-c search_path=${options.schema}` } : {}),
     });
+    pool.on('error', (error) => options.onPoolError?.(error));
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }), plugins });
     return { db, backend: 'postgres', close: () => db.destroy() };
   }

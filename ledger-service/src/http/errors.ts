@@ -1,6 +1,6 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { RuleViolation, type RuleCode } from '../domain/errors';
-import { translateDbError } from '../services/db-errors';
+import { isDatabaseUnavailable, translateDbError } from '../services/db-errors';
 
 const STATUS_OF: Record<RuleCode, number> = {
   invalid_request: 400,
@@ -81,6 +81,16 @@ export const errorHandler: ErrorRequestHandler = (rawError, req, res, _next) => 
   }
   if (typeof httpError.status === 'number' && httpError.status >= 400 && httpError.status < 500) {
     res.status(httpError.status).json({ error: { code: 'bad_request', message: httpError.message ?? 'bad request' } });
+    return;
+  }
+  if (isDatabaseUnavailable(rawError)) {
+    // Not a bug: the database is restarting. The write may have committed before the connection died, so the
+    // answer is the idempotent retry, which returns the first result if there was one.
+    req.log.warn({ err: rawError }, 'database unavailable');
+    res.setHeader('retry-after', '1');
+    res.status(503).json({
+      error: { code: 'database_unavailable', message: 'the database is unavailable; retry shortly with the same Idempotency-Key', details: { requestId: req.id } },
+    });
     return;
   }
   req.log.error({ err: rawError }, 'unhandled error');

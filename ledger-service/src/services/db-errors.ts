@@ -39,3 +39,24 @@ export function translateDbError(error: unknown): unknown {
   }
   return error;
 }
+
+// SQLSTATE classes and driver errors that mean "the database cannot be reached right now", not "the request is
+// wrong" nor "the code is wrong": 08 connection exception, 57P01-57P03 the server is shutting down or starting.
+const UNAVAILABLE_SQLSTATES = new Set(['57P01', '57P02', '57P03']);
+const UNAVAILABLE_SYSTEM_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND']);
+const UNAVAILABLE_MESSAGES = [/^Connection terminated/, /connection error and is not queryable/, /^PGlite is closed/, /^Driver has already been destroyed/];
+
+/**
+ * True when `error` says the database is down or restarting. Such a request may or may not have committed (the
+ * connection can die during COMMIT), so the client is told to retry with the same Idempotency-Key.
+ */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  const candidate = error as { code?: unknown; message?: unknown };
+  if (candidate === null || typeof candidate !== 'object') return false;
+  if (typeof candidate.code === 'string') {
+    if (candidate.code.startsWith('08') || UNAVAILABLE_SQLSTATES.has(candidate.code)) return true;
+    if (UNAVAILABLE_SYSTEM_CODES.has(candidate.code)) return true;
+  }
+  if (error instanceof AggregateError) return error.errors.some(isDatabaseUnavailable);
+  return typeof candidate.message === 'string' && UNAVAILABLE_MESSAGES.some((pattern) => pattern.test(candidate.message as string));
+}

@@ -32,6 +32,7 @@ import { actorLabel, type Actor } from './context';
 import { getEntity, type EntityView } from './entities';
 import { recordAudit } from './audit';
 import { emitEvents } from './events';
+import { lockAccounts } from './idempotency';
 import { bookEntries, getEntry, reverseEntry, type EntryView } from './journal';
 
 type Trx = Transaction<Database>;
@@ -508,6 +509,10 @@ export async function createTransfer(trx: Trx, input: NewTransfer, actor: Actor,
     pick(toRoles),
   );
   const description = (input.memo ? `${DESCRIPTION[classification](fromEntity.name, toEntity.name)}: ${input.memo}` : DESCRIPTION[classification](fromEntity.name, toEntity.name)).slice(0, 500);
+  // Every account of BOTH entries, locked in one id-ordered statement before either entry is booked: bookEntries
+  // locks one entity at a time, and two crossings in opposite directions (a reimbursement and its payment) would
+  // otherwise take the two entities' role accounts in opposite orders and deadlock (found by the hardening soak).
+  await lockAccounts(trx, [...postings.from, ...postings.to].map((posting) => posting.accountId));
   const [fromEntry] = await bookEntries(trx, fromEntity.id, [{ postedOn: input.postedOn, description, source: 'manual', postings: postings.from }], actor, { crossing: true });
   const [toEntry] = await bookEntries(trx, toEntity.id, [{ postedOn: input.postedOn, description, source: 'manual', postings: postings.to }], actor, { crossing: true });
   assert(fromEntry !== undefined && toEntry !== undefined, 'one entry per side');
@@ -607,6 +612,9 @@ export async function reverseTransfer(
       { transferIds: dependents.map((dependent) => dependent.id) },
     );
   }
+  // Both entries' accounts in one id-ordered lock first, for the same reason as in createTransfer.
+  const touched = await trx.selectFrom('postings').select('accountId').where('entryId', 'in', [row.fromEntryId, row.toEntryId]).execute();
+  await lockAccounts(trx, touched.map((posting) => posting.accountId));
   const fromReversal = await reverseEntry(trx, row.fromEntryId, { postedOn: input.postedOn }, actor, { crossing: true });
   const toReversal = await reverseEntry(trx, row.toEntryId, { postedOn: input.postedOn }, actor, { crossing: true });
   await trx

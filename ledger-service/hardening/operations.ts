@@ -1,0 +1,305 @@
+import { randomUUID } from 'node:crypto';
+import { seededRandom } from '../src/domain/random';
+import type { Client } from './client';
+
+// The books the harness attacks, and the table of operations it runs on them. Each operation is one generator:
+// it plans a write (path, body, Idempotency-Key) from the current state of the world, and says what an
+// acknowledged answer books. Bill payments, allocations and imports are added as one row each in OPERATIONS.
+
+export interface World {
+  llcId: string;
+  personalId: string;
+  /** The hot set: two LLC accounts every client fights over (transfers hit the checking account too). */
+  hot: { checking: string; revenue: string };
+  llcSoftware: string;
+  ownerChecking: string;
+  ownerCard: string;
+  /** The spread set: many LLC accounts, so writers rarely meet. */
+  spread: string[];
+  /** Acknowledged plain entries not yet claimed by a reversal. */
+  reversibleEntries: string[];
+  /** Acknowledged contributions and draws not yet claimed by a transfer reversal. */
+  reversibleTransfers: string[];
+  loans: { id: string; principalCents: number }[];
+  reimbursements: { id: string; remainingCents: number }[];
+}
+
+export interface PlannedWrite {
+  operation: string;
+  path: string;
+  body: unknown;
+  idempotencyKey: string;
+  /** The ids of the journal entries an acknowledged answer reports: each must exist exactly once. */
+  entryIdsOf(answer: Record<string, unknown>): string[];
+  /** Updates the world once the write is acknowledged (what later operations may build on). */
+  settle?(world: World, answer: Record<string, unknown>): void;
+}
+
+export type Random = () => number;
+
+export interface Operation {
+  name: string;
+  /** Relative frequency in the mix. */
+  weight: number;
+  plan(world: World, random: Random): PlannedWrite | undefined;
+}
+
+const POSTED_ON = '2026-06-15';
+
+function pick<T>(random: Random, items: readonly T[]): T {
+  return items[Math.floor(random() * items.length)] as T;
+}
+
+/** Removes and returns a random element (a claim: two clients never reverse the same thing). */
+function claim<T>(random: Random, items: T[]): T | undefined {
+  if (items.length === 0) return undefined;
+  const index = Math.floor(random() * items.length);
+  const [item] = items.splice(index, 1);
+  return item;
+}
+
+function amount(random: Random, max = 100_000): number {
+  return 1 + Math.floor(random() * max);
+}
+
+const entryId = (answer: Record<string, unknown>) => [String(answer.id)];
+const transferEntryIds = (answer: Record<string, unknown>) => [
+  String((answer.fromEntry as { id: string }).id),
+  String((answer.toEntry as { id: string }).id),
+];
+
+function entryBody(description: string, debit: string, credit: string, amountCents: number) {
+  return {
+    postedOn: POSTED_ON,
+    description,
+    postings: [
+      { accountId: debit, amountCents },
+      { accountId: credit, amountCents: -amountCents },
+    ],
+  };
+}
+
+function two(random: Random, accounts: readonly string[]): [string, string] {
+  const first = pick(random, accounts);
+  let second = pick(random, accounts);
+  if (second === first) second = accounts[(accounts.indexOf(first) + 1) % accounts.length] as string;
+  return [first, second];
+}
+
+function entryOperation(name: string, weight: number, accountsOf: (world: World) => readonly string[]): Operation {
+  return {
+    name,
+    weight,
+    plan: (world, random) => {
+      const [debit, credit] = two(random, accountsOf(world));
+      return {
+        operation: name,
+        path: `/entities/${world.llcId}/entries`,
+        body: entryBody(name, debit, credit, amount(random)),
+        idempotencyKey: `${name}-${randomUUID()}`,
+        entryIdsOf: entryId,
+        settle: (w, answer) => w.reversibleEntries.push(String(answer.id)),
+      };
+    },
+  };
+}
+
+function transferOperation(
+  classification: string,
+  weight: number,
+  shape: (world: World, random: Random) => Record<string, unknown> | undefined,
+  settle?: (world: World, answer: Record<string, unknown>, body: Record<string, unknown>) => void,
+): Operation {
+  return {
+    name: classification,
+    weight,
+    plan: (world, random) => {
+      const body = shape(world, random);
+      if (body === undefined) return undefined;
+      const full = { classification, postedOn: POSTED_ON, ...body };
+      return {
+        operation: classification,
+        path: '/transfers',
+        body: full,
+        idempotencyKey: `${classification}-${randomUUID()}`,
+        entryIdsOf: transferEntryIds,
+        ...(settle ? { settle: (w: World, answer: Record<string, unknown>) => settle(w, answer, full) } : {}),
+      };
+    },
+  };
+}
+
+const llcToOwner = (world: World, amountCents: number) => ({
+  fromEntityId: world.llcId,
+  fromAccountId: world.hot.checking,
+  toEntityId: world.personalId,
+  toAccountId: world.ownerChecking,
+  amountCents,
+});
+const ownerToLlc = (world: World, amountCents: number) => ({
+  fromEntityId: world.personalId,
+  fromAccountId: world.ownerChecking,
+  toEntityId: world.llcId,
+  toAccountId: world.hot.checking,
+  amountCents,
+});
+
+export const OPERATIONS: Operation[] = [
+  entryOperation('entry_hot', 30, (world) => [world.hot.checking, world.hot.revenue]),
+  entryOperation('entry_spread', 30, (world) => world.spread),
+  {
+    name: 'batch',
+    weight: 8,
+    plan: (world, random) => {
+      const count = 2 + Math.floor(random() * 19);
+      const entries = Array.from({ length: count }, (_, index) => {
+        const accounts = random() < 0.3 ? [world.hot.checking, world.hot.revenue] : world.spread;
+        const [debit, credit] = two(random, accounts);
+        return { ...entryBody(`batch item ${index}`, debit, credit, amount(random)), idempotencyKey: `item-${randomUUID()}` };
+      });
+      return {
+        operation: 'batch',
+        path: `/entities/${world.llcId}/entries/batch`,
+        body: { entries },
+        idempotencyKey: `batch-${randomUUID()}`,
+        entryIdsOf: (answer) => (answer.entries as { id: string }[]).map((entry) => entry.id),
+      };
+    },
+  },
+  {
+    name: 'reversal',
+    weight: 6,
+    plan: (world, random) => {
+      const target = claim(random, world.reversibleEntries);
+      if (target === undefined) return undefined;
+      return {
+        operation: 'reversal',
+        path: `/entries/${target}/reverse`,
+        body: { description: 'harness reversal' },
+        idempotencyKey: `reversal-${randomUUID()}`,
+        entryIdsOf: entryId,
+      };
+    },
+  },
+  transferOperation('capital_contribution', 4, (world, random) => ownerToLlc(world, amount(random, 500_000)), (world, answer) => {
+    world.reversibleTransfers.push(String(answer.id));
+  }),
+  transferOperation('owner_draw', 4, (world, random) => llcToOwner(world, amount(random, 50_000)), (world, answer) => {
+    world.reversibleTransfers.push(String(answer.id));
+  }),
+  transferOperation(
+    'loan',
+    2,
+    (world, random) => ({
+      ...ownerToLlc(world, 100_000 + amount(random, 900_000)),
+      loan: { annualRateBasisPoints: 500 + Math.floor(random() * 300), termMonths: 12 + Math.floor(random() * 48), paymentFrequency: 'monthly' },
+    }),
+    (world, answer, body) => world.loans.push({ id: String(answer.id), principalCents: body.amountCents as number }),
+  ),
+  // A small payment: principal and interest follow the schedule; an overpayment is refused (422), not booked.
+  transferOperation('loan_repayment', 3, (world, random) => {
+    if (world.loans.length === 0) return undefined;
+    const loan = pick(random, world.loans);
+    return { ...llcToOwner(world, 1_000 + amount(random, Math.max(1, Math.floor(loan.principalCents / 20)))), relatedTransferId: loan.id };
+  }),
+  transferOperation(
+    'reimbursement',
+    3,
+    (world, random) => ({
+      fromEntityId: world.personalId,
+      fromAccountId: world.ownerCard,
+      toEntityId: world.llcId,
+      toAccountId: world.llcSoftware,
+      amountCents: amount(random, 20_000),
+      reimbursement: { businessPurpose: 'harness software', receiptReference: `receipt-${randomUUID()}`, expenseOn: '2026-06-01' },
+    }),
+    (world, answer, body) => world.reimbursements.push({ id: String(answer.id), remainingCents: body.amountCents as number }),
+  ),
+  transferOperation('reimbursement_payment', 3, (world, random) => {
+    const open = world.reimbursements.filter((reimbursement) => reimbursement.remainingCents > 0);
+    if (open.length === 0) return undefined;
+    const reimbursement = pick(random, open);
+    // Claimed up front: concurrent payments of one reimbursement never plan more than it owes.
+    const amountCents = Math.max(1, Math.floor(reimbursement.remainingCents * random()));
+    reimbursement.remainingCents -= amountCents;
+    return { ...llcToOwner(world, amountCents), relatedTransferId: reimbursement.id };
+  }),
+  {
+    name: 'transfer_reversal',
+    weight: 2,
+    plan: (world, random) => {
+      const target = claim(random, world.reversibleTransfers);
+      if (target === undefined) return undefined;
+      return {
+        operation: 'transfer_reversal',
+        path: `/transfers/${target}/reverse`,
+        body: {},
+        idempotencyKey: `transfer-reversal-${randomUUID()}`,
+        entryIdsOf: transferEntryIds,
+      };
+    },
+  },
+];
+
+/** Picks operations by weight; a generator with nothing to build on yet (no loan to repay) yields to another. */
+export function planner(seed: number, operations: readonly Operation[] = OPERATIONS) {
+  const random = seededRandom(seed);
+  const total = operations.reduce((sum, operation) => sum + operation.weight, 0);
+  return (world: World): PlannedWrite => {
+    for (;;) {
+      let ticket = random() * total;
+      const operation = operations.find((candidate) => (ticket -= candidate.weight) < 0) ?? (operations[0] as Operation);
+      const planned = operation.plan(world, random);
+      if (planned) return planned;
+    }
+  };
+}
+
+/** Creates the two entities and their accounts through the API; the spread set by `spreadAccounts` POSTs. */
+/** A setup write, retried with its own key when the connection drops (a keep-alive socket closed under it). */
+async function setupWrite(client: Client, path: string, body: unknown): Promise<Record<string, unknown>> {
+  const idempotencyKey = `setup-${randomUUID()}`;
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await client.expect(client.write(path, idempotencyKey, body), 201);
+    } catch (error) {
+      if (attempt >= 5 || !(error instanceof TypeError)) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 200 * attempt));
+    }
+  }
+}
+
+export async function createWorld(client: Client, options: { spreadAccounts: number; parallel: number; onProgress?: (done: number) => void }): Promise<World> {
+  const entity = (kind: string, name: string) => setupWrite(client, '/entities', { kind, name });
+  const llc = await entity('llc', 'Harness LLC');
+  const personal = await entity('personal', 'Harness Owner');
+  const account = async (entityId: unknown, name: string, kind: string) =>
+    String((await setupWrite(client, `/entities/${entityId}/accounts`, { name, kind })).id);
+  const world: World = {
+    llcId: String(llc.id),
+    personalId: String(personal.id),
+    hot: { checking: await account(llc.id, 'Hot checking', 'checking'), revenue: await account(llc.id, 'Hot revenue', 'income_category') },
+    llcSoftware: await account(llc.id, 'Software', 'expense_category'),
+    ownerChecking: await account(personal.id, 'Owner checking', 'checking'),
+    ownerCard: await account(personal.id, 'Owner card', 'credit_card'),
+    spread: [],
+    reversibleEntries: [],
+    reversibleTransfers: [],
+    loans: [],
+    reimbursements: [],
+  };
+  // There is no batch route for accounts: the spread set is created by parallel single POSTs.
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: options.parallel }, async () => {
+      while (next < options.spreadAccounts) {
+        const index = next++;
+        const kind = index % 2 === 0 ? 'checking' : 'expense_category';
+        world.spread.push(await account(llc.id, `Spread ${String(index).padStart(5, '0')}`, kind));
+        if (world.spread.length % 250 === 0) options.onProgress?.(world.spread.length);
+      }
+    }),
+  );
+  options.onProgress?.(world.spread.length);
+  return world;
+}

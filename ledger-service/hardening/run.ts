@@ -1,0 +1,366 @@
+import { execFileSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import fc from 'fast-check';
+import { generateSync } from 'otplib';
+import pg from 'pg';
+import { openDatabase, type DatabaseHandle } from '../src/db/database';
+import { seededRandom } from '../src/domain/random';
+import { verifyAuditChain } from '../src/services/audit';
+import { checkInvariants } from '../test/support/books';
+import { killHard, signIn, startService, type ServiceProcess } from '../test/support/process';
+import { Client, fetchTransport } from './client';
+import { fuzzCases, runFuzz, webhookCases, writeRoutes, type IdPool } from './fuzz';
+import { checkBooks } from './invariants';
+import { newTally, runLoad, settlePending, type Tally } from './load';
+import { createWorld, type World } from './operations';
+import { apiSnapshot, sqlSnapshot } from './snapshot';
+
+// `npm run hardening`: attacks a real service process (PostgreSQL when DATABASE_URL is set, in a fresh schema;
+// PGlite otherwise) phase by phase, prints a table and writes it to hardening/RESULTS.md. Exits non-zero on any
+// invariant violation or unexpected 5xx. Sizes come from the environment (npm would swallow flags):
+//   VEIL_HARDENING_CLIENTS (8), _OPERATIONS (4000), _SPREAD_ACCOUNTS (10000), _CHECK_EVERY (1000), _KILLS (20),
+//   _CRASH_OPERATIONS (per kill, 150), _DB_RESTARTS (1), _FUZZ_RUNS (1000), _SEED (1).
+
+const number = (name: string, fallback: number) => {
+  const value = process.env[`VEIL_HARDENING_${name}`];
+  const parsed = value === undefined ? fallback : Number(value);
+  if (!Number.isSafeInteger(parsed) || parsed < 0) throw new Error(`VEIL_HARDENING_${name} must be a whole number`);
+  return parsed;
+};
+const CONFIG = {
+  clients: number('CLIENTS', 8),
+  operations: number('OPERATIONS', 4_000),
+  spreadAccounts: number('SPREAD_ACCOUNTS', 10_000),
+  checkEvery: number('CHECK_EVERY', 1_000),
+  kills: number('KILLS', 20),
+  crashOperations: number('CRASH_OPERATIONS', 150),
+  dbRestarts: number('DB_RESTARTS', 1),
+  fuzzRuns: number('FUZZ_RUNS', 1_000),
+  seed: number('SEED', 1),
+};
+
+const DATABASE_URL = process.env.DATABASE_URL || undefined;
+const BACKEND = DATABASE_URL ? 'postgres' : 'pglite';
+
+interface PhaseResult {
+  phase: string;
+  operations: number;
+  faults: number;
+  violations: string[];
+  serverErrors: string[];
+  durationMs: number;
+  notes: string;
+}
+
+const results: PhaseResult[] = [];
+
+function progress(text: string): void {
+  if (process.stderr.isTTY) process.stderr.write(`\r\x1b[2K${text}`);
+  else process.stderr.write(`${text}\n`);
+}
+function progressDone(): void {
+  if (process.stderr.isTTY) process.stderr.write('\n');
+}
+/** Throttled progress for loops: a line at most every half second. */
+function ticker(label: string, total: number, extra: () => string = () => '') {
+  let last = 0;
+  const started = Date.now();
+  return (done: number) => {
+    if (Date.now() - last < 500 && done < total) return;
+    last = Date.now();
+    progress(`${label}: ${done}/${total} ${extra()} ${((Date.now() - started) / 1000).toFixed(0)} s`);
+  };
+}
+
+const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'veil-hardening-'));
+const schema = `veil_hardening_${randomUUID().replaceAll('-', '').slice(0, 12)}`;
+let service: ServiceProcess | undefined;
+let sqlHandle: DatabaseHandle | undefined;
+
+async function admin(statement: string): Promise<void> {
+  const client = new pg.Client({ connectionString: DATABASE_URL });
+  await client.connect();
+  await client.query(statement);
+  await client.end();
+}
+
+function serviceEnv(): Record<string, string> {
+  const common = {
+    VEIL_DATA_DIR: dataDir,
+    // The harness is one client machine making thousands of requests: the per-client limits are not under test.
+    VEIL_RATE_LIMIT_MAX: '1000000',
+    VEIL_RATE_LIMIT_AUTH_MAX: '10000',
+    VEIL_ACCESS_TOKEN_TTL_SECONDS: '3600',
+    VEIL_DB_POOL_MAX: String(CONFIG.clients + 2),
+  };
+  return DATABASE_URL ? { ...common, DATABASE_URL, VEIL_DB_SCHEMA: schema } : { ...common, DATABASE_URL: '' };
+}
+
+/** The owner with an MFA session (moving money needs one): enrol, confirm with a TOTP code, sign in with a recovery code. */
+async function ownerWithMfa(baseUrl: string): Promise<string> {
+  const plain = new Client(fetchTransport(() => baseUrl), await signIn(baseUrl));
+  const enrol = await plain.expect(plain.send({ method: 'post', path: '/auth/mfa/enrol' }), 200);
+  const secret = String(enrol.secret);
+  const confirm = await plain.expect(plain.send({ method: 'post', path: '/auth/mfa/confirm', body: { totpCode: generateSync({ secret, epoch: Math.floor(Date.now() / 1000) }) } }), 200);
+  const recoveryCode = (confirm.recoveryCodes as string[])[0];
+  const login = await fetch(`${baseUrl}/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ email: 'owner@veil.test', password: 'Process-Test-Passphrase-7', recoveryCode }),
+  });
+  if (login.status !== 200) throw new Error(`MFA login: ${login.status} ${await login.text()}`);
+  return ((await login.json()) as { accessToken: string }).accessToken;
+}
+
+async function check(client: Client, world: World, tally: Tally, into: string[]): Promise<number> {
+  const verdict = await checkBooks(client, world, tally, sqlHandle?.db);
+  into.push(...verdict.violations);
+  return verdict.entries;
+}
+
+async function phase(name: string, work: (result: PhaseResult) => Promise<void>): Promise<void> {
+  const result: PhaseResult = { phase: name, operations: 0, faults: 0, violations: [], serverErrors: [], durationMs: 0, notes: '' };
+  const started = Date.now();
+  try {
+    await work(result);
+  } catch (error) {
+    const exited = service?.child.exitCode;
+    result.violations.push(
+      `phase aborted: ${(error as Error).stack ?? String(error)}` +
+        (exited !== undefined && exited !== null ? `\nthe service exited with ${exited}:\n${service?.output().slice(-3000)}` : ''),
+    );
+  }
+  result.durationMs = Date.now() - started;
+  progressDone();
+  results.push(result);
+  console.log(`${name}: ${result.operations} operations, ${result.faults} faults, ${result.violations.length} violations, ${result.serverErrors.length} 5xx (${(result.durationMs / 1000).toFixed(1)} s) ${result.notes}`);
+  for (const line of [...result.violations, ...result.serverErrors].slice(0, 20)) console.log(`  ! ${line}`);
+}
+
+function tallyInto(result: PhaseResult, tally: Tally): void {
+  result.serverErrors.push(...tally.serverErrors);
+  result.violations.push(...tally.uncoded.map((line) => `4xx without a code: ${line}`));
+}
+
+async function main(): Promise<void> {
+  const startedAt = new Date();
+  if (DATABASE_URL) {
+    await admin(`create schema ${schema}`);
+  }
+  progress(`starting the service on ${BACKEND}…`);
+  service = await startService(serviceEnv());
+  const baseUrl = () => (service as ServiceProcess).baseUrl;
+  if (DATABASE_URL) sqlHandle = await openDatabase({ databaseUrl: DATABASE_URL, schema, poolSizeMax: 2, onPoolError: () => {} });
+  const client = new Client(fetchTransport(baseUrl), await ownerWithMfa(baseUrl()));
+  const tally = newTally();
+  let world!: World;
+
+  await phase(`setup (${CONFIG.spreadAccounts} spread accounts)`, async (result) => {
+    world = await createWorld(client, { spreadAccounts: CONFIG.spreadAccounts, parallel: CONFIG.clients, onProgress: ticker('setup: accounts', CONFIG.spreadAccounts) });
+    result.operations = CONFIG.spreadAccounts + 7;
+  });
+  if (world === undefined) {
+    writeResults(startedAt);
+    return;
+  }
+
+  await phase(`soak (${CONFIG.clients} clients)`, async (result) => {
+    const before = tally.operations;
+    let checks = 0;
+    const tick = ticker('soak', CONFIG.operations, () => `ack ${tally.acknowledged.size}`);
+    for (let done = 0, round = 0; done < CONFIG.operations; round += 1) {
+      const size = Math.min(CONFIG.checkEvery, CONFIG.operations - done);
+      await runLoad(client, world, tally, { clients: CONFIG.clients, operations: size, seed: CONFIG.seed * 100 + round, onProgress: () => tick(tally.operations - before) });
+      done += size;
+      await check(client, world, tally, result.violations);
+      checks += 1;
+    }
+    result.operations = tally.operations - before;
+    result.notes = `${checks} invariant checks; refused: ${[...tally.refused].map(([code, count]) => `${code} ${count}`).join(', ') || 'none'}`;
+    tallyInto(result, tally);
+  });
+
+  await phase(`crash (kill -9 ×${CONFIG.kills})`, async (result) => {
+    const crashTally = tally;
+    const serverErrorsBefore = crashTally.serverErrors.length;
+    const uncodedBefore = crashTally.uncoded.length;
+    const before = crashTally.operations;
+    const faultsBefore = crashTally.faultsSeen;
+    const random = seededRandom(CONFIG.seed + 17);
+    for (let kill = 1; kill <= CONFIG.kills; kill += 1) {
+      progress(`crash: kill ${kill}/${CONFIG.kills}, ${crashTally.acknowledged.size} acknowledged, ${crashTally.pending.length} pending`);
+      let halted = false;
+      const load = runLoad(client, world, crashTally, { clients: CONFIG.clients, operations: CONFIG.crashOperations, seed: CONFIG.seed * 1000 + kill, halted: () => halted });
+      await new Promise((resolve) => setTimeout(resolve, 100 + Math.floor(random() * 1_500)));
+      await killHard(service as ServiceProcess);
+      halted = true;
+      await load;
+      service = await startService(serviceEnv());
+      await settlePending(client, world, crashTally);
+    }
+    const stored = await check(client, world, crashTally, result.violations);
+    result.operations = crashTally.operations - before;
+    result.faults = CONFIG.kills;
+    result.notes = `${crashTally.faultsSeen - faultsBefore} answers lost and retried with their keys; ${stored} entries stored = acknowledged`;
+    result.serverErrors.push(...crashTally.serverErrors.slice(serverErrorsBefore));
+    result.violations.push(...crashTally.uncoded.slice(uncodedBefore).map((line) => `4xx without a code: ${line}`));
+  });
+
+  if (BACKEND === 'postgres' && CONFIG.dbRestarts > 0) {
+    await phase(`database restart (×${CONFIG.dbRestarts})`, async (result) => {
+      const serverErrorsBefore = tally.serverErrors.length;
+      const before = tally.operations;
+      const faultsBefore = tally.faultsSeen;
+      const version = fs.readdirSync('/etc/postgresql')[0] as string;
+      let notReadySeen = 0;
+      for (let restart = 1; restart <= CONFIG.dbRestarts; restart += 1) {
+        progress(`database restart ${restart}/${CONFIG.dbRestarts} under load…`);
+        let polling = true;
+        const poller = (async () => {
+          while (polling) {
+            try {
+              const ready = await fetch(`${baseUrl()}/readyz`);
+              if (ready.status === 503) notReadySeen += 1;
+            } catch {
+              result.violations.push('the service stopped answering /readyz during the database restart');
+            }
+            await new Promise((resolve) => setTimeout(resolve, 20));
+          }
+        })();
+        const load = runLoad(client, world, tally, { clients: CONFIG.clients, operations: CONFIG.crashOperations * 2, seed: CONFIG.seed * 7_000 + restart, retryInline: true });
+        await new Promise((resolve) => setTimeout(resolve, 1_000));
+        execFileSync('pg_ctlcluster', ['--skip-systemctl-redirect', version, 'main', 'restart'], { stdio: 'ignore' });
+        await load;
+        polling = false;
+        await poller;
+        if ((service as ServiceProcess).child.exitCode !== null) result.violations.push(`the service died: ${(service as ServiceProcess).output().slice(-2000)}`);
+      }
+      // The harness's own pool met the restart too; it reconnects on the next query.
+      const ready = await fetch(`${baseUrl()}/readyz`);
+      if (ready.status !== 200) result.violations.push(`/readyz answers ${ready.status} after the restart`);
+      if (notReadySeen === 0) result.violations.push('/readyz never reported not ready while the database was down');
+      const stored = await check(client, world, tally, result.violations);
+      result.operations = tally.operations - before;
+      result.faults = CONFIG.dbRestarts;
+      result.notes = `/readyz not ready ${notReadySeen}× while down; ${tally.faultsSeen - faultsBefore} answers 503/lost and retried; ${stored} entries stored = acknowledged`;
+      result.serverErrors.push(...tally.serverErrors.slice(serverErrorsBefore));
+    });
+  }
+
+  await phase(`fuzz (${CONFIG.fuzzRuns} requests)`, async (result) => {
+    const fuzzWorld = await createWorld(client, { spreadAccounts: 4, parallel: 2 });
+    await runLoad(client, fuzzWorld, newTally(), { clients: 1, operations: 40, seed: CONFIG.seed + 3 });
+    const document = (await client.get('/openapi.json')).body as Parameters<typeof writeRoutes>[0];
+    const routes = writeRoutes(document);
+    const entries = (await client.get(`/entities/${fuzzWorld.llcId}/entries?limit=20`)).body as { items: { id: string }[] };
+    const transfers = (await client.get(`/entities/${fuzzWorld.llcId}/transfers`)).body as { items: { id: string }[] };
+    const entityIds = [fuzzWorld.llcId, fuzzWorld.personalId];
+    const accountIds = [fuzzWorld.hot.checking, fuzzWorld.hot.revenue, fuzzWorld.llcSoftware, fuzzWorld.ownerChecking, fuzzWorld.ownerCard, ...fuzzWorld.spread];
+    const transferIds = transfers.items.map((transfer) => transfer.id);
+    const ids: IdPool = {
+      entityId: entityIds,
+      fromEntityId: entityIds,
+      toEntityId: entityIds,
+      counterpartyEntityId: entityIds,
+      accountId: accountIds,
+      fromAccountId: accountIds,
+      toAccountId: accountIds,
+      entryId: entries.items.map((entry) => entry.id),
+      transferId: transferIds,
+      relatedTransferId: transferIds,
+    };
+    const webhooks = Math.ceil(CONFIG.fuzzRuns / 10);
+    const cases = [
+      ...fc.sample(fuzzCases(document, routes, ids), { numRuns: CONFIG.fuzzRuns - webhooks, seed: CONFIG.seed }),
+      ...fc.sample(webhookCases(routes), { numRuns: webhooks, seed: CONFIG.seed + 1 }),
+    ];
+    const fuzzed = await runFuzz(cases, {
+      transport: fetchTransport(baseUrl),
+      token: client.token,
+      snapshot: sqlHandle ? sqlSnapshot(sqlHandle.db) : apiSnapshot(client, fuzzWorld),
+      onProgress: ticker('fuzz', cases.length),
+    });
+    result.operations = fuzzed.requests;
+    result.faults = fuzzed.requests;
+    result.serverErrors.push(...fuzzed.serverErrors);
+    result.violations.push(...fuzzed.uncoded.map((line) => `4xx without a code: ${line}`), ...fuzzed.partialWrites);
+    result.notes = `${routes.length} write routes; statuses ${[...fuzzed.statuses].sort(([a], [b]) => a - b).map(([status, count]) => `${status}×${count}`).join(' ')}`;
+  });
+
+  await phase('final check', async (result) => {
+    await check(client, world, tally, result.violations);
+    if (BACKEND === 'pglite') {
+      // Only the service may open PGlite's files: stop it, then run the SQL checks on the same data directory.
+      await killHard(service as ServiceProcess);
+      service = undefined;
+      const handle = await openDatabase({ pgliteDataDir: path.join(dataDir, 'pglite') });
+      try {
+        const report = await checkInvariants(handle.db);
+        if (report.unbalancedEntries + report.balanceMismatches + report.entitiesNotZero !== 0) result.violations.push(`SQL: ${JSON.stringify(report)}`);
+        const verdict = await verifyAuditChain(handle.db);
+        if (!verdict.ok) result.violations.push(`SQL: audit chain ${JSON.stringify(verdict)}`);
+        result.notes = `SQL on the data directory: ${report.entries} entries, ${report.postings} postings, audit chain of ${verdict.checked} rows verified`;
+      } finally {
+        await handle.close();
+      }
+    } else {
+      result.notes = 'API and SQL checks';
+    }
+    result.operations = tally.acknowledged.size;
+  });
+
+  writeResults(startedAt);
+}
+
+function writeResults(startedAt: Date): void {
+  const rows = results.map(
+    (result) =>
+      `| ${result.phase} | ${result.operations.toLocaleString('en-US')} | ${result.faults} | ${result.violations.length} | ${result.serverErrors.length} | ${(result.durationMs / 1000).toFixed(1)} s | ${result.notes.replaceAll('|', '/')} |`,
+  );
+  const table = ['| phase | operations | faults injected | invariant violations | 5xx | duration | notes |', '|---|---:|---:|---:|---:|---:|---|', ...rows].join('\n');
+  console.log(`\n${table}\n`);
+  const failures = results.flatMap((result) => [...result.violations, ...result.serverErrors].map((line) => `- ${result.phase}: ${line.split('\n')[0]}`));
+  const markdown = [
+    '# Hardening results',
+    '',
+    `Last run of \`npm run hardening\`: ${startedAt.toISOString()} on ${BACKEND}${BACKEND === 'postgres' ? ` (${fs.readdirSync('/etc/postgresql').join(', ')})` : ''}, ` +
+      `Node ${process.version}, ${os.cpus().length} cores. Regenerated by the command; see hardening/run.ts for what each phase does.`,
+    '',
+    `Settings: ${Object.entries(CONFIG).map(([name, value]) => `${name} ${value}`).join(', ')}.`,
+    '',
+    table,
+    '',
+    failures.length === 0 ? 'No invariant violation, no 5xx.' : `## Failures\n\n${failures.slice(0, 100).join('\n')}`,
+    '',
+  ].join('\n');
+  fs.writeFileSync(path.join(__dirname, 'RESULTS.md'), markdown);
+}
+
+async function cleanup(): Promise<void> {
+  if (service) await killHard(service);
+  await sqlHandle?.close();
+  fs.rmSync(dataDir, { recursive: true, force: true });
+  if (DATABASE_URL) await admin(`drop schema if exists ${schema} cascade`).catch(() => {});
+}
+
+// Interrupted (Ctrl-C): stop the service process and drop the schema rather than leave them behind.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    void cleanup().finally(() => process.exit(130));
+  });
+}
+
+main()
+  .then(async () => {
+    await cleanup();
+    const bad = results.some((result) => result.violations.length > 0 || result.serverErrors.length > 0);
+    process.exit(bad ? 1 : 0);
+  })
+  .catch(async (error: unknown) => {
+    console.error(error);
+    await cleanup();
+    process.exit(2);
+  });

@@ -18,6 +18,7 @@ import { mountLedgerRoutes } from './http/routes/ledger';
 import { mountVeilRoutes } from './http/routes/veil';
 import { mountReportRoutes } from './http/routes/reports';
 import { mountBankLineRoutes } from './http/routes/bank-lines';
+import { mountPlaidRoutes, RAW_BODY } from './http/routes/plaid';
 import { loadAfrTable } from './services/reference';
 import { ErrorBody } from './http/schemas';
 
@@ -95,7 +96,15 @@ export function createApp(deps: Deps, options: { actorOf?: ActorResolver } = {})
   );
   // Credentials and codes are small: the auth routes refuse anything bigger long before argon2 sees it.
   app.use('/auth', express.json({ limit: AUTH_BODY_BYTES_MAX }));
-  app.use(express.json({ limit: REQUEST_BODY_BYTES_MAX }));
+  app.use(
+    express.json({
+      limit: REQUEST_BODY_BYTES_MAX,
+      // Plaid signs the exact bytes of a webhook body: keep them for the signature check.
+      verify: (req, _res, buffer) => {
+        if (req.url?.startsWith('/plaid/webhook')) (req as unknown as Record<symbol, Buffer>)[RAW_BODY] = Buffer.from(buffer);
+      },
+    }),
+  );
 
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
@@ -118,6 +127,7 @@ export function createApp(deps: Deps, options: { actorOf?: ActorResolver } = {})
   mountVeilRoutes(router, registry, deps, actorOf, deps.afrRows ?? loadAfrTable());
   mountReportRoutes(router, registry, deps, actorOf);
   mountBankLineRoutes(router, registry, deps, actorOf);
+  mountPlaidRoutes(router, registry, deps, actorOf);
   app.use(router);
 
   const document = new OpenApiGeneratorV31(registry.definitions).generateDocument({

@@ -43,6 +43,14 @@ const Env = z.object({
   VEIL_RATE_LIMIT_WINDOW_SECONDS: z.coerce.number().int().min(1).max(3_600).default(60),
   VEIL_RATE_LIMIT_MAX: z.coerce.number().int().min(1).max(1_000_000).default(600),
   VEIL_RATE_LIMIT_AUTH_MAX: z.coerce.number().int().min(1).max(10_000).default(10),
+  /** Which Plaid: its sandbox or production, or the bundled emulator (PLAID_BASE_URL says where it listens). */
+  PLAID_ENV: z.enum(['sandbox', 'production', 'emulator']).optional(),
+  /** Overrides the Plaid host PLAID_ENV implies (the emulator's URL). */
+  PLAID_BASE_URL: z.url().optional(),
+  PLAID_CLIENT_ID: z.string().min(1).max(200).optional(),
+  PLAID_SECRET: z.string().min(1).max(200).optional(),
+  /** Where Plaid should POST webhooks: this service's public URL + /plaid/webhook. */
+  PLAID_WEBHOOK_URL: z.url().optional(),
 });
 
 export interface Config {
@@ -68,7 +76,18 @@ export interface Config {
   corsOrigins: string[];
   redisUrl: string | undefined;
   rateLimits: { windowMs: number; generalMax: number; authMax: number };
+  /** Absent when no Plaid credentials are configured: bank sync is then off (npm start runs the emulator). */
+  plaid: PlaidConfig | undefined;
 }
+
+export interface PlaidConfig {
+  basePath: string;
+  clientId: string;
+  secret: string;
+  webhookUrl: string | undefined;
+}
+
+const PLAID_HOSTS = { sandbox: 'https://sandbox.plaid.com', production: 'https://production.plaid.com' } as const;
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const result = Env.safeParse(env);
@@ -78,6 +97,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   const parsed = result.data;
   const dataDir = path.resolve(parsed.VEIL_DATA_DIR);
+  let plaid: PlaidConfig | undefined;
+  if (parsed.PLAID_CLIENT_ID !== undefined && parsed.PLAID_SECRET !== undefined) {
+    const basePath = parsed.PLAID_BASE_URL ?? (parsed.PLAID_ENV === 'production' ? PLAID_HOSTS.production : parsed.PLAID_ENV === 'emulator' ? undefined : PLAID_HOSTS.sandbox);
+    if (basePath === undefined) throw new Error('invalid configuration:\n  PLAID_BASE_URL: PLAID_ENV=emulator needs the emulator URL');
+    plaid = { basePath: basePath.replace(/\/$/, ''), clientId: parsed.PLAID_CLIENT_ID, secret: parsed.PLAID_SECRET, webhookUrl: parsed.PLAID_WEBHOOK_URL };
+  } else if (parsed.PLAID_CLIENT_ID !== undefined || parsed.PLAID_SECRET !== undefined) {
+    throw new Error('invalid configuration:\n  PLAID_CLIENT_ID and PLAID_SECRET go together');
+  }
   return {
     port: parsed.PORT,
     host: parsed.HOST,
@@ -104,5 +131,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       generalMax: parsed.VEIL_RATE_LIMIT_MAX,
       authMax: parsed.VEIL_RATE_LIMIT_AUTH_MAX,
     },
+    plaid,
   };
 }

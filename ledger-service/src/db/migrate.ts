@@ -5,6 +5,7 @@ import * as m0002 from './migrations/0002_security';
 import * as m0003 from './migrations/0003_veil';
 import * as m0004 from './migrations/0004_mirror_accounts';
 import * as m0005 from './migrations/0005_bank_lines';
+import * as m0006 from './migrations/0006_plaid';
 
 // A static list rather than a folder scan: the same code runs from src (tsx, jest) and from dist.
 const MIGRATIONS: Record<string, Migration> = {
@@ -13,6 +14,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0003_veil': m0003,
   '0004_mirror_accounts': m0004,
   '0005_bank_lines': m0005,
+  '0006_plaid': m0006,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

@@ -36,6 +36,8 @@ interface RouteSpecBase<P, Q, B> {
   params?: P;
   query?: Q;
   body?: B;
+  /** Documented in /openapi.json but parsed by the handler itself (a signed webhook: verify first, then parse). */
+  documentBody?: z.ZodType;
   /** Reachable without credentials (register, login, refresh…). Every other route authenticates first. */
   public?: true;
   responses: Record<number, { description: string; schema?: z.ZodType }>;
@@ -95,7 +97,8 @@ export function mountRoute<P extends AnyObject | undefined, Q extends AnyObject 
   if (spec.params) request.params = spec.params;
   if (spec.query) request.query = spec.query;
   if (spec.idempotent) request.headers = IdempotencyHeaders;
-  if (spec.body) request.body = { content: { 'application/json': { schema: spec.body } }, required: true };
+  const documented = spec.body ?? spec.documentBody;
+  if (documented) request.body = { content: { 'application/json': { schema: documented } }, required: true };
   const responses: RouteConfig['responses'] = {};
   for (const [status, response] of Object.entries(spec.responses)) {
     responses[status] = response.schema

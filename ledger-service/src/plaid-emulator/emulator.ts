@@ -154,6 +154,9 @@ export interface PlaidEmulator {
   /** Emulator controls that stand for the bank changing its mind; not part of Plaid's API. */
   removeTransaction(itemId: string, transactionId: string): void;
   modifyTransaction(itemId: string, transactionId: string, changes: Partial<Pick<SandboxTransaction, 'amountCents' | 'name' | 'date'>>): void;
+  /** Signs a webhook body as the emulator would, without sending it (tests of the ledger's verification). */
+  signWebhook(itemId: string, body: Record<string, unknown>, iatSeconds?: number): Promise<{ payload: string; jwt: string }>;
+  accessTokenOf(itemId: string): string;
   /** A new signing key; the old one stays served (with expired_at) so in-flight webhooks still verify. */
   rotateWebhookKey(): Promise<void>;
   itemIdOf(accessToken: string): string;
@@ -186,18 +189,23 @@ export async function createPlaidEmulator(options: EmulatorOptions): Promise<Pla
   }
   await addKey();
 
-  async function sendWebhook(item: ItemState, body: Record<string, unknown>): Promise<void> {
-    if (item.webhook === null) return;
-    const url = item.webhook;
+  async function signWebhook(item: ItemState, body: Record<string, unknown>, iatSeconds = Math.floor(now() / 1000)): Promise<{ payload: string; jwt: string }> {
     const payload = JSON.stringify({ ...body, item_id: item.itemId, environment: 'sandbox' }, null, 2);
     const key = keys.at(-1) as SigningKey;
     const jwt = await new SignJWT({ request_body_sha256: createHash('sha256').update(payload).digest('hex') })
       .setProtectedHeader({ alg: 'ES256', kid: key.kid, typ: 'JWT' })
-      .setIssuedAt(Math.floor(now() / 1000))
+      .setIssuedAt(iatSeconds)
       .sign(key.privateKey);
+    return { payload, jwt };
+  }
+
+  async function sendWebhook(item: ItemState, body: Record<string, unknown>): Promise<void> {
+    if (item.webhook === null) return;
+    const url = item.webhook;
+    const { payload, jwt } = await signWebhook(item, body);
     const delivery: WebhookDelivery = { url, body: JSON.parse(payload), status: null, error: null };
     deliveries.push(delivery);
-    const attempt = fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', 'plaid-verification': jwt }, body: payload })
+    await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', 'plaid-verification': jwt }, body: payload })
       .then(async (response) => {
         delivery.status = response.status;
         await response.arrayBuffer();
@@ -205,12 +213,13 @@ export async function createPlaidEmulator(options: EmulatorOptions): Promise<Pla
       .catch((error: unknown) => {
         delivery.error = (error as Error).message;
       });
-    inFlight.add(attempt);
-    void attempt.finally(() => inFlight.delete(attempt));
   }
 
   function fireWebhook(item: ItemState, body: Record<string, unknown>): void {
-    void sendWebhook(item, body);
+    // Registered before the first await, so settleWebhooks() never misses a webhook already fired.
+    const attempt = sendWebhook(item, body);
+    inFlight.add(attempt);
+    void attempt.finally(() => inFlight.delete(attempt));
   }
 
   function record(item: ItemState, kind: ChangeKind, transaction: SandboxTransaction): void {
@@ -889,6 +898,16 @@ export async function createPlaidEmulator(options: EmulatorOptions): Promise<Pla
       record(item, 'modified', { ...transaction, ...changes });
     },
     rotateWebhookKey: addKey,
+    signWebhook(itemId, body, iatSeconds) {
+      const item = items.get(itemId);
+      if (!item) throw new Error(`no item ${itemId}`);
+      return signWebhook(item, body, iatSeconds);
+    },
+    accessTokenOf(itemId) {
+      const item = items.get(itemId);
+      if (!item) throw new Error(`no item ${itemId}`);
+      return item.accessToken;
+    },
     itemIdOf(accessToken) {
       return itemFor(accessToken).itemId;
     },

@@ -601,8 +601,11 @@ export async function syncItem(deps: Deps, actor: Actor, itemId: string): Promis
   const accessToken = await accessTokenOf(deps.db, deps, itemId);
   const report: SyncReport = { itemId, added: 0, modified: 0, removed: 0, booked: 0, pendingStored: 0, duplicates: 0, pages: 0, restarts: 0, hasMore: false, bankLines: [], bankLinesTruncated: false };
   const readCursor = async () => (await deps.db.selectFrom('plaidItems').select('cursor').where('id', '=', itemId).executeTakeFirstOrThrow()).cursor;
-  let updateStart = await readCursor();
-  let cursor = updateStart;
+  // `stored`: the cursor this run last wrote (what the item row must still hold); `cursor`: the one we fetch with.
+  // They differ after a restart, when pages already stored are fetched again from the start of the update.
+  let stored = await readCursor();
+  let updateStart = stored;
+  let cursor = stored;
   const entityId = (await deps.db.selectFrom('plaidItems').select('entityId').where('id', '=', itemId).executeTakeFirstOrThrow()).entityId;
   const categorise = await createCategoriser(deps.db, entityId);
   for (;;) {
@@ -626,12 +629,14 @@ export async function syncItem(deps: Deps, actor: Actor, itemId: string): Promis
     }
     let outcome: PageOutcome;
     try {
-      outcome = await auditedTransaction(deps.db, (trx) => applyPage(trx, actor, itemId, cursor, page, categorise));
+      const expected = stored;
+      outcome = await auditedTransaction(deps.db, (trx) => applyPage(trx, actor, itemId, expected, page, categorise));
     } catch (error) {
       if (!(error instanceof StaleCursor) || report.restarts >= SYNC_RESTARTS_MAX) throw error;
       report.restarts += 1;
-      updateStart = await readCursor();
-      cursor = updateStart;
+      stored = await readCursor();
+      updateStart = stored;
+      cursor = stored;
       continue;
     }
     report.pages += 1;
@@ -645,10 +650,8 @@ export async function syncItem(deps: Deps, actor: Actor, itemId: string): Promis
     report.bankLines.push(...outcome.lines.slice(0, Math.max(0, room)));
     if (outcome.lines.length > room) report.bankLinesTruncated = true;
     cursor = page.next_cursor;
-    if (!page.has_more) {
-      updateStart = cursor;
-      break;
-    }
+    stored = page.next_cursor;
+    if (!page.has_more) break;
   }
   return report;
 }

@@ -6,6 +6,7 @@ import { createApiToken } from '../src/services/auth';
 import { systemActor, type Actor } from '../src/services/context';
 import { auditedTransaction } from '../src/services/audit';
 import { recordBankLines } from '../src/services/bank-lines';
+import { storeSecret } from '../src/services/secrets';
 
 // Every authenticated route of the OpenAPI document × every way a credential can be wrong. The victim is the
 // owner; the attacker is a second user with books of their own. Nothing the victim wrote may appear in any
@@ -19,6 +20,7 @@ let victimTokenId: string;
 let victimTransferId: string;
 let victimDocumentId: string;
 let victimBankLineId: string;
+let victimPlaidItemId: string;
 let attacker: TestUser;
 let attackerBooks: Books;
 const credentials: Record<string, (need: 'read' | 'write') => AuthedHttp> = {};
@@ -70,6 +72,17 @@ beforeAll(async () => {
     ], systemActor('matrix fixture')),
   );
   victimBankLineId = (recorded.inserted[0] as { id: string }).id;
+  // A linked Plaid item of the victim's (stored directly: no Plaid is configured in this file).
+  victimPlaidItemId = await auditedTransaction(ledger.deps.db, async (trx) => {
+    const ownerActor: Actor = { type: 'user', id: ledger.owner.id, userId: ledger.owner.id, scopes: ['read', 'write'], entityScope: 'all', mfa: true };
+    const secret = await storeSecret(trx, ledger.deps.security.keyring, ownerActor, { purpose: 'plaid_access_token', entityId: victim.entityId, plaintext: 'access-sandbox-victim' });
+    const item = await trx
+      .insertInto('plaidItems')
+      .values({ entityId: victim.entityId, plaidItemId: 'victim-plaid-item', institutionName: 'Victim Books LLC bank', accessTokenSecretId: secret.id })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    return item.id;
+  });
 
   attacker = await ledger.createUser();
   attackerBooks = await createBooks({ ...ledger, http: ledger.as(attacker.accessToken) }, { name: 'Attacker LLC', accounts: { cash: 'cash' } });
@@ -110,7 +123,7 @@ interface Route {
   path: string;
 }
 
-const PUBLIC = new Set(['post /auth/register', 'post /auth/login', 'post /auth/refresh', 'post /auth/password/reset']);
+const PUBLIC = new Set(['post /auth/register', 'post /auth/login', 'post /auth/refresh', 'post /auth/password/reset', 'post /plaid/webhook']);
 
 async function authenticatedRoutes(): Promise<Route[]> {
   const document = await ledger.anonymous.get('/openapi.json').expect(200);
@@ -139,9 +152,10 @@ function fixture(route: Route): { url: string; body?: object; need: 'read' | 'wr
     .replace('{transferId}', victimTransferId)
     .replace('{documentId}', victimDocumentId)
     .replace('{bankLineId}', victimBankLineId)
+    .replace('{itemId}', victimPlaidItemId)
     .replace('{year}', '2026');
   // Routes that name the victim's rows in the body or query rather than the path.
-  const byBody = new Set(['post /transfers', 'post /guard/evaluate', 'post /veil-health/fixes', 'get /consolidated']);
+  const byBody = new Set(['post /transfers', 'post /guard/evaluate', 'post /veil-health/fixes', 'get /consolidated', 'post /plaid/link-token', 'post /plaid/items']);
   const victimRow = url !== route.path || byBody.has(`${route.method} ${route.path}`);
   // Entity Guard is a POST that only reads: it judges a movement and writes nothing.
   const need = route.method === 'get' || `${route.method} ${route.path}` === 'post /guard/evaluate' ? 'read' : 'write';
@@ -177,6 +191,8 @@ function fixture(route: Route): { url: string; body?: object; need: 'read' | 'wr
     'post /guard/evaluate': { movement: { sourceAccountId: victim.accounts.VictimChecking, amountCents: 100 } },
     'post /bank-lines/{bankLineId}/book': { categoryAccountId: victim.accounts.VictimRevenue },
     'post /bank-lines/{bankLineId}/ignore': { reason: 'intruder' },
+    'post /plaid/link-token': { entityId: victim.entityId },
+    'post /plaid/items': { entityId: victim.entityId, publicToken: 'public-sandbox-intruder' },
     'post /veil-health/fixes': { fix: 'reclassify_as_draw', entryId: victimEntryId, personalAccountId: victimOther.accounts.cash },
   };
   const body = bodies[`${route.method} ${route.path}`];

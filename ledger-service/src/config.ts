@@ -85,6 +85,8 @@ export interface PlaidConfig {
   clientId: string;
   secret: string;
   webhookUrl: string | undefined;
+  /** PLAID_ENV=emulator: the bundled sandbox emulator, so the demo books get linked banks on first start. */
+  emulator: boolean;
 }
 
 const PLAID_HOSTS = { sandbox: 'https://sandbox.plaid.com', production: 'https://production.plaid.com' } as const;
@@ -101,7 +103,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (parsed.PLAID_CLIENT_ID !== undefined && parsed.PLAID_SECRET !== undefined) {
     const basePath = parsed.PLAID_BASE_URL ?? (parsed.PLAID_ENV === 'production' ? PLAID_HOSTS.production : parsed.PLAID_ENV === 'emulator' ? undefined : PLAID_HOSTS.sandbox);
     if (basePath === undefined) throw new Error('invalid configuration:\n  PLAID_BASE_URL: PLAID_ENV=emulator needs the emulator URL');
-    plaid = { basePath: basePath.replace(/\/$/, ''), clientId: parsed.PLAID_CLIENT_ID, secret: parsed.PLAID_SECRET, webhookUrl: parsed.PLAID_WEBHOOK_URL };
+    plaid = { basePath: basePath.replace(/\/$/, ''), clientId: parsed.PLAID_CLIENT_ID, secret: parsed.PLAID_SECRET, webhookUrl: parsed.PLAID_WEBHOOK_URL, emulator: parsed.PLAID_ENV === 'emulator' };
   } else if (parsed.PLAID_CLIENT_ID !== undefined || parsed.PLAID_SECRET !== undefined) {
     throw new Error('invalid configuration:\n  PLAID_CLIENT_ID and PLAID_SECRET go together');
   }

@@ -1,5 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
+import { sql } from 'kysely';
 import { Configuration, PlaidApi, Products } from 'plaid';
 import { createPlaidEmulator, type PlaidEmulator } from '../src/plaid-emulator/emulator';
 import { createPlaidDeps } from '../src/plaid/client';
@@ -28,7 +29,7 @@ beforeAll(async () => {
   });
   emulatorUrl = `http://127.0.0.1:${(emulatorServer.address() as AddressInfo).port}`;
   ledgerServer = await listen(ledger.app);
-  ledger.deps.plaid = createPlaidDeps({ basePath: emulatorUrl, clientId: CLIENT_ID, secret: SECRET, webhookUrl: `${ledgerServer.baseUrl}/plaid/webhook` }, { syncPageSize: 50 });
+  ledger.deps.plaid = createPlaidDeps({ basePath: emulatorUrl, clientId: CLIENT_ID, secret: SECRET, webhookUrl: `${ledgerServer.baseUrl}/plaid/webhook`, emulator: true }, { syncPageSize: 50 });
   sandbox = new PlaidApi(new Configuration({ basePath: emulatorUrl, baseOptions: { headers: { 'PLAID-CLIENT-ID': CLIENT_ID, 'PLAID-SECRET': SECRET } } }));
   books = await createBooks(ledger, {
     kind: 'personal',
@@ -295,7 +296,6 @@ describe('Plaid webhooks', () => {
   it('keeps the access token out of every readable column', async () => {
     const items = await ledger.deps.db.selectFrom('plaidItems').select(['plaidItemId', 'accessTokenSecretId']).execute();
     expect(items.length).toBeGreaterThan(0);
-    const { sql } = await import('kysely');
     const dump = JSON.stringify(
       await Promise.all(
         ['plaid_items', 'plaid_accounts', 'encrypted_secrets', 'audit_log', 'idempotency_keys', 'bank_lines'].map(

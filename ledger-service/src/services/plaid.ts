@@ -596,7 +596,7 @@ async function applyPage(trx: Trx, actor: Actor, itemId: string, expectedCursor:
  * that the data changed mid-pagination, the run restarts from the cursor the update began with (pages already
  * stored come back as duplicates and are skipped). Stops after `syncPagesMax` pages (hasMore tells the caller).
  */
-export async function syncItem(deps: Deps, actor: Actor, itemId: string): Promise<SyncReport> {
+export async function syncItem(deps: Deps, actor: Actor, itemId: string, options: { onPage?: (report: SyncReport) => void } = {}): Promise<SyncReport> {
   const plaid = requirePlaid(deps.plaid);
   const accessToken = await accessTokenOf(deps.db, deps, itemId);
   const report: SyncReport = { itemId, added: 0, modified: 0, removed: 0, booked: 0, pendingStored: 0, duplicates: 0, pages: 0, restarts: 0, hasMore: false, bankLines: [], bankLinesTruncated: false };
@@ -649,6 +649,7 @@ export async function syncItem(deps: Deps, actor: Actor, itemId: string): Promis
     const room = BANK_LINES_IN_REPLY_MAX - report.bankLines.length;
     report.bankLines.push(...outcome.lines.slice(0, Math.max(0, room)));
     if (outcome.lines.length > room) report.bankLinesTruncated = true;
+    options.onPage?.(report);
     cursor = page.next_cursor;
     stored = page.next_cursor;
     if (!page.has_more) break;

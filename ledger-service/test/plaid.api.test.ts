@@ -73,17 +73,24 @@ describe('Plaid link and sync', () => {
     const ira = item.accounts.find((account: { subtype: string }) => account.subtype === 'ira');
     expect(ira.holdings.length).toBeGreaterThan(0);
 
-    // The exchange made the emulator announce SYNC_UPDATES_AVAILABLE: the webhook has run a sync already.
+    // The first sync (the emulator's initial SYNC_UPDATES_AVAILABLE may arrive before the link is committed).
     await emulator.settleWebhooks();
-    const afterWebhook = await ledger.http.get(`/entities/${books.entityId}/plaid/items`).expect(200);
-    const listed = afterWebhook.body.items.find((candidate: { id: string }) => candidate.id === item.id);
-    expect(listed.lastSyncedAt).not.toBeNull();
+    await ledger.http.post(`/plaid/items/${item.id}/sync`).expect(200);
+    const plaidItemId = await plaidItemIdOf(item.id);
     const lines = await ledger.deps.db.selectFrom('bankLines').select(['status', 'entryId']).where('entityId', '=', books.entityId).execute();
-    const live = emulator.liveTransactions(emulator.deliveries[0] ? (emulator.deliveries[0].body.item_id as string) : '');
-    expect(lines.length).toBe(live.length);
+    expect(lines.length).toBe(emulator.liveTransactions(plaidItemId).length);
     const booked = lines.filter((line) => line.status === 'booked');
     expect(booked.length).toBeGreaterThan(0);
     expect(lines.some((line) => line.status === 'unmatched')).toBe(true);
+
+    // New activity at the bank: Plaid's webhook makes the ledger sync incrementally on its own.
+    await sandbox.sandboxTransactionsCreate({
+      access_token: emulator.accessTokenOf(plaidItemId),
+      transactions: [{ date_transacted: '2026-11-20', date_posted: '2026-11-21', amount: 42.5, description: 'CORNER GROCER' }],
+    });
+    await emulator.settleWebhooks();
+    const incremental = await ledger.deps.db.selectFrom('bankLines').select(['memo', 'amountCents']).where('entityId', '=', books.entityId).where('memo', '=', 'CORNER GROCER').execute();
+    expect(incremental).toEqual([{ memo: 'CORNER GROCER', amountCents: '-4250' }]);
 
     const entriesBefore = await ledger.deps.db.selectFrom('journalEntries').select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow();
     const again = await ledger.http.post(`/plaid/items/${item.id}/sync`).expect(200);

@@ -1,6 +1,6 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Configuration, PlaidApi, Products } from 'plaid';
+import { Configuration, PlaidApi, Products, type TransactionsSyncRequest, type TransactionsSyncResponse } from 'plaid';
 import { createPlaidEmulator, type PlaidEmulator } from '../src/plaid-emulator/emulator';
 import { plaidErrorOf } from '../src/plaid/client';
 
@@ -25,6 +25,8 @@ afterAll(async () => {
   await new Promise((resolve) => server.close(resolve));
 });
 
+const syncOf = (request: TransactionsSyncRequest): Promise<{ data: TransactionsSyncResponse }> => client().transactionsSync(request);
+
 async function failure(call: Promise<unknown>) {
   try {
     await call;
@@ -48,7 +50,7 @@ describe('Plaid emulator', () => {
     expect(wrong.error?.request_id).toEqual(expect.any(String));
     const unknown = await failure(client().accountsGet({ access_token: 'access-sandbox-x' }));
     expect(unknown.error?.error_code).toBe('INVALID_ACCESS_TOKEN');
-    const missing = await failure(client().transactionsSync({} as never));
+    const missing = await failure(syncOf({} as never));
     expect(missing.error).toMatchObject({ error_type: 'INVALID_REQUEST', error_code: 'MISSING_FIELDS' });
     const reused = await client().sandboxPublicTokenCreate({ institution_id: 'ins_109508', initial_products: [Products.Transactions] });
     await client().itemPublicTokenExchange({ public_token: reused.data.public_token });
@@ -56,7 +58,7 @@ describe('Plaid emulator', () => {
   });
 
   it('generates the same data from the same seed, with realistic recurring activity', async () => {
-    const firstItemSync = async () => {
+    const firstItemSync = async (): Promise<TransactionsSyncResponse> => {
       const fresh = await createPlaidEmulator({ clientId: 'c', secret: 's', seed: 11, now: () => Date.parse('2026-11-20T12:00:00Z'), historyDays: 90 });
       const listening = fresh.app.listen(0, '127.0.0.1');
       await new Promise((resolve) => listening.once('listening', resolve));
@@ -84,40 +86,40 @@ describe('Plaid emulator', () => {
   it('pages the change log with has_more and refuses a cursor whose update changed mid-pagination', async () => {
     const token = await accessToken('user_good');
     const itemId = emulator.itemIdOf(token);
-    const page1 = (await client().transactionsSync({ access_token: token, count: 10 })).data;
+    const page1 = (await syncOf({ access_token: token, count: 10 })).data;
     expect(page1.added).toHaveLength(10);
     expect(page1.has_more).toBe(true);
-    const page2 = (await client().transactionsSync({ access_token: token, cursor: page1.next_cursor, count: 10 })).data;
+    const page2 = (await syncOf({ access_token: token, cursor: page1.next_cursor, count: 10 })).data;
     expect(page2.added.map((transaction) => transaction.transaction_id)).not.toContain(page1.added[0]?.transaction_id);
     emulator.modifyTransaction(itemId, page1.added[0]?.transaction_id as string, { amountCents: 100 });
-    const mutated = await failure(client().transactionsSync({ access_token: token, cursor: page2.next_cursor, count: 10 }));
+    const mutated = await failure(syncOf({ access_token: token, cursor: page2.next_cursor, count: 10 }));
     expect(mutated.error).toMatchObject({ error_type: 'TRANSACTIONS_ERROR', error_code: 'TRANSACTIONS_SYNC_MUTATION_DURING_PAGINATION' });
     // Restarting from the beginning of the update works, and the end of the log says has_more=false.
     // Within a page each transaction appears once, in its final state: the change made above reads as added at 1.00.
     let cursor: string | undefined;
     const seen: { transaction_id: string; amount: number }[] = [];
     for (;;) {
-      const page = (await client().transactionsSync({ access_token: token, count: 200, ...(cursor ? { cursor } : {}) })).data;
+      const page = (await syncOf({ access_token: token, count: 200, ...(cursor ? { cursor } : {}) })).data;
       seen.push(...page.added, ...page.modified);
       cursor = page.next_cursor;
       if (!page.has_more) break;
     }
     expect(seen).toHaveLength(emulator.liveTransactions(itemId).length);
     expect(seen.find((transaction) => transaction.transaction_id === page1.added[0]?.transaction_id)?.amount).toBe(1);
-    const idle = (await client().transactionsSync({ access_token: token, cursor })).data;
+    const idle = (await syncOf({ access_token: token, cursor })).data;
     expect(idle).toMatchObject({ added: [], modified: [], removed: [], has_more: false });
   });
 
   it('posts a pending transaction under a new id and removes the pending id', async () => {
     const token = await accessToken('user_transactions_dynamic');
-    let cursor = (await client().transactionsSync({ access_token: token, count: 500 })).data.next_cursor;
+    let cursor = (await syncOf({ access_token: token, count: 500 })).data.next_cursor;
     await client().transactionsRefresh({ access_token: token });
-    const pending = (await client().transactionsSync({ access_token: token, cursor })).data;
+    const pending = (await syncOf({ access_token: token, cursor })).data;
     expect(pending.added.length).toBe(3);
     expect(pending.added.every((transaction) => transaction.pending)).toBe(true);
     cursor = pending.next_cursor;
     await client().transactionsRefresh({ access_token: token });
-    const posted = (await client().transactionsSync({ access_token: token, cursor })).data;
+    const posted = (await syncOf({ access_token: token, cursor })).data;
     const pendingIds = pending.added.map((transaction) => transaction.transaction_id).sort();
     expect(posted.removed.map((removed) => removed.transaction_id).sort()).toEqual(expect.arrayContaining(pendingIds));
     const successors = posted.added.filter((transaction) => transaction.pending_transaction_id !== null);
@@ -133,9 +135,9 @@ describe('Plaid emulator', () => {
     expect(liabilities.student?.[0]?.interest_rate_percentage).toBe(5.25);
     const holdings = (await client().investmentsHoldingsGet({ access_token: token })).data;
     expect(holdings.holdings.length).toBeGreaterThan(0);
-    expect(holdings.securities.map((security) => security.ticker_symbol)).toContain('VTI');
+    expect(holdings.securities.map((security: { ticker_symbol: string | null }) => security.ticker_symbol)).toContain('VTI');
     await client().sandboxItemResetLogin({ access_token: token });
-    const locked = await failure(client().transactionsSync({ access_token: token }));
+    const locked = await failure(syncOf({ access_token: token }));
     expect(locked.error).toMatchObject({ error_type: 'ITEM_ERROR', error_code: 'ITEM_LOGIN_REQUIRED' });
     expect((await client().itemGet({ access_token: token })).data.item.error?.error_code).toBe('ITEM_LOGIN_REQUIRED');
     const signed = await emulator.signWebhook(emulator.itemIdOf(token), { webhook_type: 'ITEM', webhook_code: 'ERROR' });

@@ -29,6 +29,26 @@ const env = {
   VEIL_DATA_DIR: process.env.VEIL_DATA_DIR ?? path.join(root, 'data'),
   VEIL_SEED_DEMO: process.env.VEIL_SEED_DEMO ?? 'true',
 };
+// Without Plaid credentials, the Plaid sandbox emulator runs beside the ledger and the demo books get linked banks.
+const children = [];
+if (!process.env.PLAID_CLIENT_ID && !process.env.PLAID_SECRET) {
+  const emulatorPort = process.env.PLAID_EMULATOR_PORT ?? '4200';
+  Object.assign(env, {
+    PLAID_ENV: 'emulator',
+    PLAID_BASE_URL: `http://127.0.0.1:${emulatorPort}`,
+    PLAID_CLIENT_ID: 'veil-emulator-client',
+    PLAID_SECRET: 'veil-emulator-secret',
+    PLAID_WEBHOOK_URL: process.env.PLAID_WEBHOOK_URL ?? `http://127.0.0.1:${port}/plaid/webhook`,
+    PLAID_EMULATOR_PORT: emulatorPort,
+  });
+  console.log(`[veil] no Plaid credentials: starting the Plaid sandbox emulator on http://127.0.0.1:${emulatorPort}`);
+  const emulator = spawn(process.execPath, ['--import', 'tsx', 'src/plaid-emulator/main.ts'], {
+    cwd: path.join(root, 'ledger-service'),
+    env,
+    stdio: 'inherit',
+  });
+  children.push(emulator);
+}
 console.log(`[veil] starting the ledger on ${process.env.DATABASE_URL ? 'PostgreSQL (DATABASE_URL)' : `PGlite in ${env.VEIL_DATA_DIR}`}`);
 if (fs.existsSync(dashboardIndex)) console.log(`[veil] dashboard http://127.0.0.1:${port}/app`);
 console.log(`[veil] API  http://127.0.0.1:${port}   docs http://127.0.0.1:${port}/docs   OpenAPI http://127.0.0.1:${port}/openapi.json`);
@@ -39,5 +59,9 @@ const ledger = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
   env,
   stdio: 'inherit',
 });
-for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => ledger.kill(signal));
-ledger.on('exit', (code, signal) => process.exit(code ?? (signal ? 0 : 1)));
+children.push(ledger);
+for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => children.forEach((child) => child.kill(signal)));
+ledger.on('exit', (code, signal) => {
+  for (const child of children) if (child !== ledger) child.kill('SIGTERM');
+  process.exit(code ?? (signal ? 0 : 1));
+});

@@ -25,6 +25,7 @@ import { mountBudgetRoutes } from './http/routes/budget';
 import { mountBillRoutes } from './http/routes/bills';
 import { mountEventRoutes } from './http/routes/events';
 import { mountImportRoutes } from './http/routes/imports';
+import { mountPlaidRoutes, RAW_BODY } from './http/routes/plaid';
 import { loadAfrTable } from './services/reference';
 import { ErrorBody } from './http/schemas';
 import { createMetrics, mountMetrics, timeRequests } from './http/metrics';
@@ -108,7 +109,15 @@ export function createApp(
   );
   // Credentials and codes are small: the auth routes refuse anything bigger long before argon2 sees it.
   app.use('/auth', express.json({ limit: AUTH_BODY_BYTES_MAX }));
-  app.use(express.json({ limit: REQUEST_BODY_BYTES_MAX }));
+  app.use(
+    express.json({
+      limit: REQUEST_BODY_BYTES_MAX,
+      // Plaid signs the exact bytes of a webhook body: keep them for the signature check.
+      verify: (req, _res, buffer) => {
+        if (req.url?.startsWith('/plaid/webhook')) (req as unknown as Record<symbol, Buffer>)[RAW_BODY] = Buffer.from(buffer);
+      },
+    }),
+  );
 
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
@@ -143,6 +152,7 @@ export function createApp(
   mountBillRoutes(router, registry, deps, actorOf);
   mountEventRoutes(router, registry, deps, actorOf);
   mountImportRoutes(router, registry, deps, actorOf);
+  mountPlaidRoutes(router, registry, deps, actorOf);
   app.use(router);
 
   const document = new OpenApiGeneratorV31(registry.definitions).generateDocument({

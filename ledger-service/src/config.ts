@@ -52,6 +52,14 @@ export const Env = z.object({
   VEIL_RATE_LIMIT_AUTH_MAX: z.coerce.number().int().min(1).max(10_000).default(10),
   /** How often the webhook dispatcher looks for due deliveries. */
   VEIL_WEBHOOK_DISPATCH_INTERVAL_MS: z.coerce.number().int().min(50).max(60_000).default(1_000),
+  /** Which Plaid: its sandbox or production, or the bundled emulator (PLAID_BASE_URL says where it listens). */
+  PLAID_ENV: z.enum(['sandbox', 'production', 'emulator']).optional(),
+  /** Overrides the Plaid host PLAID_ENV implies (the emulator's URL). */
+  PLAID_BASE_URL: z.url().optional(),
+  PLAID_CLIENT_ID: z.string().min(1).max(200).optional(),
+  PLAID_SECRET: z.string().min(1).max(200).optional(),
+  /** Where Plaid should POST webhooks: this service's public URL + /plaid/webhook. */
+  PLAID_WEBHOOK_URL: z.url().optional(),
 });
 
 export interface Config {
@@ -80,16 +88,38 @@ export interface Config {
   rateLimits: { windowMs: number; generalMax: number; authMax: number };
   metricsToken: string | undefined;
   webhookDispatchIntervalMs: number;
+  /** Absent when no Plaid credentials are configured: bank sync is then off (npm start runs the emulator). */
+  plaid: PlaidConfig | undefined;
 }
 
+export interface PlaidConfig {
+  basePath: string;
+  clientId: string;
+  secret: string;
+  webhookUrl: string | undefined;
+  /** PLAID_ENV=emulator: the bundled sandbox emulator, so the demo books get linked banks on first start. */
+  emulator: boolean;
+}
+
+const PLAID_HOSTS = { sandbox: 'https://sandbox.plaid.com', production: 'https://production.plaid.com' } as const;
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const result = Env.safeParse(env);
+  // An empty variable is an unset one (compose passes `${X:-}` through as ''), never a value to validate.
+  const result = Env.safeParse(Object.fromEntries(Object.entries(env).filter(([, value]) => value !== '')));
   if (!result.success) {
     const problems = result.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`).join('\n');
     throw new Error(`invalid configuration:\n${problems}`);
   }
   const parsed = result.data;
   const dataDir = path.resolve(parsed.VEIL_DATA_DIR);
+  let plaid: PlaidConfig | undefined;
+  if (parsed.PLAID_CLIENT_ID !== undefined && parsed.PLAID_SECRET !== undefined) {
+    const basePath = parsed.PLAID_BASE_URL ?? (parsed.PLAID_ENV === 'production' ? PLAID_HOSTS.production : parsed.PLAID_ENV === 'emulator' ? undefined : PLAID_HOSTS.sandbox);
+    if (basePath === undefined) throw new Error('invalid configuration:\n  PLAID_BASE_URL: PLAID_ENV=emulator needs the emulator URL');
+    plaid = { basePath: basePath.replace(/\/$/, ''), clientId: parsed.PLAID_CLIENT_ID, secret: parsed.PLAID_SECRET, webhookUrl: parsed.PLAID_WEBHOOK_URL, emulator: parsed.PLAID_ENV === 'emulator' };
+  } else if (parsed.PLAID_CLIENT_ID !== undefined || parsed.PLAID_SECRET !== undefined) {
+    throw new Error('invalid configuration:\n  PLAID_CLIENT_ID and PLAID_SECRET go together');
+  }
   return {
     port: parsed.PORT,
     host: parsed.HOST,
@@ -119,5 +149,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     metricsToken: parsed.VEIL_METRICS_TOKEN,
     webhookDispatchIntervalMs: parsed.VEIL_WEBHOOK_DISPATCH_INTERVAL_MS,
+    plaid,
   };
 }

@@ -11,6 +11,8 @@ import { register } from './services/auth';
 import { seedDemo } from './services/demo';
 import { loadAfrTable } from './services/reference';
 import { startDispatcher } from './services/events';
+import { createPlaidDeps } from './plaid/client';
+import { linkDemoBanks } from './services/plaid-demo';
 
 const DEMO_EMAIL = 'demo@veil.local';
 
@@ -41,7 +43,10 @@ async function main(): Promise<void> {
       : undefined,
   });
   if (config.encryptionKey === undefined) logger.warn({ file: config.encryptionKeyFile }, 'VEIL_ENCRYPTION_KEY is not set: using the key file in the data directory');
-  const deps = { db: handle.db, logger, backend: handle.backend, security, afrRows: loadAfrTable(config.afrTablePath) };
+  const plaid = config.plaid ? createPlaidDeps(config.plaid) : undefined;
+  const deps = { db: handle.db, logger, backend: handle.backend, security, afrRows: loadAfrTable(config.afrTablePath), plaid };
+  if (plaid === undefined) logger.info('Plaid is not configured (PLAID_CLIENT_ID, PLAID_SECRET): bank sync is off');
+  let demoBooks: { ownerUserId: string; llcEntityId: string; personalEntityId: string } | undefined;
 
   if (config.seedDemo) {
     const anyone = await handle.db.selectFrom('users').select('id').limit(1).executeTakeFirst();
@@ -49,6 +54,7 @@ async function main(): Promise<void> {
       const password = config.demoPassword ?? randomBytes(12).toString('base64url');
       const owner = await register(deps, { email: DEMO_EMAIL, password });
       const seeded = await seedDemo(deps, { ownerUserId: owner.id });
+      if (seeded) demoBooks = { ownerUserId: owner.id, llcEntityId: seeded.llcEntityId, personalEntityId: seeded.personalEntityId };
       logger.info(
         { ...seeded, email: DEMO_EMAIL, ...(config.demoPassword ? {} : { password }) },
         'demo data seeded; sign in at POST /auth/login with this demo user',
@@ -65,11 +71,26 @@ async function main(): Promise<void> {
       { url, backend: handle.backend, dataDir: handle.backend === 'pglite' ? config.pgliteDataDir : undefined },
       `Veil ledger listening on ${url} (API docs ${url}/docs)`,
     );
+    if (demoBooks && config.plaid?.emulator) void linkDemo(demoBooks);
   });
   // Longer than the idle timeout of the proxies and clients in front (Caddy, n8n's HTTP agent): the server must
   // never close a keep-alive connection at the moment a client reuses it, which the client sees as ECONNRESET.
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 66_000;
+
+  // The emulator starts beside the ledger (scripts/start.mjs): wait for it a little, then link the demo banks.
+  async function linkDemo(books: NonNullable<typeof demoBooks>): Promise<void> {
+    for (let attempt = 1; attempt <= 40; attempt += 1) {
+      try {
+        const linked = await linkDemoBanks(deps, books.ownerUserId, books);
+        logger.info(linked, 'demo banks linked through the Plaid sandbox emulator');
+        return;
+      } catch (error) {
+        if (attempt === 40) logger.error({ err: error }, 'could not link the demo banks');
+        else await new Promise((resolve) => setTimeout(resolve, 500));
+      }
+    }
+  }
 
   const stop = (signal: string) => {
     if (state.stopping) return;

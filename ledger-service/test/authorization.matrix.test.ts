@@ -6,6 +6,7 @@ import { createApiToken } from '../src/services/auth';
 import { systemActor, type Actor } from '../src/services/context';
 import { auditedTransaction } from '../src/services/audit';
 import { recordBankLines } from '../src/services/bank-lines';
+import { storeSecret } from '../src/services/secrets';
 
 // Every authenticated route of the OpenAPI document × every way a credential can be wrong. The victim is the
 // owner; the attacker is a second user with books of their own. Nothing the victim wrote may appear in any
@@ -31,6 +32,7 @@ let victimImportId: string;
 let victimRuleId: string;
 let victimPayeeId: string;
 let victimPaymentId: string;
+let victimPlaidItemId: string;
 let attacker: TestUser;
 let attackerBooks: Books;
 const credentials: Record<string, (need: 'read' | 'write') => AuthedHttp> = {};
@@ -139,6 +141,17 @@ beforeAll(async () => {
   victimPayeeId = payee.body.id;
   const payment = await ledger.http.post(`/payees/${victimPayeeId}/payments`).set('Idempotency-Key', key()).send({ paidOn: '2026-05-01', amountCents: 70_000, method: 'ach' }).expect(201);
   victimPaymentId = payment.body.id;
+  // A linked Plaid item of the victim's (stored directly: no Plaid is configured in this file).
+  victimPlaidItemId = await auditedTransaction(ledger.deps.db, async (trx) => {
+    const ownerActor: Actor = { type: 'user', id: ledger.owner.id, userId: ledger.owner.id, scopes: ['read', 'write'], entityScope: 'all', mfa: true };
+    const secret = await storeSecret(trx, ledger.deps.security.keyring, ownerActor, { purpose: 'plaid_access_token', entityId: victim.entityId, plaintext: 'access-sandbox-victim' });
+    const item = await trx
+      .insertInto('plaidItems')
+      .values({ entityId: victim.entityId, plaidItemId: 'victim-plaid-item', institutionName: 'Victim Books LLC bank', accessTokenSecretId: secret.id })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    return item.id;
+  });
 
   attacker = await ledger.createUser();
   attackerBooks = await createBooks({ ...ledger, http: ledger.as(attacker.accessToken) }, { name: 'Attacker LLC', accounts: { cash: 'cash' } });
@@ -179,7 +192,7 @@ interface Route {
   path: string;
 }
 
-const PUBLIC = new Set(['post /auth/register', 'post /auth/login', 'post /auth/refresh', 'post /auth/password/reset']);
+const PUBLIC = new Set(['post /auth/register', 'post /auth/login', 'post /auth/refresh', 'post /auth/password/reset', 'post /plaid/webhook']);
 
 async function authenticatedRoutes(): Promise<Route[]> {
   const document = await ledger.anonymous.get('/openapi.json').expect(200);
@@ -216,7 +229,8 @@ function fixture(route: Route): { url: string; body?: object; need: 'read' | 'wr
     .replace('{importId}', victimImportId)
     .replace('{ruleId}', victimRuleId)
     .replace('{payeeId}', victimPayeeId)
-    .replace('{paymentId}', victimPaymentId);
+    .replace('{paymentId}', victimPaymentId)
+    .replace('{itemId}', victimPlaidItemId);
   // Routes that name the victim's rows in the body or query rather than the path.
   const byBody = new Set([
     'post /transfers',
@@ -226,6 +240,8 @@ function fixture(route: Route): { url: string; body?: object; need: 'read' | 'wr
     'get /reports/consolidated/balance-sheet',
     'get /reports/consolidated/income-statement',
     'post /webhooks',
+    'post /plaid/link-token',
+    'post /plaid/items',
   ]);
   const victimRow = url !== route.path || byBody.has(`${route.method} ${route.path}`);
   // Entity Guard and the rules preview are POSTs that only read: they judge and write nothing. Webhook
@@ -270,6 +286,8 @@ function fixture(route: Route): { url: string; body?: object; need: 'read' | 'wr
     'put /rules/{ruleId}': { name: 'Hacked', conditions: { payeeContains: 'x' }, action: { categoryAccountId: victim.accounts.VictimRevenue } },
     'post /entities/{entityId}/rules/preview': {},
     'post /accounts/{accountId}/balance-assertions': { asOn: '2026-05-05', balanceCents: 1 },
+    'post /plaid/link-token': { entityId: victim.entityId },
+    'post /plaid/items': { entityId: victim.entityId, publicToken: 'public-sandbox-intruder' },
     'post /veil-health/fixes': { fix: 'reclassify_as_draw', entryId: victimEntryId, personalAccountId: victimOther.accounts.cash },
     'post /entities/{entityId}/envelope-groups': { name: 'Intruder group' },
     'post /entities/{entityId}/envelopes': { name: 'Intruder', groupId: victimGroupId, categoryAccountIds: [] },

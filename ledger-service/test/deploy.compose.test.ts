@@ -95,8 +95,7 @@ describe('docker-compose.yml', () => {
     const ledger = compose.services.ledger;
     expect(ledger?.volumes ?? []).toEqual([]);
     const known = new Set(Object.keys(Env.shape));
-    // Plaid settings belong to the bank-sync module's own configuration.
-    const unknown = Object.keys(ledger?.environment ?? {}).filter((key) => !known.has(key) && !key.startsWith('PLAID_'));
+    const unknown = Object.keys(ledger?.environment ?? {}).filter((key) => !known.has(key));
     expect(unknown).toEqual([]);
     expect(ledger?.environment?.DATABASE_URL).toMatch(/@postgres:5432\//);
     expect(ledger?.environment?.REDIS_URL).toMatch(/@redis:6379/);

@@ -438,6 +438,63 @@ export interface WebhookDeliveriesTable {
   deliveredAt: NullableInstant;
 }
 
+export type PlaidItemStatus = 'healthy' | 'login_required' | 'pending_expiration' | 'error' | 'removed';
+
+export interface PlaidItemsTable {
+  id: Generated<string>;
+  entityId: string;
+  plaidItemId: string;
+  institutionId: string | null;
+  institutionName: string;
+  accessTokenSecretId: string;
+  cursor: string | null;
+  status: ColumnType<PlaidItemStatus, PlaidItemStatus | undefined, PlaidItemStatus>;
+  error: ColumnType<unknown, string | null | undefined, string | null>;
+  webhookUrl: string | null;
+  lastSyncedAt: NullableInstant;
+  createdAt: CreatedAt;
+  updatedAt: Instant;
+}
+
+export interface PlaidAccountsTable {
+  id: Generated<string>;
+  itemId: string;
+  entityId: string;
+  accountId: string;
+  currency: string;
+  plaidAccountId: string;
+  name: string;
+  officialName: string | null;
+  mask: string | null;
+  plaidType: string;
+  plaidSubtype: string | null;
+  currentCents: ColumnType<string | null, number | null | undefined, number | null>;
+  availableCents: ColumnType<string | null, number | null | undefined, number | null>;
+  limitCents: ColumnType<string | null, number | null | undefined, number | null>;
+  balancesAt: NullableInstant;
+  interestRateBps: number | null;
+  liability: ColumnType<unknown, string | null | undefined, string | null>;
+  createdAt: CreatedAt;
+  updatedAt: Instant;
+}
+
+export interface PlaidHoldingsTable {
+  id: Generated<string>;
+  plaidAccountId: string;
+  securityId: string;
+  ticker: string | null;
+  name: string | null;
+  securityType: string | null;
+  /** numeric: a decimal string, never a float. */
+  quantity: string;
+  priceCents: ColumnType<string | null, number | null, number | null>;
+  valueCents: Bigint;
+  costBasisCents: ColumnType<string | null, number | null, number | null>;
+  currency: string;
+  asOf: string;
+  updatedAt: Instant;
+}
+
 export interface Database {
   users: UsersTable;
   invitations: InvitationsTable;
@@ -477,6 +534,9 @@ export interface Database {
   transferProposals: TransferProposalsTable;
   payees: PayeesTable;
   payeePayments: PayeePaymentsTable;
+  plaidItems: PlaidItemsTable;
+  plaidAccounts: PlaidAccountsTable;
+  plaidHoldings: PlaidHoldingsTable;
 }
 
 export interface PayeesTable {

@@ -45,6 +45,8 @@ interface RouteSpecBase<P, Q, B> {
     read: (req: Request) => Promise<unknown>;
     content: Record<string, z.ZodType>;
   };
+  /** Documented in /openapi.json but parsed by the handler itself (a signed webhook: verify first, then parse). */
+  documentBody?: z.ZodType;
   /** Reachable without credentials (register, login, refresh…). Every other route authenticates first. */
   public?: true;
   responses: Record<number, { description: string; schema?: z.ZodType }>;
@@ -106,7 +108,10 @@ export function mountRoute<P extends AnyObject | undefined, Q extends AnyObject 
   if (spec.idempotent) request.headers = IdempotencyHeaders;
   if (spec.upload) {
     request.body = { content: Object.fromEntries(Object.entries(spec.upload.content).map(([type, schema]) => [type, { schema }])), required: true };
-  } else if (spec.body) request.body = { content: { 'application/json': { schema: spec.body } }, required: true };
+  } else {
+    const documented = spec.body ?? spec.documentBody;
+    if (documented) request.body = { content: { 'application/json': { schema: documented } }, required: true };
+  }
   const responses: RouteConfig['responses'] = {};
   for (const [status, response] of Object.entries(spec.responses)) {
     responses[status] = response.schema

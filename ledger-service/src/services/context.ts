@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Db } from '../db/database';
 import type { AfrRow } from '../domain/afr';
+import type { PlaidDeps } from '../plaid/client';
 import type { SecurityDeps } from '../security/deps';
 
 /** Everything a service needs, built once by main.ts (or by a test) and passed down. */
@@ -11,6 +12,8 @@ export interface Deps {
   /** The AFR table (reference/afr.json unless VEIL_AFR_TABLE says otherwise); loaded by createApp when absent. */
   afrRows?: readonly AfrRow[] | undefined;
   security: SecurityDeps;
+  /** The Plaid client and its settings; absent when bank sync is not configured. Read at request time. */
+  plaid?: PlaidDeps | undefined;
 }
 
 /** What an actor may do to an entity it can see. `move_money` implies nothing else; each is granted on its own. */

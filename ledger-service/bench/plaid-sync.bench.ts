@@ -1,0 +1,96 @@
+// `npm run bench` (after the journal benchmark) or `tsx bench/plaid-sync.bench.ts`: syncs BENCH_PLAID_TRANSACTIONS
+// (default 100,000) card and checking transactions from the Plaid sandbox emulator into the ledger through the
+// real `plaid` client and the same sync code the API runs (pages of 500, each stored with its cursor, every line
+// categorised and booked). PostgreSQL when DATABASE_URL is set, PGlite otherwise. Prints transactions per second.
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import pino from 'pino';
+import { Products, Configuration, PlaidApi } from 'plaid';
+import pg from 'pg';
+import { openDatabase } from '../src/db/database';
+import { migrateToLatest } from '../src/db/migrate';
+import { createPlaidEmulator } from '../src/plaid-emulator/emulator';
+import { createPlaidDeps } from '../src/plaid/client';
+import { parseKeyring } from '../src/security/crypto';
+import { auditedTransaction } from '../src/services/audit';
+import { register } from '../src/services/auth';
+import type { Deps } from '../src/services/context';
+import { linkItem, syncItem } from '../src/services/plaid';
+
+const TRANSACTIONS = Number(process.env.BENCH_PLAID_TRANSACTIONS ?? 100_000);
+const CLIENT_ID = 'bench-client';
+const SECRET = 'bench-secret';
+
+async function main(): Promise<void> {
+  const databaseUrl = process.env.DATABASE_URL;
+  const schema = `veil_bench_plaid_${randomUUID().replaceAll('-', '').slice(0, 12)}`;
+  if (databaseUrl) {
+    const admin = new pg.Client({ connectionString: databaseUrl });
+    await admin.connect();
+    await admin.query(`create schema ${schema}`);
+    await admin.end();
+  }
+  const handle = await openDatabase(databaseUrl ? { databaseUrl, schema, poolSizeMax: 4 } : { pgliteDataDir: 'memory://' });
+  await migrateToLatest(handle.db);
+  const emulator = await createPlaidEmulator({ clientId: CLIENT_ID, secret: SECRET, seed: 2026, historyDays: 365, bulkCount: TRANSACTIONS });
+  const server = await new Promise<Server>((resolve) => {
+    const started = emulator.app.listen(0, '127.0.0.1', () => resolve(started));
+  });
+  const basePath = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const deps: Deps = {
+    db: handle.db,
+    logger: pino({ level: 'silent' }),
+    backend: handle.backend,
+    security: {
+      keyring: parseKeyring(randomBytes(32).toString('base64')),
+      jwtSecret: new Uint8Array(randomBytes(32)),
+      accessTokenTtlMs: 900_000,
+      refreshTokenTtlMs: 86_400_000,
+      argon2: { memoryCostKib: 64, timeCost: 1, parallelism: 1 },
+      corsOrigins: [],
+      rateLimits: { windowMs: 60_000, generalMax: 1_000_000, authMax: 1_000_000 },
+      now: Date.now,
+      totpIssuer: 'Veil bench',
+    },
+    plaid: createPlaidDeps({ basePath, clientId: CLIENT_ID, secret: SECRET, webhookUrl: undefined, emulator: true }, { syncPageSize: 500, syncPagesMax: 10_000 }),
+  };
+  try {
+    const owner = await register(deps, { email: `bench-${randomUUID().slice(0, 8)}@veil.local`, password: 'Bench-Password-1234!' });
+    const entity = await handle.db.insertInto('entities').values({ kind: 'personal', name: 'Bench owner', currency: 'USD', taxProfile: 'individual', ownerUserId: owner.id }).returning('id').executeTakeFirstOrThrow();
+    await handle.db
+      .insertInto('accounts')
+      .values(['Groceries', 'Dining Out', 'Transport', 'Shopping'].map((name) => ({ entityId: entity.id, name, class: 'expense', kind: 'expense_category', currency: 'USD' })))
+      .execute();
+    const actor = { type: 'user' as const, id: owner.id, userId: owner.id, scopes: ['read', 'write'] as const, entityScope: 'all' as const, mfa: false };
+    const sandbox = new PlaidApi(new Configuration({ basePath, baseOptions: { headers: { 'PLAID-CLIENT-ID': CLIENT_ID, 'PLAID-SECRET': SECRET } } }));
+    const { data } = await sandbox.sandboxPublicTokenCreate({ institution_id: 'ins_109508', initial_products: [Products.Transactions], options: { override_username: 'user_bulk' } });
+    const item = await auditedTransaction(handle.db, (trx) => linkItem(trx, deps, actor, { entityId: entity.id, publicToken: data.public_token }));
+    console.log(`Plaid sync benchmark: ${TRANSACTIONS.toLocaleString('en-US')} transactions on ${handle.backend}, pages of 500, every line categorised and booked`);
+    const started = performance.now();
+    const report = await syncItem(deps, actor, item.id, {
+      onPage: (progress) => {
+        const seconds = (performance.now() - started) / 1000;
+        process.stdout.write(`\r  ${progress.added.toLocaleString('en-US').padStart(9)} / ${TRANSACTIONS.toLocaleString('en-US')} synced, ${progress.booked.toLocaleString('en-US')} booked, ${Math.round(progress.added / seconds).toLocaleString('en-US')} tx/s   `);
+      },
+    });
+    const seconds = (performance.now() - started) / 1000;
+    process.stdout.write('\n');
+    console.log(JSON.stringify({ backend: handle.backend, transactions: report.added, booked: report.booked, pages: report.pages, seconds: Number(seconds.toFixed(1)), transactionsPerSecond: Math.round(report.added / seconds) }));
+  } finally {
+    server.closeAllConnections();
+    server.close();
+    await handle.close();
+    if (databaseUrl) {
+      const admin = new pg.Client({ connectionString: databaseUrl });
+      await admin.connect();
+      await admin.query(`drop schema ${schema} cascade`);
+      await admin.end();
+    }
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

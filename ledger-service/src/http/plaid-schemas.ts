@@ -1,0 +1,98 @@
+import { BankLine } from './bank-line-schemas';
+import * as s from './schemas';
+import { z } from './zod';
+
+const cents = (description: string) => z.int().nullable().openapi({ description });
+
+export const PlaidItemStatus = z.enum(['healthy', 'login_required', 'pending_expiration', 'error', 'removed']);
+
+export const Holding = z
+  .object({
+    securityId: z.string(),
+    ticker: z.string().nullable(),
+    name: z.string().nullable(),
+    securityType: z.string().nullable(),
+    quantity: z.string().openapi({ description: 'shares, as an exact decimal string' }),
+    priceCents: cents('price per share in cents'),
+    valueCents: z.int(),
+    costBasisCents: cents('cost basis in cents'),
+    currency: s.Currency,
+    asOf: s.AccountingDate,
+  })
+  .openapi('PlaidHolding');
+
+export const PlaidAccount = z
+  .object({
+    id: s.Id.openapi({ description: 'the link between the Plaid account and the Veil account' }),
+    accountId: s.Id.openapi({ description: 'the Veil account the lines land in' }),
+    plaidAccountId: z.string(),
+    name: z.string(),
+    officialName: z.string().nullable(),
+    mask: z.string().nullable(),
+    type: z.string().openapi({ description: "Plaid's account type (depository, credit, loan, investment)" }),
+    subtype: z.string().nullable(),
+    kind: z.string().openapi({ description: 'the Veil account kind it became' }),
+    currency: s.Currency,
+    currentCents: cents('current balance as the bank states it (owed, for cards and loans)'),
+    availableCents: cents('available balance as the bank states it'),
+    limitCents: cents('credit limit'),
+    balancesAt: z.string().nullable(),
+    interestRateBps: z.int().nullable().openapi({ description: 'card purchase APR or loan rate, in basis points' }),
+    liability: z
+      .record(z.string(), z.unknown())
+      .nullable()
+      .openapi({ description: 'card: aprBps, statementBalanceCents, minimumPaymentCents, nextPaymentDueOn…; loans: rate, origination, maturity, next payment' }),
+    holdings: z.array(Holding),
+  })
+  .openapi('PlaidAccount');
+
+export const PlaidItem = z
+  .object({
+    id: s.Id,
+    entityId: s.Id,
+    institutionId: z.string().nullable(),
+    institutionName: z.string(),
+    status: PlaidItemStatus,
+    error: z.object({ code: z.string(), type: z.string(), message: z.string() }).nullable(),
+    lastSyncedAt: z.string().nullable(),
+    createdAt: z.string(),
+    accounts: z.array(PlaidAccount),
+  })
+  .openapi('PlaidItem');
+
+export const PlaidItemList = z.object({ items: z.array(PlaidItem) }).openapi('PlaidItemList');
+
+export const LinkTokenRequest = z.object({ entityId: s.Id }).openapi('PlaidLinkTokenRequest');
+export const LinkToken = z
+  .object({ linkToken: z.string(), expiration: z.string() })
+  .openapi('PlaidLinkToken', { description: 'hand linkToken to Plaid Link; it returns a public token for POST /plaid/items' });
+
+export const LinkItemRequest = z
+  .object({ entityId: s.Id.openapi({ description: 'the books the linked accounts belong to' }), publicToken: z.string().min(1).max(500) })
+  .openapi('PlaidLinkItemRequest');
+
+export const SyncReport = z
+  .object({
+    itemId: s.Id,
+    added: z.int(),
+    modified: z.int(),
+    removed: z.int(),
+    booked: z.int().openapi({ description: 'posted lines booked as entries (their category was known)' }),
+    pendingStored: z.int().openapi({ description: 'pending lines stored (never booked; their posted successor is)' }),
+    duplicates: z.int(),
+    pages: z.int(),
+    restarts: z.int().openapi({ description: 'times pagination restarted because Plaid data changed mid-sync' }),
+    hasMore: z.boolean().openapi({ description: 'the page cap stopped this run; sync again to continue' }),
+    bankLines: z.array(BankLine),
+    bankLinesTruncated: z.boolean(),
+  })
+  .openapi('PlaidSyncReport');
+
+export const WebhookBody = z
+  .object({ webhook_type: z.string(), webhook_code: z.string(), item_id: z.string().optional(), error: z.unknown().optional() })
+  .passthrough()
+  .openapi('PlaidWebhook', { description: 'sent by Plaid; verified by the Plaid-Verification header (ES256 JWT) over the raw body' });
+
+export const WebhookReply = z
+  .object({ received: z.literal(true), action: z.enum(['synced', 'status_changed', 'ignored']) })
+  .openapi('PlaidWebhookReply');

@@ -1,0 +1,119 @@
+import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
+import type { Router } from 'express';
+import { authorizeEntity } from '../../security/authorization';
+import { requirePlaid } from '../../plaid/client';
+import { verifyPlaidWebhook } from '../../plaid/webhook-verifier';
+import type { Deps } from '../../services/context';
+import * as plaid from '../../services/plaid';
+import { createMounter, type ActorResolver } from '../route';
+import * as p from '../plaid-schemas';
+import * as s from '../schemas';
+import { z } from '../zod';
+
+const ItemParams = z.object({ itemId: s.Id });
+const EntityParams = z.object({ entityId: s.Id });
+
+/** The raw bytes of a webhook body, kept by the JSON parser (app.ts) for the signature check. */
+export const RAW_BODY = Symbol('rawBody');
+
+/**
+ * Bank sync. Linking and syncing write through their own transactions: a sync stores each Plaid page with its
+ * cursor, so it is safe to repeat (a second sync books nothing new) and needs no Idempotency-Key.
+ */
+export function mountPlaidRoutes(router: Router, registry: OpenAPIRegistry, deps: Deps, actorOf: ActorResolver) {
+  const mount = createMounter(router, registry, deps, actorOf);
+
+  mount({
+    method: 'post',
+    path: '/plaid/link-token',
+    tag: 'plaid',
+    summary: 'A Plaid Link token for linking a bank login to an entity (with this service as webhook)',
+    body: p.LinkTokenRequest,
+    responses: { 201: { description: 'the link token', schema: p.LinkToken } },
+    handler: async ({ body, actor }) => {
+      await authorizeEntity(deps.db, actor, body.entityId, 'write');
+      return { status: 201, body: await plaid.createLinkToken(deps, actor, body.entityId) };
+    },
+  });
+  mount({
+    method: 'post',
+    path: '/plaid/items',
+    tag: 'plaid',
+    summary: "Exchange Link's public token and store the item in the chosen entity, with one account per Plaid account",
+    idempotent: true,
+    body: p.LinkItemRequest,
+    responses: { 201: { description: 'the linked item and its accounts', schema: p.PlaidItem } },
+    handler: async ({ body, actor, trx }) => ({ status: 201, body: await plaid.linkItem(trx, deps, actor, body) }),
+  });
+  mount({
+    method: 'get',
+    path: '/entities/:entityId/plaid/items',
+    tag: 'plaid',
+    summary: "An entity's linked Plaid items, their status and accounts (with card and loan terms and holdings)",
+    params: EntityParams,
+    responses: { 200: { description: 'the items', schema: p.PlaidItemList } },
+    handler: async ({ params, actor }) => {
+      await authorizeEntity(deps.db, actor, params.entityId, 'read');
+      return { status: 200, body: { items: await plaid.listPlaidItems(deps.db, params.entityId) } };
+    },
+  });
+  mount({
+    method: 'post',
+    path: '/plaid/items/:itemId/sync',
+    tag: 'plaid',
+    summary: 'Pull new, changed and removed transactions from Plaid into bank lines and book what can be booked',
+    params: ItemParams,
+    responses: { 200: { description: 'what the sync did', schema: p.SyncReport } },
+    handler: async ({ params, actor }) => {
+      await plaid.authorizePlaidItem(deps.db, actor, params.itemId, 'write');
+      requirePlaid(deps.plaid);
+      return { status: 200, body: await plaid.syncItem(deps, actor, params.itemId) };
+    },
+  });
+  mount({
+    method: 'get',
+    path: '/plaid/items/:itemId/accounts',
+    tag: 'plaid',
+    summary: "The item's accounts with balances fetched live from Plaid (refresh=false: the last stored ones)",
+    params: ItemParams,
+    query: z.object({ refresh: z.enum(['true', 'false']).default('true') }),
+    responses: { 200: { description: 'the item and its accounts', schema: p.PlaidItem } },
+    handler: async ({ params, query, actor }) => {
+      await plaid.authorizePlaidItem(deps.db, actor, params.itemId, 'read');
+      if (query.refresh === 'false') return { status: 200, body: await plaid.getPlaidItem(deps.db, params.itemId) };
+      requirePlaid(deps.plaid);
+      return { status: 200, body: await plaid.refreshBalances(deps, actor, params.itemId) };
+    },
+  });
+  mount({
+    method: 'post',
+    path: '/plaid/items/:itemId/update-link-token',
+    tag: 'plaid',
+    summary: 'A Link token in update mode, to repair an item whose login or consent needs the user',
+    params: ItemParams,
+    responses: { 201: { description: 'the link token', schema: p.LinkToken } },
+    handler: async ({ params, actor }) => {
+      const entityId = await plaid.authorizePlaidItem(deps.db, actor, params.itemId, 'write');
+      return { status: 201, body: await plaid.createLinkToken(deps, actor, entityId, params.itemId) };
+    },
+  });
+  mount({
+    method: 'post',
+    path: '/plaid/webhook',
+    tag: 'plaid',
+    summary: 'Plaid webhooks (verified: ES256 Plaid-Verification JWT, body SHA-256, at most 5 minutes old)',
+    public: true,
+    documentBody: p.WebhookBody,
+    responses: { 200: { description: 'acted on', schema: p.WebhookReply } },
+    handler: async ({ req }) => {
+      const configured = requirePlaid(deps.plaid);
+      const raw = (req as unknown as Record<symbol, Buffer | undefined>)[RAW_BODY];
+      await verifyPlaidWebhook(configured, raw, req.get('plaid-verification'), deps.security.now());
+      // Only a verified body is parsed and acted on.
+      const body = p.WebhookBody.safeParse(JSON.parse((raw as Buffer).toString('utf8')));
+      if (!body.success) return { status: 200, body: { received: true, action: 'ignored' } };
+      const outcome = await plaid.handleWebhook(deps, body.data);
+      return { status: 200, body: { received: true, action: outcome.action } };
+    },
+  });
+}

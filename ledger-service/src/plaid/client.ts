@@ -1,0 +1,71 @@
+import { Configuration, PlaidApi, type PlaidError } from 'plaid';
+import type { PlaidConfig } from '../config';
+import { RuleViolation } from '../domain/errors';
+
+// The ONE place that builds the `plaid` client. In production it talks to Plaid; in tests, the demo and the
+// benchmark it talks to the emulator through the same code, pointed at another basePath.
+
+export interface PlaidDeps {
+  client: PlaidApi;
+  /** Where Plaid should POST webhooks for items linked from here. */
+  webhookUrl: string | undefined;
+  clientName: string;
+  /** Webhook verification keys by kid, as fetched from /webhook_verification_key/get. */
+  keyCache: Map<string, { jwk: Record<string, unknown>; expiredAtSeconds: number | null }>;
+  /** Transactions per /transactions/sync page, and the most pages one sync run fetches. */
+  syncPageSize: number;
+  syncPagesMax: number;
+}
+
+export function createPlaidDeps(config: PlaidConfig, options: { syncPageSize?: number; syncPagesMax?: number } = {}): PlaidDeps {
+  const client = new PlaidApi(
+    new Configuration({
+      basePath: config.basePath,
+      baseOptions: { headers: { 'PLAID-CLIENT-ID': config.clientId, 'PLAID-SECRET': config.secret }, timeout: 30_000 },
+    }),
+  );
+  return {
+    client,
+    webhookUrl: config.webhookUrl,
+    clientName: 'Veil',
+    keyCache: new Map(),
+    syncPageSize: options.syncPageSize ?? 500,
+    syncPagesMax: options.syncPagesMax ?? 1_000,
+  };
+}
+
+/** The Plaid error inside a failed call (axios keeps Plaid's body in response.data), or undefined. */
+export function plaidErrorOf(error: unknown): PlaidError | undefined {
+  const data = (error as { response?: { data?: unknown } }).response?.data as Partial<PlaidError> | undefined;
+  return data && typeof data.error_code === 'string' && typeof data.error_type === 'string' ? (data as PlaidError) : undefined;
+}
+
+/** Item-level failures the user must fix (log in again, consent): stored on the item, not retried blindly. */
+export const ITEM_ERROR_STATUS: Readonly<Record<string, 'login_required' | 'pending_expiration' | 'error'>> = {
+  ITEM_LOGIN_REQUIRED: 'login_required',
+  PENDING_EXPIRATION: 'pending_expiration',
+  ACCESS_NOT_GRANTED: 'error',
+  ITEM_LOCKED: 'login_required',
+  INVALID_CREDENTIALS: 'login_required',
+  USER_PERMISSION_REVOKED: 'error',
+};
+
+/** Calls Plaid; a Plaid error becomes a RuleViolation naming Plaid's own code (a 502 unless it is the item's). */
+export async function callPlaid<R extends { data: unknown }>(call: () => Promise<R>): Promise<R['data']> {
+  try {
+    return (await call()).data;
+  } catch (error) {
+    const plaid = plaidErrorOf(error);
+    if (plaid === undefined) throw new RuleViolation('plaid_upstream_error', `Plaid could not be reached: ${(error as Error).message}`);
+    const details = { plaidErrorType: plaid.error_type, plaidErrorCode: plaid.error_code, plaidRequestId: plaid.request_id ?? null };
+    if (plaid.error_type === 'ITEM_ERROR') throw new RuleViolation('plaid_item_error', plaid.display_message ?? plaid.error_message, details);
+    throw new RuleViolation('plaid_upstream_error', `Plaid answered ${plaid.error_code}: ${plaid.error_message}`, details);
+  }
+}
+
+export function requirePlaid(plaid: PlaidDeps | undefined): PlaidDeps {
+  if (plaid === undefined) {
+    throw new RuleViolation('plaid_not_configured', 'bank sync is off: set PLAID_CLIENT_ID and PLAID_SECRET (npm start runs the sandbox emulator)');
+  }
+  return plaid;
+}

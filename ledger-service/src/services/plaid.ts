@@ -1,0 +1,745 @@
+import { createHash } from 'node:crypto';
+import { sql, type Transaction } from 'kysely';
+import { CountryCode, Products, type APR, type Security, type AccountBase, type Transaction as PlaidTransaction, type TransactionsSyncResponse } from 'plaid';
+import type { Database, Db, PlaidItemStatus } from '../db/database';
+import { NotFound, RuleViolation } from '../domain/errors';
+import { accountKindFor, basisPointsFromPercentage, centsFromPlaidBalance, veilCentsFromPlaidAmount } from '../domain/plaid';
+import { centsFromDb } from '../domain/money';
+import { ITEM_ERROR_STATUS, callPlaid, requirePlaid, type PlaidDeps } from '../plaid/client';
+import { authorizeEntity } from '../security/authorization';
+import { auditedTransaction, recordAudit } from './audit';
+import { recordBankLines, type BankLine, type BankLineDraft } from './bank-lines';
+import { bankLineEntryKey, withdrawBankLine, type Categorisation } from './bank-booking';
+import { bookEntries } from './journal';
+import { createCategoriser, type Categoriser } from './plaid-categorise';
+import type { Actor, Deps } from './context';
+import { readSecret, storeSecret } from './secrets';
+import { createAccount } from './accounts';
+import { getEntity } from './entities';
+
+// Bank sync through Plaid. Linking stores the item (access token encrypted) and creates one Veil account per Plaid
+// account in the entity the user chose. Syncing walks /transactions/sync from the stored cursor: each page and the
+// cursor that acknowledges it are written in ONE transaction, so a failure never leaves half a page and a retry
+// resumes exactly where the last stored page ended. Lines land as bank lines (deduplicated by Plaid's transaction
+// id); posted lines whose category is known are booked, the rest wait for review; pending lines are stored, never
+// booked, and withdrawn when they post under a new id.
+
+type Trx = Transaction<Database>;
+
+export const SYNC_RESTARTS_MAX = 5;
+export const BANK_LINES_IN_REPLY_MAX = 1_000;
+
+export interface PlaidAccountView {
+  id: string;
+  accountId: string;
+  plaidAccountId: string;
+  name: string;
+  officialName: string | null;
+  mask: string | null;
+  type: string;
+  subtype: string | null;
+  kind: string;
+  currency: string;
+  currentCents: number | null;
+  availableCents: number | null;
+  limitCents: number | null;
+  balancesAt: string | null;
+  interestRateBps: number | null;
+  liability: unknown;
+  holdings: HoldingView[];
+}
+
+export interface HoldingView {
+  securityId: string;
+  ticker: string | null;
+  name: string | null;
+  securityType: string | null;
+  quantity: string;
+  priceCents: number | null;
+  valueCents: number;
+  costBasisCents: number | null;
+  currency: string;
+  asOf: string;
+}
+
+export interface PlaidItemView {
+  id: string;
+  entityId: string;
+  institutionId: string | null;
+  institutionName: string;
+  status: PlaidItemStatus;
+  error: { code: string; type: string; message: string } | null;
+  lastSyncedAt: string | null;
+  createdAt: string;
+  accounts: PlaidAccountView[];
+}
+
+export interface SyncReport {
+  itemId: string;
+  added: number;
+  modified: number;
+  removed: number;
+  booked: number;
+  pendingStored: number;
+  duplicates: number;
+  pages: number;
+  restarts: number;
+  /** True when the page cap stopped the run before Plaid said has_more=false; the next sync continues. */
+  hasMore: boolean;
+  bankLines: BankLine[];
+  bankLinesTruncated: boolean;
+}
+
+// ------------------------------------------------------------------------------------------------ reading
+
+function itemError(raw: unknown): PlaidItemView['error'] {
+  if (raw === null || raw === undefined) return null;
+  const error = (typeof raw === 'string' ? JSON.parse(raw) : raw) as { code: string; type: string; message: string };
+  return { code: error.code, type: error.type, message: error.message };
+}
+
+function centsOrNull(value: string | number | null): number | null {
+  return value === null ? null : centsFromDb(value);
+}
+
+async function accountsOf(db: Db | Trx, itemIds: readonly string[]): Promise<Map<string, PlaidAccountView[]>> {
+  const byItem = new Map<string, PlaidAccountView[]>();
+  if (itemIds.length === 0) return byItem;
+  const rows = await db
+    .selectFrom('plaidAccounts as p')
+    .innerJoin('accounts as a', 'a.id', 'p.accountId')
+    .select([
+      'p.id', 'p.itemId', 'p.accountId', 'p.plaidAccountId', 'p.name', 'p.officialName', 'p.mask', 'p.plaidType', 'p.plaidSubtype',
+      'p.currentCents', 'p.availableCents', 'p.limitCents', 'p.balancesAt', 'p.interestRateBps', 'p.liability', 'a.kind', 'a.currency',
+    ])
+    .where('p.itemId', 'in', itemIds)
+    .orderBy('p.createdAt')
+    .orderBy('p.id')
+    .execute();
+  const holdings = rows.length === 0
+    ? []
+    : await db
+        .selectFrom('plaidHoldings')
+        .select(['plaidAccountId', 'securityId', 'ticker', 'name', 'securityType', sql<string>`quantity::text`.as('quantity'), 'priceCents', 'valueCents', 'costBasisCents', 'currency', 'asOf'])
+        .where('plaidAccountId', 'in', rows.map((row) => row.id))
+        .orderBy('ticker')
+        .execute();
+  for (const row of rows) {
+    const list = byItem.get(row.itemId) ?? [];
+    list.push({
+      id: row.id,
+      accountId: row.accountId,
+      plaidAccountId: row.plaidAccountId,
+      name: row.name,
+      officialName: row.officialName,
+      mask: row.mask,
+      type: row.plaidType,
+      subtype: row.plaidSubtype,
+      kind: row.kind,
+      currency: row.currency,
+      currentCents: centsOrNull(row.currentCents),
+      availableCents: centsOrNull(row.availableCents),
+      limitCents: centsOrNull(row.limitCents),
+      balancesAt: row.balancesAt?.toISOString() ?? null,
+      interestRateBps: row.interestRateBps,
+      liability: typeof row.liability === 'string' ? JSON.parse(row.liability) : (row.liability ?? null),
+      holdings: holdings
+        .filter((holding) => holding.plaidAccountId === row.id)
+        .map((holding) => ({
+          securityId: holding.securityId,
+          ticker: holding.ticker,
+          name: holding.name,
+          securityType: holding.securityType,
+          quantity: holding.quantity,
+          priceCents: centsOrNull(holding.priceCents),
+          valueCents: centsFromDb(holding.valueCents),
+          costBasisCents: centsOrNull(holding.costBasisCents),
+          currency: holding.currency,
+          asOf: holding.asOf,
+        })),
+    });
+    byItem.set(row.itemId, list);
+  }
+  return byItem;
+}
+
+const ITEM_COLUMNS = ['id', 'entityId', 'institutionId', 'institutionName', 'status', 'error', 'lastSyncedAt', 'createdAt'] as const;
+
+export async function getPlaidItem(db: Db | Trx, itemId: string): Promise<PlaidItemView> {
+  const row = await db.selectFrom('plaidItems').select(ITEM_COLUMNS).where('id', '=', itemId).executeTakeFirst();
+  if (!row) throw new NotFound('plaid item', itemId);
+  const accounts = await accountsOf(db, [row.id]);
+  return { ...row, error: itemError(row.error), lastSyncedAt: row.lastSyncedAt?.toISOString() ?? null, createdAt: row.createdAt.toISOString(), accounts: accounts.get(row.id) ?? [] };
+}
+
+export async function listPlaidItems(db: Db, entityId: string): Promise<PlaidItemView[]> {
+  const rows = await db.selectFrom('plaidItems').select(ITEM_COLUMNS).where('entityId', '=', entityId).orderBy('createdAt').orderBy('id').execute();
+  const accounts = await accountsOf(db, rows.map((row) => row.id));
+  return rows.map((row) => ({
+    ...row,
+    error: itemError(row.error),
+    lastSyncedAt: row.lastSyncedAt?.toISOString() ?? null,
+    createdAt: row.createdAt.toISOString(),
+    accounts: accounts.get(row.id) ?? [],
+  }));
+}
+
+/** Resolves an item to its entity and authorizes it there. */
+export async function authorizePlaidItem(db: Db | Trx, actor: Actor, itemId: string, need: 'read' | 'write'): Promise<string> {
+  const row = await db.selectFrom('plaidItems').select('entityId').where('id', '=', itemId).executeTakeFirst();
+  if (!row) throw new NotFound('plaid item', itemId);
+  try {
+    await authorizeEntity(db, actor, row.entityId, need);
+  } catch (error) {
+    // An item in books the caller cannot see is answered like a missing item, with the item's id, not the entity's.
+    if (error instanceof RuleViolation && error.code === 'not_found') throw new NotFound('plaid item', itemId);
+    throw error;
+  }
+  return row.entityId;
+}
+
+// ------------------------------------------------------------------------------------------------ linking
+
+export async function createLinkToken(deps: Deps, actor: Actor, entityId: string, itemId?: string): Promise<{ linkToken: string; expiration: string }> {
+  const plaid = requirePlaid(deps.plaid);
+  const accessToken = itemId === undefined ? undefined : await accessTokenOf(deps.db, deps, itemId);
+  const response = await callPlaid(() =>
+    plaid.client.linkTokenCreate({
+      client_name: plaid.clientName,
+      language: 'en',
+      country_codes: [CountryCode.Us],
+      user: { client_user_id: actor.userId ?? actor.id },
+      ...(accessToken === undefined
+        ? { products: [Products.Transactions], optional_products: [Products.Liabilities, Products.Investments] }
+        : { access_token: accessToken }),
+      ...(plaid.webhookUrl ? { webhook: plaid.webhookUrl } : {}),
+    }),
+  );
+  return { linkToken: response.link_token, expiration: response.expiration };
+}
+
+async function accessTokenOf(db: Db | Trx, deps: Deps, itemId: string): Promise<string> {
+  const row = await db.selectFrom('plaidItems').select('accessTokenSecretId').where('id', '=', itemId).executeTakeFirst();
+  if (!row) throw new NotFound('plaid item', itemId);
+  // The service reads the token on the item's behalf after authorizing the caller on the item.
+  return readSecret(db, deps.security.keyring, { type: 'system', id: 'plaid', scopes: ['read'], entityScope: 'all', mfa: false }, row.accessTokenSecretId);
+}
+
+async function uniqueAccountName(trx: Trx, entityId: string, wanted: string, plaidAccountId: string): Promise<string> {
+  const base = wanted.slice(0, 180);
+  const taken = await trx.selectFrom('accounts').select('id').where('entityId', '=', entityId).where('name', '=', base).executeTakeFirst();
+  return taken ? `${base} (${plaidAccountId.slice(0, 8)})` : base;
+}
+
+async function linkAccount(trx: Trx, actor: Actor, item: { id: string; entityId: string; institutionName: string }, entityKind: 'llc' | 'personal', account: AccountBase): Promise<void> {
+  const kind = accountKindFor(account.type, account.subtype ?? null, entityKind);
+  const wanted = `${item.institutionName} ${account.name}${account.mask ? ` ••${account.mask}` : ''}`;
+  const created = await createAccount(trx, item.entityId, { name: await uniqueAccountName(trx, item.entityId, wanted, account.account_id), kind, currency: account.balances.iso_currency_code ?? undefined }, actor);
+  await trx
+    .insertInto('plaidAccounts')
+    .values({
+      itemId: item.id,
+      entityId: item.entityId,
+      accountId: created.id,
+      currency: created.currency,
+      plaidAccountId: account.account_id,
+      name: account.name,
+      officialName: account.official_name,
+      mask: account.mask,
+      plaidType: account.type,
+      plaidSubtype: account.subtype ?? null,
+      currentCents: centsFromPlaidBalance(account.balances.current),
+      availableCents: centsFromPlaidBalance(account.balances.available),
+      limitCents: centsFromPlaidBalance(account.balances.limit),
+      balancesAt: new Date(),
+    })
+    .execute();
+}
+
+/**
+ * Exchanges a public token from Link and stores the item in the chosen entity: the access token encrypted, one
+ * account per Plaid account (kind from Plaid's type/subtype), balances, card and loan terms, holdings.
+ */
+export async function linkItem(trx: Trx, deps: Deps, actor: Actor, input: { entityId: string; publicToken: string }): Promise<PlaidItemView> {
+  await authorizeEntity(trx, actor, input.entityId, 'write');
+  const plaid = requirePlaid(deps.plaid);
+  const entity = await getEntity(trx, input.entityId);
+  const exchanged = await callPlaid(() => plaid.client.itemPublicTokenExchange({ public_token: input.publicToken }));
+  const accounts = await callPlaid(() => plaid.client.accountsGet({ access_token: exchanged.access_token }));
+  const secret = await storeSecret(trx, deps.security.keyring, actor, { purpose: 'plaid_access_token', entityId: input.entityId, plaintext: exchanged.access_token });
+  const institutionName = accounts.item.institution_name ?? 'Bank';
+  const item = await trx
+    .insertInto('plaidItems')
+    .values({
+      entityId: input.entityId,
+      plaidItemId: exchanged.item_id,
+      institutionId: accounts.item.institution_id ?? null,
+      institutionName,
+      accessTokenSecretId: secret.id,
+      webhookUrl: accounts.item.webhook,
+    })
+    .returning(['id', 'entityId'])
+    .executeTakeFirstOrThrow()
+    .catch((error: unknown) => {
+      if (String((error as Error).message).includes('plaid_items_plaid_item_id_key')) {
+        throw new RuleViolation('duplicate_name', 'this Plaid item is already linked', { plaidItemId: exchanged.item_id });
+      }
+      throw error;
+    });
+  for (const account of accounts.accounts) await linkAccount(trx, actor, { ...item, institutionName }, entity.kind as 'llc' | 'personal', account);
+  await refreshFacts(trx, plaid, item.id, exchanged.access_token);
+  recordAudit(trx, actor, {
+    action: 'plaid_item.linked',
+    entityId: input.entityId,
+    objectType: 'plaid_item',
+    objectId: item.id,
+    after: { institutionName, plaidItemId: exchanged.item_id, accounts: accounts.accounts.length },
+  });
+  return getPlaidItem(trx, item.id);
+}
+
+// ------------------------------------------------------------------------------------------------ facts
+
+type Links = Map<string, { id: string; accountId: string; type: string }>;
+
+async function linksOf(db: Db | Trx, itemId: string): Promise<Links> {
+  const rows = await db.selectFrom('plaidAccounts').select(['id', 'accountId', 'plaidAccountId', 'plaidType']).where('itemId', '=', itemId).execute();
+  return new Map(rows.map((row) => [row.plaidAccountId, { id: row.id, accountId: row.accountId, type: row.plaidType }]));
+}
+
+/** Card and loan terms (liabilities) and holdings (investments): facts stored on the account links. */
+async function refreshFacts(trx: Trx, plaid: PlaidDeps, itemId: string, accessToken: string): Promise<void> {
+  const links = await linksOf(trx, itemId);
+  const types = new Set([...links.values()].map((link) => link.type));
+  if (types.has('credit') || types.has('loan')) {
+    const { liabilities } = await callPlaid(() => plaid.client.liabilitiesGet({ access_token: accessToken }));
+    const facts: { plaidAccountId: string | null; interestRateBps: number | null; liability: Record<string, unknown> }[] = [];
+    for (const card of liabilities.credit ?? []) {
+      const purchase = card.aprs.find((apr: APR) => apr.apr_type === 'purchase_apr') ?? card.aprs[0];
+      facts.push({
+        plaidAccountId: card.account_id,
+        interestRateBps: basisPointsFromPercentage(purchase?.apr_percentage),
+        liability: {
+          kind: 'credit',
+          aprBps: basisPointsFromPercentage(purchase?.apr_percentage),
+          statementBalanceCents: centsFromPlaidBalance(card.last_statement_balance),
+          statementIssuedOn: card.last_statement_issue_date,
+          minimumPaymentCents: centsFromPlaidBalance(card.minimum_payment_amount),
+          nextPaymentDueOn: card.next_payment_due_date,
+          lastPaymentCents: centsFromPlaidBalance(card.last_payment_amount),
+          lastPaymentOn: card.last_payment_date,
+          isOverdue: card.is_overdue,
+        },
+      });
+    }
+    for (const loan of liabilities.mortgage ?? []) {
+      facts.push({
+        plaidAccountId: loan.account_id,
+        interestRateBps: basisPointsFromPercentage(loan.interest_rate.percentage),
+        liability: {
+          kind: 'mortgage',
+          rateType: loan.interest_rate.type,
+          originationPrincipalCents: centsFromPlaidBalance(loan.origination_principal_amount),
+          originatedOn: loan.origination_date,
+          maturesOn: loan.maturity_date,
+          loanTerm: loan.loan_term,
+          nextMonthlyPaymentCents: centsFromPlaidBalance(loan.next_monthly_payment),
+          nextPaymentDueOn: loan.next_payment_due_date,
+          escrowBalanceCents: centsFromPlaidBalance(loan.escrow_balance),
+        },
+      });
+    }
+    for (const loan of liabilities.student ?? []) {
+      facts.push({
+        plaidAccountId: loan.account_id,
+        interestRateBps: basisPointsFromPercentage(loan.interest_rate_percentage),
+        liability: {
+          kind: 'student',
+          loanName: loan.loan_name,
+          originationPrincipalCents: centsFromPlaidBalance(loan.origination_principal_amount),
+          originatedOn: loan.origination_date,
+          expectedPayoffOn: loan.expected_payoff_date,
+          minimumPaymentCents: centsFromPlaidBalance(loan.minimum_payment_amount),
+          nextPaymentDueOn: loan.next_payment_due_date,
+          repaymentPlan: loan.repayment_plan.description,
+        },
+      });
+    }
+    for (const fact of facts) {
+      const link = fact.plaidAccountId === null ? undefined : links.get(fact.plaidAccountId);
+      if (!link) continue;
+      await trx
+        .updateTable('plaidAccounts')
+        .set({ interestRateBps: fact.interestRateBps, liability: JSON.stringify(fact.liability), updatedAt: new Date() })
+        .where('id', '=', link.id)
+        .execute();
+    }
+  }
+  if (types.has('investment')) {
+    const holdings = await callPlaid(() => plaid.client.investmentsHoldingsGet({ access_token: accessToken }));
+    const securities = new Map<string, Security>(holdings.securities.map((security: Security) => [security.security_id, security]));
+    for (const holding of holdings.holdings) {
+      const link = links.get(holding.account_id);
+      if (!link) continue;
+      const security = securities.get(holding.security_id);
+      const row = {
+        plaidAccountId: link.id,
+        securityId: holding.security_id,
+        ticker: security?.ticker_symbol ?? null,
+        name: security?.name ?? null,
+        securityType: security?.type ?? null,
+        quantity: String(holding.quantity),
+        priceCents: centsFromPlaidBalance(Number(holding.institution_price.toFixed(2))),
+        valueCents: centsFromPlaidBalance(Number(holding.institution_value.toFixed(2))) ?? 0,
+        costBasisCents: holding.cost_basis === null ? null : centsFromPlaidBalance(Number(holding.cost_basis.toFixed(2))),
+        currency: holding.iso_currency_code ?? 'USD',
+        asOf: holding.institution_price_as_of ?? new Date().toISOString().slice(0, 10),
+      };
+      await trx
+        .insertInto('plaidHoldings')
+        .values(row)
+        .onConflict((oc) => oc.columns(['plaidAccountId', 'securityId']).doUpdateSet({ ...row, updatedAt: new Date() }))
+        .execute();
+    }
+  }
+}
+
+/** Live balances from Plaid, stored on the links (the bank's statement of them, not the ledger's). */
+export async function refreshBalances(deps: Deps, actor: Actor, itemId: string): Promise<PlaidItemView> {
+  const plaid = requirePlaid(deps.plaid);
+  const accessToken = await accessTokenOf(deps.db, deps, itemId);
+  const response = await withItemErrors(deps, itemId, () => callPlaid(() => plaid.client.accountsBalanceGet({ access_token: accessToken })));
+  return auditedTransaction(deps.db, async (trx) => {
+    const item = await trx.selectFrom('plaidItems').select(['id', 'entityId', 'institutionName']).where('id', '=', itemId).executeTakeFirstOrThrow();
+    const entity = await getEntity(trx, item.entityId);
+    const links = await linksOf(trx, itemId);
+    for (const account of response.accounts) {
+      if (!links.has(account.account_id)) await linkAccount(trx, actor, item, entity.kind as 'llc' | 'personal', account);
+      await trx
+        .updateTable('plaidAccounts')
+        .set({
+          currentCents: centsFromPlaidBalance(account.balances.current),
+          availableCents: centsFromPlaidBalance(account.balances.available),
+          limitCents: centsFromPlaidBalance(account.balances.limit),
+          balancesAt: new Date(),
+          updatedAt: new Date(),
+        })
+        .where('itemId', '=', itemId)
+        .where('plaidAccountId', '=', account.account_id)
+        .execute();
+    }
+    recordAudit(trx, actor, { action: 'plaid_item.balances_refreshed', entityId: item.entityId, objectType: 'plaid_item', objectId: itemId, after: { accounts: response.accounts.length } });
+    return getPlaidItem(trx, itemId);
+  });
+}
+
+// ------------------------------------------------------------------------------------------------ item status
+
+async function setItemStatus(db: Db, actor: Actor, itemId: string, status: PlaidItemStatus, error: { code: string; type: string; message: string } | null): Promise<void> {
+  await auditedTransaction(db, async (trx) => {
+    const before = await trx.selectFrom('plaidItems').select(['entityId', 'status']).where('id', '=', itemId).forUpdate().executeTakeFirstOrThrow();
+    await trx.updateTable('plaidItems').set({ status, error: error === null ? null : JSON.stringify(error), updatedAt: new Date() }).where('id', '=', itemId).execute();
+    recordAudit(trx, actor, { action: 'plaid_item.status_changed', entityId: before.entityId, objectType: 'plaid_item', objectId: itemId, before: { status: before.status }, after: { status, error } });
+  });
+}
+
+/** Runs a Plaid call for an item; an item error (login required…) is stored on the item before it is reported. */
+async function withItemErrors<T>(deps: Deps, itemId: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    if (error instanceof RuleViolation && error.code === 'plaid_item_error') {
+      const details = error.details as { plaidErrorCode: string; plaidErrorType: string };
+      await setItemStatus(deps.db, { type: 'system', id: 'plaid', scopes: ['write'], entityScope: 'all', mfa: false }, itemId, ITEM_ERROR_STATUS[details.plaidErrorCode] ?? 'error', {
+        code: details.plaidErrorCode,
+        type: details.plaidErrorType,
+        message: error.message,
+      });
+    }
+    throw error;
+  }
+}
+
+// ------------------------------------------------------------------------------------------------ sync
+
+class StaleCursor extends Error {}
+
+interface PageOutcome {
+  added: number;
+  modified: number;
+  removed: number;
+  booked: number;
+  pendingStored: number;
+  duplicates: number;
+  lines: BankLine[];
+}
+
+function draftOf(transaction: PlaidTransaction, externalId = transaction.transaction_id): BankLineDraft {
+  return {
+    externalId,
+    postedOn: transaction.date,
+    authorizedOn: transaction.authorized_date,
+    amountCents: veilCentsFromPlaidAmount(transaction.amount),
+    payee: transaction.merchant_name ?? transaction.name,
+    memo: transaction.name,
+    pending: transaction.pending,
+    pendingExternalId: transaction.pending_transaction_id,
+    raw: {
+      transaction_id: transaction.transaction_id,
+      account_id: transaction.account_id,
+      personal_finance_category: transaction.personal_finance_category ?? null,
+      payment_channel: transaction.payment_channel,
+      iso_currency_code: transaction.iso_currency_code,
+    },
+  };
+}
+
+/** A modified transaction is stored as a new revision of its line: same Plaid id, a suffix from its content. */
+function revisionId(transaction: PlaidTransaction): string {
+  const content = `${transaction.amount}|${transaction.date}|${transaction.name}|${transaction.pending}`;
+  return `${transaction.transaction_id}@${createHash('sha256').update(content).digest('hex').slice(0, 12)}`;
+}
+
+async function liveLinesOf(trx: Trx, accountId: string, transactionId: string) {
+  return trx
+    .selectFrom('bankLines')
+    .select(['id', 'externalId', 'amountCents', 'postedOn', 'pending', 'memo'])
+    .where('accountId', '=', accountId)
+    .where((eb) => eb.or([eb('externalId', '=', transactionId), eb('externalId', 'like', `${transactionId.replace(/[\\%_]/g, '\\$&')}@%`)]))
+    .where('status', '!=', 'removed')
+    .execute();
+}
+
+const BOOKING_BATCH_MAX = 500;
+
+/**
+ * Books freshly stored posted lines in one journal batch: the same entry (key `bank-line:<id>`, the line's account
+ * against its category) that bookBankLine would book one by one, with one status update and one audit event per
+ * batch instead of three round trips per line. The lines were inserted by this transaction as unmatched and the
+ * categoriser only names category accounts of the line's own entity, which is what bookBankLine checks.
+ */
+async function bookFreshLines(trx: Trx, actor: Actor, entityId: string, work: { line: BankLine; categorisation: Categorisation }[]): Promise<BankLine[]> {
+  const booked: BankLine[] = [];
+  for (let start = 0; start < work.length; start += BOOKING_BATCH_MAX) {
+    const chunk = work.slice(start, start + BOOKING_BATCH_MAX);
+    const entries = await bookEntries(
+      trx,
+      entityId,
+      chunk.map(({ line, categorisation }) => ({
+        postedOn: line.postedOn,
+        description: categorisation.description ?? line.payee ?? line.memo ?? 'Bank line',
+        source: 'plaid' as const,
+        idempotencyKey: bankLineEntryKey(line.id),
+        postings: [
+          { accountId: line.accountId, amountCents: line.amountCents, memo: line.memo ?? undefined },
+          ...categorisation.splits.map((split) => ({ accountId: split.accountId, amountCents: -split.amountCents, memo: split.memo ?? undefined })),
+        ],
+      })),
+      actor,
+    );
+    const values = chunk.map(({ line }, index) => sql`(${line.id}::uuid, ${(entries[index] as { id: string }).id}::uuid)`);
+    await sql`
+      update bank_lines as l set status = 'booked', entry_id = v.entry_id, updated_at = now()
+      from (values ${sql.join(values)}) as v (id, entry_id)
+      where l.id = v.id and l.status = 'unmatched' and not l.pending`.execute(trx);
+    recordAudit(trx, actor, {
+      action: 'bank_lines.booked',
+      entityId,
+      objectType: 'bank_line_batch',
+      objectId: null,
+      after: { lines: chunk.map(({ line }, index) => ({ bankLineId: line.id, entryId: (entries[index] as { id: string }).id })) },
+    });
+    booked.push(...chunk.map(({ line }, index) => ({ ...line, status: 'booked' as const, entryId: (entries[index] as { id: string }).id })));
+  }
+  return booked;
+}
+
+async function storeAndBook(trx: Trx, actor: Actor, accountId: string, drafts: BankLineDraft[], categorise: Categoriser, outcome: PageOutcome): Promise<void> {
+  const recorded = await recordBankLines(trx, { accountId, source: 'plaid' }, drafts, actor);
+  outcome.duplicates += recorded.duplicates.length;
+  const draftOfLine = new Map(drafts.map((draft) => [draft.externalId, draft]));
+  const toBook: { line: BankLine; categorisation: Categorisation }[] = [];
+  for (const line of recorded.inserted) {
+    if (line.pending) {
+      outcome.pendingStored += 1;
+      outcome.lines.push(line);
+      continue;
+    }
+    const categorisation = await categorise(trx, line, draftOfLine.get(line.externalId)?.raw);
+    if (categorisation === null) outcome.lines.push(line);
+    else toBook.push({ line, categorisation });
+  }
+  if (toBook.length === 0) return;
+  const booked = await bookFreshLines(trx, actor, (toBook[0] as { line: BankLine }).line.entityId, toBook);
+  outcome.booked += booked.length;
+  outcome.lines.push(...booked);
+}
+
+async function applyPage(trx: Trx, actor: Actor, itemId: string, expectedCursor: string | null, page: TransactionsSyncResponse, categorise: Categoriser): Promise<PageOutcome> {
+  const item = await trx.selectFrom('plaidItems').select(['id', 'entityId', 'cursor', 'status']).where('id', '=', itemId).forUpdate().executeTakeFirstOrThrow();
+  // Another sync of this item stored pages since we read the cursor: this page is not ours to store.
+  if (item.cursor !== expectedCursor) throw new StaleCursor();
+  let links = await linksOf(trx, itemId);
+  const unknown = [...page.added, ...page.modified].some((transaction) => !links.has(transaction.account_id));
+  if (unknown) {
+    const entity = await getEntity(trx, item.entityId);
+    const itemRow = await trx.selectFrom('plaidItems').select(['id', 'entityId', 'institutionName']).where('id', '=', itemId).executeTakeFirstOrThrow();
+    for (const account of page.accounts) if (!links.has(account.account_id)) await linkAccount(trx, actor, itemRow, entity.kind as 'llc' | 'personal', account);
+    links = await linksOf(trx, itemId);
+  }
+  const accountOf = (plaidAccountId: string): string => {
+    const link = links.get(plaidAccountId);
+    if (!link) throw new RuleViolation('plaid_upstream_error', 'Plaid sent a transaction for an account it did not list', { plaidAccountId });
+    return link.accountId;
+  };
+  const outcome: PageOutcome = { added: page.added.length, modified: page.modified.length, removed: page.removed.length, booked: 0, pendingStored: 0, duplicates: 0, lines: [] };
+  const withdraw = async (accountId: string, transactionId: string, reason: string) => {
+    for (const line of await liveLinesOf(trx, accountId, transactionId)) await withdrawBankLine(trx, line.id, reason, actor);
+  };
+  // Removed first: a pending id is removed in the same page its posted successor is added.
+  for (const removed of page.removed) {
+    const link = links.get(removed.account_id ?? '');
+    if (link) await withdraw(link.accountId, removed.transaction_id, 'removed by Plaid');
+  }
+  const byAccount = new Map<string, BankLineDraft[]>();
+  for (const transaction of page.added) {
+    const accountId = accountOf(transaction.account_id);
+    if (transaction.pending_transaction_id) await withdraw(accountId, transaction.pending_transaction_id, 'posted under a new id');
+    const list = byAccount.get(accountId) ?? [];
+    list.push(draftOf(transaction));
+    byAccount.set(accountId, list);
+  }
+  for (const [accountId, drafts] of byAccount) await storeAndBook(trx, actor, accountId, drafts, categorise, outcome);
+  for (const transaction of page.modified) {
+    const accountId = accountOf(transaction.account_id);
+    const draft = draftOf(transaction, revisionId(transaction));
+    const current = await liveLinesOf(trx, accountId, transaction.transaction_id);
+    const unchanged = current.some(
+      (line) => centsFromDb(line.amountCents) === draft.amountCents && line.postedOn === draft.postedOn && line.pending === draft.pending && line.memo === draft.memo,
+    );
+    if (unchanged) continue;
+    for (const line of current) await withdrawBankLine(trx, line.id, 'modified by Plaid', actor);
+    await storeAndBook(trx, actor, accountId, [draft], categorise, outcome);
+  }
+  await trx
+    .updateTable('plaidItems')
+    .set({ cursor: page.next_cursor, lastSyncedAt: new Date(), updatedAt: new Date(), ...(item.status === 'healthy' ? {} : { status: 'healthy', error: null }) })
+    .where('id', '=', itemId)
+    .execute();
+  recordAudit(trx, actor, {
+    action: 'plaid_item.page_synced',
+    entityId: item.entityId,
+    objectType: 'plaid_item',
+    objectId: itemId,
+    after: { added: outcome.added, modified: outcome.modified, removed: outcome.removed, booked: outcome.booked, hasMore: page.has_more },
+  });
+  return outcome;
+}
+
+/**
+ * Pulls everything new for an item. Each page is stored with its cursor in one transaction. When Plaid reports
+ * that the data changed mid-pagination, the run restarts from the cursor the update began with (pages already
+ * stored come back as duplicates and are skipped). Stops after `syncPagesMax` pages (hasMore tells the caller).
+ */
+export async function syncItem(deps: Deps, actor: Actor, itemId: string, options: { onPage?: (report: SyncReport) => void } = {}): Promise<SyncReport> {
+  const plaid = requirePlaid(deps.plaid);
+  const accessToken = await accessTokenOf(deps.db, deps, itemId);
+  const report: SyncReport = { itemId, added: 0, modified: 0, removed: 0, booked: 0, pendingStored: 0, duplicates: 0, pages: 0, restarts: 0, hasMore: false, bankLines: [], bankLinesTruncated: false };
+  const readCursor = async () => (await deps.db.selectFrom('plaidItems').select('cursor').where('id', '=', itemId).executeTakeFirstOrThrow()).cursor;
+  // `stored`: the cursor this run last wrote (what the item row must still hold); `cursor`: the one we fetch with.
+  // They differ after a restart, when pages already stored are fetched again from the start of the update.
+  let stored = await readCursor();
+  let updateStart = stored;
+  let cursor = stored;
+  const entityId = (await deps.db.selectFrom('plaidItems').select('entityId').where('id', '=', itemId).executeTakeFirstOrThrow()).entityId;
+  const categorise = await createCategoriser(deps.db, entityId);
+  for (;;) {
+    if (report.pages >= plaid.syncPagesMax) {
+      report.hasMore = true;
+      break;
+    }
+    let page: TransactionsSyncResponse;
+    try {
+      page = await withItemErrors(deps, itemId, () =>
+        callPlaid(() => plaid.client.transactionsSync({ access_token: accessToken, count: plaid.syncPageSize, ...(cursor ? { cursor } : {}) })),
+      );
+    } catch (error) {
+      const code = (error as RuleViolation).details as { plaidErrorCode?: string } | undefined;
+      if (code?.plaidErrorCode === 'TRANSACTIONS_SYNC_MUTATION_DURING_PAGINATION' && report.restarts < SYNC_RESTARTS_MAX) {
+        report.restarts += 1;
+        cursor = updateStart;
+        continue;
+      }
+      throw error;
+    }
+    let outcome: PageOutcome;
+    try {
+      const expected = stored;
+      outcome = await auditedTransaction(deps.db, (trx) => applyPage(trx, actor, itemId, expected, page, categorise));
+    } catch (error) {
+      if (!(error instanceof StaleCursor) || report.restarts >= SYNC_RESTARTS_MAX) throw error;
+      report.restarts += 1;
+      stored = await readCursor();
+      updateStart = stored;
+      cursor = stored;
+      continue;
+    }
+    report.pages += 1;
+    report.added += outcome.added;
+    report.modified += outcome.modified;
+    report.removed += outcome.removed;
+    report.booked += outcome.booked;
+    report.pendingStored += outcome.pendingStored;
+    report.duplicates += outcome.duplicates;
+    const room = BANK_LINES_IN_REPLY_MAX - report.bankLines.length;
+    report.bankLines.push(...outcome.lines.slice(0, Math.max(0, room)));
+    if (outcome.lines.length > room) report.bankLinesTruncated = true;
+    options.onPage?.(report);
+    cursor = page.next_cursor;
+    stored = page.next_cursor;
+    if (!page.has_more) break;
+  }
+  return report;
+}
+
+// ------------------------------------------------------------------------------------------------ webhooks
+
+export interface WebhookOutcome {
+  action: 'synced' | 'status_changed' | 'ignored';
+  itemId: string | null;
+  sync?: Omit<SyncReport, 'bankLines'> | undefined;
+}
+
+/** Acts on a verified webhook. An item this ledger does not know is acknowledged and ignored. */
+export async function handleWebhook(deps: Deps, body: { webhook_type?: unknown; webhook_code?: unknown; item_id?: unknown; error?: unknown }): Promise<WebhookOutcome> {
+  const actor: Actor = { type: 'system', id: 'plaid-webhook', scopes: ['read', 'write'], entityScope: 'all', mfa: false };
+  if (typeof body.item_id !== 'string') return { action: 'ignored', itemId: null };
+  const item = await deps.db.selectFrom('plaidItems').select(['id', 'status']).where('plaidItemId', '=', body.item_id).executeTakeFirst();
+  if (!item) return { action: 'ignored', itemId: null };
+  const kind = `${String(body.webhook_type)}:${String(body.webhook_code)}`;
+  switch (kind) {
+    case 'TRANSACTIONS:SYNC_UPDATES_AVAILABLE':
+    case 'TRANSACTIONS:DEFAULT_UPDATE': {
+      const { bankLines: _lines, ...sync } = await syncItem(deps, actor, item.id);
+      return { action: 'synced', itemId: item.id, sync };
+    }
+    case 'ITEM:ERROR': {
+      const error = (body.error ?? {}) as { error_code?: unknown; error_type?: unknown; error_message?: unknown };
+      const code = typeof error.error_code === 'string' ? error.error_code : 'UNKNOWN';
+      await setItemStatus(deps.db, actor, item.id, ITEM_ERROR_STATUS[code] ?? 'error', {
+        code,
+        type: typeof error.error_type === 'string' ? error.error_type : 'ITEM_ERROR',
+        message: typeof error.error_message === 'string' ? error.error_message.slice(0, 500) : 'the item reported an error',
+      });
+      return { action: 'status_changed', itemId: item.id };
+    }
+    case 'ITEM:PENDING_EXPIRATION':
+      await setItemStatus(deps.db, actor, item.id, 'pending_expiration', { code: 'PENDING_EXPIRATION', type: 'ITEM_ERROR', message: 'the consent for this item expires soon: repair it with update mode' });
+      return { action: 'status_changed', itemId: item.id };
+    case 'ITEM:LOGIN_REPAIRED':
+      await setItemStatus(deps.db, actor, item.id, 'healthy', null);
+      return { action: 'status_changed', itemId: item.id };
+    default:
+      return { action: 'ignored', itemId: item.id };
+  }
+}

@@ -238,6 +238,7 @@ export interface VeilDocumentsTable {
 
 export interface EnvelopeGroupsTable {
   id: Generated<string>;
+  seq: ColumnType<string, never, never>;
   entityId: string;
   name: string;
   systemRole: string | null;
@@ -246,6 +247,7 @@ export interface EnvelopeGroupsTable {
 
 export interface EnvelopesTable {
   id: Generated<string>;
+  seq: ColumnType<string, never, never>;
   entityId: string;
   groupId: string;
   name: string;

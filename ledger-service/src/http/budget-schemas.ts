@@ -173,3 +173,18 @@ export const BillPayment = z
   .strict()
   .openapi('BillPayment');
 export const BillSkip = z.object({ reason: z.string().trim().min(1).max(500) }).strict().openapi('BillSkip');
+
+export const MoneyFlowQuery = z
+  .object({
+    from: AccountingDate.optional().openapi({ description: "defaults to the first day of to's month" }),
+    to: AccountingDate.optional().openapi({ description: 'defaults to today' }),
+  })
+  .strict();
+export const MoneyFlow = z
+  .object({
+    fromOn: z.string(),
+    toOn: z.string(),
+    nodes: z.array(z.object({ id: z.string(), name: z.string(), kind: z.enum(['income', 'budget', 'envelope', 'spending', 'outflow']) })),
+    links: z.array(z.object({ source: z.string(), target: z.string(), valueCents: Cents.openapi({ description: 'positive integer cents' }) })),
+  })
+  .openapi('MoneyFlow');

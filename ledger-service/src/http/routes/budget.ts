@@ -150,4 +150,19 @@ export function mountBudgetRoutes(router: Router, registry: OpenAPIRegistry, dep
       return { status: 201, body: await budget.runAllocation(trx, params.entityId, body, actor, trx) };
     },
   });
+  mount({
+    method: 'get',
+    path: '/entities/:entityId/money-flow',
+    tag: 'budget',
+    summary: 'Money flow for a Sankey: income sources → Ready to Assign → envelopes → spending, for a period',
+    params: EntityParams,
+    query: b.MoneyFlowQuery,
+    responses: { 200: { description: 'nodes and links (positive cents)', schema: b.MoneyFlow } },
+    handler: async ({ params, query, actor }) => {
+      await authorizeEntity(deps.db, actor, params.entityId, 'read');
+      const toOn = query.to ?? new Date(deps.security.now()).toISOString().slice(0, 10);
+      const fromOn = query.from ?? `${toOn.slice(0, 7)}-01`;
+      return { status: 200, body: await budget.moneyFlow(deps.db, params.entityId, fromOn, toOn) };
+    },
+  });
 }

@@ -2,6 +2,7 @@ import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
 import type { Router } from 'express';
 import type { Deps } from '../../services/context';
 import * as budget from '../../services/budget';
+import { listAlerts } from '../../services/alerts';
 import { authorizeEntity } from '../../security/authorization';
 import { createMounter, type ActorResolver } from '../route';
 import * as b from '../budget-schemas';
@@ -163,6 +164,21 @@ export function mountBudgetRoutes(router: Router, registry: OpenAPIRegistry, dep
       const toOn = query.to ?? new Date(deps.security.now()).toISOString().slice(0, 10);
       const fromOn = query.from ?? `${toOn.slice(0, 7)}-01`;
       return { status: 200, body: await budget.moneyFlow(deps.db, params.entityId, fromOn, toOn) };
+    },
+  });
+  mount({
+    method: 'get',
+    path: '/entities/:entityId/alerts',
+    tag: 'budget',
+    summary: 'What needs attention: low cash balances, overspent envelopes, negative Ready to Assign, underfunded targets, bills due or late',
+    params: EntityParams,
+    query: b.AlertQuery,
+    responses: { 200: { description: 'alerts', schema: z.object({ today: z.string(), alerts: z.array(b.Alert) }) } },
+    handler: async ({ params, query, actor }) => {
+      await authorizeEntity(deps.db, actor, params.entityId, 'read');
+      const today = query.today ?? new Date(deps.security.now()).toISOString().slice(0, 10);
+      const alerts = await listAlerts(deps.db, params.entityId, { today, balanceCentsMin: query.balanceCentsMin, dueWithinDays: query.dueWithinDays });
+      return { status: 200, body: { today, alerts } };
     },
   });
 }

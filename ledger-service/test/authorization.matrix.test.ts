@@ -40,6 +40,10 @@ const credentials: Record<string, (need: 'read' | 'write') => AuthedHttp> = {};
 // Strings only the victim's data contains: any of them in a response to someone else is a leak.
 const MARKERS = ['Victim Books LLC', 'VictimChecking', 'VictimRevenue', 'Victim secret invoice', '987654', 'VictimPayee'];
 
+// A bound, not a speed assertion: the setup signs in several users (argon2) and walks every route, which takes
+// minutes on a busy 2-core machine.
+jest.setTimeout(600_000);
+
 function base64url(value: unknown): string {
   return Buffer.from(JSON.stringify(value)).toString('base64url');
 }

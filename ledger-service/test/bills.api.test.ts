@@ -176,6 +176,29 @@ describe('bills', () => {
     expect(await checkInvariants(ledger.deps.db)).toMatchObject({ unbalancedEntries: 0, balanceMismatches: 0 });
   });
 
+  it('raises alerts: an overdrawn account, money assigned beyond what came in, bills late and due', async () => {
+    const response = await ledger.http.get(`/entities/${books.entityId}/alerts?today=2026-03-28`).expect(200);
+    // Checking paid two rents (180,000 each) and the electricity (10,437) with nothing coming in.
+    expect(response.body.alerts.map((alert: { kind: string; amountCents: number; dueOn?: string }) => [alert.kind, alert.amountCents, alert.dueOn ?? null])).toEqual([
+      ['low_balance', -370_437, null],
+      ['ready_to_assign_negative', -370_437, null],
+      ['bill_late', 180_000, '2026-01-01'],
+      ['bill_due', 9_000, '2026-03-31'],
+      ['bill_due', 180_000, '2026-04-01'],
+    ]);
+    expect(response.body.alerts[0]).toMatchObject({ accountId: books.accounts.Checking, severity: 'warning' });
+    const wider = await ledger.http.get(`/entities/${books.entityId}/alerts?today=2026-03-28&dueWithinDays=40&balanceCentsMin=-400000`).expect(200);
+    expect(wider.body.alerts.map((alert: { kind: string; dueOn?: string }) => `${alert.kind} ${alert.dueOn ?? ''}`.trim())).toEqual([
+      'ready_to_assign_negative',
+      'bill_late 2026-01-01',
+      'bill_due 2026-03-31',
+      'bill_due 2026-04-01',
+      'bill_due 2026-04-30',
+      'bill_due 2026-05-01',
+    ]);
+    expect((await ledger.http.get(`/entities/${books.entityId}/alerts?dueWithinDays=1000`).expect(400)).body.error.code).toBe('invalid_request');
+  });
+
   it('keeps settled occurrences append-only in the database itself', async () => {
     await expect(sql`delete from bill_occurrences`.execute(ledger.deps.db)).rejects.toThrow(/journal_immutable/);
   });

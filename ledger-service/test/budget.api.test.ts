@@ -226,6 +226,38 @@ describe('zero-based budget', () => {
     expect((await ledger.http.get(`/entities/${books.entityId}/envelopes`)).body.envelopes).toHaveLength(envelopesBefore);
   });
 
+  it('gives the money flow of a period for a Sankey: income → Ready to Assign → envelopes → spending', async () => {
+    const january = await ledger.http.get(`/entities/${books.entityId}/money-flow?from=2026-01-01&to=2026-01-31`).expect(200);
+    const a = books.accounts as Record<string, string>;
+    expect(january.body.links).toEqual(
+      expect.arrayContaining([
+        { source: a.Salary, target: 'ready-to-assign', valueCents: 300_000 },
+        { source: 'ready-to-assign', target: envelope.Groceries, valueCents: 40_000 },
+        { source: 'ready-to-assign', target: envelope.Rent, valueCents: 150_000 },
+        { source: 'ready-to-assign', target: envelope.Dining, valueCents: 10_000 },
+        { source: 'ready-to-assign', target: 'not-yet-assigned', valueCents: 100_000 },
+        { source: envelope.Groceries, target: a.Groceries, valueCents: 45_000 },
+        { source: envelope.Dining, target: a.Dining, valueCents: 25_000 },
+        { source: envelope.Rent, target: a.Rent, valueCents: 150_000 },
+      ]),
+    );
+    expect(january.body.links).toHaveLength(8);
+    const kinds = Object.fromEntries(january.body.nodes.map((node: { id: string; kind: string }) => [node.id, node.kind]));
+    expect(kinds).toMatchObject({ [a.Salary as string]: 'income', 'ready-to-assign': 'budget', [envelope.Groceries as string]: 'envelope', [a.Groceries as string]: 'spending' });
+    // February: the card payment is no flow; the fee and the brokerage transfer leave without an envelope.
+    const february = await ledger.http.get(`/entities/${books.entityId}/money-flow?from=2026-02-01&to=2026-02-28`).expect(200);
+    expect(february.body.links).toHaveLength(6);
+    expect(february.body.links).toEqual(expect.arrayContaining([
+      { source: a.Salary, target: 'ready-to-assign', valueCents: 300_000 },
+      { source: 'ready-to-assign', target: a['Bank fees'], valueCents: 1_000 },
+      { source: 'ready-to-assign', target: a.Brokerage, valueCents: 50_000 },
+      { source: 'ready-to-assign', target: envelope.Groceries, valueCents: 35_000 },
+      { source: 'ready-to-assign', target: envelope['Visa Payment'], valueCents: 5_000 },
+      { source: 'ready-to-assign', target: 'not-yet-assigned', valueCents: 209_000 },
+    ]));
+    expect((await ledger.http.get(`/entities/${books.entityId}/money-flow?from=2026-02-01&to=2026-01-01`).expect(400)).body.error.code).toBe('invalid_request');
+  });
+
   it('keeps the assignment log append-only in the database itself', async () => {
     await expect(sql`update budget_assignments set amount_cents = 1`.execute(ledger.deps.db)).rejects.toThrow(/journal_immutable/);
     await expect(sql`delete from budget_assignments`.execute(ledger.deps.db)).rejects.toThrow(/journal_immutable/);

@@ -34,6 +34,23 @@ it('seeds sound books once: balanced, paired across the veil, documented, audite
 
   const health = await ledger.http.get(`/entities/${llcId}/veil-health`).expect(200);
   expect(typeof health.body.score).toBe('number');
+  // A real budget: every dollar assigned (Ready to Assign exactly zero in the last month), card spending funded.
+  for (const entityId of [llcId, seeded?.personalEntityId as string]) {
+    const month = await ledger.http.get(`/entities/${entityId}/budget/${seeded?.budgetMonth}`).expect(200);
+    expect(month.body.readyToAssignCents).toBe(0);
+    const lines = month.body.groups.flatMap((group: { envelopes: object[] }) => group.envelopes);
+    expect(lines.length).toBeGreaterThanOrEqual(6);
+    expect(lines.some((line: { kind: string; activityCents: number }) => line.kind === 'credit_card_payment' && line.activityCents !== 0)).toBe(true);
+    expect(month.body.totals.assignedCents).toBeGreaterThan(0);
+  }
+  const rules = await ledger.http.get(`/entities/${llcId}/allocation-rules`).expect(200);
+  expect(rules.body.rules.at(-1).kind).toBe('remainder');
+  const bills = await ledger.http.get(`/entities/${seeded?.personalEntityId}/bills`).expect(200);
+  const llcBills = await ledger.http.get(`/entities/${llcId}/bills`).expect(200);
+  expect(bills.body.bills.length + llcBills.body.bills.length).toBe(seeded?.bills);
+  const upcoming = await ledger.http.get(`/entities/${seeded?.personalEntityId}/bill-occurrences?from=2026-12-01&to=2026-12-31&today=2026-12-01`).expect(200);
+  expect(upcoming.body.occurrences.map((occurrence: { status: string }) => occurrence.status)).toEqual(['due', 'upcoming', 'upcoming']);
+
   const verify = await ledger.http.post('/audit/verify').expect(200);
   expect(verify.body).toMatchObject({ ok: true });
 });

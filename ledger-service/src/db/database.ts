@@ -321,6 +321,7 @@ export interface BalanceAssertionsTable {
 
 export interface EnvelopeGroupsTable {
   id: Generated<string>;
+  seq: ColumnType<string, never, never>;
   entityId: string;
   name: string;
   systemRole: string | null;
@@ -329,6 +330,7 @@ export interface EnvelopeGroupsTable {
 
 export interface EnvelopesTable {
   id: Generated<string>;
+  seq: ColumnType<string, never, never>;
   entityId: string;
   groupId: string;
   name: string;

@@ -173,3 +173,38 @@ export const BillPayment = z
   .strict()
   .openapi('BillPayment');
 export const BillSkip = z.object({ reason: z.string().trim().min(1).max(500) }).strict().openapi('BillSkip');
+
+export const MoneyFlowQuery = z
+  .object({
+    from: AccountingDate.optional().openapi({ description: "defaults to the first day of to's month" }),
+    to: AccountingDate.optional().openapi({ description: 'defaults to today' }),
+  })
+  .strict();
+export const MoneyFlow = z
+  .object({
+    fromOn: z.string(),
+    toOn: z.string(),
+    nodes: z.array(z.object({ id: z.string(), name: z.string(), kind: z.enum(['income', 'budget', 'envelope', 'spending', 'outflow']) })),
+    links: z.array(z.object({ source: z.string(), target: z.string(), valueCents: Cents.openapi({ description: 'positive integer cents' }) })),
+  })
+  .openapi('MoneyFlow');
+
+export const AlertQuery = z
+  .object({
+    today: AccountingDate.optional(),
+    balanceCentsMin: z.coerce.number().int().min(-AMOUNT_CENTS_MAX).max(AMOUNT_CENTS_MAX).default(0).openapi({ description: 'a cash account under this balance is low (default 0: overdrawn)' }),
+    dueWithinDays: z.coerce.number().int().min(0).max(92).default(7),
+  })
+  .strict();
+export const Alert = z
+  .object({
+    kind: z.enum(['low_balance', 'envelope_overspent', 'ready_to_assign_negative', 'target_underfunded', 'bill_due', 'bill_late']),
+    severity: z.enum(['warning', 'info']),
+    message: z.string(),
+    accountId: Id.optional(),
+    envelopeId: Id.optional(),
+    billId: Id.optional(),
+    dueOn: z.string().optional(),
+    amountCents: Cents,
+  })
+  .openapi('Alert');

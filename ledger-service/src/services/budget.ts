@@ -77,7 +77,7 @@ export async function createGroup(trx: Trx, entityId: string, input: { name: str
 
 export async function listGroups(db: Reader, entityId: string): Promise<EnvelopeGroupView[]> {
   await getEntity(db, entityId);
-  const rows = await db.selectFrom('envelopeGroups').selectAll().where('entityId', '=', entityId).orderBy('createdAt').orderBy('id').execute();
+  const rows = await db.selectFrom('envelopeGroups').selectAll().where('entityId', '=', entityId).orderBy('seq').execute();
   return rows.map(groupView);
 }
 
@@ -99,9 +99,8 @@ export async function listEnvelopes(db: Reader, entityId: string): Promise<Envel
     .where('v.entityId', '=', entityId)
     // Card payment envelopes last, as YNAB and Actual show them; otherwise in the order they were made.
     .orderBy(sql`g.system_role is not null`)
-    .orderBy('g.createdAt')
-    .orderBy('v.createdAt')
-    .orderBy('v.id')
+    .orderBy('g.seq')
+    .orderBy('v.seq')
     .execute();
   const links = await db.selectFrom('envelopeCategories').select(['envelopeId', 'accountId']).where('entityId', '=', entityId).orderBy('accountId').execute();
   const categoriesOf = new Map<string, string[]>();
@@ -607,4 +606,102 @@ export async function runAllocation(db: Reader, entityId: string, input: Allocat
   const applied = view(row.id, after.computed.readyToAssignCents);
   recordAudit(trx, actor, { action: 'allocation.applied', entityId, objectType: 'allocation', objectId: row.id, after: applied });
   return applied;
+}
+
+// ---- money flow (Sankey) ----
+
+export interface MoneyFlow {
+  fromOn: string;
+  toOn: string;
+  nodes: { id: string; name: string; kind: 'income' | 'budget' | 'envelope' | 'spending' | 'outflow' }[];
+  links: { source: string; target: string; valueCents: number }[];
+}
+
+export const READY_TO_ASSIGN_NODE = 'ready-to-assign';
+export const NOT_ASSIGNED_NODE = 'not-yet-assigned';
+
+/**
+ * Where the period's money came from and went: income sources → Ready to Assign → envelopes (assigned in the
+ * period's months) → spending categories (activity); money that left the budget without an envelope goes from
+ * Ready to Assign straight to where it went. Card payments are moves between on-budget accounts, not flows.
+ */
+export async function moneyFlow(db: Reader, entityId: string, fromOn: string, toOn: string): Promise<MoneyFlow> {
+  if (toOn < fromOn) throw new RuleViolation('invalid_request', `to (${toOn}) is before from (${fromOn})`);
+  const entity = await getEntity(db, entityId);
+  const envelopes = await listEnvelopes(db, entityId);
+  const onBudgetKinds = sql.join([...CASH_KIND_LIST, 'credit_card']);
+  const rows = await sql<{ accountId: string; name: string; kind: string; class: string; cents: string }>`
+    with budget_entries as (
+      select e.id from journal_entries e
+      join postings p on p.entry_id = e.id
+      join accounts a on a.id = p.account_id
+      where e.entity_id = ${entityId} and e.posted_on between ${fromOn} and ${toOn} and p.currency = ${entity.currency}
+      group by e.id
+      having bool_or(a.kind in (${onBudgetKinds}))
+    )
+    select p.account_id, a.name, a.kind, a.class, sum(p.amount_cents)::text as cents
+    from budget_entries b
+    join postings p on p.entry_id = b.id and p.currency = ${entity.currency}
+    join accounts a on a.id = p.account_id
+    where a.kind not in (${onBudgetKinds})
+    group by 1, 2, 3, 4
+    order by a.name`.execute(db);
+  const assigned = await db
+    .selectFrom('budgetAssignments')
+    .select(['envelopeId', sql<string>`sum(amount_cents)::text`.as('cents')])
+    .where('entityId', '=', entityId)
+    .where('month', '>=', fromOn.slice(0, 7))
+    .where('month', '<=', toOn.slice(0, 7))
+    .groupBy('envelopeId')
+    .execute();
+
+  const nodes = new Map<string, MoneyFlow['nodes'][number]>();
+  const links: MoneyFlow['links'] = [];
+  const node = (id: string, name: string, kind: MoneyFlow['nodes'][number]['kind']) => {
+    if (!nodes.has(id)) nodes.set(id, { id, name, kind });
+  };
+  const link = (source: string, target: string, valueCents: number) => {
+    if (valueCents > 0) links.push({ source, target, valueCents });
+  };
+  node(READY_TO_ASSIGN_NODE, 'Ready to Assign', 'budget');
+  const envelopeOfCategory = new Map<string, EnvelopeView>();
+  for (const envelope of envelopes) for (const accountId of envelope.categoryAccountIds) envelopeOfCategory.set(accountId, envelope);
+
+  let inflowCents = 0;
+  let outflowCents = 0;
+  for (const row of rows.rows) {
+    const cents = centsFromDb(row.cents);
+    if (cents === 0) continue;
+    const envelope = envelopeOfCategory.get(row.accountId);
+    if (envelope !== undefined) {
+      node(envelope.id, envelope.name, 'envelope');
+      node(row.accountId, row.name, 'spending');
+      link(envelope.id, row.accountId, cents);
+      continue;
+    }
+    if (cents < 0) {
+      node(row.accountId, row.name, 'income');
+      link(row.accountId, READY_TO_ASSIGN_NODE, -cents);
+      inflowCents += -cents;
+    } else {
+      node(row.accountId, row.name, row.class === 'expense' ? 'spending' : 'outflow');
+      link(READY_TO_ASSIGN_NODE, row.accountId, cents);
+      outflowCents += cents;
+    }
+  }
+  let assignedCents = 0;
+  for (const row of assigned) {
+    const cents = centsFromDb(row.cents);
+    const envelope = envelopes.find((candidate) => candidate.id === row.envelopeId);
+    if (envelope === undefined || cents <= 0) continue;
+    node(envelope.id, envelope.name, 'envelope');
+    link(READY_TO_ASSIGN_NODE, envelope.id, cents);
+    assignedCents += cents;
+  }
+  const unassignedCents = inflowCents - outflowCents - assignedCents;
+  if (unassignedCents > 0) {
+    node(NOT_ASSIGNED_NODE, 'Not yet assigned', 'budget');
+    link(READY_TO_ASSIGN_NODE, NOT_ASSIGNED_NODE, unassignedCents);
+  }
+  return { fromOn, toOn, nodes: [...nodes.values()], links };
 }

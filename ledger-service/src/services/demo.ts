@@ -4,6 +4,9 @@ import { createAccount } from './accounts';
 import { auditedTransaction } from './audit';
 import { systemActor, type Actor, type Deps } from './context';
 import { createEntity } from './entities';
+import { addMonths } from '../domain/dates';
+import { createBill } from './bills';
+import * as budget from './budget';
 import { bookEntries, type EntryDraft } from './journal';
 import { loadAfrTable } from './reference';
 import { createTransfer, type NewTransfer } from './veil';
@@ -106,7 +109,7 @@ export async function seedDemo(
   if (existing.length > 0) return null;
   const year = options.year ?? 2026;
   const firstMonth = options.firstMonth ?? 8;
-  const months = options.months ?? 4;
+  const monthCount = options.months ?? 4;
   const random = seededRandom(20_261_124);
   const between = (lowCents: number, highCents: number) => Math.round(lowCents + random() * (highCents - lowCents));
 
@@ -135,7 +138,7 @@ export async function seedDemo(
       move(start, 'Opening balance: Roth IRA', p.ira, p.opening, 3_875_540),
       move(start, 'Opening balance: mortgage', p.opening, p.mortgage, 31_250_000),
     ];
-    for (let offset = 0; offset < months; offset += 1) {
+    for (let offset = 0; offset < monthCount; offset += 1) {
       const month = firstMonth + offset;
       const clients = ['Harbor Coffee Co.', 'Lumen Health', 'Cedar & Pine Realty'];
       for (const [index, client] of clients.entries()) {
@@ -167,7 +170,7 @@ export async function seedDemo(
         move(day(year, month, 1), 'Transfer from money market', p.checking, p.moneyMarket, 350_000),
       );
     }
-    await bookEntries(trx, llc.id, llcEntries, SYSTEM);
+    const llcBooked = await bookEntries(trx, llc.id, llcEntries, SYSTEM);
     await bookEntries(trx, person.id, personalEntries, SYSTEM);
 
     // The veil at work: money crosses only as classified, documented transfers.
@@ -199,7 +202,7 @@ export async function seedDemo(
     });
     await cross({ from: 'llc', classification: 'reimbursement_payment', fromAccountId: b.checking, toAccountId: p.checking, amountCents: 12_900, postedOn: day(year, firstMonth + 1, 20), relatedTransferId: expense.id });
     let transfers = 4;
-    for (let offset = 0; offset < months; offset += 1) {
+    for (let offset = 0; offset < monthCount; offset += 1) {
       const month = firstMonth + offset;
       await cross({ from: 'llc', classification: 'owner_draw', fromAccountId: b.checking, toAccountId: p.checking, amountCents: 600_000, postedOn: day(year, month, 15), memo: 'Monthly owner draw' });
       transfers += 1;
@@ -208,11 +211,87 @@ export async function seedDemo(
         transfers += 1;
       }
     }
+
+    // The budgets: envelopes over the expense categories, every dollar assigned through the allocation engine, and
+    // whatever is left given a job, so Ready to Assign reads exactly zero in the last month.
+    const budgetMonths = Array.from({ length: monthCount }, (_, offset) => addMonths(start, offset).slice(0, 7));
+    const lastMonth = budgetMonths.at(-1) as string;
+    type EnvelopeSpec = { name: string; categories: string[]; target?: budget.NewEnvelope['target'] };
+    const makeBudget = async (entityId: string, groups: Record<string, EnvelopeSpec[]>) => {
+      const ids: Record<string, string> = {};
+      for (const [groupName, envelopes] of Object.entries(groups)) {
+        const group = await budget.createGroup(trx, entityId, { name: groupName }, SYSTEM);
+        for (const spec of envelopes) {
+          ids[spec.name] = (await budget.createEnvelope(trx, entityId, { name: spec.name, groupId: group.id, categoryAccountIds: spec.categories, target: spec.target }, SYSTEM)).id;
+        }
+      }
+      return ids;
+    };
+    const monthly = (amountCents: number) => ({ kind: 'monthly' as const, amountCents });
+    const llcEnvelopes = await makeBudget(llc.id, {
+      Operating: [
+        { name: 'Software', categories: [b.software], target: monthly(25_000) },
+        { name: 'Contractors', categories: [b.contractors], target: monthly(300_000) },
+        { name: 'Advertising', categories: [b.advertising], target: monthly(60_000) },
+        { name: 'Supplies & fees', categories: [b.supplies, b.bankFees], target: monthly(15_000) },
+      ],
+      Reserves: [
+        { name: 'Taxes', categories: [] },
+        { name: 'Operating reserve', categories: [], target: { kind: 'fill_to', amountCents: 3_000_000 } },
+      ],
+    });
+    await budget.setAllocationRules(trx, llc.id, [
+      { kind: 'percent', envelopeId: llcEnvelopes.Taxes as string, basisPoints: 2_500 },
+      ...['Software', 'Contractors', 'Advertising', 'Supplies & fees'].map((name) => ({ kind: 'fill_to_target' as const, envelopeId: llcEnvelopes[name] as string })),
+      { kind: 'remainder', envelopeId: llcEnvelopes['Operating reserve'] as string },
+    ], SYSTEM);
+    // Each client payment is allocated as it arrives.
+    for (const entry of llcBooked.filter((booked) => booked.description.startsWith('Invoice paid'))) {
+      await budget.runAllocation(trx, llc.id, { month: entry.postedOn.slice(0, 7), sourceEntryId: entry.id }, SYSTEM, trx);
+    }
+    const personalEnvelopes = await makeBudget(person.id, {
+      Everyday: [
+        { name: 'Groceries', categories: [p.groceries], target: monthly(40_000) },
+        { name: 'Dining out', categories: [p.dining], target: monthly(12_000) },
+        { name: 'Utilities', categories: [p.utilities], target: monthly(22_000) },
+        { name: 'Mortgage interest', categories: [p.mortgageInterest], target: monthly(121_000) },
+        { name: 'Subscriptions', categories: [p.subscriptions], target: monthly(3_300) },
+        { name: 'Transportation', categories: [p.transport], target: monthly(15_000) },
+      ],
+      Goals: [
+        { name: 'Vacation', categories: [], target: { kind: 'by_date', amountCents: 400_000, dueOn: addMonths(start, 12) } },
+        { name: 'Emergency fund', categories: [], target: { kind: 'fill_to', amountCents: 3_000_000 } },
+      ],
+    });
+    await budget.setAllocationRules(trx, person.id, [
+      ...['Groceries', 'Dining out', 'Utilities', 'Mortgage interest', 'Subscriptions', 'Transportation'].map((name) => ({ kind: 'fill_to_target' as const, envelopeId: personalEnvelopes[name] as string })),
+      { kind: 'fill_to_target', envelopeId: personalEnvelopes.Vacation as string },
+      { kind: 'remainder', envelopeId: personalEnvelopes['Emergency fund'] as string },
+    ], SYSTEM);
+    // The monthly owner draw is the household's paycheck.
+    for (const month of budgetMonths) await budget.runAllocation(trx, person.id, { month, amountCents: 600_000 }, SYSTEM, trx);
+    for (const [entityId, reserve] of [[llc.id, llcEnvelopes['Operating reserve']], [person.id, personalEnvelopes['Emergency fund']]] as const) {
+      const { readyToAssignCents } = await budget.getBudgetMonth(trx, entityId, lastMonth);
+      if (readyToAssignCents !== 0) await budget.assign(trx, entityId, budgetMonths[0] as string, { envelopeId: reserve as string, amountCents: readyToAssignCents }, SYSTEM);
+    }
+
+    // Bills from the month after the books end, so none is shown late.
+    const billsStartOn = addMonths(start, monthCount);
+    const today = billsStartOn;
+    const bill = (entityId: string, input: Omit<Parameters<typeof createBill>[2], 'startsOn'>) => createBill(trx, entityId, { ...input, startsOn: billsStartOn }, SYSTEM, today);
+    await bill(person.id, { name: 'Mortgage interest', payee: 'Homestead Bank', rrule: 'FREQ=MONTHLY;BYMONTHDAY=1', amountCents: 120_000, estimated: true, categoryAccountId: p.mortgageInterest, payFromAccountId: p.checking, autopay: true });
+    await bill(person.id, { name: 'Electric and water', payee: 'City Utilities', rrule: 'FREQ=MONTHLY;BYMONTHDAY=14', amountCents: 18_000, estimated: true, categoryAccountId: p.utilities, payFromAccountId: p.checking, autopay: false });
+    await bill(person.id, { name: 'Streaming and music', payee: 'StreamCo', rrule: 'FREQ=MONTHLY;BYMONTHDAY=20', amountCents: 3_297, estimated: false, categoryAccountId: p.subscriptions, payFromAccountId: p.card, autopay: true });
+    await bill(llc.id, { name: 'Design software', payee: 'Figma, Adobe, Notion', rrule: 'FREQ=MONTHLY;BYMONTHDAY=3', amountCents: 21_000, estimated: true, categoryAccountId: b.software, payFromAccountId: b.card, autopay: true });
+    await bill(llc.id, { name: 'Bank account fee', payee: 'First Business Bank', rrule: 'FREQ=MONTHLY;BYMONTHDAY=-1', amountCents: 1_500, estimated: false, categoryAccountId: b.bankFees, payFromAccountId: b.checking, autopay: true });
+
     return {
       llcEntityId: llc.id,
       personalEntityId: person.id,
       entries: llcEntries.length + personalEntries.length,
       transfers,
+      budgetMonth: lastMonth,
+      bills: 5,
     };
   });
 }

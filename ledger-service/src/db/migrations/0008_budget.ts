@@ -7,6 +7,8 @@ import { sql, type Kysely } from 'kysely';
 const STATEMENTS: readonly string[] = [
   `create table envelope_groups (
     id uuid primary key default gen_random_uuid(),
+    -- Display order: creation order, which created_at cannot give inside one transaction.
+    seq bigint generated always as identity unique,
     entity_id uuid not null references entities (id),
     name text not null check (length(name) between 1 and 200),
     -- The group the service keeps for credit-card payment envelopes (one per entity).
@@ -18,6 +20,7 @@ const STATEMENTS: readonly string[] = [
   `create unique index envelope_groups_system_role on envelope_groups (entity_id, system_role) where system_role is not null;`,
   `create table envelopes (
     id uuid primary key default gen_random_uuid(),
+    seq bigint generated always as identity unique,
     entity_id uuid not null references entities (id),
     group_id uuid not null,
     name text not null check (length(name) between 1 and 200),

@@ -2,6 +2,7 @@ import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
 import type { Router } from 'express';
 import type { Deps } from '../../services/context';
 import * as budget from '../../services/budget';
+import { listAlerts } from '../../services/alerts';
 import { authorizeEntity } from '../../security/authorization';
 import { createMounter, type ActorResolver } from '../route';
 import * as b from '../budget-schemas';
@@ -148,6 +149,36 @@ export function mountBudgetRoutes(router: Router, registry: OpenAPIRegistry, dep
       await authorizeEntity(trx, actor, params.entityId, 'write');
       if (body.dryRun === true) return { status: 200, body: await budget.runAllocation(trx, params.entityId, body, actor) };
       return { status: 201, body: await budget.runAllocation(trx, params.entityId, body, actor, trx) };
+    },
+  });
+  mount({
+    method: 'get',
+    path: '/entities/:entityId/money-flow',
+    tag: 'budget',
+    summary: 'Money flow for a Sankey: income sources → Ready to Assign → envelopes → spending, for a period',
+    params: EntityParams,
+    query: b.MoneyFlowQuery,
+    responses: { 200: { description: 'nodes and links (positive cents)', schema: b.MoneyFlow } },
+    handler: async ({ params, query, actor }) => {
+      await authorizeEntity(deps.db, actor, params.entityId, 'read');
+      const toOn = query.to ?? new Date(deps.security.now()).toISOString().slice(0, 10);
+      const fromOn = query.from ?? `${toOn.slice(0, 7)}-01`;
+      return { status: 200, body: await budget.moneyFlow(deps.db, params.entityId, fromOn, toOn) };
+    },
+  });
+  mount({
+    method: 'get',
+    path: '/entities/:entityId/alerts',
+    tag: 'budget',
+    summary: 'What needs attention: low cash balances, overspent envelopes, negative Ready to Assign, underfunded targets, bills due or late',
+    params: EntityParams,
+    query: b.AlertQuery,
+    responses: { 200: { description: 'alerts', schema: z.object({ today: z.string(), alerts: z.array(b.Alert) }) } },
+    handler: async ({ params, query, actor }) => {
+      await authorizeEntity(deps.db, actor, params.entityId, 'read');
+      const today = query.today ?? new Date(deps.security.now()).toISOString().slice(0, 10);
+      const alerts = await listAlerts(deps.db, params.entityId, { today, balanceCentsMin: query.balanceCentsMin, dueWithinDays: query.dueWithinDays });
+      return { status: 200, body: { today, alerts } };
     },
   });
 }

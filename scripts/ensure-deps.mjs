@@ -24,9 +24,12 @@ export function ensureDeps() {
   const wanted = currentHash();
   if (fs.existsSync(marker) && fs.readFileSync(marker, 'utf8') === wanted) return;
   const fresh = !fs.existsSync(path.join(root, 'node_modules'));
-  console.log(`[veil] ${fresh ? 'installing' : 'updating'} dependencies (npm ${fresh ? 'ci' : 'install'}; about a minute the first time)…`);
+  // `npm install`, which keeps the locked versions, rather than `npm ci`: npm 11's `ci` refuses this lockfile for
+  // the optional per-platform packages of unrs-resolver (pulled in by @n8n/node-cli's eslint) that npm itself
+  // records only for the platform it ran on ("Missing: @unrs/resolver-binding-… from lock file").
+  console.log(`[veil] ${fresh ? 'installing' : 'updating'} dependencies (npm install; about two minutes the first time)…`);
   const started = Date.now();
-  const result = spawnSync('npm', [fresh ? 'ci' : 'install', '--no-audit', '--no-fund', '--loglevel=error'], {
+  const result = spawnSync('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error'], {
     cwd: root,
     stdio: 'inherit',
   });

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
-import { BACKEND } from './support/harness';
+import { BACKEND, dropSchemaLocked } from './support/harness';
 import { killHard, signIn, startService, type ServiceProcess } from './support/process';
 
 // kill -9 the real service process while clients write, restart it on the same data, and let the clients retry
@@ -45,7 +45,7 @@ describe(`process crash on ${BACKEND}`, () => {
   afterAll(async () => {
     if (service) await killHard(service);
     fs.rmSync(dataDir, { recursive: true, force: true });
-    if (BACKEND === 'postgres') await admin(`drop schema ${schema} cascade`);
+    if (BACKEND === 'postgres') await dropSchemaLocked(process.env.DATABASE_URL as string, schema);
   });
 
   it(`keeps every acknowledged write exactly once across ${KILLS} kill -9`, async () => {

@@ -40,11 +40,25 @@ async function migratorFor(db: Db): Promise<Migrator> {
   return new Migrator({ db, provider, ...(schema ? { migrationTableSchema: schema } : {}) });
 }
 
+/**
+ * Kysely's migrator reads the catalog of every schema in the database (its table introspection); a schema that
+ * another session drops meanwhile makes that read fail ("schema … does not exist"). Where several ledgers share a
+ * database (tests, one schema each), schema DDL therefore takes this advisory lock, and so does migrating.
+ */
+export const SCHEMA_DDL_LOCK = 4_210_417;
+
 export async function migrateToLatest(db: Db): Promise<string[]> {
-  const migrator = await migratorFor(db);
-  const { error, results } = await migrator.migrateToLatest();
-  if (error) throw error instanceof Error ? error : new Error(String(error));
-  return (results ?? []).filter((result) => result.status === 'Success').map((result) => result.migrationName);
+  return db.connection().execute(async (connection) => {
+    await sql`select pg_advisory_lock(${SCHEMA_DDL_LOCK})`.execute(connection);
+    try {
+      const migrator = await migratorFor(connection);
+      const { error, results } = await migrator.migrateToLatest();
+      if (error) throw error instanceof Error ? error : new Error(String(error));
+      return (results ?? []).filter((result) => result.status === 'Success').map((result) => result.migrationName);
+    } finally {
+      await sql`select pg_advisory_unlock(${SCHEMA_DDL_LOCK})`.execute(connection);
+    }
+  });
 }
 
 /** True when every known migration has run: what `/readyz` reports. */

@@ -43,7 +43,8 @@ const STATUS_OF: Record<RuleCode, number> = {
   bill_occurrence_settled: 409,
   import_invalid: 422,
   import_mapping_required: 422,
-  plaid_not_configured: 503,
+  // The instance has bank sync off: a state of this install, not a server failure (and never a 5xx to a client).
+  plaid_not_configured: 409,
   plaid_item_error: 409,
   plaid_upstream_error: 502,
   webhook_unverified: 401,

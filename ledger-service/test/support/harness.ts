@@ -7,7 +7,7 @@ import pg from 'pg';
 import request from 'supertest';
 import { createApp } from '../../src/app';
 import { openDatabase, type DatabaseHandle } from '../../src/db/database';
-import { migrateToLatest } from '../../src/db/migrate';
+import { migrateToLatest, SCHEMA_DDL_LOCK } from '../../src/db/migrate';
 import { parseKeyring } from '../../src/security/crypto';
 import type { SecurityDeps } from '../../src/security/deps';
 import type { Deps } from '../../src/services/context';
@@ -92,10 +92,7 @@ export async function startTestLedger(
     await migrateToLatest(handle.db);
     const created = schema;
     dropSchema = async () => {
-      const cleanup = new pg.Client({ connectionString: databaseUrl });
-      await cleanup.connect();
-      await cleanup.query(`drop schema ${created} cascade`);
-      await cleanup.end();
+      await dropSchemaLocked(databaseUrl, created);
     };
   } else {
     const template = process.env.VEIL_PGLITE_TEMPLATE;
@@ -178,6 +175,18 @@ export async function startTestLedger(
 }
 
 const KEEP_ALIVE_MS = 65_000;
+
+/** Drops a test schema under the lock migrations take, so no other file's migration reads the catalog meanwhile. */
+export async function dropSchemaLocked(databaseUrl: string, schema: string): Promise<void> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    await client.query('select pg_advisory_lock($1)', [SCHEMA_DDL_LOCK]);
+    await client.query(`drop schema if exists ${schema} cascade`);
+  } finally {
+    await client.end();
+  }
+}
 
 /** Listens on a free loopback port, for tests that need real concurrent HTTP clients. */
 export async function listen(app: TestLedger['app']): Promise<{ baseUrl: string; server: Server; stop(): Promise<void> }> {

@@ -100,16 +100,16 @@ export interface TransferWithEntries extends TransferView {
 const ENTITY_KINDS: ReadonlySet<string> = new Set(['llc', 'personal']);
 
 /**
- * Locks both named accounts in id order (as bookEntries does), so two crossings in opposite directions cannot
- * deadlock, and checks each belongs to the entity the caller named for its side.
+ * Reads both named accounts and checks each belongs to the entity the caller named for its side. It takes no row
+ * lock: createTransfer locks every account of both entries in one id-ordered statement once it knows the role
+ * accounts, and locking these two earlier would break that order (a reversal holding a role account waited on a
+ * named account held here, which waited on the role account: the hardening soak's deadlock).
  */
 async function loadAccounts(trx: Trx, input: NewTransfer) {
   const rows = await trx
     .selectFrom('accounts')
     .select(['id', 'entityId', 'kind', 'currency', 'balanceCents', 'archivedAt'])
     .where('id', 'in', [input.fromAccountId, input.toAccountId])
-    .orderBy('id')
-    .forUpdate()
     .execute();
   const pick = (accountId: string, entityId: string, side: 'from' | 'to') => {
     const row = rows.find((candidate) => candidate.id === accountId);

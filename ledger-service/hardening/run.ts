@@ -23,6 +23,9 @@ import { apiSnapshot, sqlSnapshot } from './snapshot';
 // invariant violation or unexpected 5xx. Sizes come from the environment (npm would swallow flags):
 //   VEIL_HARDENING_CLIENTS (8), _OPERATIONS (4000), _SPREAD_ACCOUNTS (10000), _CHECK_EVERY (1000), _KILLS (20),
 //   _CRASH_OPERATIONS (per kill, 150), _DB_RESTARTS (1), _FUZZ_RUNS (1000), _SEED (1).
+// The database restart phase restarts the Debian cluster VEIL_HARDENING_PG_CLUSTER ("main" by default: the one
+// DATABASE_URL points at). Point DATABASE_URL at a cluster of its own (pg_createcluster 15 hard -p 5433) to run the
+// harness while other work uses the machine's PostgreSQL.
 
 const number = (name: string, fallback: number) => {
   const value = process.env[`VEIL_HARDENING_${name}`];
@@ -44,6 +47,7 @@ const CONFIG = {
 
 const DATABASE_URL = process.env.DATABASE_URL || undefined;
 const BACKEND = DATABASE_URL ? 'postgres' : 'pglite';
+const PG_CLUSTER = process.env.VEIL_HARDENING_PG_CLUSTER || 'main';
 
 interface PhaseResult {
   phase: string;
@@ -232,7 +236,7 @@ async function main(): Promise<void> {
         })();
         const load = runLoad(client, world, tally, { clients: CONFIG.clients, operations: CONFIG.crashOperations * 2, seed: CONFIG.seed * 7_000 + restart, retryInline: true });
         await new Promise((resolve) => setTimeout(resolve, 1_000));
-        execFileSync('pg_ctlcluster', ['--skip-systemctl-redirect', version, 'main', 'restart'], { stdio: 'ignore' });
+        execFileSync('pg_ctlcluster', ['--skip-systemctl-redirect', version, PG_CLUSTER, 'restart'], { stdio: 'ignore' });
         await load;
         polling = false;
         await poller;

@@ -539,6 +539,17 @@ export interface Database {
   plaidItems: PlaidItemsTable;
   plaidAccounts: PlaidAccountsTable;
   plaidHoldings: PlaidHoldingsTable;
+  accountMonthTotals: AccountMonthTotalsTable;
+}
+
+/** Per account and calendar month: the sum and count of its postings (kept by the postings trigger, 0014). */
+export interface AccountMonthTotalsTable {
+  accountId: string;
+  entityId: string;
+  /** The first day of the month, YYYY-MM-01. */
+  month: string;
+  totalCents: Bigint;
+  postingCount: Bigint;
 }
 
 export interface PayeesTable {

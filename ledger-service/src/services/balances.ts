@@ -1,10 +1,9 @@
-import { sql } from 'kysely';
 import type { Db } from '../db/database';
 import { naturalBalanceCents, type AccountClass } from '../domain/accounts';
 import { assert } from '../domain/errors';
-import { centsFromDb } from '../domain/money';
 import { accountView, type AccountView } from './accounts';
 import { getEntity } from './entities';
+import { windowSums } from './reports';
 
 export interface EntityBalances {
   entityId: string;
@@ -20,15 +19,7 @@ export async function entityBalances(db: Db, entityId: string, asOfOn?: string):
   const rows = await db.selectFrom('accounts').selectAll().where('entityId', '=', entityId).orderBy('class').orderBy('name').execute();
   let accounts = rows.map(accountView);
   if (asOfOn !== undefined) {
-    const sums = await db
-      .selectFrom('postings as p')
-      .innerJoin('journalEntries as e', 'e.id', 'p.entryId')
-      .select(['p.accountId', sql<string>`sum(p.amount_cents)`.as('balanceCents')])
-      .where('p.entityId', '=', entityId)
-      .where('e.postedOn', '<=', asOfOn)
-      .groupBy('p.accountId')
-      .execute();
-    const byAccount = new Map(sums.map((row) => [row.accountId, centsFromDb(row.balanceCents)]));
+    const byAccount = await windowSums(db, entityId, { toOn: asOfOn });
     accounts = accounts.map((account) => {
       const balanceCents = byAccount.get(account.id) ?? 0;
       return { ...account, balanceCents, naturalBalanceCents: naturalBalanceCents(account.class as AccountClass, balanceCents) };

@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import type { Db } from '../db/database';
-import { addDays } from '../domain/dates';
+import { addDays, addMonths } from '../domain/dates';
 import { CASH_KINDS, type AccountClass, type AccountKind } from '../domain/accounts';
 import { cashFlowCsv as cashFlowCsvOf, cashFlowStatement } from '../domain/cash-flow';
 import { assert, NotFound, RuleViolation } from '../domain/errors';
@@ -38,17 +38,12 @@ export async function accountTotals(db: Db, entityId: string, window: Window, cl
   const rows = await accounts.execute();
   let balanceOf = (row: (typeof rows)[number]) => centsFromDb(row.balanceCents);
   if (window.fromOn !== undefined) {
-    const sums = await postingSums(db, entityId, (query) => {
-      let bounded = query.where('e.postedOn', '>=', window.fromOn as string);
-      if (window.toOn !== undefined) bounded = bounded.where('e.postedOn', '<=', window.toOn);
-      return bounded;
-    });
+    const sums = await windowSums(db, entityId, { fromOn: window.fromOn, toOn: window.toOn });
     balanceOf = (row) => sums.get(row.id) ?? 0;
   } else if (window.toOn !== undefined) {
     // As of a date: the balance maintained on each account by every posting, less what was booked after the
-    // date. Reports are mostly about recent dates, so that is far fewer postings than summing from the start.
-    const toOn = window.toOn;
-    const later = await postingSums(db, entityId, (query) => query.where('e.postedOn', '>', toOn));
+    // date. Reports are mostly about recent dates, so that is far fewer rows than summing from the start.
+    const later = await windowSums(db, entityId, { fromOn: addDays(window.toOn, 1) });
     balanceOf = (row) => centsFromDb(row.balanceCents) - (later.get(row.id) ?? 0);
   }
   return rows.map((row) => ({
@@ -61,6 +56,49 @@ export async function accountTotals(db: Db, entityId: string, window: Window, cl
     counterpartyEntityId: row.counterpartyEntityId,
     balanceCents: balanceOf(row),
   }));
+}
+
+const firstOfMonth = (date: string) => `${date.slice(0, 7)}-01`;
+
+/**
+ * Per-account sums of the postings whose entry was posted in [fromOn, toOn] (either bound open): the whole
+ * months inside the window from the month totals the postings trigger keeps (0014_period_totals), and only the
+ * partial months at its edges from the postings themselves. A year's P&L on a million postings reads a few hundred
+ * rows instead of the million.
+ */
+export async function windowSums(db: Db, entityId: string, window: { fromOn?: string | undefined; toOn?: string | undefined }): Promise<Map<string, number>> {
+  const { fromOn, toOn } = window;
+  // Whole months are those in [firstWhole, pastWhole): from the first month that starts on or after fromOn to the
+  // month that holds the day after toOn.
+  const firstWhole = fromOn === undefined ? undefined : fromOn.endsWith('-01') ? fromOn : addMonths(firstOfMonth(fromOn), 1);
+  const pastWhole = toOn === undefined ? undefined : firstOfMonth(addDays(toOn, 1));
+  if (firstWhole !== undefined && pastWhole !== undefined && firstWhole >= pastWhole) {
+    // No whole month inside: the window's own postings.
+    return postingSums(db, entityId, (query) => {
+      let bounded = query;
+      if (fromOn !== undefined) bounded = bounded.where('e.postedOn', '>=', fromOn);
+      if (toOn !== undefined) bounded = bounded.where('e.postedOn', '<=', toOn);
+      return bounded;
+    });
+  }
+  let months = db
+    .selectFrom('accountMonthTotals')
+    .select(['accountId', sql<string>`sum(total_cents)`.as('total')])
+    .where('entityId', '=', entityId)
+    .groupBy('accountId');
+  if (firstWhole !== undefined) months = months.where('month', '>=', firstWhole);
+  if (pastWhole !== undefined) months = months.where('month', '<', pastWhole);
+  const sums = new Map((await months.execute()).map((row) => [row.accountId, centsFromDb(row.total)]));
+  const add = (more: Map<string, number>) => {
+    for (const [accountId, cents] of more) sums.set(accountId, (sums.get(accountId) ?? 0) + cents);
+  };
+  if (fromOn !== undefined && firstWhole !== undefined && fromOn < firstWhole) {
+    add(await postingSums(db, entityId, (query) => query.where('e.postedOn', '>=', fromOn).where('e.postedOn', '<', firstWhole)));
+  }
+  if (toOn !== undefined && pastWhole !== undefined && pastWhole <= toOn) {
+    add(await postingSums(db, entityId, (query) => query.where('e.postedOn', '>=', pastWhole).where('e.postedOn', '<=', toOn)));
+  }
+  return sums;
 }
 
 type PostingSumsQuery = ReturnType<typeof postingSumsQuery>;

@@ -31,7 +31,9 @@ export async function createBooks(
 
 export interface InvariantReport {
   unbalancedEntries: number;
+  /** Maintained figures that differ from their postings: account balances and month totals (both counted). */
   balanceMismatches: number;
+  monthTotalMismatches: number;
   entitiesNotZero: number;
   entries: number;
   postings: number;
@@ -51,6 +53,13 @@ export async function checkInvariants(db: Db): Promise<InvariantReport> {
       left join (select account_id, sum(amount_cents) as total from postings group by account_id) s
         on s.account_id = a.id
       where a.balance_cents <> coalesce(s.total, 0)`.execute(db);
+  const months = await sql<{ count: string }>`
+    select count(*) as count from account_month_totals t
+      full join (
+        select p.account_id, date_trunc('month', e.posted_on)::date as month, sum(p.amount_cents) as total, count(*) as n
+        from postings p join journal_entries e on e.id = p.entry_id group by 1, 2
+      ) s on s.account_id = t.account_id and s.month = t.month
+      where t.total_cents is distinct from s.total or t.posting_count is distinct from s.n`.execute(db);
   const entities = await sql<{ count: string }>`
     select count(*) as count from (
       select entity_id, currency from accounts group by entity_id, currency having sum(balance_cents) <> 0
@@ -60,7 +69,8 @@ export async function checkInvariants(db: Db): Promise<InvariantReport> {
   const row = counts.rows[0];
   return {
     unbalancedEntries: Number(unbalanced.rows[0]?.count),
-    balanceMismatches: Number(mismatches.rows[0]?.count),
+    balanceMismatches: Number(mismatches.rows[0]?.count) + Number(months.rows[0]?.count),
+    monthTotalMismatches: Number(months.rows[0]?.count),
     entitiesNotZero: Number(entities.rows[0]?.count),
     entries: Number(row?.entries),
     postings: Number(row?.postings),

@@ -86,7 +86,7 @@ export async function runLoad(client: Client, world: World, tally: Tally, option
         tally.operations += 1;
         const write = plan(world);
         let outcome = await attempt(client, world, tally, write);
-        while (outcome === 'lost' && options.retryInline) {
+        while (outcome === 'lost' && options.retryInline && !options.halted?.()) {
           await new Promise((resolve) => setTimeout(resolve, RETRY_PAUSE_MS));
           outcome = await attempt(client, world, tally, write);
         }

@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -48,6 +48,13 @@ const CONFIG = {
 const DATABASE_URL = process.env.DATABASE_URL || undefined;
 const BACKEND = DATABASE_URL ? 'postgres' : 'pglite';
 const PG_CLUSTER = process.env.VEIL_HARDENING_PG_CLUSTER || 'main';
+const DB_DOWN_MS = 3_000;
+
+function pgCtl(version: string, action: 'stop' | 'start'): Promise<void> {
+  return new Promise((resolve, reject) => {
+    execFile('pg_ctlcluster', ['--skip-systemctl-redirect', version, PG_CLUSTER, action], (error) => (error ? reject(error) : resolve()));
+  });
+}
 
 interface PhaseResult {
   phase: string;
@@ -234,13 +241,22 @@ async function main(): Promise<void> {
             await new Promise((resolve) => setTimeout(resolve, 20));
           }
         })();
-        const load = runLoad(client, world, tally, { clients: CONFIG.clients, operations: CONFIG.crashOperations * 2, seed: CONFIG.seed * 7_000 + restart, retryInline: true });
+        // A service that died cannot recover by itself: stop the load then rather than retry forever.
+        const died = () => (service as ServiceProcess).child.exitCode !== null;
+        const load = runLoad(client, world, tally, { clients: CONFIG.clients, operations: CONFIG.crashOperations * 2, seed: CONFIG.seed * 7_000 + restart, retryInline: true, halted: died });
         await new Promise((resolve) => setTimeout(resolve, 1_000));
-        execFileSync('pg_ctlcluster', ['--skip-systemctl-redirect', version, PG_CLUSTER, 'restart'], { stdio: 'ignore' });
+        // Asynchronously, so the clients and the /readyz poller keep running while the database is away (a
+        // synchronous call froze them and the outage went unseen). Stopped for a few seconds, then started.
+        await pgCtl(version, 'stop');
+        await new Promise((resolve) => setTimeout(resolve, DB_DOWN_MS));
+        await pgCtl(version, 'start');
         await load;
         polling = false;
         await poller;
-        if ((service as ServiceProcess).child.exitCode !== null) result.violations.push(`the service died: ${(service as ServiceProcess).output().slice(-2000)}`);
+        if (died()) {
+          result.violations.push(`the service died: ${(service as ServiceProcess).output().slice(-4000)}`);
+          break;
+        }
       }
       // The harness's own pool met the restart too; it reconnects on the next query.
       const ready = await fetch(`${baseUrl()}/readyz`);

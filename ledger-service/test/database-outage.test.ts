@@ -77,4 +77,32 @@ if (BACKEND === 'postgres') {
       for (const handle of handles) await handle.close();
     }
   });
+
+  // Found by the hardening harness once its restart no longer froze the clients: a connection ended while the
+  // service held it between two statements of a transaction emitted 'error' on the checked-out client, which had no
+  // listener, and the process died mid-load.
+  it('survives the server ending a connection checked out inside a transaction; the transaction rolls back', async () => {
+    const databaseUrl = process.env.DATABASE_URL as string;
+    const handle = await openDatabase({ databaseUrl, schema: ledger.schema, poolSizeMax: 1 });
+    const name = `Half-written ${key()}`;
+    try {
+      const admin = new pg.Client({ connectionString: databaseUrl });
+      await admin.connect();
+      const transaction = handle.db.transaction().execute(async (trx) => {
+        const row = await sql<{ pid: number }>`select pg_backend_pid() as pid`.execute(trx);
+        await sql`insert into entities (kind, name, currency, tax_profile) values ('llc', ${name}, 'USD', 'disregarded')`.execute(trx);
+        // The service is busy between statements (the connection is idle in transaction) when the server ends it.
+        await admin.query('select pg_terminate_backend($1)', [Number(row.rows[0]?.pid)]);
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        await sql`select 1`.execute(trx);
+      });
+      await expect(transaction).rejects.toThrow();
+      await admin.end();
+      // The pool replaced the broken connection; the half-done transaction left nothing behind.
+      const found = await sql<{ count: string }>`select count(*) as count from entities where name = ${name}`.execute(handle.db);
+      expect(Number(found.rows[0]?.count)).toBe(0);
+    } finally {
+      await handle.close();
+    }
+  });
 }

@@ -619,6 +619,13 @@ export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHa
       max: options.poolSizeMax ?? 10,
       ...(options.schema ? { options: `-c search_path=${options.schema}` } : {}),
     });
+    // An idle client's error reaches the pool's listener; a client checked out between two statements (inside a
+    // transaction, while the service works) emits it on itself, and an 'error' event with no listener kills the
+    // process. The statement in flight, or the next one, fails on its own (and is answered 503), the transaction
+    // rolls back, and the pool drops the broken client when it is released: nothing to do here but to listen. (An
+    // idle client's error also passes through this listener before the pool reports it once, below.) Found by the
+    // hardening harness restarting PostgreSQL under load.
+    pool.on('connect', (client) => client.on('error', () => {}));
     pool.on('error', (error) => options.onPoolError?.(error));
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }), plugins });
     return { db, backend: 'postgres', close: () => db.destroy() };

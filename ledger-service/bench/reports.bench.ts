@@ -78,8 +78,8 @@ async function bulkLoad(handle: DatabaseHandle, entityId: string, ids: Record<Na
     await handle.db.transaction().execute(async (trx) => {
       await sql`
         with source as materialized (
-          select g, gen_random_uuid() as id, date '2022-01-01' + (g * 7 % 1461) as posted_on, 100 + (g * 7919 % 500000) as amount
-          from generate_series(${first}::int, ${last}::int) g
+          select g, gen_random_uuid() as id, date '2022-01-01' + (g * 7 % 1461)::int as posted_on, 100 + (g * 7919 % 500000) as amount
+          from generate_series(${first}::bigint, ${last}::bigint) g
         ), entries as (
           insert into journal_entries (id, entity_id, posted_on, description, source, content_hash, actor)
           select id, ${entityId}, posted_on, 'bench entry ' || g, 'manual', 'bench', 'bench' from source
@@ -89,8 +89,8 @@ async function bulkLoad(handle: DatabaseHandle, entityId: string, ids: Record<Na
         select s.id, ${entityId}, p.account_id, 'USD', p.amount
         from source s
         cross join lateral (values
-          (coalesce((${debit}::uuid[])[s.g % 10 + 1], (${expenses}::uuid[])[(s.g / 10) % 8 + 1]), s.amount),
-          ((${credit}::uuid[])[s.g % 10 + 1], -s.amount)
+          (coalesce((${debit}::uuid[])[(s.g % 10)::int + 1], (${expenses}::uuid[])[((s.g / 10) % 8)::int + 1]), s.amount),
+          ((${credit}::uuid[])[(s.g % 10)::int + 1], -s.amount)
         ) as p(account_id, amount)`.execute(trx);
     });
     progress(`${(last + 1) * 2} of ${ENTRIES * 2} postings stored (${Math.round(((last + 1) * 2) / ((performance.now() - started) / 1000))} postings/s)`);

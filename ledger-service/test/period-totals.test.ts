@@ -5,8 +5,8 @@ import { windowSums } from '../src/services/reports';
 import { checkInvariants, createBooks, type Books } from './support/books';
 import { BACKEND, key, startTestLedger, type TestLedger } from './support/harness';
 
-// Reports on large books read the month totals the postings trigger keeps (0014_period_totals) and postings only
-// for partial months. Checked here against plain sums over the postings, for random windows over a book with
+// Reports on large books read the month and day totals the postings trigger keeps (0014_period_totals), never the
+// postings. Checked here against plain sums over the postings, for random windows over a book with
 // entries in every month of two years, back-dated ones and reversals; and the totals refuse direct writes.
 
 jest.setTimeout(180_000);
@@ -56,10 +56,12 @@ async function plainSums(fromOn: string | undefined, toOn: string | undefined): 
 
 const nonZero = (sums: Map<string, number>) => Object.fromEntries([...sums].filter(([, cents]) => cents !== 0));
 
-it(`month totals equal the postings' sums per account and month, and the invariant check agrees (${BACKEND})`, async () => {
-  const { rows } = await sql<{ count: string }>`select count(*) as count from account_month_totals where entity_id = ${books.entityId}`.execute(ledger.deps.db);
-  expect(Number(rows[0]?.count)).toBeGreaterThan(24);
-  expect(await checkInvariants(ledger.deps.db)).toMatchObject({ monthTotalMismatches: 0, balanceMismatches: 0 });
+it(`month and day totals equal the postings' sums per account, and the invariant check agrees (${BACKEND})`, async () => {
+  const months = await sql<{ count: string }>`select count(*) as count from account_month_totals where entity_id = ${books.entityId}`.execute(ledger.deps.db);
+  expect(Number(months.rows[0]?.count)).toBeGreaterThan(24);
+  const days = await sql<{ count: string }>`select count(*) as count from account_day_totals where entity_id = ${books.entityId}`.execute(ledger.deps.db);
+  expect(Number(days.rows[0]?.count)).toBeGreaterThan(100);
+  expect(await checkInvariants(ledger.deps.db)).toMatchObject({ periodTotalMismatches: 0, balanceMismatches: 0 });
 });
 
 it(`window sums over whole and partial months equal plain sums over the postings (${BACKEND})`, async () => {
@@ -91,16 +93,20 @@ it(`reports as of a date and for a period agree with the plain sums (${BACKEND})
   expect(usd.netIncomeCents).toBe(-((period[books.accounts.Sales as string] ?? 0) + (period[books.accounts.Rent as string] ?? 0)));
 });
 
-it(`month totals refuse direct writes; only postings change them (${BACKEND})`, async () => {
+it(`period totals refuse direct writes; only postings change them (${BACKEND})`, async () => {
   const accountId = books.accounts.Checking as string;
   const attempts = [
     sql`update account_month_totals set total_cents = total_cents + 1 where account_id = ${accountId}`,
     sql`delete from account_month_totals where account_id = ${accountId}`,
     sql`insert into account_month_totals (account_id, entity_id, month, total_cents, posting_count) values (${accountId}, ${books.entityId}, '2030-01-01', 5, 1)`,
     sql`truncate account_month_totals`,
+    sql`update account_day_totals set total_cents = 0 where account_id = ${accountId}`,
+    sql`delete from account_day_totals where account_id = ${accountId}`,
+    sql`insert into account_day_totals (account_id, entity_id, day, total_cents, posting_count) values (${accountId}, ${books.entityId}, '2030-01-01', 5, 1)`,
+    sql`truncate account_day_totals`,
   ];
   for (const attempt of attempts) {
-    await expect(attempt.execute(ledger.deps.db)).rejects.toThrow(/account_month_totals change only through postings|append-only|journal/);
+    await expect(attempt.execute(ledger.deps.db)).rejects.toThrow(/account_(month|day)_totals change only through postings|journal_immutable/);
   }
-  expect(await checkInvariants(ledger.deps.db)).toMatchObject({ monthTotalMismatches: 0 });
+  expect(await checkInvariants(ledger.deps.db)).toMatchObject({ periodTotalMismatches: 0 });
 });

@@ -540,6 +540,16 @@ export interface Database {
   plaidAccounts: PlaidAccountsTable;
   plaidHoldings: PlaidHoldingsTable;
   accountMonthTotals: AccountMonthTotalsTable;
+  accountDayTotals: AccountDayTotalsTable;
+}
+
+/** Per account and posting day: the sum and count of its postings (kept by the postings trigger, 0014). */
+export interface AccountDayTotalsTable {
+  accountId: string;
+  entityId: string;
+  day: string;
+  totalCents: Bigint;
+  postingCount: Bigint;
 }
 
 /** Per account and calendar month: the sum and count of its postings (kept by the postings trigger, 0014). */

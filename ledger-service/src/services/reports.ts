@@ -61,10 +61,9 @@ export async function accountTotals(db: Db, entityId: string, window: Window, cl
 const firstOfMonth = (date: string) => `${date.slice(0, 7)}-01`;
 
 /**
- * Per-account sums of the postings whose entry was posted in [fromOn, toOn] (either bound open): the whole
- * months inside the window from the month totals the postings trigger keeps (0014_period_totals), and only the
- * partial months at its edges from the postings themselves. A year's P&L on a million postings reads a few hundred
- * rows instead of the million.
+ * Per-account sums of the postings whose entry was posted in [fromOn, toOn] (either bound open), from the period
+ * totals the postings trigger keeps (0014_period_totals): the whole months inside the window from the month rows,
+ * the partial months at its edges from the day rows. A year's P&L on a million postings reads a few hundred rows.
  */
 export async function windowSums(db: Db, entityId: string, window: { fromOn?: string | undefined; toOn?: string | undefined }): Promise<Map<string, number>> {
   const { fromOn, toOn } = window;
@@ -72,14 +71,25 @@ export async function windowSums(db: Db, entityId: string, window: { fromOn?: st
   // month that holds the day after toOn.
   const firstWhole = fromOn === undefined ? undefined : fromOn.endsWith('-01') ? fromOn : addMonths(firstOfMonth(fromOn), 1);
   const pastWhole = toOn === undefined ? undefined : firstOfMonth(addDays(toOn, 1));
+  const sums = new Map<string, number>();
+  const add = (rows: { accountId: string; total: string }[]) => {
+    for (const row of rows) sums.set(row.accountId, (sums.get(row.accountId) ?? 0) + centsFromDb(row.total));
+  };
+  const days = (from: string | undefined, before: string | undefined, through: string | undefined) => {
+    let query = db
+      .selectFrom('accountDayTotals')
+      .select(['accountId', sql<string>`sum(total_cents)`.as('total')])
+      .where('entityId', '=', entityId)
+      .groupBy('accountId');
+    if (from !== undefined) query = query.where('day', '>=', from);
+    if (before !== undefined) query = query.where('day', '<', before);
+    if (through !== undefined) query = query.where('day', '<=', through);
+    return query.execute();
+  };
   if (firstWhole !== undefined && pastWhole !== undefined && firstWhole >= pastWhole) {
-    // No whole month inside: the window's own postings.
-    return postingSums(db, entityId, (query) => {
-      let bounded = query;
-      if (fromOn !== undefined) bounded = bounded.where('e.postedOn', '>=', fromOn);
-      if (toOn !== undefined) bounded = bounded.where('e.postedOn', '<=', toOn);
-      return bounded;
-    });
+    // No whole month inside: the window's days.
+    add(await days(fromOn, undefined, toOn));
+    return sums;
   }
   let months = db
     .selectFrom('accountMonthTotals')
@@ -88,16 +98,9 @@ export async function windowSums(db: Db, entityId: string, window: { fromOn?: st
     .groupBy('accountId');
   if (firstWhole !== undefined) months = months.where('month', '>=', firstWhole);
   if (pastWhole !== undefined) months = months.where('month', '<', pastWhole);
-  const sums = new Map((await months.execute()).map((row) => [row.accountId, centsFromDb(row.total)]));
-  const add = (more: Map<string, number>) => {
-    for (const [accountId, cents] of more) sums.set(accountId, (sums.get(accountId) ?? 0) + cents);
-  };
-  if (fromOn !== undefined && firstWhole !== undefined && fromOn < firstWhole) {
-    add(await postingSums(db, entityId, (query) => query.where('e.postedOn', '>=', fromOn).where('e.postedOn', '<', firstWhole)));
-  }
-  if (toOn !== undefined && pastWhole !== undefined && pastWhole <= toOn) {
-    add(await postingSums(db, entityId, (query) => query.where('e.postedOn', '>=', pastWhole).where('e.postedOn', '<=', toOn)));
-  }
+  add(await months.execute());
+  if (fromOn !== undefined && firstWhole !== undefined && fromOn < firstWhole) add(await days(fromOn, firstWhole, undefined));
+  if (toOn !== undefined && pastWhole !== undefined && pastWhole <= toOn) add(await days(pastWhole, undefined, toOn));
   return sums;
 }
 

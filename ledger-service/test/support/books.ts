@@ -31,9 +31,9 @@ export async function createBooks(
 
 export interface InvariantReport {
   unbalancedEntries: number;
-  /** Maintained figures that differ from their postings: account balances and month totals (both counted). */
+  /** Maintained figures that differ from their postings: account balances and month and day totals (all counted). */
   balanceMismatches: number;
-  monthTotalMismatches: number;
+  periodTotalMismatches: number;
   entitiesNotZero: number;
   entries: number;
   postings: number;
@@ -59,6 +59,13 @@ export async function checkInvariants(db: Db): Promise<InvariantReport> {
         select p.account_id, date_trunc('month', e.posted_on)::date as month, sum(p.amount_cents) as total, count(*) as n
         from postings p join journal_entries e on e.id = p.entry_id group by 1, 2
       ) s on s.account_id = t.account_id and s.month = t.month
+      where t.total_cents is distinct from s.total or t.posting_count is distinct from s.n
+    union all
+    select count(*) as count from account_day_totals t
+      full join (
+        select p.account_id, e.posted_on as day, sum(p.amount_cents) as total, count(*) as n
+        from postings p join journal_entries e on e.id = p.entry_id group by 1, 2
+      ) s on s.account_id = t.account_id and s.day = t.day
       where t.total_cents is distinct from s.total or t.posting_count is distinct from s.n`.execute(db);
   const entities = await sql<{ count: string }>`
     select count(*) as count from (
@@ -67,10 +74,11 @@ export async function checkInvariants(db: Db): Promise<InvariantReport> {
   const counts = await sql<{ entries: string; postings: string }>`
     select (select count(*) from journal_entries) as entries, (select count(*) from postings) as postings`.execute(db);
   const row = counts.rows[0];
+  const periodTotalMismatches = months.rows.reduce((sum, part) => sum + Number(part.count), 0);
   return {
     unbalancedEntries: Number(unbalanced.rows[0]?.count),
-    balanceMismatches: Number(mismatches.rows[0]?.count) + Number(months.rows[0]?.count),
-    monthTotalMismatches: Number(months.rows[0]?.count),
+    balanceMismatches: Number(mismatches.rows[0]?.count) + periodTotalMismatches,
+    periodTotalMismatches,
     entitiesNotZero: Number(entities.rows[0]?.count),
     entries: Number(row?.entries),
     postings: Number(row?.postings),

@@ -1,6 +1,6 @@
 import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeType, INodeTypeDescription } from 'n8n-workflow';
-import { NodeConnectionTypes, NodeOperationError } from 'n8n-workflow';
-import { getEntities } from '../shared/options';
+import { NodeConnectionTypes } from 'n8n-workflow';
+import { getEntities, wholeCents } from '../shared/options';
 import { idempotencyKey, veilRequest, nodeError } from '../shared/transport';
 
 // Runs the entity's allocation rules on an amount or an income entry: envelopes get their shares, and what is
@@ -124,11 +124,7 @@ export class VeilAllocate implements INodeType {
 				if (this.getNodeParameter('source', itemIndex) === 'entry') {
 					body.sourceEntryId = this.getNodeParameter('sourceEntryId', itemIndex) as string;
 				} else {
-					const amountCents = Number(this.getNodeParameter('amountCents', itemIndex));
-					if (!Number.isInteger(amountCents) || amountCents <= 0) {
-						throw new NodeOperationError(this.getNode(), `Amount must be a positive whole number of cents, got ${String(amountCents)}`, { itemIndex });
-					}
-					body.amountCents = amountCents;
+					body.amountCents = wholeCents(this, this.getNodeParameter('amountCents', itemIndex), itemIndex);
 				}
 				const allocation = await veilRequest(this, 'POST', `/entities/${entityId}/allocations`, {
 					body,

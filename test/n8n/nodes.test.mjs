@@ -369,6 +369,23 @@ describe('Veil Allocate', () => {
     assert.deepEqual(await assigned(), { Rent: 100_000, Taxes: 75_000, Buffer: 125_000 });
   });
 
+  it('runs rules given in the node instead of the saved ones, which stay as they were', async () => {
+    const saved = await session('GET', `/entities/${budgetBooks().id}/allocation-rules`);
+    const { error, outputs } = await allocate({
+      source: 'amount',
+      amountCents: 5_000,
+      dryRun: true,
+      ruleSource: 'node',
+      rules: { rule: [{ kind: 'fixed', envelopeId: envelope.Taxes, amountCents: 1_000 }, { kind: 'percent', envelopeId: envelope.Buffer, basisPoints: 1_000 }, { kind: 'remainder', envelopeId: envelope.Rent }] },
+    });
+    assert.equal(error, undefined, error?.message);
+    assert.deepEqual(outputs[0][0].json.lines.map((line) => [line.envelopeName, line.kind, line.amountCents]), [['Taxes', 'fixed', 1_000], ['Buffer', 'percent', 500], ['Rent', 'remainder', 3_500]]);
+    assert.deepEqual((await session('GET', `/entities/${budgetBooks().id}/allocation-rules`)).body, saved.body);
+    const none = await allocate({ source: 'amount', amountCents: 5_000, dryRun: true, ruleSource: 'node', rules: {} });
+    assert.equal(none.error?.name, 'NodeOperationError');
+    assert.match(none.error.message, /at least one rule/);
+  });
+
   it('refuses an amount that is not a positive whole number of cents before calling the ledger', async () => {
     requests.length = 0;
     const { error } = await allocate({ source: 'amount', amountCents: 12.5 });
@@ -531,7 +548,9 @@ describe('drop-downs (loadOptions) of Allocate, Pay Bill and Plaid Account', () 
     assert.equal(entities.find((option) => option.name.startsWith('Budget'))?.value, budgetBooks().id);
   });
 
-  it("Pay Bill lists the chosen entity's bills and accounts; Plaid Account its items", async () => {
+  it("Allocate lists the chosen entity's envelopes, Pay Bill its bills and accounts, Plaid Account its items", async () => {
+    const envelopes = await options('veilAllocate', 'getEnvelopes', { entityId: budgetBooks().id });
+    assert.deepEqual(envelopes.map((option) => option.name), ['Buffer', 'Rent', 'Taxes']);
     const bills = await options('veilPayBill', 'getBills', { entityId: budgetBooks().id });
     assert.deepEqual(bills.map((option) => option.name), ['Internet']);
     assert.deepEqual(await options('veilPayBill', 'getBills', { entityId: '' }), [], 'nothing before an entity is chosen');

@@ -472,6 +472,9 @@ describe('Veil Pay Bill', () => {
       assert.deepEqual(rerun.outputs[0] ?? [], []);
     }
     assert.deepEqual(await balancesOf(), after);
+    const tooFar = await payBill({ operation: 'payDue', withinDays: 400 });
+    assert.equal(tooFar.error?.name, 'NodeOperationError');
+    assert.match(tooFar.error.message, /Within Days must be a whole number from 0 to 366/);
     const listed = await session('GET', `/entities/${budgetBooks().id}/bill-occurrences?from=${dates.lateOld}&to=${dates.later}`);
     assert.deepEqual(listed.body.occurrences.map((occurrence) => occurrence.status), ['paid', 'paid', 'paid', 'paid']);
   });

@@ -294,6 +294,21 @@ describe('n8n queue mode with two ledger replicas, on PostgreSQL and Redis', () 
       assert.match(workerLog, new RegExp(`started execution ${execution.id}\\b`, 'i'), `the worker ran execution ${execution.id}`);
       assert.doesNotMatch(main.output(), new RegExp(`started execution ${execution.id}\\b`, 'i'));
     }
+    // Rate limits are one budget across the replicas (Redis): a request on B counts the one just made on A. A
+    // window that resets between the two shows as B having more left than A; then the pair is asked again.
+    const remaining = async (replica) => {
+      const response = await fetch(`${replica.baseUrl}/auth/me`, { headers: { authorization: `Bearer ${owner.apiToken}` } });
+      assert.equal(response.status, 200, await response.text());
+      return Number(/\br=(\d+)/.exec(response.headers.get('ratelimit') ?? '')?.[1]);
+    };
+    let pair;
+    for (let attempt = 0; attempt < 3; attempt += 1) {
+      pair = [await remaining(replicas[0]), await remaining(replicas[1])];
+      if (pair[1] < pair[0]) break;
+    }
+    assert.ok(Number.isInteger(pair[0]), 'the ledger sends RateLimit headers');
+    assert.equal(pair[1], pair[0] - 1, `remaining on A then B: ${pair}`);
+
     // The jobs went through this run's Bull queue in Redis: its job counter counted every execution.
     assert.ok(Number(await admin.get(`${PREFIX}:jobs:id`)) >= runs.length + 1, 'one Bull job per webhook call');
 

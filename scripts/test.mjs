@@ -95,10 +95,18 @@ const n8nRuns = [];
   step('node pack: lint (n8n-node lint, strict)', process.execPath, [path.join(root, 'scripts', 'n8n', 'lint.mjs')], { cwd: root });
   step('node pack: community package scanner (analyzePackage on the packed tarball)', process.execPath, [path.join(root, 'scripts', 'n8n', 'scan.mjs')], { cwd: root });
   if (n8nPaths) {
+    // queue.test.mjs is the scale-out topology (n8n queue mode, two ledger replicas): it needs PostgreSQL and
+    // Redis, so it runs with the PostgreSQL backend only; every other file runs on both.
+    const n8nTests = fs
+      .readdirSync(path.join(root, 'test', 'n8n'))
+      .filter((name) => name.endsWith('.test.mjs'))
+      .sort()
+      .map((name) => path.join('test', 'n8n', name));
     for (const backend of backends) {
       const label = `n8n nodes on ${backend.name}`;
+      const files = backend.name === 'postgres' ? n8nTests : n8nTests.filter((file) => !file.endsWith('queue.test.mjs'));
       const tapFile = path.join(path.dirname(summaryFile), `n8n-${backend.name}.tap`);
-      step(label, n8nPaths.node, ['--test', '--test-concurrency=1', '--test-timeout=900000', '--test-reporter=spec', '--test-reporter-destination=stdout', '--test-reporter=tap', `--test-reporter-destination=${tapFile}`, 'test/n8n/*.test.mjs'], {
+      step(label, n8nPaths.node, ['--test', '--test-concurrency=1', '--test-timeout=900000', '--test-reporter=spec', '--test-reporter-destination=stdout', '--test-reporter=tap', `--test-reporter-destination=${tapFile}`, ...files], {
         cwd: root,
         env: { ...process.env, DATABASE_URL: backend.env.DATABASE_URL ?? '', VEIL_LEDGER_NODE: process.execPath, NODE_NO_WARNINGS: '1' },
       });

@@ -84,11 +84,22 @@ describe('docker-compose.yml', () => {
     const worker = compose.services['n8n-worker'];
     expect(main?.image).toBe(worker?.image);
     expect(worker?.command?.[0]).toBe('worker');
-    const shared = ['DB_TYPE', 'DB_POSTGRESDB_HOST', 'DB_POSTGRESDB_DATABASE', 'DB_POSTGRESDB_PASSWORD', 'QUEUE_BULL_REDIS_HOST', 'N8N_ENCRYPTION_KEY', 'EXECUTIONS_MODE'];
+    const shared = ['DB_TYPE', 'DB_POSTGRESDB_HOST', 'DB_POSTGRESDB_DATABASE', 'DB_POSTGRESDB_PASSWORD', 'QUEUE_BULL_REDIS_HOST', 'QUEUE_BULL_REDIS_PASSWORD', 'N8N_ENCRYPTION_KEY', 'EXECUTIONS_MODE'];
     for (const key of shared) expect({ key, worker: worker?.environment?.[key] }).toEqual({ key, worker: main?.environment?.[key] });
     expect(main?.environment?.EXECUTIONS_MODE).toBe('queue');
+    expect(main?.environment?.DB_TYPE).toBe('postgresdb');
     // Both load the node pack.
     for (const service of [main, worker]) expect(service?.volumes?.some((volume) => volume.includes('/.n8n/nodes/node_modules/n8n-nodes-veil'))).toBe(true);
+  });
+
+  it('gives every Redis client the password the Redis server requires', () => {
+    const command = compose.services.redis?.command ?? [];
+    const requirePass = command[command.indexOf('--requirepass') + 1];
+    expect(requirePass).toBe('${REDIS_PASSWORD:?set REDIS_PASSWORD in .env}');
+    for (const name of ['n8n', 'n8n-worker']) {
+      expect({ name, password: compose.services[name]?.environment?.QUEUE_BULL_REDIS_PASSWORD }).toEqual({ name, password: requirePass });
+    }
+    expect(compose.services.ledger?.environment?.REDIS_URL).toMatch(/^redis:\/\/:\$\{REDIS_PASSWORD\}@redis:6379\//);
   });
 
   it('keeps the ledger stateless and configured only with settings it reads', () => {

@@ -1,6 +1,6 @@
 import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeType, INodeTypeDescription } from 'n8n-workflow';
 import { NodeConnectionTypes, NodeOperationError } from 'n8n-workflow';
-import { getEntities } from '../shared/options';
+import { getEntities, getEnvelopes, wholeCents } from '../shared/options';
 import { idempotencyKey, veilRequest, nodeError } from '../shared/transport';
 
 // Runs the entity's allocation rules on an amount or an income entry: envelopes get their shares, and what is
@@ -96,6 +96,73 @@ export class VeilAllocate implements INodeType {
 				displayOptions: { show: { resource: ['allocation'], source: ['entry'] } },
 			},
 			{
+				displayName: 'Rules',
+				name: 'ruleSource',
+				type: 'options',
+				options: [
+					{ name: 'Saved Rules', value: 'saved', description: 'The allocation rules saved for the entity' },
+					{ name: 'Rules Given Here', value: 'node', description: 'The rules below, in order, instead of the saved ones' },
+				],
+				default: 'saved',
+				displayOptions: { show: { resource: ['allocation'] } },
+			},
+			{
+				displayName: 'Allocation Rules',
+				name: 'rules',
+				type: 'fixedCollection',
+				typeOptions: { multipleValues: true, sortable: true },
+				placeholder: 'Add Rule',
+				default: {},
+				displayOptions: { show: { resource: ['allocation'], ruleSource: ['node'] } },
+				description: 'Applied in order; a remainder rule goes last',
+				options: [
+					{
+						displayName: 'Rule',
+						name: 'rule',
+						values: [
+							{
+								displayName: 'Kind',
+								name: 'kind',
+								type: 'options',
+								options: [
+									{ name: 'Fixed', value: 'fixed', description: 'This many cents' },
+									{ name: 'Percent', value: 'percent', description: 'Basis points of the incoming amount, rounded down' },
+									{ name: 'Fill to Target', value: 'fill_to_target', description: 'What the envelope target still needs this month' },
+									{ name: 'Remainder', value: 'remainder', description: 'Whatever is left (last rule only)' },
+								],
+								default: 'fixed',
+							},
+							{
+								displayName: 'Envelope Name or ID',
+								name: 'envelopeId',
+								type: 'options',
+								typeOptions: { loadOptionsMethod: 'getEnvelopes', loadOptionsDependsOn: ['entityId'] },
+								default: '',
+								description: 'Choose from the list, or specify an ID using an <a href="https://docs.n8n.io/code/expressions/">expression</a>',
+							},
+							{
+								displayName: 'Amount (Cents)',
+								name: 'amountCents',
+								type: 'number',
+								typeOptions: { minValue: 1, numberPrecision: 0 },
+								default: 0,
+								displayOptions: { show: { kind: ['fixed'] } },
+								description: 'Fixed rules: whole cents',
+							},
+							{
+								displayName: 'Basis Points',
+								name: 'basisPoints',
+								type: 'number',
+								typeOptions: { minValue: 1, maxValue: 10000, numberPrecision: 0 },
+								default: 1000,
+								displayOptions: { show: { kind: ['percent'] } },
+								description: 'Percent rules: 2550 is 25.50% of the incoming amount',
+							},
+						],
+					},
+				],
+			},
+			{
 				displayName: 'Dry Run',
 				name: 'dryRun',
 				type: 'boolean',
@@ -106,7 +173,7 @@ export class VeilAllocate implements INodeType {
 		],
 	};
 
-	methods = { loadOptions: { getEntities } };
+	methods = { loadOptions: { getEntities, getEnvelopes } };
 
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 		const items = this.getInputData();
@@ -124,12 +191,9 @@ export class VeilAllocate implements INodeType {
 				if (this.getNodeParameter('source', itemIndex) === 'entry') {
 					body.sourceEntryId = this.getNodeParameter('sourceEntryId', itemIndex) as string;
 				} else {
-					const amountCents = Number(this.getNodeParameter('amountCents', itemIndex));
-					if (!Number.isInteger(amountCents) || amountCents <= 0) {
-						throw new NodeOperationError(this.getNode(), `Amount must be a positive whole number of cents, got ${String(amountCents)}`, { itemIndex });
-					}
-					body.amountCents = amountCents;
+					body.amountCents = wholeCents(this, this.getNodeParameter('amountCents', itemIndex), itemIndex);
 				}
+				if (this.getNodeParameter('ruleSource', itemIndex, 'saved') === 'node') body.rules = rulesOf(this, itemIndex);
 				const allocation = await veilRequest(this, 'POST', `/entities/${entityId}/allocations`, {
 					body,
 					idempotencyKey: idempotencyKey(this, itemIndex, body.dryRun ? 'allocate-dry' : 'allocate'),
@@ -143,4 +207,23 @@ export class VeilAllocate implements INodeType {
 		}
 		return [results];
 	}
+}
+
+interface RuleParameter {
+	kind: string;
+	envelopeId: string;
+	amountCents?: number;
+	basisPoints?: number;
+}
+
+/** The rules given in the node, as the ledger's AllocationRule: each kind carries only its own field. */
+function rulesOf(context: IExecuteFunctions, itemIndex: number): IDataObject[] {
+	const given = (context.getNodeParameter('rules', itemIndex, {}) as { rule?: RuleParameter[] }).rule ?? [];
+	if (given.length === 0) throw new NodeOperationError(context.getNode(), 'Rules Given Here needs at least one rule', { itemIndex });
+	return given.map((rule) => {
+		const out: IDataObject = { kind: rule.kind, envelopeId: rule.envelopeId };
+		if (rule.kind === 'fixed') out.amountCents = wholeCents(context, rule.amountCents, itemIndex);
+		if (rule.kind === 'percent') out.basisPoints = Number(rule.basisPoints);
+		return out;
+	});
 }

@@ -1,6 +1,6 @@
 import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeType, INodeTypeDescription } from 'n8n-workflow';
-import { NodeConnectionTypes } from 'n8n-workflow';
-import { accountingDate, getAccounts, getBills, getEntities } from '../shared/options';
+import { NodeConnectionTypes, NodeOperationError } from 'n8n-workflow';
+import { accountingDate, getAccounts, getBills, getEntities, isoDay } from '../shared/options';
 import { idempotencyKey, veilRequest, nodeError } from '../shared/transport';
 
 // Pays bill occurrences: one chosen occurrence, or every occurrence of an entity due within N days, from a chosen
@@ -12,9 +12,10 @@ interface Occurrence extends IDataObject {
 	status: string;
 }
 
-function isoDay(offsetDays: number): string {
-	return new Date(Date.now() + offsetDays * 86_400_000).toISOString().slice(0, 10);
-}
+// The ledger lists at most 3 × 366 days of occurrences per request (BILL_RANGE_DAYS_MAX): Pay Due looks back a
+// year for overdue occurrences and ahead at most a year, which stays inside that window.
+const OVERDUE_LOOKBACK_DAYS = 366;
+const WITHIN_DAYS_MAX = 366;
 
 export class VeilPayBill implements INodeType {
 	description: INodeTypeDescription = {
@@ -83,10 +84,10 @@ export class VeilPayBill implements INodeType {
 				displayName: 'Within Days',
 				name: 'withinDays',
 				type: 'number',
-				typeOptions: { minValue: 0, numberPrecision: 0 },
+				typeOptions: { minValue: 0, maxValue: WITHIN_DAYS_MAX, numberPrecision: 0 },
 				default: 7,
 				displayOptions: { show: { operation: ['payDue', 'getAll'] } },
-				description: 'Occurrences due from today through this many days ahead (overdue ones included when paying)',
+				description: 'Occurrences due from today through this many days ahead (when paying, those overdue by up to a year as well)',
 			},
 			{
 				displayName: 'From Account Name or ID',
@@ -131,7 +132,10 @@ export class VeilPayBill implements INodeType {
 					continue;
 				}
 				const withinDays = Number(this.getNodeParameter('withinDays', itemIndex));
-				const qs: IDataObject = { from: operation === 'payDue' ? '1900-01-01' : isoDay(0), to: isoDay(withinDays) };
+				if (!Number.isInteger(withinDays) || withinDays < 0 || withinDays > WITHIN_DAYS_MAX) {
+					throw new NodeOperationError(this.getNode(), `Within Days must be a whole number from 0 to ${WITHIN_DAYS_MAX}, got ${String(withinDays)}`, { itemIndex });
+				}
+				const qs: IDataObject = { from: isoDay(operation === 'payDue' ? -OVERDUE_LOOKBACK_DAYS : 0), to: isoDay(withinDays) };
 				const { occurrences } = await veilRequest<{ occurrences: Occurrence[] }>(this, 'GET', `/entities/${entityId}/bill-occurrences`, { qs, itemIndex });
 				if (operation === 'getAll') {
 					for (const occurrence of occurrences) results.push({ json: occurrence, pairedItem: { item: itemIndex } });

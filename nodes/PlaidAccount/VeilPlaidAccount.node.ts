@@ -1,5 +1,5 @@
 import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeType, INodeTypeDescription } from 'n8n-workflow';
-import { NodeConnectionTypes } from 'n8n-workflow';
+import { NodeConnectionTypes, NodeOperationError } from 'n8n-workflow';
 import { getEntities, getPlaidItems } from '../shared/options';
 import { idempotencyKey, veilRequest, nodeError } from '../shared/transport';
 
@@ -78,6 +78,7 @@ export class VeilPlaidAccount implements INodeType {
 					continue;
 				}
 				if (operation === 'getBalances') {
+					if (!itemId) throw new NodeOperationError(this.getNode(), 'Get Balances needs an item: choose one in Item Name or ID', { itemIndex });
 					const balances = await veilRequest(this, 'GET', `/plaid/items/${encodeURIComponent(itemId)}/accounts`, { itemIndex });
 					results.push({ json: balances, pairedItem: { item: itemIndex } });
 					continue;

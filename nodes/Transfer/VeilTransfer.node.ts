@@ -6,8 +6,8 @@ import type {
 	INodeType,
 	INodeTypeDescription,
 } from 'n8n-workflow';
-import { NodeConnectionTypes, NodeOperationError } from 'n8n-workflow';
-import { accountingDate, getAccounts, getEntities, getFromAccounts, getToAccounts } from '../shared/options';
+import { NodeConnectionTypes } from 'n8n-workflow';
+import { accountingDate, getAccounts, getEntities, getFromAccounts, getToAccounts, isoDay, wholeCents } from '../shared/options';
 import { BATCH_ENTRIES_MAX, chunks, idempotencyKey, veilRequest, nodeError } from '../shared/transport';
 
 const CROSSING = { show: { resource: ['transfer'], operation: ['create'] } };
@@ -287,18 +287,6 @@ interface MoveDraft {
 	entry: IDataObject;
 }
 
-function wholeCents(context: IExecuteFunctions, value: unknown, itemIndex: number): number {
-	const cents = Number(value);
-	if (!Number.isInteger(cents) || cents <= 0) {
-		throw new NodeOperationError(context.getNode(), `Amount must be a positive whole number of cents, got ${String(value)}`, { itemIndex });
-	}
-	return cents;
-}
-
-function today(): string {
-	return new Date().toISOString().slice(0, 10);
-}
-
 export class VeilTransfer implements INodeType {
 	description: INodeTypeDescription = {
 		displayName: 'Veil Transfer',
@@ -380,7 +368,7 @@ async function transfer(context: IExecuteFunctions, operation: string, itemIndex
 		toEntityId: context.getNodeParameter('toEntityId', itemIndex) as string,
 		toAccountId: context.getNodeParameter('toAccountId', itemIndex) as string,
 		amountCents: wholeCents(context, context.getNodeParameter('amountCents', itemIndex), itemIndex),
-		postedOn: accountingDate(context.getNodeParameter('postedOn', itemIndex, '')) ?? today(),
+		postedOn: accountingDate(context.getNodeParameter('postedOn', itemIndex, '')) ?? isoDay(),
 	};
 	if (typeof extra.memo === 'string' && extra.memo.length > 0) body.memo = extra.memo;
 	if (classification === 'loan') {
@@ -432,7 +420,7 @@ function moveDraft(context: IExecuteFunctions, itemIndex: number): MoveDraft {
 		itemIndex,
 		entityId: context.getNodeParameter('entityId', itemIndex) as string,
 		entry: {
-			postedOn: accountingDate(context.getNodeParameter('postedOn', itemIndex, '')) ?? today(),
+			postedOn: accountingDate(context.getNodeParameter('postedOn', itemIndex, '')) ?? isoDay(),
 			description: context.getNodeParameter('description', itemIndex) as string,
 			source: 'workflow',
 			idempotencyKey: keyFor(context, itemIndex, 'move'),

@@ -1,4 +1,5 @@
-import type { IDataObject, ILoadOptionsFunctions, INodePropertyOptions } from 'n8n-workflow';
+import type { IDataObject, IExecuteFunctions, ILoadOptionsFunctions, INodePropertyOptions } from 'n8n-workflow';
+import { NodeOperationError } from 'n8n-workflow';
 import { veilRequest } from './transport';
 
 // Drop-down lists filled from the ledger, shared by every node: entities, accounts of a chosen entity, envelopes,
@@ -79,4 +80,18 @@ export function accountingDate(value: unknown): string | undefined {
 	const text = String(value);
 	const match = /^\d{4}-\d{2}-\d{2}/.exec(text);
 	return match ? match[0] : text;
+}
+
+/** 'YYYY-MM-DD' of today (UTC) moved by `offsetDays`: the ledger's accounting dates are UTC days. */
+export function isoDay(offsetDays = 0): string {
+	return new Date(Date.now() + offsetDays * 86_400_000).toISOString().slice(0, 10);
+}
+
+/** An amount parameter as integer cents: a positive whole number, or a NodeOperationError naming the item. */
+export function wholeCents(context: IExecuteFunctions, value: unknown, itemIndex: number): number {
+	const cents = Number(value);
+	if (!Number.isInteger(cents) || cents <= 0) {
+		throw new NodeOperationError(context.getNode(), `Amount must be a positive whole number of cents, got ${String(value)}`, { itemIndex });
+	}
+	return cents;
 }

@@ -31,18 +31,14 @@ export async function freePort() {
  * Starts the ledger and waits for /readyz. `node` is the Node binary to run it with (the ledger's own Node 20 by
  * default: VEIL_LEDGER_NODE, else the current one). Returns { baseUrl, stop(), output() }.
  */
-export async function startLedger({ node = process.env.VEIL_LEDGER_NODE ?? process.execPath, env = {} } = {}) {
-  const port = await freePort();
+export async function startLedger({ node = process.env.VEIL_LEDGER_NODE ?? process.execPath, env = {}, port: givenPort, schema: sharedSchema } = {}) {
+  const port = givenPort ?? (await freePort());
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'veil-n8n-ledger-'));
   let schema;
   const databaseUrl = process.env.DATABASE_URL;
-  if (databaseUrl) {
-    schema = `n8n_${randomBytes(6).toString('hex')}`;
-    const client = new pg.Client({ connectionString: databaseUrl });
-    await client.connect();
-    await client.query(`create schema ${schema}`);
-    await client.end();
-  }
+  // `schema`: replicas of one ledger share a schema the caller created (createSchema) and drops (dropSchema).
+  if (sharedSchema && !databaseUrl) throw new Error('startLedger({ schema }) needs DATABASE_URL (replicas share PostgreSQL)');
+  if (databaseUrl && !sharedSchema) schema = await createSchema();
   const child = spawn(node, ['--import', 'tsx', 'src/main.ts'], {
     cwd: SERVICE_ROOT,
     env: {
@@ -55,7 +51,7 @@ export async function startLedger({ node = process.env.VEIL_LEDGER_NODE ?? proce
       VEIL_RATE_LIMIT_AUTH_MAX: '1000',
       VEIL_WEBHOOK_DISPATCH_INTERVAL_MS: '200',
       DATABASE_URL: databaseUrl ?? '',
-      ...(schema ? { VEIL_DB_SCHEMA: schema } : {}),
+      ...(schema || sharedSchema ? { VEIL_DB_SCHEMA: schema ?? sharedSchema } : {}),
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -89,12 +85,86 @@ export async function startLedger({ node = process.env.VEIL_LEDGER_NODE ?? proce
         if (child.exitCode === null) child.kill('SIGKILL');
       }
       fs.rmSync(dataDir, { recursive: true, force: true });
-      if (schema) {
-        const client = new pg.Client({ connectionString: databaseUrl });
-        await client.connect();
-        await client.query(`drop schema ${schema} cascade`);
-        await client.end();
-      }
+      if (schema) await dropSchema(schema);
+    },
+  };
+}
+
+/** A fresh schema in DATABASE_URL's database (for ledger replicas that share it); returns its name. */
+export async function createSchema(prefix = 'n8n') {
+  const schema = `${prefix}_${randomBytes(6).toString('hex')}`;
+  const client = new pg.Client({ connectionString: process.env.DATABASE_URL });
+  await client.connect();
+  try {
+    await client.query(`create schema ${schema}`);
+  } finally {
+    await client.end();
+  }
+  return schema;
+}
+
+export async function dropSchema(schema) {
+  const client = new pg.Client({ connectionString: process.env.DATABASE_URL });
+  await client.connect();
+  try {
+    await client.query(`drop schema if exists ${schema} cascade`);
+  } finally {
+    await client.end();
+  }
+}
+
+/**
+ * The bundled Plaid sandbox emulator (ledger-service/src/plaid-emulator) as its own process, like `npm start` runs
+ * it. `ledgerEnv` is what a ledger needs to talk to it (PLAID_ENV=emulator). Returns { baseUrl, ledgerEnv, plaid(path,
+ * body) (a call with the client id and secret), stop() }.
+ */
+export async function startPlaidEmulator({ node = process.env.VEIL_LEDGER_NODE ?? process.execPath, port: givenPort } = {}) {
+  const port = givenPort ?? (await freePort());
+  const clientId = 'veil-emulator-client';
+  const secret = `veil-emulator-${randomBytes(8).toString('hex')}`;
+  const child = spawn(node, ['--import', 'tsx', 'src/plaid-emulator/main.ts'], {
+    cwd: SERVICE_ROOT,
+    env: { ...process.env, PLAID_EMULATOR_PORT: String(port), PLAID_EMULATOR_HOST: '127.0.0.1', PLAID_CLIENT_ID: clientId, PLAID_SECRET: secret },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (chunk) => (output += chunk));
+  child.stderr.on('data', (chunk) => (output += chunk));
+  const baseUrl = `http://127.0.0.1:${port}`;
+  const plaid = async (urlPath, body = {}) => {
+    const response = await fetch(`${baseUrl}${urlPath}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ client_id: clientId, secret, ...body }),
+    });
+    return { status: response.status, body: await response.json() };
+  };
+  // Plaid's API is POST-only: ready when an authenticated call answers.
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`the Plaid emulator exited with ${child.exitCode}:\n${output}`);
+    try {
+      if ((await plaid('/veil-readiness-probe')).status > 0) break;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`the Plaid emulator is not listening after 120 s:\n${output}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 150));
+  }
+  return {
+    baseUrl,
+    ledgerEnv: { PLAID_ENV: 'emulator', PLAID_BASE_URL: baseUrl, PLAID_CLIENT_ID: clientId, PLAID_SECRET: secret },
+    plaid,
+    output: () => output,
+    async stop() {
+      if (child.exitCode !== null) return;
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 5_000))]);
+      if (child.exitCode === null) child.kill('SIGKILL');
     },
   };
 }

@@ -11,6 +11,10 @@
 //   await server.executions(id);                   // /api/v1/executions?includeData=true
 //   await server.stop(); n8n.cleanup();
 //
+// Queue mode (docker-compose.yml's topology): createN8n({ env: { DB_TYPE: 'postgresdb', …, EXECUTIONS_MODE: 'queue',
+// QUEUE_BULL_* } }), `n8n.mountPack()` (the pack where compose mounts it), `start()` for the main process and
+// `startWorker({ healthPort, brokerPort })` for `n8n worker`: see test/n8n/queue.test.mjs.
+//
 // Facts this relies on are in ../shared/N8N-NOTES.md (headless env vars, the task broker port, CLI import/execute,
 // activation through the public API).
 import { spawn, spawnSync } from 'node:child_process';
@@ -51,7 +55,11 @@ function lastJson(stdout) {
   }
 }
 
-export async function createN8n({ userFolder } = {}) {
+/**
+ * `env`: extra environment for every n8n process of this user folder (e.g. DB_TYPE=postgresdb and EXECUTIONS_MODE=queue
+ * with QUEUE_BULL_*, so the CLI imports, `start` and `startWorker` share one database and one queue).
+ */
+export async function createN8n({ userFolder, env: sharedEnv = {} } = {}) {
   const paths = await ensureN8n();
   const folder = userFolder ?? fs.mkdtempSync(path.join(os.tmpdir(), 'veil-n8n-'));
   const baseEnv = {
@@ -70,6 +78,7 @@ export async function createN8n({ userFolder } = {}) {
     N8N_UNVERIFIED_PACKAGES_ENABLED: 'true',
     // On a loaded machine the JS task runner can take longer than the default 30 s to connect.
     N8N_RUNNERS_GRANT_TOKEN_TTL: '300',
+    ...sharedEnv,
   };
 
   async function cli(args, extraEnv = {}) {
@@ -102,6 +111,21 @@ export async function createN8n({ userFolder } = {}) {
       const result = spawnSync('npm', ['install', tarball, '--ignore-scripts', '--legacy-peer-deps', '--no-audit', '--no-fund', '--loglevel=error', '--omit=peer'], { cwd: nodesDir, encoding: 'utf8' });
       if (result.status !== 0) throw new Error(`installing the pack failed:\n${result.stderr}`);
     },
+    /**
+     * Puts the built pack (./dist and package.json, built first unless `build` is false) where docker-compose.yml
+     * mounts it: `.n8n/nodes/node_modules/<name>`, with no npm install and no nodes/package.json. n8n scans that
+     * folder for community packages at start.
+     */
+    mountPack({ build = true } = {}) {
+      if (build) {
+        const built = spawnSync(path.join(root, 'node_modules', '.bin', 'n8n-node'), ['build'], { cwd: root, encoding: 'utf8', env: { ...process.env, CI: 'true' } });
+        if (built.status !== 0) throw new Error(`n8n-node build failed:\n${built.stdout}\n${built.stderr}`);
+      }
+      const target = path.join(folder, '.n8n', 'nodes', 'node_modules', PACKAGE_NAME);
+      fs.mkdirSync(target, { recursive: true });
+      fs.cpSync(path.join(root, 'dist'), path.join(target, 'dist'), { recursive: true });
+      fs.copyFileSync(path.join(root, 'package.json'), path.join(target, 'package.json'));
+    },
     /** `credentials`: n8n's export format ([{ id, name, type, data }]); plain `data` is encrypted on import. */
     async importCredentials(credentials) {
       const result = await cli(['import:credentials', `--input=${writeTemp('credentials.json', credentials)}`]);
@@ -117,10 +141,10 @@ export async function createN8n({ userFolder } = {}) {
       const result = await cli(['execute', `--id=${workflowId}`, '--rawOutput'], { N8N_LOG_LEVEL: 'info' });
       return { ok: result.code === 0, data: lastJson(result.stdout), output: `${result.stdout}\n${result.stderr}` };
     },
-    /** Starts `n8n start` on free ports; resolves when ready. */
-    async start() {
-      const port = await freePort();
-      const env = { ...baseEnv, N8N_PORT: String(port), N8N_RUNNERS_BROKER_PORT: String(await freePort()), WEBHOOK_URL: `http://127.0.0.1:${port}/` };
+    /** Starts `n8n start` (on free ports unless `port` / `brokerPort` are given); resolves when ready. */
+    async start({ port: givenPort, brokerPort, env: extraEnv = {} } = {}) {
+      const port = givenPort ?? (await freePort());
+      const env = { ...baseEnv, N8N_PORT: String(port), N8N_RUNNERS_BROKER_PORT: String(brokerPort ?? (await freePort())), WEBHOOK_URL: `http://127.0.0.1:${port}/`, ...extraEnv };
       const child = spawn(paths.node, [paths.n8n, 'start'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
       let output = '';
       child.stdout.on('data', (chunk) => (output += chunk));
@@ -206,6 +230,53 @@ export async function createN8n({ userFolder } = {}) {
           const exited = new Promise((resolve) => child.once('exit', resolve));
           child.kill('SIGTERM');
           await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 15_000))]);
+          if (child.exitCode === null) child.kill('SIGKILL');
+        },
+      };
+    },
+    /**
+     * Starts `n8n worker` (queue mode: the `env` given to createN8n must set EXECUTIONS_MODE=queue, a PostgreSQL
+     * database and QUEUE_BULL_*). Its health server (QUEUE_HEALTH_CHECK_*) listens on `healthPort`, its task broker
+     * on `brokerPort` (both must differ from the main process's). Resolves when /healthz/readiness answers 200,
+     * i.e. the worker reaches its database and Redis. Returns { healthUrl, output(), stop() }.
+     */
+    async startWorker({ healthPort, brokerPort, concurrency = 5, env: extraEnv = {} } = {}) {
+      const port = healthPort ?? (await freePort());
+      const env = {
+        ...baseEnv,
+        QUEUE_HEALTH_CHECK_ACTIVE: 'true',
+        QUEUE_HEALTH_CHECK_PORT: String(port),
+        N8N_WORKER_SERVER_ADDRESS: '127.0.0.1',
+        N8N_RUNNERS_BROKER_PORT: String(brokerPort ?? (await freePort())),
+        ...extraEnv,
+      };
+      const child = spawn(paths.node, [paths.n8n, 'worker', `--concurrency=${concurrency}`], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+      let output = '';
+      child.stdout.on('data', (chunk) => (output += chunk));
+      child.stderr.on('data', (chunk) => (output += chunk));
+      const healthUrl = `http://127.0.0.1:${port}`;
+      const deadline = Date.now() + 300_000;
+      for (;;) {
+        if (child.exitCode !== null) throw new Error(`n8n worker exited with ${child.exitCode}:\n${output}`);
+        try {
+          if ((await fetch(`${healthUrl}/healthz/readiness`)).status === 200) break;
+        } catch {
+          // not listening yet
+        }
+        if (Date.now() > deadline) {
+          child.kill('SIGKILL');
+          throw new Error(`n8n worker not ready after 300 s:\n${output}`);
+        }
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      }
+      return {
+        healthUrl,
+        output: () => output,
+        async stop() {
+          if (child.exitCode !== null) return;
+          const exited = new Promise((resolve) => child.once('exit', resolve));
+          child.kill('SIGTERM');
+          await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 30_000))]);
           if (child.exitCode === null) child.kill('SIGKILL');
         },
       };

@@ -23,7 +23,7 @@ Module._resolveFilename = function resolve(request, ...rest) {
 const workflowLib = fromN8n('n8n-workflow');
 const core = fromN8n('n8n-core');
 const { Workflow, NodeConnectionTypes, ICredentialsHelper } = workflowLib;
-const { WorkflowExecute, ExecutionLifecycleHooks } = core;
+const { WorkflowExecute, ExecutionLifecycleHooks, LoadOptionsContext } = core;
 
 const requirePack = createRequire(path.join(root, 'package.json'));
 const pack = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')).n8n;
@@ -180,4 +180,37 @@ export async function runNode({ nodes, credentials }, { items, node, credential,
   const nodeRuns = run.data.resultData.runData[nodeName] ?? [];
   const last = nodeRuns[nodeRuns.length - 1];
   return { error: run.data.resultData.error ?? last?.error, outputs: last?.data?.main ?? [], run };
+}
+
+/**
+ * Calls a node's `loadOptions` method (the drop-downs the editor fills) the way n8n's editor does: through n8n-core's
+ * LoadOptionsContext, with `parameters` as the node's current parameters and the Veil credential applied for real.
+ * Returns the options ([{ name, value, description? }]).
+ */
+export async function loadOptions({ nodes, credentials }, { type, method, parameters = {}, credential }) {
+  const node = {
+    id: 'veil',
+    name: 'Veil',
+    type: `n8n-nodes-veil.${type}`,
+    typeVersion: 1,
+    position: [0, 0],
+    parameters,
+    credentials: { veilApi: { id: 'cred-1', name: 'Veil' } },
+  };
+  const workflow = new Workflow({ id: 'wf-options', name: 'options', active: false, nodes: [node], connections: {}, nodeTypes: nodeTypesOf(nodes), staticData: {}, settings: {} });
+  const additionalData = {
+    credentialsHelper: new CredentialsHelper(credentials, { veilApi: credential }),
+    currentNodeParameters: parameters,
+    restApiUrl: 'http://127.0.0.1/rest',
+    instanceBaseUrl: 'http://127.0.0.1/',
+    webhookBaseUrl: 'http://127.0.0.1/webhook',
+    webhookWaitingBaseUrl: 'http://127.0.0.1/webhook-waiting',
+    webhookTestBaseUrl: 'http://127.0.0.1/webhook-test',
+    formWaitingBaseUrl: 'http://127.0.0.1/form-waiting',
+    variables: {},
+  };
+  const context = new LoadOptionsContext(workflow, workflow.getNode('Veil'), additionalData, `parameters.${method}`);
+  const implementation = nodes[type].methods.loadOptions[method];
+  if (!implementation) throw new Error(`${type} has no loadOptions method ${method}`);
+  return implementation.call(context);
 }

@@ -197,6 +197,7 @@ async function run(backend: Backend) {
       const result = timeCommand(command, args);
       if (!result.ok) throw new Error(`${command} failed: ${result.output.slice(0, 2000)}`);
       peerMs[name] = result.ms;
+      progress(`${name}: ${result.ms.toFixed(0)} ms`);
     }
 
     console.log(`\n${backend.label} — ${ENTRIES * 2} postings, ${os.cpus().length} cores, Node ${process.version}; ${toolVersion('ledger') ?? 'no ledger'}; ${toolVersion('hledger') ?? 'no hledger'}`);

@@ -8,6 +8,7 @@ import { SignInPage } from '../features/auth/components/SignInPage';
 import { BillsPage } from '../features/bills/components/BillsPage';
 import { BudgetPage } from '../features/budget/components/BudgetPage';
 import { ExecutionsPage } from '../features/executions/components/ExecutionsPage';
+import { ImportsPage } from '../features/imports/components/ImportsPage';
 import { MoneyFlowPage } from '../features/money-flow/components/MoneyFlowPage';
 import { OverviewPage } from '../features/overview/components/OverviewPage';
 import { ReportsPage } from '../features/reports/components/ReportsPage';
@@ -49,6 +50,7 @@ const router = createBrowserRouter([
       { path: 'money-flow', element: <MoneyFlowPage /> },
       { path: 'veil', element: <VeilPage /> },
       { path: 'reports', element: <ReportsPage /> },
+      { path: 'imports', element: <ImportsPage /> },
       { path: 'audit', element: <AuditPage /> },
       { path: 'executions', element: <ExecutionsPage /> },
       { path: 'security', element: <SecurityPage /> },

@@ -5,6 +5,7 @@ import { AccountsPage } from '../features/accounts/components/AccountsPage';
 import { AuditPage } from '../features/audit/components/AuditPage';
 import { SecurityPage } from '../features/auth/components/SecurityPage';
 import { SignInPage } from '../features/auth/components/SignInPage';
+import { BanksPage } from '../features/banks/components/BanksPage';
 import { BillsPage } from '../features/bills/components/BillsPage';
 import { BudgetPage } from '../features/budget/components/BudgetPage';
 import { ExecutionsPage } from '../features/executions/components/ExecutionsPage';
@@ -51,6 +52,7 @@ const router = createBrowserRouter([
       { path: 'veil', element: <VeilPage /> },
       { path: 'reports', element: <ReportsPage /> },
       { path: 'imports', element: <ImportsPage /> },
+      { path: 'banks', element: <BanksPage /> },
       { path: 'audit', element: <AuditPage /> },
       { path: 'executions', element: <ExecutionsPage /> },
       { path: 'security', element: <SecurityPage /> },

@@ -84,7 +84,8 @@ export function useSyncItem() {
   const queryClient = useQueryClient();
   return useMutation({
     mutationFn: (itemId: string) => api.post<SyncReport>(`/plaid/items/${itemId}/sync`),
-    onSuccess: () => invalidateBankData(queryClient),
+    // A refused sync changes the item too: the ledger stores the bank's error, and the page offers the fix.
+    onSettled: () => invalidateBankData(queryClient),
   });
 }
 

@@ -71,6 +71,7 @@ function EntityBanks({ entity }: { entity: Entity }) {
                       aria-label={`Fix the connection to ${item.institutionName}`}
                       onClick={() => {
                         setMessage(null);
+                        sync.reset();
                         repair.mutate(item.id, { onSuccess: (report) => setMessage(`Reconnected ${nameOf(item.id)} and synced: ${describeSync(report)}.`) });
                       }}
                     >
@@ -83,6 +84,7 @@ function EntityBanks({ entity }: { entity: Entity }) {
                     aria-label={`Sync ${item.institutionName} now`}
                     onClick={() => {
                       setMessage(null);
+                      repair.reset();
                       sync.mutate(item.id, { onSuccess: (report) => setMessage(`Synced ${nameOf(item.id)}: ${describeSync(report)}.`) });
                     }}
                   >

@@ -6,7 +6,7 @@ import { defineConfig } from 'vite';
 const ledger = process.env.VEIL_LEDGER_URL ?? 'http://127.0.0.1:4100';
 const API_PREFIXES = [
   '/auth', '/entities', '/accounts', '/entries', '/transfers', '/documents', '/guard', '/veil-health', '/consolidated',
-  '/audit', '/bills', '/healthz', '/readyz', '/openapi.json', '/docs',
+  '/audit', '/bills', '/executions', '/imports', '/rules', '/bank-lines', '/plaid', '/healthz', '/readyz', '/openapi.json', '/docs',
 ];
 
 export default defineConfig({

@@ -29,7 +29,7 @@ export interface Ledger {
 }
 
 /** The real ledger process on a fresh database with the demo books, serving the built dashboard. */
-export async function startLedger(): Promise<Ledger> {
+export async function startLedger(extraEnv: Record<string, string> = {}): Promise<Ledger> {
   if (!fs.existsSync(path.join(DASHBOARD_DIST, 'index.html'))) throw new Error(`build the dashboard first: ${DASHBOARD_DIST} has no index.html`);
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'veil-e2e-'));
   const schema = `veil_e2e_${randomUUID().replaceAll('-', '').slice(0, 12)}`;
@@ -45,7 +45,7 @@ export async function startLedger(): Promise<Ledger> {
     await admin(`create schema ${schema}`);
     Object.assign(env, { DATABASE_URL: process.env.DATABASE_URL, VEIL_DB_SCHEMA: schema });
   }
-  const service = await startService(env, 180_000);
+  const service = await startService({ ...env, ...extraEnv }, 180_000);
   return {
     service,
     baseUrl: service.baseUrl,

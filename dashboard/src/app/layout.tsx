@@ -14,7 +14,10 @@ const NAV = [
   { to: '/app/money-flow', label: 'Money flow' },
   { to: '/app/veil', label: 'Inter-entity' },
   { to: '/app/reports', label: 'Reports' },
+  { to: '/app/imports', label: 'Imports' },
+  { to: '/app/banks', label: 'Banks' },
   { to: '/app/audit', label: 'Audit trail' },
+  { to: '/app/executions', label: 'Executions' },
   { to: '/app/security', label: 'Security' },
 ];
 

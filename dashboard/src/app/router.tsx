@@ -5,8 +5,11 @@ import { AccountsPage } from '../features/accounts/components/AccountsPage';
 import { AuditPage } from '../features/audit/components/AuditPage';
 import { SecurityPage } from '../features/auth/components/SecurityPage';
 import { SignInPage } from '../features/auth/components/SignInPage';
+import { BanksPage } from '../features/banks/components/BanksPage';
 import { BillsPage } from '../features/bills/components/BillsPage';
 import { BudgetPage } from '../features/budget/components/BudgetPage';
+import { ExecutionsPage } from '../features/executions/components/ExecutionsPage';
+import { ImportsPage } from '../features/imports/components/ImportsPage';
 import { MoneyFlowPage } from '../features/money-flow/components/MoneyFlowPage';
 import { OverviewPage } from '../features/overview/components/OverviewPage';
 import { ReportsPage } from '../features/reports/components/ReportsPage';
@@ -48,7 +51,10 @@ const router = createBrowserRouter([
       { path: 'money-flow', element: <MoneyFlowPage /> },
       { path: 'veil', element: <VeilPage /> },
       { path: 'reports', element: <ReportsPage /> },
+      { path: 'imports', element: <ImportsPage /> },
+      { path: 'banks', element: <BanksPage /> },
       { path: 'audit', element: <AuditPage /> },
+      { path: 'executions', element: <ExecutionsPage /> },
       { path: 'security', element: <SecurityPage /> },
       { path: '*', element: <p>This page does not exist.</p> },
     ],

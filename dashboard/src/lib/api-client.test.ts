@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { ApiError, api, errorFrom, session } from './api-client';
+import { ApiError, api, errorFrom, session, upload } from './api-client';
 
 function json(status: number, body: unknown, headers: Record<string, string> = {}) {
   return new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json', ...headers } });
@@ -80,5 +80,43 @@ describe('api client', () => {
     expect(session.hasRefreshToken()).toBe(false);
     expect(signedIn).toContain(false);
     unsubscribe();
+  });
+});
+
+describe('upload', () => {
+  it('sends the file with progress, and after a 401 refreshes once and resends with the same Idempotency-Key', async () => {
+    const { FakeXhr } = await import('../test-utils');
+    FakeXhr.all = [];
+    vi.stubGlobal('XMLHttpRequest', FakeXhr);
+    const refresh = vi.fn(async () => json(200, { accessToken: 'access-2', refreshToken: 'refresh-2' }));
+    vi.stubGlobal('fetch', refresh);
+    session.set({ accessToken: 'access-1', refreshToken: 'refresh-1' });
+    const progress: number[] = [];
+    const answer = upload<{ importId: string }>('/accounts/a1/imports', new File(['x'], 's.csv'), { idempotencyKey: 'upload-key', onProgress: (step) => progress.push(step.loadedBytes) });
+    await vi.waitFor(() => expect(FakeXhr.all).toHaveLength(1));
+    const first = FakeXhr.all[0] as InstanceType<typeof FakeXhr>;
+    expect(first.headers.authorization).toBe('Bearer access-1');
+    first.progress(1, 1);
+    first.answer(401, { error: { code: 'invalid_token', message: 'expired' } });
+    await vi.waitFor(() => expect(FakeXhr.all).toHaveLength(2));
+    const second = FakeXhr.all[1] as InstanceType<typeof FakeXhr>;
+    expect(refresh).toHaveBeenCalledTimes(1);
+    expect(second.headers.authorization).toBe('Bearer access-2');
+    expect(second.headers['idempotency-key']).toBe('upload-key');
+    expect(first.headers['idempotency-key']).toBe('upload-key');
+    second.answer(201, { importId: 'i1' });
+    await expect(answer).resolves.toEqual({ importId: 'i1' });
+    expect(progress).toEqual([1]);
+  });
+
+  it("rejects with the ledger's error code", async () => {
+    const { FakeXhr } = await import('../test-utils');
+    FakeXhr.all = [];
+    vi.stubGlobal('XMLHttpRequest', FakeXhr);
+    session.set({ accessToken: 'access-1', refreshToken: 'refresh-1' });
+    const answer = upload('/accounts/a1/imports', new File(['x'], 's.csv'));
+    await vi.waitFor(() => expect(FakeXhr.all).toHaveLength(1));
+    (FakeXhr.all[0] as InstanceType<typeof FakeXhr>).answer(422, { error: { code: 'import_invalid', message: 'not a statement' } });
+    await expect(answer).rejects.toMatchObject({ status: 422, code: 'import_invalid', message: 'not a statement' });
   });
 });

@@ -147,7 +147,7 @@ export async function rawRequest(method: string, path: string, options: RequestO
   return response;
 }
 
-export async function request<T>(method: 'GET' | 'POST' | 'PATCH' | 'DELETE', path: string, options: RequestOptions = {}): Promise<T> {
+export async function request<T>(method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', path: string, options: RequestOptions = {}): Promise<T> {
   const response = await rawRequest(method, path, options);
   if (response.status === 204) return undefined as T;
   return (await response.json()) as T;
@@ -156,6 +156,7 @@ export async function request<T>(method: 'GET' | 'POST' | 'PATCH' | 'DELETE', pa
 export const api = {
   get: <T>(path: string, query?: Query, signal?: AbortSignal) => request<T>('GET', path, { query, signal }),
   post: <T>(path: string, body?: unknown, options: Omit<RequestOptions, 'body'> = {}) => request<T>('POST', path, { ...options, body }),
+  put: <T>(path: string, body?: unknown, options: Omit<RequestOptions, 'body'> = {}) => request<T>('PUT', path, { ...options, body }),
   patch: <T>(path: string, body?: unknown, options: Omit<RequestOptions, 'body'> = {}) => request<T>('PATCH', path, { ...options, body }),
   delete: <T>(path: string, options: RequestOptions = {}) => request<T>('DELETE', path, options),
 };
@@ -174,4 +175,55 @@ export async function download(path: string, fallbackName: string): Promise<stri
   anchor.remove();
   setTimeout(() => URL.revokeObjectURL(url), 10_000);
   return name;
+}
+
+export interface UploadProgress {
+  loadedBytes: number;
+  totalBytes: number;
+}
+
+export interface UploadOptions {
+  /** Extra multipart fields beside `file` (JSON fields are sent as strings). */
+  fields?: Record<string, string>;
+  idempotencyKey?: string;
+  onProgress?: (progress: UploadProgress) => void;
+  signal?: AbortSignal;
+}
+
+// fetch reports no upload progress, so a file goes up through XMLHttpRequest, with the same token, refresh and
+// error handling as every other request.
+function sendUpload(path: string, file: File, options: UploadOptions, idempotencyKey: string): Promise<Response> {
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open('POST', path);
+    xhr.setRequestHeader('accept', 'application/json');
+    xhr.setRequestHeader('idempotency-key', idempotencyKey);
+    if (accessToken) xhr.setRequestHeader('authorization', `Bearer ${accessToken}`);
+    xhr.upload.onprogress = (event) => options.onProgress?.({ loadedBytes: event.loaded, totalBytes: event.lengthComputable ? event.total : file.size });
+    xhr.onload = () => {
+      const headers = new Headers({ 'content-type': xhr.getResponseHeader('content-type') ?? 'application/json' });
+      resolve(new Response(xhr.status === 204 ? null : xhr.responseText, { status: xhr.status, statusText: xhr.statusText, headers }));
+    };
+    xhr.onerror = () => reject(new ApiError(0, 'network_error', 'the ledger could not be reached; check your connection and try again'));
+    xhr.onabort = () => reject(new DOMException('the upload was cancelled', 'AbortError'));
+    options.signal?.addEventListener('abort', () => xhr.abort(), { once: true });
+    const form = new FormData();
+    for (const [name, value] of Object.entries(options.fields ?? {})) form.append(name, value);
+    form.append('file', file, file.name);
+    xhr.send(form);
+  });
+}
+
+/** Uploads one file as multipart/form-data (field `file`), reporting progress; answers the ledger's JSON. */
+export async function upload<T>(path: string, file: File, options: UploadOptions = {}): Promise<T> {
+  const idempotencyKey = options.idempotencyKey ?? crypto.randomUUID();
+  if (!accessToken && session.hasRefreshToken()) await refreshSession();
+  let response = await sendUpload(path, file, options, idempotencyKey);
+  if (response.status === 401 && (await refreshSession())) response = await sendUpload(path, file, options, idempotencyKey);
+  if (!response.ok) {
+    const error = await errorFrom(response);
+    if (response.status === 401) session.clear();
+    throw error;
+  }
+  return (await response.json()) as T;
 }

@@ -44,6 +44,7 @@ export type RuleCode =
   | 'import_invalid'
   | 'import_mapping_required'
   | 'plaid_not_configured'
+  | 'plaid_demo_only'
   | 'plaid_item_error'
   | 'plaid_upstream_error'
   | 'webhook_unverified'

@@ -45,6 +45,8 @@ const STATUS_OF: Record<RuleCode, number> = {
   import_mapping_required: 422,
   // The instance has bank sync off: a state of this install, not a server failure (and never a 5xx to a client).
   plaid_not_configured: 409,
+  // The demo Link is the emulator's: against Plaid itself the user finishes Link in Plaid's own UI.
+  plaid_demo_only: 409,
   plaid_item_error: 409,
   plaid_upstream_error: 502,
   webhook_unverified: 401,

@@ -67,6 +67,17 @@ export const LinkToken = z
   .object({ linkToken: z.string(), expiration: z.string() })
   .openapi('PlaidLinkToken', { description: 'hand linkToken to Plaid Link; it returns a public token for POST /plaid/items' });
 
+export const DemoLinkRequest = z
+  .object({
+    linkToken: z.string().min(1).max(500),
+    username: z.enum(['user_good', 'user_llc']).optional().openapi({ description: "the emulator's sandbox login: a personal bank (user_good) or a business bank (user_llc)" }),
+  })
+  .strict()
+  .openapi('PlaidDemoLinkRequest');
+export const DemoLink = z
+  .object({ publicToken: z.string().nullable().openapi({ description: 'to exchange with POST /plaid/items; null in update mode (the item was repaired)' }) })
+  .openapi('PlaidDemoLink');
+
 export const LinkItemRequest = z
   .object({ entityId: s.Id.openapi({ description: 'the books the linked accounts belong to' }), publicToken: z.string().min(1).max(500) })
   .openapi('PlaidLinkItemRequest');

@@ -15,6 +15,8 @@ export interface PlaidDeps {
   /** Transactions per /transactions/sync page, and the most pages one sync run fetches. */
   syncPageSize: number;
   syncPagesMax: number;
+  /** The emulator's URL when PLAID_ENV=emulator: the dashboard's demo Link completes there (see plaid-demo.ts). */
+  emulatorBasePath: string | undefined;
 }
 
 export function createPlaidDeps(config: PlaidConfig, options: { syncPageSize?: number; syncPagesMax?: number } = {}): PlaidDeps {
@@ -31,6 +33,7 @@ export function createPlaidDeps(config: PlaidConfig, options: { syncPageSize?: n
     keyCache: new Map(),
     syncPageSize: options.syncPageSize ?? 500,
     syncPagesMax: options.syncPagesMax ?? 1_000,
+    emulatorBasePath: config.emulator ? config.basePath : undefined,
   };
 }
 

@@ -1,4 +1,5 @@
 import { Products } from 'plaid';
+import { RuleViolation } from '../domain/errors';
 import { callPlaid, requirePlaid } from '../plaid/client';
 import { auditedTransaction } from './audit';
 import { systemActor, type Actor, type Deps } from './context';
@@ -36,4 +37,43 @@ export async function linkDemoBanks(
     booked += report.booked;
   }
   return { items: DEMO_BANKS.length, bankLines, booked };
+}
+
+/** The sandbox logins the emulator knows; the dashboard's demo Link offers them. */
+export const DEMO_LINK_USERNAMES = ['user_good', 'user_llc'] as const;
+const DEMO_LINK_TIMEOUT_MS = 30_000;
+
+/**
+ * The demo's Plaid Link: what the user does in Plaid's Link UI, done by the emulator's /emulator/link/complete on
+ * the user's behalf. The ledger calls it, so the browser stays on its own origin (the CSP allows nothing else).
+ * In create mode it answers the public token to exchange (POST /plaid/items); in update mode (a token from
+ * update-link-token) it repairs the item's login and answers null. Refused unless Plaid is the bundled emulator.
+ */
+export async function completeDemoLink(deps: Deps, input: { linkToken: string; username?: (typeof DEMO_LINK_USERNAMES)[number] | undefined }): Promise<{ publicToken: string | null }> {
+  const plaid = requirePlaid(deps.plaid);
+  if (plaid.emulatorBasePath === undefined) {
+    throw new RuleViolation('plaid_demo_only', "the demo Link works only with the bundled Plaid emulator (PLAID_ENV=emulator); with Plaid itself, finish Link in Plaid's own window");
+  }
+  let response: Response;
+  try {
+    response = await fetch(`${plaid.emulatorBasePath}/emulator/link/complete`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ link_token: input.linkToken, ...(input.username ? { username: input.username } : {}) }),
+      signal: AbortSignal.timeout(DEMO_LINK_TIMEOUT_MS),
+    });
+  } catch (error) {
+    throw new RuleViolation('plaid_upstream_error', `the Plaid emulator could not be reached: ${(error as Error).message}`);
+  }
+  const body = (await response.json().catch(() => null)) as { public_token?: unknown; error_code?: unknown; error_message?: unknown } | null;
+  if (!response.ok) {
+    const code = typeof body?.error_code === 'string' ? body.error_code : `HTTP_${response.status}`;
+    const message = typeof body?.error_message === 'string' ? body.error_message : 'no Plaid error body';
+    // A bad or expired link token is the caller's input, not an outage.
+    if (code === 'INVALID_LINK_TOKEN') throw new RuleViolation('invalid_request', `the link token is invalid or expired: ${message}`, { plaidErrorCode: code });
+    throw new RuleViolation('plaid_upstream_error', `the Plaid emulator answered ${code}: ${message}`, { plaidErrorCode: code });
+  }
+  const publicToken = body?.public_token;
+  if (publicToken !== null && typeof publicToken !== 'string') throw new RuleViolation('plaid_upstream_error', 'the Plaid emulator answered no public token');
+  return { publicToken };
 }

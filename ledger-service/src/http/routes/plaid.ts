@@ -5,6 +5,7 @@ import { requirePlaid } from '../../plaid/client';
 import { verifyPlaidWebhook } from '../../plaid/webhook-verifier';
 import type { Deps } from '../../services/context';
 import * as plaid from '../../services/plaid';
+import { completeDemoLink } from '../../services/plaid-demo';
 import { createMounter, type ActorResolver } from '../route';
 import * as p from '../plaid-schemas';
 import * as s from '../schemas';
@@ -34,6 +35,15 @@ export function mountPlaidRoutes(router: Router, registry: OpenAPIRegistry, deps
       await authorizeEntity(deps.db, actor, body.entityId, 'write');
       return { status: 201, body: await plaid.createLinkToken(deps, actor, body.entityId) };
     },
+  });
+  mount({
+    method: 'post',
+    path: '/plaid/demo/link',
+    tag: 'plaid',
+    summary: "Demo only (the bundled emulator): finish Link as the user would in Plaid's window; answers the public token to exchange, or null when an update-mode token repaired an item",
+    body: p.DemoLinkRequest,
+    responses: { 200: { description: 'the public token', schema: p.DemoLink } },
+    handler: async ({ body }) => ({ status: 200, body: await completeDemoLink(deps, body) }),
   });
   mount({
     method: 'post',

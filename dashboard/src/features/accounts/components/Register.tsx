@@ -1,5 +1,6 @@
 import { useState, type FormEvent } from 'react';
-import { Card, Empty, ErrorNotice, Loading, Money } from '../../../components/ui';
+import { DataTable } from '../../../components/data-table';
+import { Card, ErrorNotice, Loading, Money } from '../../../components/ui';
 import type { Account, Entry } from '../../../lib/types';
 import { useEntries, useReverseEntry, type EntryFilters } from '../api/accounts';
 
@@ -76,61 +77,58 @@ export function Register({
       <ErrorNotice error={entries.error ?? reverse.error} />
       {entries.isLoading ? (
         <Loading label="Loading entries" />
-      ) : items.length === 0 ? (
-        <Empty>No entries match.</Empty>
       ) : (
-        <table className="register">
-          <caption className="visually-hidden">Entries</caption>
-          <thead>
-            <tr>
-              <th scope="col">Date</th>
-              <th scope="col">Description</th>
-              <th scope="col">Accounts</th>
-              <th scope="col" className="amount">
-                {accountId ? 'Amount' : 'Total'}
-              </th>
-              <th scope="col">
-                <span className="visually-hidden">Actions</span>
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {items.map((entry) => (
-              <tr key={entry.id} className={entry.reversedByEntryId || entry.reversesEntryId ? 'reversed' : undefined}>
-                <td>{entry.postedOn}</td>
-                <td>
+        <DataTable
+          rows={items}
+          className="register"
+          caption="Entries"
+          empty="No entries match."
+          rowKey={(entry) => entry.id}
+          rowClassName={(entry) => (entry.reversedByEntryId || entry.reversesEntryId ? 'reversed' : undefined)}
+          columns={[
+            { header: 'Date', cell: (entry) => entry.postedOn },
+            {
+              header: 'Description',
+              cell: (entry) => (
+                <>
                   {entry.description}
                   {entry.reversesEntryId ? <span className="badge">reversal</span> : null}
                   {entry.reversedByEntryId ? <span className="badge">reversed</span> : null}
-                </td>
-                <td className="muted small">
+                </>
+              ),
+            },
+            {
+              header: 'Accounts',
+              cell: (entry) => (
+                <div className="muted small">
                   {entry.postings.map((posting) => (
                     <div key={posting.accountId + posting.amountCents}>
                       {name(posting.accountId)} <Money cents={posting.amountCents} currency={posting.currency} signed />
                     </div>
                   ))}
-                </td>
-                <td className="amount">
-                  <Money cents={amountFor(entry)} currency={currency} signed={Boolean(accountId)} />
-                </td>
-                <td>
-                  {!entry.reversedByEntryId && !entry.reversesEntryId ? (
-                    <button
-                      type="button"
-                      aria-label={`Reverse ${entry.description} of ${entry.postedOn}`}
-                      disabled={reverse.isPending}
-                      onClick={() => {
-                        if (window.confirm(`Reverse “${entry.description}”? A reversing entry is booked; nothing is deleted.`)) reverse.mutate({ entryId: entry.id });
-                      }}
-                    >
-                      Reverse
-                    </button>
-                  ) : null}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+                </div>
+              ),
+            },
+            { header: accountId ? 'Amount' : 'Total', amount: true, cell: (entry) => <Money cents={amountFor(entry)} currency={currency} signed={Boolean(accountId)} /> },
+            {
+              header: 'Actions',
+              hideHeader: true,
+              cell: (entry) =>
+                !entry.reversedByEntryId && !entry.reversesEntryId ? (
+                  <button
+                    type="button"
+                    aria-label={`Reverse ${entry.description} of ${entry.postedOn}`}
+                    disabled={reverse.isPending}
+                    onClick={() => {
+                      if (window.confirm(`Reverse “${entry.description}”? A reversing entry is booked; nothing is deleted.`)) reverse.mutate({ entryId: entry.id });
+                    }}
+                  >
+                    Reverse
+                  </button>
+                ) : null,
+            },
+          ]}
+        />
       )}
       {entries.hasNextPage ? (
         <button type="button" onClick={() => void entries.fetchNextPage()} disabled={entries.isFetchingNextPage}>

@@ -1,5 +1,6 @@
 import { useState } from 'react';
-import { Card, Empty, ErrorNotice, Money, NeedsEntity, PageHeader, QueryState } from '../../../components/ui';
+import { DataTable } from '../../../components/data-table';
+import { Card, ErrorNotice, Money, NeedsEntity, PageHeader, QueryState } from '../../../components/ui';
 import { monthBounds, monthOf, shiftMonth, todayOn } from '../../../lib/dates';
 import { useEntity } from '../../../lib/entity-context';
 import type { Entity } from '../../../lib/types';
@@ -29,58 +30,46 @@ function EntityBills({ entity }: { entity: Entity }) {
       </PageHeader>
       <ErrorNotice error={pay.error} />
       <QueryState query={occurrences} label="Loading bills">
-        {(items) =>
-          items.length === 0 ? (
-            <Empty>No bills due in {month}.</Empty>
-          ) : (
-            <Card title={`Due in ${month}`}>
-              <table>
-                <thead>
-                  <tr>
-                    <th scope="col">Due</th>
-                    <th scope="col">Bill</th>
-                    <th scope="col">Payee</th>
-                    <th scope="col" className="amount">
-                      Amount
-                    </th>
-                    <th scope="col">Status</th>
-                    <th scope="col">
-                      <span className="visually-hidden">Actions</span>
-                    </th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {items.map((occurrence) => (
-                    <tr key={`${occurrence.billId}-${occurrence.dueOn}`}>
-                      <td>{occurrence.dueOn}</td>
-                      <td>
-                        {occurrence.billName}
-                        {occurrence.autopay ? <span className="badge">autopay</span> : null}
-                      </td>
-                      <td>{occurrence.payee}</td>
-                      <td className="amount">
-                        <Money cents={occurrence.amountCents} currency={entity.currency} />
-                      </td>
-                      <td>{occurrence.status}</td>
-                      <td>
-                        {occurrence.entryId === null && occurrence.status !== 'paid' ? (
-                          <button
-                            type="button"
-                            aria-label={`Mark ${occurrence.billName} of ${occurrence.dueOn} paid`}
-                            disabled={pay.isPending}
-                            onClick={() => pay.mutate({ billId: occurrence.billId, dueOn: occurrence.dueOn })}
-                          >
-                            Mark paid
-                          </button>
-                        ) : null}
-                      </td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </Card>
-          )
-        }
+        {(items) => (
+          <Card title={`Due in ${month}`}>
+            <DataTable
+              rows={items}
+              caption={`Bills due in ${month}`}
+              empty={`No bills due in ${month}.`}
+              rowKey={(occurrence) => `${occurrence.billId}-${occurrence.dueOn}`}
+              columns={[
+                { header: 'Due', cell: (occurrence) => occurrence.dueOn },
+                {
+                  header: 'Bill',
+                  cell: (occurrence) => (
+                    <>
+                      {occurrence.billName}
+                      {occurrence.autopay ? <span className="badge">autopay</span> : null}
+                    </>
+                  ),
+                },
+                { header: 'Payee', cell: (occurrence) => occurrence.payee },
+                { header: 'Amount', amount: true, cell: (occurrence) => <Money cents={occurrence.amountCents} currency={entity.currency} /> },
+                { header: 'Status', cell: (occurrence) => occurrence.status },
+                {
+                  header: 'Actions',
+                  hideHeader: true,
+                  cell: (occurrence) =>
+                    occurrence.entryId === null && occurrence.status !== 'paid' ? (
+                      <button
+                        type="button"
+                        aria-label={`Mark ${occurrence.billName} of ${occurrence.dueOn} paid`}
+                        disabled={pay.isPending}
+                        onClick={() => pay.mutate({ billId: occurrence.billId, dueOn: occurrence.dueOn })}
+                      >
+                        Mark paid
+                      </button>
+                    ) : null,
+                },
+              ]}
+            />
+          </Card>
+        )}
       </QueryState>
     </>
   );

@@ -1,4 +1,5 @@
 import { useState, type FormEvent } from 'react';
+import { DataTable } from '../../../components/data-table';
 import { Card, ErrorNotice, Money, NeedsEntity, PageHeader, QueryState } from '../../../components/ui';
 import { buildUrl, download } from '../../../lib/api-client';
 import { firstOfYearOn, todayOn } from '../../../lib/dates';
@@ -173,26 +174,18 @@ function TrialBalanceView({ entityId, period }: { entityId: string; period: Peri
       {(data) =>
         data.byCurrency.map((part) => (
           <Card key={part.currency} title={`Trial balance as of ${data.toOn}`}>
-            <table className="report">
-              <thead>
-                <tr>
-                  <th scope="col">Account</th>
-                  <th scope="col" className="amount">
-                    Debit
-                  </th>
-                  <th scope="col" className="amount">
-                    Credit
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {part.lines.map((line) => (
-                  <tr key={line.accountId}>
-                    <td>{line.name}</td>
-                    <td className="amount">{line.balanceCents > 0 ? <Money cents={line.balanceCents} currency={part.currency} /> : null}</td>
-                    <td className="amount">{line.balanceCents < 0 ? <Money cents={-line.balanceCents} currency={part.currency} /> : null}</td>
-                  </tr>
-                ))}
+            <DataTable
+              rows={part.lines}
+              className="report"
+              caption="Trial balance"
+              empty={`No postings up to ${data.toOn}.`}
+              rowKey={(line) => line.accountId}
+              columns={[
+                { header: 'Account', cell: (line) => line.name },
+                { header: 'Debit', amount: true, cell: (line) => (line.balanceCents > 0 ? <Money cents={line.balanceCents} currency={part.currency} /> : null) },
+                { header: 'Credit', amount: true, cell: (line) => (line.balanceCents < 0 ? <Money cents={-line.balanceCents} currency={part.currency} /> : null) },
+              ]}
+              footer={
                 <tr className="grand-total">
                   <th scope="row">Totals {part.debitCents === part.creditCents ? '(balanced)' : '(NOT balanced)'}</th>
                   <td className="amount">
@@ -202,8 +195,8 @@ function TrialBalanceView({ entityId, period }: { entityId: string; period: Peri
                     <Money cents={part.creditCents} currency={part.currency} />
                   </td>
                 </tr>
-              </tbody>
-            </table>
+              }
+            />
           </Card>
         ))
       }
@@ -217,57 +210,54 @@ function ScheduleCView({ entityId, year }: { entityId: string; year: number }) {
     <QueryState query={report} label="Loading Schedule C">
       {(data) => (
         <Card title={`Schedule C, ${data.year}`}>
-          <table className="report">
-            <thead>
-              <tr>
-                <th scope="col">Line</th>
-                <th scope="col">Description</th>
-                <th scope="col" className="amount">
-                  Amount
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {data.lines
-                .filter((line) => line.amountCents !== 0)
-                .map((line) => (
-                  <tr key={line.line}>
-                    <td>{line.line}</td>
-                    <td>
-                      {line.label}
-                      <div className="muted small">{line.accounts.map((account) => account.name).join(', ')}</div>
-                    </td>
-                    <td className="amount">
-                      <Money cents={line.amountCents} currency={data.currency} />
-                    </td>
-                  </tr>
-                ))}
-              <tr className="total">
-                <th scope="row" colSpan={2}>
-                  Gross income
-                </th>
-                <td className="amount">
-                  <Money cents={data.grossIncomeCents} currency={data.currency} />
-                </td>
-              </tr>
-              <tr className="total">
-                <th scope="row" colSpan={2}>
-                  Total expenses
-                </th>
-                <td className="amount">
-                  <Money cents={data.totalExpensesCents} currency={data.currency} />
-                </td>
-              </tr>
-              <tr className="grand-total">
-                <th scope="row" colSpan={2}>
-                  Net profit (line 31)
-                </th>
-                <td className="amount">
-                  <Money cents={data.netProfitCents} currency={data.currency} />
-                </td>
-              </tr>
-            </tbody>
-          </table>
+          <DataTable
+            rows={data.lines.filter((line) => line.amountCents !== 0)}
+            className="report"
+            caption={`Schedule C lines, ${data.year}`}
+            empty={`No income or expenses in ${data.year}.`}
+            rowKey={(line) => line.line}
+            columns={[
+              { header: 'Line', cell: (line) => line.line },
+              {
+                header: 'Description',
+                cell: (line) => (
+                  <>
+                    {line.label}
+                    <div className="muted small">{line.accounts.map((account) => account.name).join(', ')}</div>
+                  </>
+                ),
+              },
+              { header: 'Amount', amount: true, cell: (line) => <Money cents={line.amountCents} currency={data.currency} /> },
+            ]}
+            footer={
+              <>
+                <tr className="total">
+                  <th scope="row" colSpan={2}>
+                    Gross income
+                  </th>
+                  <td className="amount">
+                    <Money cents={data.grossIncomeCents} currency={data.currency} />
+                  </td>
+                </tr>
+                <tr className="total">
+                  <th scope="row" colSpan={2}>
+                    Total expenses
+                  </th>
+                  <td className="amount">
+                    <Money cents={data.totalExpensesCents} currency={data.currency} />
+                  </td>
+                </tr>
+                <tr className="grand-total">
+                  <th scope="row" colSpan={2}>
+                    Net profit (line 31)
+                  </th>
+                  <td className="amount">
+                    <Money cents={data.netProfitCents} currency={data.currency} />
+                  </td>
+                </tr>
+              </>
+            }
+          />
           {data.excluded.length > 0 ? (
             <>
               <h3>Excluded</h3>

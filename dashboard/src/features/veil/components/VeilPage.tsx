@@ -1,4 +1,5 @@
 import { useState } from 'react';
+import { DataTable } from '../../../components/data-table';
 import { Card, Empty, ErrorNotice, Money, NeedsEntity, PageHeader, QueryState } from '../../../components/ui';
 import { download } from '../../../lib/api-client';
 import { todayOn } from '../../../lib/dates';
@@ -41,71 +42,63 @@ function EntityVeil({ entity, other }: { entity: Entity; other: Entity | undefin
         </label>
         <ErrorNotice error={reverse.error} />
         <QueryState query={transfers} label="Loading transfers">
-          {(items) =>
-            items.length === 0 ? (
-              <Empty>No transfers.</Empty>
-            ) : (
-              <table>
-                <caption className="visually-hidden">Transfers</caption>
-                <thead>
-                  <tr>
-                    <th scope="col">Date</th>
-                    <th scope="col">Classification</th>
-                    <th scope="col">Direction</th>
-                    <th scope="col">Memo</th>
-                    <th scope="col" className="amount">
-                      Amount
-                    </th>
-                    <th scope="col">Document</th>
-                    <th scope="col">
-                      <span className="visually-hidden">Actions</span>
-                    </th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {items.map((transfer) => (
-                    <tr key={transfer.id} className={transfer.reversal ? 'reversed' : undefined}>
-                      <td>{transfer.postedOn}</td>
-                      <td>
-                        {classificationLabel(transfer.classification)}
-                        {transfer.warnings.length > 0 ? (
-                          <span className="badge warn" title={transfer.warnings.map((warning) => warning.message).join('\n')}>
-                            {transfer.warnings.length} warning
-                          </span>
-                        ) : null}
-                        {transfer.reversal ? <span className="badge">reversed</span> : null}
-                      </td>
-                      <td>{transfer.fromEntityId === entity.id ? `out to ${other?.name ?? 'the other entity'}` : `in from ${other?.name ?? 'the other entity'}`}</td>
-                      <td>{transfer.memo}</td>
-                      <td className="amount">
-                        <Money cents={transfer.amountCents} currency={transfer.currency} />
-                      </td>
-                      <td>
-                        {transfer.document ? (
-                          <button type="button" className="link" onClick={() => void download(`/documents/${transfer.document?.id}/pdf`, 'document.pdf')}>
-                            {transfer.document.title} (PDF)
-                          </button>
-                        ) : null}
-                      </td>
-                      <td>
-                        {!transfer.reversal ? (
-                          <button
-                            type="button"
-                            aria-label={`Reverse transfer of ${transfer.postedOn}`}
-                            onClick={() => {
-                              if (window.confirm('Reverse this transfer in both books?')) reverse.mutate(transfer.id);
-                            }}
-                          >
-                            Reverse
-                          </button>
-                        ) : null}
-                      </td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            )
-          }
+          {(items) => (
+            <DataTable
+              rows={items}
+              caption="Transfers"
+              empty="No transfers."
+              rowKey={(transfer) => transfer.id}
+              rowClassName={(transfer) => (transfer.reversal ? 'reversed' : undefined)}
+              columns={[
+                { header: 'Date', cell: (transfer) => transfer.postedOn },
+                {
+                  header: 'Classification',
+                  cell: (transfer) => (
+                    <>
+                      {classificationLabel(transfer.classification)}
+                      {transfer.warnings.length > 0 ? (
+                        <span className="badge warn" title={transfer.warnings.map((warning) => warning.message).join('\n')}>
+                          {transfer.warnings.length} warning
+                        </span>
+                      ) : null}
+                      {transfer.reversal ? <span className="badge">reversed</span> : null}
+                    </>
+                  ),
+                },
+                {
+                  header: 'Direction',
+                  cell: (transfer) => (transfer.fromEntityId === entity.id ? `out to ${other?.name ?? 'the other entity'}` : `in from ${other?.name ?? 'the other entity'}`),
+                },
+                { header: 'Memo', cell: (transfer) => transfer.memo },
+                { header: 'Amount', amount: true, cell: (transfer) => <Money cents={transfer.amountCents} currency={transfer.currency} /> },
+                {
+                  header: 'Document',
+                  cell: (transfer) =>
+                    transfer.document ? (
+                      <button type="button" className="link" onClick={() => void download(`/documents/${transfer.document?.id}/pdf`, 'document.pdf')}>
+                        {transfer.document.title} (PDF)
+                      </button>
+                    ) : null,
+                },
+                {
+                  header: 'Actions',
+                  hideHeader: true,
+                  cell: (transfer) =>
+                    !transfer.reversal ? (
+                      <button
+                        type="button"
+                        aria-label={`Reverse transfer of ${transfer.postedOn}`}
+                        onClick={() => {
+                          if (window.confirm('Reverse this transfer in both books?')) reverse.mutate(transfer.id);
+                        }}
+                      >
+                        Reverse
+                      </button>
+                    ) : null,
+                },
+              ]}
+            />
+          )}
         </QueryState>
       </Card>
       <Card title="Loans">
@@ -145,47 +138,21 @@ function LoanDetails({ loan }: { loan: Transfer }) {
       ))}
       <details>
         <summary>Amortization schedule ({schedule.length} installments)</summary>
-      <table className="schedule">
-        <caption className="visually-hidden">Amortization schedule</caption>
-        <thead>
-          <tr>
-            <th scope="col">#</th>
-            <th scope="col">Due</th>
-            <th scope="col" className="amount">
-              Payment
-            </th>
-            <th scope="col" className="amount">
-              Interest
-            </th>
-            <th scope="col" className="amount">
-              Principal
-            </th>
-            <th scope="col" className="amount">
-              Balance after
-            </th>
-          </tr>
-        </thead>
-        <tbody>
-          {schedule.map((row) => (
-            <tr key={row.number}>
-              <td>{row.number}</td>
-              <td>{row.dueOn}</td>
-              <td className="amount">
-                <Money cents={row.paymentCents} currency={loan.currency} />
-              </td>
-              <td className="amount">
-                <Money cents={row.interestCents} currency={loan.currency} />
-              </td>
-              <td className="amount">
-                <Money cents={row.principalCents} currency={loan.currency} />
-              </td>
-              <td className="amount">
-                <Money cents={row.balanceAfterCents} currency={loan.currency} />
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+        <DataTable
+          rows={schedule}
+          className="schedule"
+          caption="Amortization schedule"
+          empty="No installments."
+          rowKey={(row) => String(row.number)}
+          columns={[
+            { header: '#', cell: (row) => row.number },
+            { header: 'Due', cell: (row) => row.dueOn },
+            { header: 'Payment', amount: true, cell: (row) => <Money cents={row.paymentCents} currency={loan.currency} /> },
+            { header: 'Interest', amount: true, cell: (row) => <Money cents={row.interestCents} currency={loan.currency} /> },
+            { header: 'Principal', amount: true, cell: (row) => <Money cents={row.principalCents} currency={loan.currency} /> },
+            { header: 'Balance after', amount: true, cell: (row) => <Money cents={row.balanceAfterCents} currency={loan.currency} /> },
+          ]}
+        />
       </details>
     </div>
   );

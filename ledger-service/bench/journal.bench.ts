@@ -6,11 +6,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { sql } from 'kysely';
-import pg from 'pg';
 import { openDatabase, type DatabaseHandle } from '../src/db/database';
 import { migrateToLatest } from '../src/db/migrate';
 import { killHard, signIn, startService, type ServiceProcess } from '../test/support/process';
 import { createClient } from './http-client';
+import { createBenchSchema, dropBenchSchema } from './schema';
 
 const RAW_ENTRIES = Number(process.env.BENCH_RAW_ENTRIES ?? 20_000);
 const BATCH_ENTRIES = Number(process.env.BENCH_BATCH_ENTRIES ?? 20_000);
@@ -255,23 +255,14 @@ async function main() {
   const databaseUrl = process.env.DATABASE_URL;
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'veil-bench-'));
   if (databaseUrl) {
-    const schema = `veil_bench_${randomUUID().replaceAll('-', '').slice(0, 12)}`;
     await runBackend('PostgreSQL', async () => {
-      const admin = new pg.Client({ connectionString: databaseUrl });
-      await admin.connect();
-      await admin.query(`create schema if not exists ${schema}`);
-      await admin.end();
+      const schema = await createBenchSchema(databaseUrl, 'veil_bench');
       const handle = await openDatabase({ databaseUrl, schema, poolSizeMax: 10 });
       await migrateToLatest(handle.db);
       return {
         handle,
         env: { DATABASE_URL: databaseUrl, VEIL_DB_SCHEMA: schema, VEIL_DB_POOL_MAX: '10', VEIL_DATA_DIR: dataDir },
-        cleanup: async () => {
-          const drop = new pg.Client({ connectionString: databaseUrl });
-          await drop.connect();
-          await drop.query(`drop schema if exists ${schema} cascade`);
-          await drop.end();
-        },
+        cleanup: () => dropBenchSchema(databaseUrl, schema),
       };
     });
   } else {

@@ -9,11 +9,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { sql } from 'kysely';
-import pg from 'pg';
 import { openDatabase, type DatabaseHandle } from '../src/db/database';
 import { migrateToLatest } from '../src/db/migrate';
 import { signIn, startService, type ServiceProcess } from '../test/support/process';
 import { createClient } from './http-client';
+import { createBenchSchema, dropBenchSchema } from './schema';
 
 const POSTINGS = Number(process.env.BENCH_REPORT_POSTINGS ?? 1_000_000);
 const ENTRIES = Math.floor(POSTINGS / 2);
@@ -226,11 +226,7 @@ async function run(backend: Backend) {
 async function main() {
   const databaseUrl = process.env.DATABASE_URL;
   if (databaseUrl) {
-    const schema = `veil_bench_reports_${randomUUID().replaceAll('-', '').slice(0, 12)}`;
-    const admin = new pg.Client({ connectionString: databaseUrl });
-    await admin.connect();
-    await admin.query(`create schema ${schema}`);
-    await admin.end();
+    const schema = await createBenchSchema(databaseUrl, 'veil_bench_reports');
     const migrate = await openDatabase({ databaseUrl, schema });
     await migrateToLatest(migrate.db);
     await migrate.close();
@@ -239,12 +235,7 @@ async function main() {
       env: { DATABASE_URL: databaseUrl, VEIL_DB_SCHEMA: schema },
       open: () => openDatabase({ databaseUrl, schema }),
       exclusive: false,
-      cleanup: async () => {
-        const drop = new pg.Client({ connectionString: databaseUrl });
-        await drop.connect();
-        await drop.query(`drop schema if exists ${schema} cascade`);
-        await drop.end();
-      },
+      cleanup: () => dropBenchSchema(databaseUrl, schema),
     });
   } else {
     await run({

@@ -1,7 +1,10 @@
 // `npm run bench` (after the journal bench): a generated CSV of BENCH_IMPORT_ROWS rows (1,000,000 by default)
-// imported end to end on PostgreSQL through the import service (parse, dedup ids, near-duplicate check, rules,
-// one transaction), with a progress line, rows/s and peak RSS; and, in the same run on the same database, a raw
-// COPY of the same rows into bank_lines, for the ratio. Needs DATABASE_URL. Prints figures, asserts nothing.
+// imported end to end through the import service (parse, dedup ids, near-duplicate check, transfer matching,
+// rules, booking; one transaction), with a progress line, rows/s and peak RSS; and, in the same run on the same
+// database, the raw floor for the ratio: a COPY of the same rows into bank_lines on PostgreSQL (DATABASE_URL), a
+// raw multi-row INSERT on PGlite (no DATABASE_URL). A rule books the lines whose payee contains BENCH_IMPORT_RULE
+// (default "Merchant 1": 22% of them) and one line in a hundred has a mirror in another account of the entity (a
+// transfer), so matching and booking are part of the figure. Prints figures, asserts nothing.
 import { randomUUID } from 'node:crypto';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
@@ -15,6 +18,7 @@ import { systemActor } from '../src/services/context';
 import { importStatement } from '../src/services/imports';
 
 const ROWS = Number(process.env.BENCH_IMPORT_ROWS ?? 1_000_000);
+const RULE_PAYEE = process.env.BENCH_IMPORT_RULE ?? 'Merchant 1';
 
 let peakRssBytes = 0;
 const sampler = setInterval(() => {
@@ -35,17 +39,20 @@ function csvRow(index: number): string {
 
 async function main(): Promise<void> {
   const databaseUrl = process.env.DATABASE_URL;
-  if (!databaseUrl) throw new Error('the import benchmark runs on PostgreSQL: set DATABASE_URL');
   const schema = `bench_import_${randomUUID().replace(/-/g, '').slice(0, 12)}`;
-  const admin = new pg.Client({ connectionString: databaseUrl });
-  await admin.connect();
-  await admin.query(`create schema ${schema}`);
-  const url = new URL(databaseUrl);
-  url.searchParams.set('options', `-c search_path=${schema},public`);
-  const handle = await openDatabase({ databaseUrl: url.toString() });
+  let url: URL | undefined;
+  if (databaseUrl) {
+    const admin = new pg.Client({ connectionString: databaseUrl });
+    await admin.connect();
+    await admin.query(`create schema ${schema}`);
+    await admin.end();
+    url = new URL(databaseUrl);
+    url.searchParams.set('options', `-c search_path=${schema},public`);
+  }
+  const handle = await openDatabase(url ? { databaseUrl: url.toString() } : { pgliteDataDir: 'memory://' });
   try {
     await migrateToLatest(handle.db);
-    // Two entities with no owner: the COPY rows must not look like transfer mirrors of the imported ones.
+    // Two entities with no owner: the baseline rows must not look like transfer mirrors of the imported ones.
     const [entity, copyEntity] = await handle.db
       .insertInto('entities')
       .values(['Bench import', 'Bench COPY'].map((name) => ({ kind: 'llc' as const, name, currency: 'USD', taxProfile: 'disregarded' as const })))
@@ -53,34 +60,66 @@ async function main(): Promise<void> {
       .execute();
     if (!entity || !copyEntity) throw new Error('no entities');
     const copyEntityId = copyEntity.id;
-    const [copyAccount, importAccount] = await handle.db
+    const [copyAccount, importAccount, savings, expense] = await handle.db
       .insertInto('accounts')
-      .values([copyEntity.id, entity.id].map((entityId, index) => ({ entityId, name: index === 0 ? 'COPY target' : 'Import target', class: 'asset' as const, kind: 'checking' as const, currency: 'USD' })))
+      .values([
+        { entityId: copyEntity.id, name: 'COPY target', class: 'asset' as const, kind: 'checking' as const, currency: 'USD' },
+        { entityId: entity.id, name: 'Import target', class: 'asset' as const, kind: 'checking' as const, currency: 'USD' },
+        { entityId: entity.id, name: 'Savings', class: 'asset' as const, kind: 'savings' as const, currency: 'USD' },
+        { entityId: entity.id, name: 'Bench expenses', class: 'expense' as const, kind: 'expense_category' as const, currency: 'USD' },
+      ])
       .returning('id')
       .execute();
+    if (!copyAccount || !importAccount || !savings || !expense) throw new Error('no accounts');
+    await handle.db
+      .insertInto('categorisationRules')
+      .values({ entityId: entity.id, position: 0, name: 'bench', enabled: true, conditions: JSON.stringify({ payeeContains: RULE_PAYEE }), action: JSON.stringify({ categoryAccountId: expense.id }) })
+      .execute();
+    // Waiting lines in the entity's savings account, one in a hundred the mirror of an imported line: transfers.
+    const mirrors = [];
+    for (let index = 0; index < ROWS; index += 100) {
+      const { date, cents } = fields(index);
+      if (cents !== 0) mirrors.push({ entityId: entity.id, accountId: savings.id, currency: 'USD', source: 'manual' as const, externalId: `mirror-${index}`, postedOn: date, amountCents: -cents, payee: 'Own transfer' });
+    }
+    for (let start = 0; start < mirrors.length; start += 2_000) await handle.db.insertInto('bankLines').values(mirrors.slice(start, start + 2_000)).execute();
     const lines = ['Date,Description,Amount,Memo'];
     for (let index = 0; index < ROWS; index += 1) lines.push(csvRow(index));
     const bytes = Buffer.from(`${lines.join('\n')}\n`);
     lines.length = 0;
-    console.log(`import benchmark: ${ROWS.toLocaleString('en-US')} CSV rows, ${(bytes.length / 1e6).toFixed(1)} MB, PostgreSQL schema ${schema}`);
+    console.log(`import benchmark: ${ROWS.toLocaleString('en-US')} CSV rows, ${(bytes.length / 1e6).toFixed(1)} MB, ${url ? `PostgreSQL schema ${schema}` : 'PGlite (memory)'}`);
 
-    // Raw COPY of the same rows (already parsed: the floor any importer could reach on this database).
-    const copyClient = new pg.Client({ connectionString: url.toString() });
-    await copyClient.connect();
+    // The floor any importer could reach on this database: the same rows, already parsed, written raw (COPY on
+    // PostgreSQL; on PGlite, which has no COPY from a client stream, multi-row INSERTs of 2,000 rows).
     const copyStart = performance.now();
-    const copyStream = copyClient.query(
-      copyFrom('copy bank_lines (entity_id, account_id, currency, source, external_id, posted_on, amount_cents, payee, memo) from stdin'),
-    );
-    async function* copyRows() {
-      for (let index = 0; index < ROWS; index += 1) {
-        const { date, payee, cents, memo } = fields(index);
-        yield `${copyEntityId}\t${copyAccount?.id}\tUSD\tcsv\trow-${index}\t${date}\t${cents}\t${payee}\t${memo}\n`;
+    let baseline: string;
+    if (url) {
+      baseline = 'raw COPY';
+      const copyClient = new pg.Client({ connectionString: url.toString() });
+      await copyClient.connect();
+      const copyStream = copyClient.query(
+        copyFrom('copy bank_lines (entity_id, account_id, currency, source, external_id, posted_on, amount_cents, payee, memo) from stdin'),
+      );
+      async function* copyRows() {
+        for (let index = 0; index < ROWS; index += 1) {
+          const { date, payee, cents, memo } = fields(index);
+          yield `${copyEntityId}\t${copyAccount?.id}\tUSD\tcsv\trow-${index}\t${date}\t${cents}\t${payee}\t${memo}\n`;
+        }
+      }
+      await pipeline(Readable.from(copyRows()), copyStream);
+      await copyClient.end();
+    } else {
+      baseline = 'raw INSERT';
+      for (let start = 0; start < ROWS; start += 2_000) {
+        const values = [];
+        for (let index = start; index < Math.min(ROWS, start + 2_000); index += 1) {
+          const { date, payee, cents, memo } = fields(index);
+          values.push(sql`(${copyEntityId}::uuid, ${copyAccount.id}::uuid, 'USD', 'csv', ${`row-${index}`}, ${date}::date, ${cents}::bigint, ${payee}, ${memo})`);
+        }
+        await sql`insert into bank_lines (entity_id, account_id, currency, source, external_id, posted_on, amount_cents, payee, memo) values ${sql.join(values)}`.execute(handle.db);
       }
     }
-    await pipeline(Readable.from(copyRows()), copyStream);
     const copySeconds = (performance.now() - copyStart) / 1000;
-    await copyClient.end();
-    console.log(`  raw COPY: ${(ROWS / copySeconds).toFixed(0)} rows/s (${copySeconds.toFixed(1)} s)`);
+    console.log(`  ${baseline}: ${(ROWS / copySeconds).toFixed(0)} rows/s (${copySeconds.toFixed(1)} s)`);
 
     const started = performance.now();
     const ticker = setInterval(async () => {
@@ -96,14 +135,18 @@ async function main(): Promise<void> {
     clearInterval(ticker);
     const importSeconds = (performance.now() - started) / 1000;
     const stored = await sql<{ count: string }>`select count(*) as count from bank_lines where account_id = ${importAccount?.id}`.execute(handle.db);
-    console.log(`  import:   ${(ROWS / importSeconds).toFixed(0)} rows/s (${importSeconds.toFixed(1)} s), ${report.new} new, ${stored.rows[0]?.count} stored`);
-    console.log(`  ratio import / COPY: ${(copySeconds / importSeconds).toFixed(3)} (import takes ${(importSeconds / copySeconds).toFixed(1)}× as long)`);
+    console.log(`  import:   ${(ROWS / importSeconds).toFixed(0)} rows/s (${importSeconds.toFixed(1)} s), ${report.new} new, ${stored.rows[0]?.count} stored, ${report.booked} booked by the rule, ${report.transfersBooked} transfers`);
+    console.log(`  ratio import / ${baseline}: ${(copySeconds / importSeconds).toFixed(3)} (import takes ${(importSeconds / copySeconds).toFixed(1)}× as long)`);
     console.log(`  peak RSS: ${(peakRssBytes / 1e6).toFixed(0)} MB (targets: ≥ 25,000 rows/s, ≤ 300 MB)`);
   } finally {
     clearInterval(sampler);
     await handle.close();
-    await admin.query(`drop schema ${schema} cascade`);
-    await admin.end();
+    if (databaseUrl) {
+      const admin = new pg.Client({ connectionString: databaseUrl });
+      await admin.connect();
+      await admin.query(`drop schema ${schema} cascade`);
+      await admin.end();
+    }
   }
 }
 

@@ -1,12 +1,15 @@
 // `npm run bench` (after the journal benchmark) or `tsx bench/plaid-sync.bench.ts`: syncs BENCH_PLAID_TRANSACTIONS
 // (default 100,000) card and checking transactions from the Plaid sandbox emulator into the ledger through the
 // real `plaid` client and the same sync code the API runs (pages of 500, each stored with its cursor, every line
-// categorised and booked). PostgreSQL when DATABASE_URL is set, PGlite otherwise. Prints transactions per second.
+// categorised and booked). PostgreSQL when DATABASE_URL is set, PGlite otherwise. Prints transactions per second
+// and, for the ratio, a baseline measured in the same run on the same database: the same number of bank lines
+// written raw (multi-row INSERTs of 500, one transaction each, as the sync stores pages) with no service at all.
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import pino from 'pino';
 import { Products, Configuration, PlaidApi } from 'plaid';
+import { sql, type RawBuilder } from 'kysely';
 import pg from 'pg';
 import { openDatabase } from '../src/db/database';
 import { migrateToLatest } from '../src/db/migrate';
@@ -76,7 +79,20 @@ async function main(): Promise<void> {
     });
     const seconds = (performance.now() - started) / 1000;
     process.stdout.write('\n');
-    console.log(JSON.stringify({ backend: handle.backend, transactions: report.added, booked: report.booked, pages: report.pages, seconds: Number(seconds.toFixed(1)), transactionsPerSecond: Math.round(report.added / seconds) }));
+    const account = await handle.db.insertInto('accounts').values({ entityId: entity.id, name: 'Raw baseline', class: 'asset', kind: 'checking', currency: 'USD' }).returning('id').executeTakeFirstOrThrow();
+    const rawStart = performance.now();
+    for (let start = 0; start < TRANSACTIONS; start += 500) {
+      const values: RawBuilder<unknown>[] = [];
+      for (let index = start; index < Math.min(TRANSACTIONS, start + 500); index += 1) {
+        values.push(sql`(${entity.id}::uuid, ${account.id}::uuid, 'USD', 'plaid', ${`raw-${index}`}, ${`2026-${String((index % 12) + 1).padStart(2, '0')}-15`}::date, ${-(index % 10_000) - 1}::bigint, ${`Merchant ${index % 500}`}, '{}'::jsonb)`);
+      }
+      await handle.db.transaction().execute((trx) => sql`insert into bank_lines (entity_id, account_id, currency, source, external_id, posted_on, amount_cents, payee, raw) values ${sql.join(values)}`.execute(trx));
+    }
+    const rawSeconds = (performance.now() - rawStart) / 1000;
+    const perSecond = Math.round(report.added / seconds);
+    const rawPerSecond = Math.round(TRANSACTIONS / rawSeconds);
+    console.log(`  raw INSERT of the same number of bank lines: ${rawPerSecond.toLocaleString('en-US')} lines/s; sync / raw = ${(perSecond / rawPerSecond).toFixed(3)}`);
+    console.log(JSON.stringify({ backend: handle.backend, transactions: report.added, booked: report.booked, pages: report.pages, seconds: Number(seconds.toFixed(1)), transactionsPerSecond: perSecond, rawLinesPerSecond: rawPerSecond, ratio: Number((perSecond / rawPerSecond).toFixed(3)) }));
   } finally {
     server.closeAllConnections();
     server.close();

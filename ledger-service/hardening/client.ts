@@ -8,6 +8,8 @@ export interface HttpRequest {
   /** A JSON value, or a raw string sent as is (malformed JSON, deep nesting built by hand). */
   body?: unknown;
   rawBody?: string;
+  /** A multipart upload of one file (statement imports): sent instead of a body. */
+  upload?: { field: string; fileName: string; bytes: Uint8Array };
 }
 
 export interface HttpResponse {
@@ -20,10 +22,14 @@ export type Transport = (request: HttpRequest) => Promise<HttpResponse>;
 export function fetchTransport(baseUrl: () => string): Transport {
   return async (request) => {
     const headers: Record<string, string> = { ...request.headers };
-    let body: string | undefined;
-    if (request.rawBody !== undefined) body = request.rawBody;
+    let body: string | FormData | undefined;
+    if (request.upload !== undefined) {
+      const form = new FormData();
+      form.append(request.upload.field, new Blob([request.upload.bytes]), request.upload.fileName);
+      body = form;
+    } else if (request.rawBody !== undefined) body = request.rawBody;
     else if (request.body !== undefined) body = JSON.stringify(request.body);
-    if (body !== undefined && headers['content-type'] === undefined) headers['content-type'] = 'application/json';
+    if (typeof body === 'string' && headers['content-type'] === undefined) headers['content-type'] = 'application/json';
     const response = await fetch(`${baseUrl()}${request.path}`, { method: request.method.toUpperCase(), headers, body, signal: AbortSignal.timeout(60_000) });
     const text = await response.text();
     let parsed: unknown = text;

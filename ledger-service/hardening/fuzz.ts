@@ -284,12 +284,83 @@ export function webhookCases(routes: WriteRoute[]): fc.Arbitrary<FuzzCase> {
   });
 }
 
+/** A statement file of the corpus, the seed of importer mutations. */
+export interface CorpusFile {
+  name: string;
+  bytes: Uint8Array;
+}
+
+const IMPORT_MUTATIONS = ['none', 'truncate', 'flip_bytes', 'utf16_no_bom', 'latin1_of_utf8', 'bogus_bom', 'huge_field', 'nul_bytes', 'pdf_header', 'empty', 'many_lines'] as const;
+
+function mutateFile(bytes: Uint8Array, mutation: (typeof IMPORT_MUTATIONS)[number], at: number, noise: number[]): Uint8Array {
+  const buffer = Buffer.from(bytes);
+  const position = buffer.length === 0 ? 0 : at % buffer.length;
+  switch (mutation) {
+    case 'none':
+      return buffer;
+    case 'truncate':
+      return buffer.subarray(0, position);
+    case 'flip_bytes': {
+      const copy = Buffer.from(buffer);
+      noise.forEach((value, index) => {
+        if (copy.length === 0) return;
+        const offset = (position + index * 7919) % copy.length;
+        copy[offset] = (copy[offset] as number) ^ (value & 0xff || 0x01);
+      });
+      return copy;
+    }
+    case 'utf16_no_bom':
+      return Buffer.from(buffer.toString('utf8'), 'utf16le');
+    case 'latin1_of_utf8':
+      return Buffer.from(buffer.toString('latin1'), 'utf8');
+    case 'bogus_bom':
+      return Buffer.concat([Buffer.from([0xfe, 0xff]), buffer]);
+    case 'huge_field': {
+      // A field of 200,000 characters in the middle of a line.
+      return Buffer.concat([buffer.subarray(0, position), Buffer.from('X'.repeat(200_000)), buffer.subarray(position)]);
+    }
+    case 'nul_bytes':
+      return Buffer.concat([buffer.subarray(0, position), Buffer.alloc(64), buffer.subarray(position)]);
+    case 'pdf_header':
+      return Buffer.concat([Buffer.from('%PDF-1.7\n'), buffer]);
+    case 'empty':
+      return Buffer.alloc(0);
+    case 'many_lines': {
+      // The body of the file repeated until it is a few megabytes: duplicates of itself, large but legal.
+      const copies = Math.max(1, Math.floor(2_000_000 / Math.max(1, buffer.length)));
+      return Buffer.concat(Array.from({ length: Math.min(copies, 200) }, () => buffer));
+    }
+  }
+}
+
+/**
+ * Statement uploads mutated from the corpus (cut short, bytes flipped, re-encoded, a huge field, NUL bytes, a PDF
+ * header on a text file, empty, repeated): an import either succeeds or is refused with a coded 4xx, never a 5xx,
+ * and a refused one stores nothing.
+ */
+export function importCases(corpus: readonly CorpusFile[], accountIds: readonly string[]): fc.Arbitrary<FuzzCase> {
+  return fc
+    .tuple(fc.constantFrom(...corpus), fc.constantFrom(...accountIds), fc.constantFrom(...IMPORT_MUTATIONS), fc.nat(), fc.array(fc.nat({ max: 255 }), { minLength: 1, maxLength: 16 }), fc.uuid())
+    .map(([file, accountId, mutation, at, noise, idempotencyKey]): FuzzCase => ({
+      route: 'POST /accounts/{accountId}/imports',
+      mutation: `import:${mutation}`,
+      request: {
+        method: 'post',
+        path: `/accounts/${accountId}/imports`,
+        headers: { 'idempotency-key': `fuzz-import-${idempotencyKey}` },
+        upload: { field: 'file', fileName: file.name, bytes: mutateFile(file.bytes, mutation, at, noise) },
+      },
+    }));
+}
+
 export interface FuzzResult {
   requests: number;
   serverErrors: string[];
   uncoded: string[];
   partialWrites: string[];
   statuses: Map<number, number>;
+  /** Statuses per mutation kind ("import:truncate" → 422 × 3…): shows the mutations reached the code they aim at. */
+  statusesByMutation: Map<string, Map<number, number>>;
 }
 
 /**
@@ -300,7 +371,7 @@ export async function runFuzz(
   cases: FuzzCase[],
   options: { transport: Transport; token: string; snapshot: () => Promise<Snapshot>; onProgress?: (done: number) => void },
 ): Promise<FuzzResult> {
-  const result: FuzzResult = { requests: 0, serverErrors: [], uncoded: [], partialWrites: [], statuses: new Map() };
+  const result: FuzzResult = { requests: 0, serverErrors: [], uncoded: [], partialWrites: [], statuses: new Map(), statusesByMutation: new Map() };
   let before = await options.snapshot();
   for (const fuzzCase of cases) {
     const headers = { ...fuzzCase.request.headers };
@@ -308,6 +379,9 @@ export async function runFuzz(
     const response = await options.transport({ ...fuzzCase.request, headers });
     result.requests += 1;
     result.statuses.set(response.status, (result.statuses.get(response.status) ?? 0) + 1);
+    const byMutation = result.statusesByMutation.get(fuzzCase.mutation) ?? new Map<number, number>();
+    byMutation.set(response.status, (byMutation.get(response.status) ?? 0) + 1);
+    result.statusesByMutation.set(fuzzCase.mutation, byMutation);
     const where = `${fuzzCase.route} [${fuzzCase.mutation}] ${fuzzCase.request.path.slice(0, 120)}`;
     if (response.status >= 500) result.serverErrors.push(`${where}: ${response.status} ${JSON.stringify(response.body).slice(0, 300)}`);
     const after = await options.snapshot();

@@ -12,7 +12,7 @@ import { verifyAuditChain } from '../src/services/audit';
 import { checkInvariants } from '../test/support/books';
 import { killHard, signIn, startService, type ServiceProcess } from '../test/support/process';
 import { Client, fetchTransport } from './client';
-import { fuzzCases, runFuzz, webhookCases, writeRoutes, type IdPool } from './fuzz';
+import { fuzzCases, importCases, runFuzz, webhookCases, writeRoutes, type CorpusFile, type IdPool } from './fuzz';
 import { checkBooks } from './invariants';
 import { newTally, runLoad, settlePending, type Tally } from './load';
 import { createWorld, type World } from './operations';
@@ -76,6 +76,22 @@ function progressDone(): void {
   if (process.stderr.isTTY) process.stderr.write('\n');
 }
 /** Throttled progress for loops: a line at most every half second. */
+/** The project's own statement fixtures, and the shared bank-export corpus when it is beside the repository. */
+function statementCorpus(): CorpusFile[] {
+  const files: CorpusFile[] = [];
+  const walk = (dir: string) => {
+    if (!fs.existsSync(dir)) return;
+    for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+      const full = path.join(dir, entry.name);
+      if (entry.isDirectory()) walk(full);
+      else if (!/^(README|PROVENANCE|LICENSE)/i.test(entry.name)) files.push({ name: entry.name, bytes: fs.readFileSync(full) });
+    }
+  };
+  walk(path.join(__dirname, '..', 'test', 'fixtures', 'import'));
+  walk(path.join(__dirname, '..', '..', '..', 'shared', 'fixtures', 'bank-exports'));
+  return files;
+}
+
 function ticker(label: string, total: number, extra: () => string = () => '') {
   let last = 0;
   const started = Date.now();
@@ -293,9 +309,11 @@ async function main(): Promise<void> {
       relatedTransferId: transferIds,
     };
     const webhooks = Math.ceil(CONFIG.fuzzRuns / 10);
+    const uploads = Math.ceil(CONFIG.fuzzRuns / 10);
     const cases = [
-      ...fc.sample(fuzzCases(document, routes, ids), { numRuns: CONFIG.fuzzRuns - webhooks, seed: CONFIG.seed }),
+      ...fc.sample(fuzzCases(document, routes, ids), { numRuns: CONFIG.fuzzRuns - webhooks - uploads, seed: CONFIG.seed }),
       ...fc.sample(webhookCases(routes), { numRuns: webhooks, seed: CONFIG.seed + 1 }),
+      ...fc.sample(importCases(statementCorpus(), [fuzzWorld.hot.checking, fuzzWorld.ownerChecking, fuzzWorld.ownerCard, fuzzWorld.llcSoftware]), { numRuns: uploads, seed: CONFIG.seed + 2 }),
     ];
     const fuzzed = await runFuzz(cases, {
       transport: fetchTransport(baseUrl),

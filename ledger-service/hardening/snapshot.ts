@@ -7,7 +7,7 @@ import type { World } from './operations';
 // mutable book tables are hashed row by row. Auth routes legitimately count failed attempts (users, audit rows),
 // so the audit log is compared only for other routes.
 
-const HASHED_TABLES = ['entities', 'accounts', 'veil_policies', 'inter_entity_transfers', 'inter_entity_transfer_reversals', 'veil_documents', 'bank_lines'] as const;
+const HASHED_TABLES = ['entities', 'accounts', 'veil_policies', 'inter_entity_transfers', 'inter_entity_transfer_reversals', 'veil_documents', 'bank_lines', 'imports', 'balance_assertions'] as const;
 
 export interface Snapshot {
   books: string;

@@ -1,5 +1,8 @@
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
+import { PDFDocument, StandardFonts } from 'pdf-lib';
 import { runCli } from '../src/cli/veil';
 import { createApiToken } from '../src/services/auth';
 import type { Actor } from '../src/services/context';
@@ -47,6 +50,35 @@ describe('veil import', () => {
     expect(again.out).toMatch(/^already imported \(the first answer\): csv import/);
     const lines = await ledger.http.get(`/accounts/${accountId}/bank-lines`).expect(200);
     expect(lines.body.items).toHaveLength(4);
+  });
+
+  it('imports a PDF statement, found by its content whatever the file is called', async () => {
+    const doc = await PDFDocument.create();
+    const font = await doc.embedFont(StandardFonts.Helvetica);
+    const page = doc.addPage([612, 792]);
+    const rows: [number, string][][] = [
+      [[40, 'Statement period 10/01/2026 - 10/31/2026']],
+      [[40, 'Beginning balance'], [500, '50.00']],
+      [[40, '10/05'], [100, 'PDF COFFEE'], [400, '-3.25'], [500, '46.75']],
+      [[40, '10/09'], [100, 'PDF CLIENT'], [400, '100.00'], [500, '146.75']],
+      [[40, 'Ending balance'], [500, '146.75']],
+    ];
+    rows.forEach((cells, index) => cells.forEach(([x, text]) => page.drawText(text, { x, y: 740 - index * 16, size: 9, font })));
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'veil-cli-pdf-'));
+    const pdfFile = path.join(dir, 'october-statement.dat');
+    fs.writeFileSync(pdfFile, await doc.save());
+    try {
+      const imported = await run(['import', pdfFile, '--account', accountId]);
+      expect(imported.code).toBe(0);
+      expect(imported.out).toMatch(/^pdf import [0-9a-f-]{36}: 2 new, 0 already there, 0 for review/);
+      const lines = await ledger.http.get(`/accounts/${accountId}/bank-lines`).query({ from: '2026-10-01', to: '2026-10-31' }).expect(200);
+      expect(lines.body.items.map((line: { payee: string; amountCents: number }) => [line.payee, line.amountCents])).toEqual([
+        ['PDF CLIENT', 10_000],
+        ['PDF COFFEE', -325],
+      ]);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('says what is wrong and exits non-zero', async () => {

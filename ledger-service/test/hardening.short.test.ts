@@ -1,6 +1,9 @@
 import request from 'supertest';
 import { fetchTransport, Client, type Transport } from '../hardening/client';
-import { fuzzCases, runFuzz, webhookCases, writeRoutes, type IdPool } from '../hardening/fuzz';
+import fs from 'node:fs';
+import path from 'node:path';
+import { PDFDocument, StandardFonts } from 'pdf-lib';
+import { fuzzCases, importCases, runFuzz, webhookCases, writeRoutes, type CorpusFile, type IdPool } from '../hardening/fuzz';
 import { checkBooks } from '../hardening/invariants';
 import { newTally, runLoad } from '../hardening/load';
 import { createWorld, type World } from '../hardening/operations';
@@ -17,6 +20,7 @@ const SOAK_CLIENTS = 2;
 const SOAK_OPERATIONS = 200;
 const FUZZ_RUNS = 300;
 const WEBHOOK_RUNS = 30;
+const IMPORT_RUNS = 60;
 jest.setTimeout(300_000);
 
 let ledger: TestLedger;
@@ -51,10 +55,14 @@ it(`soak: ${SOAK_CLIENTS} clients × ${SOAK_OPERATIONS} operations of every kind
   for (const name of ['entry_hot', 'entry_spread', 'batch', 'reversal', 'capital_contribution', 'owner_draw']) expect(operations).toContain(name);
 });
 
-it(`fuzz: ${FUZZ_RUNS} mutated OpenAPI requests and ${WEBHOOK_RUNS} webhook deliveries: no 5xx, every refusal coded, no partial write (${BACKEND})`, async () => {
-  const supertestTransport: Transport = async ({ method, path, headers, body, rawBody }) => {
+it(`fuzz: ${FUZZ_RUNS} mutated OpenAPI requests, ${WEBHOOK_RUNS} webhook deliveries and ${IMPORT_RUNS} mutated statement uploads: no 5xx, every refusal coded, no partial write (${BACKEND})`, async () => {
+  const supertestTransport: Transport = async ({ method, path, headers, body, rawBody, upload }) => {
     let pending = request(ledger.app)[method](path);
     for (const [name, value] of Object.entries(headers ?? {})) pending = pending.set(name, value);
+    if (upload !== undefined) {
+      const response = await pending.attach(upload.field, Buffer.from(upload.bytes), upload.fileName);
+      return { status: response.status, body: response.body };
+    }
     // Always the JSON text: superagent would serialise a bare number or string differently from a client.
     const text = rawBody ?? (body === undefined ? undefined : JSON.stringify(body));
     if (text !== undefined) pending = pending.set('content-type', 'application/json').send(text);
@@ -83,12 +91,31 @@ it(`fuzz: ${FUZZ_RUNS} mutated OpenAPI requests and ${WEBHOOK_RUNS} webhook deli
     transferId: transfers.items.map((transfer) => transfer.id),
     relatedTransferId: transfers.items.map((transfer) => transfer.id),
   };
-  const cases = [...fc.sample(fuzzCases(document, routes, ids), { numRuns: FUZZ_RUNS, seed: 13 }), ...fc.sample(webhookCases(routes), { numRuns: WEBHOOK_RUNS, seed: 14 })];
+  // Statement files from the project's own fixtures and a generated PDF statement, mutated.
+  const fixtures = path.join(__dirname, 'fixtures', 'import');
+  const corpus: CorpusFile[] = fs.readdirSync(fixtures).map((name) => ({ name, bytes: fs.readFileSync(path.join(fixtures, name)) }));
+  const pdf = await PDFDocument.create();
+  const font = await pdf.embedFont(StandardFonts.Helvetica);
+  const page = pdf.addPage([612, 792]);
+  ['Statement period 11/01/2026 - 11/30/2026', 'Beginning balance 100.00', '11/03 COFFEE -4.50 95.50', '11/04 CLIENT 200.00 295.50', 'Ending balance 295.50'].forEach((text, index) =>
+    page.drawText(text, { x: 40, y: 740 - index * 16, size: 9, font }),
+  );
+  corpus.push({ name: 'statement.pdf', bytes: await pdf.save() });
+  const importAccounts = [world.hot.checking, world.ownerChecking, world.ownerCard, world.llcSoftware, '00000000-0000-4000-8000-000000000000'];
+  const cases = [
+    ...fc.sample(fuzzCases(document, routes, ids), { numRuns: FUZZ_RUNS, seed: 13 }),
+    ...fc.sample(webhookCases(routes), { numRuns: WEBHOOK_RUNS, seed: 14 }),
+    ...fc.sample(importCases(corpus, importAccounts), { numRuns: IMPORT_RUNS, seed: 15 }),
+  ];
   const result = await runFuzz(cases, { transport: supertestTransport, token: ledger.owner.accessToken, snapshot: sqlSnapshot(ledger.deps.db) });
   expect(result.serverErrors).toEqual([]);
   expect(result.uncoded).toEqual([]);
   expect(result.partialWrites).toEqual([]);
-  expect(result.requests).toBe(FUZZ_RUNS + WEBHOOK_RUNS);
+  expect(result.requests).toBe(FUZZ_RUNS + WEBHOOK_RUNS + IMPORT_RUNS);
+  // Mutated statements were both imported (a mutation can leave a legal file) and refused with a code.
+  const importStatuses = [...result.statusesByMutation].filter(([mutation]) => mutation.startsWith('import:')).flatMap(([, statuses]) => [...statuses.keys()]);
+  expect(importStatuses).toContain(201);
+  expect(importStatuses).toContain(422);
   // Most requests were refused (4xx), and the mutations reached the rules, not only the schema checks.
   expect([...result.statuses.keys()].some((status) => status === 422 || status === 409)).toBe(true);
   // The books still hold every invariant, accepted fuzz writes included.

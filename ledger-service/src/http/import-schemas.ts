@@ -59,7 +59,7 @@ export const ImportReport = z
   .object({
     importId: s.Id,
     fileName: z.string(),
-    format: z.enum(['csv', 'ofx', 'qif', 'camt', 'mt940']),
+    format: z.enum(['csv', 'ofx', 'qif', 'camt', 'mt940', 'pdf']),
     encoding: z.string().nullable(),
     csvPreset: z.string().nullable(),
     accounts: z.array(ImportAccountReport),

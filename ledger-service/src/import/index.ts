@@ -4,6 +4,7 @@ import { parseCsv, type CsvMapping } from './csv';
 import { decodeText, type TextEncoding } from './encoding';
 import { parseMt940 } from './mt940';
 import { parseOfx } from './ofx';
+import { looksLikePdf, parsePdf } from './pdf';
 import { parseQif } from './qif';
 import { StatementError, type ParsedLine, type ParsedStatement, type StatementFormat } from './types';
 
@@ -14,7 +15,7 @@ export type { CsvMapping } from './csv';
 /** The content decides, never the extension alone: a .csv that holds OFX is OFX. */
 export function detectFormat(text: string, file: string): StatementFormat {
   const head = text.slice(0, 4096).replace(/^\uFEFF/, '').trimStart();
-  if (head.startsWith('%PDF')) throw new StatementError(file, 1, 'PDF statements are not read yet: export OFX, QFX, QIF, CAMT.053 or CSV from the bank');
+  if (head.startsWith('%PDF')) return 'pdf';
   if (/^OFXHEADER\s*:/i.test(head) || /<\?OFX\b/i.test(head) || /<OFX>/i.test(head)) return 'ofx';
   if (/BkToCstmrStmt|camt\.053/.test(head)) return 'camt';
   if (/^!(Type|Account|Option|Clear)/i.test(head)) return 'qif';
@@ -31,7 +32,10 @@ export interface ParseOptions {
 }
 
 export interface ParseResult extends ParsedStatement {
-  encoding: TextEncoding;
+  /** The text encoding the bytes were read in; null for a PDF (its text is in the PDF's own encodings). */
+  encoding: TextEncoding | null;
+  /** PDF only: the layout (PDF_LAYOUTS) the statement was read with. */
+  pdfLayout?: string | undefined;
   csv?: { mapping: CsvMapping; preset: string | null } | undefined;
 }
 
@@ -58,6 +62,13 @@ export function checkStatedBalances(statement: ParsedStatement, file: string): v
 
 export async function parseStatement(bytes: Uint8Array, options: ParseOptions): Promise<ParseResult> {
   if (bytes.length === 0) throw new StatementError(options.file, 1, 'the file is empty');
+  // A PDF is binary: it is recognised by its header, before any attempt to read the bytes as text.
+  if (looksLikePdf(bytes)) {
+    const { layout, ...statement } = await parsePdf(bytes, options.file);
+    const result: ParseResult = { ...statement, encoding: null, pdfLayout: layout };
+    checkStatedBalances(result, options.file);
+    return result;
+  }
   const { text, encoding } = decodeText(bytes, options.encoding);
   const format = detectFormat(text, options.file);
   let result: ParseResult;
@@ -74,6 +85,8 @@ export async function parseStatement(bytes: Uint8Array, options: ParseOptions): 
     case 'mt940':
       result = { ...parseMt940(text, options.file), encoding };
       break;
+    case 'pdf':
+      throw new StatementError(options.file, 1, 'a PDF header past the first kilobyte: not a statement PDF');
     case 'csv': {
       const { mapping, preset, ...statement } = await parseCsv(text, options.file, options.csvMapping);
       result = { ...statement, encoding, csv: { mapping, preset } };

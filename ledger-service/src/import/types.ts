@@ -1,6 +1,6 @@
 // What a statement file says, before it meets the books: pure data, no database, no HTTP.
 
-export type StatementFormat = 'csv' | 'ofx' | 'qif' | 'camt' | 'mt940';
+export type StatementFormat = 'csv' | 'ofx' | 'qif' | 'camt' | 'mt940' | 'pdf';
 
 /** One transaction as the file states it; amountCents is signed from the account holder's side (positive = in). */
 export interface ParsedLine {

@@ -1,6 +1,7 @@
-import type { Transaction } from 'kysely';
+import { sql, type Transaction } from 'kysely';
 import type { Database } from '../db/database';
-import { RuleViolation } from '../domain/errors';
+import { AssertionFailure, RuleViolation } from '../domain/errors';
+import { recordAudit } from './audit';
 import { getBankLine, setBankLineStatus, type BankLine } from './bank-lines';
 import type { Actor } from './context';
 import { bookEntries, reverseEntry, type BookedEntry } from './journal';
@@ -70,6 +71,108 @@ export async function bookBankLine(trx: Trx, bankLineId: string, categorisation:
   );
   const booked = await setBankLineStatus(trx, line.id, { status: 'booked', entryId: (entry as BookedEntry).id }, actor);
   return { line: booked, entry: entry as BookedEntry };
+}
+
+/** One line for bookBankLines: where its money went, which rule decided it, and the mirror line of a transfer. */
+export interface BookingWork {
+  line: BankLine;
+  categorisation: Categorisation;
+  ruleId?: string | null | undefined;
+  /** A transfer between two accounts of the entity: this other line is matched to the same entry. */
+  mirror?: BankLine | undefined;
+}
+
+/** Entries per journal batch: the postings of a batch stay well under PostgreSQL's bind parameter cap. */
+export const BOOKING_BATCH_MAX = 1_000;
+
+/**
+ * Books many bank lines of ONE entity at once: the very entries bookBankLine would book one by one (same key
+ * `bank-line:<id>`, same postings, same checks), through the journal's batch path, then one UPDATE per batch for
+ * the lines' status, entry and rule, and one audit row per batch naming every line. All or nothing: a line that
+ * is not bookable (pending, already booked, splits that do not add up or reach another entity) refuses the whole
+ * call inside the caller's transaction.
+ */
+export async function bookBankLines(trx: Trx, actor: Actor, entityId: string, work: readonly BookingWork[]): Promise<BookedEntry[]> {
+  if (work.length === 0) return [];
+  const splitAccountIds = [...new Set(work.flatMap((item) => item.categorisation.splits.map((split) => split.accountId)))];
+  const owners = new Map<string, string>();
+  for (let start = 0; start < splitAccountIds.length; start += BOOKING_BATCH_MAX) {
+    const rows = await trx.selectFrom('accounts').select(['id', 'entityId']).where('id', 'in', splitAccountIds.slice(start, start + BOOKING_BATCH_MAX)).execute();
+    for (const row of rows) owners.set(row.id, row.entityId);
+  }
+  for (const { line, categorisation, mirror } of work) {
+    if (line.entityId !== entityId) throw new AssertionFailure(`bookBankLines: line ${line.id} is not of entity ${entityId}`);
+    if (line.pending) throw new RuleViolation('bank_line_pending', 'a pending bank line is booked when it posts', { bankLineId: line.id });
+    if (!BOOKABLE.has(line.status)) throw new RuleViolation('bank_line_state', `a ${line.status} bank line cannot be booked`, { bankLineId: line.id, status: line.status });
+    if (mirror && (mirror.entityId !== entityId || !BOOKABLE.has(mirror.status) || mirror.pending)) {
+      throw new RuleViolation('bank_line_state', `a ${mirror.status} bank line cannot be matched`, { bankLineId: mirror.id, status: mirror.status });
+    }
+    if (categorisation.splits.length === 0) throw new RuleViolation('invalid_request', 'name at least one category account');
+    const splitTotal = categorisation.splits.reduce((sum, split) => sum + split.amountCents, 0);
+    if (splitTotal !== line.amountCents) {
+      throw new RuleViolation('unbalanced_entry', 'the splits must add up to the bank line amount', { lineCents: line.amountCents, splitCents: splitTotal });
+    }
+    for (const split of categorisation.splits) {
+      const owner = owners.get(split.accountId);
+      if (owner === undefined) throw new RuleViolation('not_found', 'no such account', { accountId: split.accountId });
+      if (owner !== entityId) {
+        throw new RuleViolation('veil_crossing_unclassified', 'this line would cross into another entity: book it as an inter-entity transfer (POST /transfers)', {
+          bankLineId: line.id,
+          accountId: split.accountId,
+        });
+      }
+    }
+  }
+  const booked: BookedEntry[] = [];
+  for (let start = 0; start < work.length; start += BOOKING_BATCH_MAX) {
+    const chunk = work.slice(start, start + BOOKING_BATCH_MAX);
+    const entries = await bookEntries(
+      trx,
+      entityId,
+      chunk.map(({ line, categorisation }) => ({
+        postedOn: line.postedOn,
+        description: categorisation.description ?? line.payee ?? line.memo ?? 'Bank line',
+        source: line.source === 'plaid' ? ('plaid' as const) : ('import' as const),
+        idempotencyKey: bankLineEntryKey(line.id),
+        postings: [
+          { accountId: line.accountId, amountCents: line.amountCents, memo: line.memo ?? undefined },
+          ...categorisation.splits.map((split) => ({ accountId: split.accountId, amountCents: -split.amountCents, memo: split.memo ?? undefined })),
+        ],
+      })),
+      actor,
+    );
+    const rows = chunk.flatMap(({ line, ruleId, mirror }, index) => {
+      const entryId = (entries[index] as BookedEntry).id;
+      const own = sql`(${line.id}::uuid, ${entryId}::uuid, 'booked', ${ruleId ?? null}::uuid, null::text)`;
+      return mirror ? [own, sql`(${mirror.id}::uuid, ${entryId}::uuid, 'matched', null::uuid, ${`the other side of transfer line ${line.id}`}::text)`] : [own];
+    });
+    const updated = await sql<{ id: string }>`
+      update bank_lines as l
+         set status = v.status, entry_id = v.entry_id, rule_id = coalesce(v.rule_id, l.rule_id), status_reason = v.reason, updated_at = now()
+        from (values ${sql.join(rows)}) as v (id, entry_id, status, rule_id, reason)
+       where l.id = v.id and l.status in ('unmatched', 'review') and not l.pending
+      returning l.id`.execute(trx);
+    // The lines were checked above from the caller's copy; the database must agree, or nothing is written.
+    if (updated.rows.length !== rows.length) {
+      throw new RuleViolation('bank_line_state', `${rows.length - updated.rows.length} of these bank lines changed meanwhile (already booked or pending): nothing was booked`);
+    }
+    recordAudit(trx, actor, {
+      action: 'bank_lines.booked',
+      entityId,
+      objectType: 'bank_line_batch',
+      objectId: null,
+      after: {
+        lines: chunk.map(({ line, ruleId, mirror }, index) => ({
+          bankLineId: line.id,
+          entryId: (entries[index] as BookedEntry).id,
+          ...(ruleId ? { ruleId } : {}),
+          ...(mirror ? { matchedLineId: mirror.id } : {}),
+        })),
+      },
+    });
+    booked.push(...entries);
+  }
+  return booked;
 }
 
 /**

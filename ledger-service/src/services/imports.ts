@@ -23,6 +23,7 @@ type Trx = Transaction<Database>;
 export const NEAR_DUPLICATE_DAYS_MAX = 3;
 export const IMPORT_BYTES_MAX = 50 * 1024 * 1024;
 const PAYEE_SIMILARITY_MIN = 0.5;
+const REVIEW_UPDATE_ROWS = 2_000;
 
 export interface ImportError {
   file: string;
@@ -131,7 +132,7 @@ export async function recordWithReview(
   const recorded = await recordBankLines(trx, target, drafts, actor);
   if (recorded.inserted.length === 0) return { inserted: [], skippedExact: recorded.duplicates.length, review: [] };
   const dates = recorded.inserted.map((line) => line.postedOn).sort();
-  const insertedIds = recorded.inserted.map((line) => line.id);
+  // Lines of another source only: the lines just inserted (this source) are never their own near-duplicates.
   const rows = await trx
     .selectFrom('bankLines')
     .select(['id', 'source', 'postedOn', 'amountCents', 'payee'])
@@ -140,16 +141,22 @@ export async function recordWithReview(
     .where('status', '!=', 'removed')
     .where('postedOn', '>=', addDays(dates[0] as string, -NEAR_DUPLICATE_DAYS_MAX))
     .where('postedOn', '<=', addDays(dates.at(-1) as string, NEAR_DUPLICATE_DAYS_MAX))
-    .where('id', 'not in', insertedIds)
     .execute();
-  const candidates: Candidate[] = rows.map((row) => ({ ...row, amountCents: centsFromDb(row.amountCents) }));
+  // Candidates by amount: each new line looks only at earlier lines of its own amount.
+  const byAmount = new Map<number, Candidate[]>();
+  for (const row of rows) {
+    const candidate = { ...row, amountCents: centsFromDb(row.amountCents) };
+    const list = byAmount.get(candidate.amountCents);
+    if (list) list.push(candidate);
+    else byAmount.set(candidate.amountCents, [candidate]);
+  }
   // Each earlier line can explain at most one new line: two real coffees against one earlier coffee is one review.
   const claimed = new Set<string>();
-  const review: BankLine[] = [];
+  const verdicts: { line: BankLine; reviewOf: string; reason: string }[] = [];
   for (const line of recorded.inserted) {
     let best: { candidate: Candidate; similarity: number; days: number } | undefined;
-    for (const candidate of candidates) {
-      if (claimed.has(candidate.id) || candidate.amountCents !== line.amountCents) continue;
+    for (const candidate of byAmount.get(line.amountCents) ?? []) {
+      if (claimed.has(candidate.id)) continue;
       const days = Math.abs(daysBetween(candidate.postedOn, line.postedOn));
       if (days > NEAR_DUPLICATE_DAYS_MAX) continue;
       const similarity = payeeSimilarity(candidate.payee, line.payee);
@@ -161,8 +168,28 @@ export async function recordWithReview(
     const reason =
       `possible duplicate of a ${best.candidate.source} line of ${best.candidate.postedOn} (${best.candidate.payee ?? 'no payee'}): ` +
       `same amount, ${best.days} day${best.days === 1 ? '' : 's'} apart, payee similarity ${best.similarity.toFixed(2)}`;
-    await trx.updateTable('bankLines').set({ reviewOf: best.candidate.id }).where('id', '=', line.id).execute();
-    review.push(await setBankLineStatus(trx, line.id, { status: 'review', reason }, actor));
+    verdicts.push({ line, reviewOf: best.candidate.id, reason });
+  }
+  // One UPDATE per chunk sends them to review; each line keeps its own audit row, as setBankLineStatus writes it.
+  const review: BankLine[] = [];
+  for (let start = 0; start < verdicts.length; start += REVIEW_UPDATE_ROWS) {
+    const chunk = verdicts.slice(start, start + REVIEW_UPDATE_ROWS);
+    const values = chunk.map((verdict) => sql`(${verdict.line.id}::uuid, ${verdict.reviewOf}::uuid, ${verdict.reason}::text)`);
+    await sql`
+      update bank_lines as l set status = 'review', review_of = v.review_of, status_reason = v.reason, updated_at = now()
+        from (values ${sql.join(values)}) as v (id, review_of, reason)
+       where l.id = v.id`.execute(trx);
+    for (const verdict of chunk) {
+      recordAudit(trx, actor, {
+        action: 'bank_line.status_changed',
+        entityId: verdict.line.entityId,
+        objectType: 'bank_line',
+        objectId: verdict.line.id,
+        before: { status: verdict.line.status, entryId: verdict.line.entryId },
+        after: { status: 'review', entryId: verdict.line.entryId, reason: verdict.reason },
+      });
+      review.push({ ...verdict.line, status: 'review', statusReason: verdict.reason });
+    }
   }
   const reviewed = new Map(review.map((line) => [line.id, line]));
   return {

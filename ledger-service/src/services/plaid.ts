@@ -9,8 +9,7 @@ import { ITEM_ERROR_STATUS, callPlaid, requirePlaid, type PlaidDeps } from '../p
 import { authorizeEntity } from '../security/authorization';
 import { auditedTransaction, recordAudit } from './audit';
 import { recordBankLines, type BankLine, type BankLineDraft } from './bank-lines';
-import { bankLineEntryKey, withdrawBankLine, type Categorisation } from './bank-booking';
-import { bookEntries } from './journal';
+import { bookBankLines, withdrawBankLine, type Categorisation } from './bank-booking';
 import { createCategoriser, type Categoriser } from './plaid-categorise';
 import type { Actor, Deps } from './context';
 import { readSecret, storeSecret } from './secrets';
@@ -510,50 +509,6 @@ async function liveLinesOf(trx: Trx, accountId: string, transactionId: string) {
     .execute();
 }
 
-const BOOKING_BATCH_MAX = 500;
-
-/**
- * Books freshly stored posted lines in one journal batch: the same entry (key `bank-line:<id>`, the line's account
- * against its category) that bookBankLine would book one by one, with one status update and one audit event per
- * batch instead of three round trips per line. The lines were inserted by this transaction as unmatched and the
- * categoriser only names category accounts of the line's own entity, which is what bookBankLine checks.
- */
-async function bookFreshLines(trx: Trx, actor: Actor, entityId: string, work: { line: BankLine; categorisation: Categorisation }[]): Promise<BankLine[]> {
-  const booked: BankLine[] = [];
-  for (let start = 0; start < work.length; start += BOOKING_BATCH_MAX) {
-    const chunk = work.slice(start, start + BOOKING_BATCH_MAX);
-    const entries = await bookEntries(
-      trx,
-      entityId,
-      chunk.map(({ line, categorisation }) => ({
-        postedOn: line.postedOn,
-        description: categorisation.description ?? line.payee ?? line.memo ?? 'Bank line',
-        source: 'plaid' as const,
-        idempotencyKey: bankLineEntryKey(line.id),
-        postings: [
-          { accountId: line.accountId, amountCents: line.amountCents, memo: line.memo ?? undefined },
-          ...categorisation.splits.map((split) => ({ accountId: split.accountId, amountCents: -split.amountCents, memo: split.memo ?? undefined })),
-        ],
-      })),
-      actor,
-    );
-    const values = chunk.map(({ line }, index) => sql`(${line.id}::uuid, ${(entries[index] as { id: string }).id}::uuid)`);
-    await sql`
-      update bank_lines as l set status = 'booked', entry_id = v.entry_id, updated_at = now()
-      from (values ${sql.join(values)}) as v (id, entry_id)
-      where l.id = v.id and l.status = 'unmatched' and not l.pending`.execute(trx);
-    recordAudit(trx, actor, {
-      action: 'bank_lines.booked',
-      entityId,
-      objectType: 'bank_line_batch',
-      objectId: null,
-      after: { lines: chunk.map(({ line }, index) => ({ bankLineId: line.id, entryId: (entries[index] as { id: string }).id })) },
-    });
-    booked.push(...chunk.map(({ line }, index) => ({ ...line, status: 'booked' as const, entryId: (entries[index] as { id: string }).id })));
-  }
-  return booked;
-}
-
 async function storeAndBook(trx: Trx, actor: Actor, accountId: string, drafts: BankLineDraft[], categorise: Categoriser, outcome: PageOutcome): Promise<void> {
   const recorded = await recordBankLines(trx, { accountId, source: 'plaid' }, drafts, actor);
   outcome.duplicates += recorded.duplicates.length;
@@ -570,9 +525,10 @@ async function storeAndBook(trx: Trx, actor: Actor, accountId: string, drafts: B
     else toBook.push({ line, categorisation });
   }
   if (toBook.length === 0) return;
-  const booked = await bookFreshLines(trx, actor, (toBook[0] as { line: BankLine }).line.entityId, toBook);
-  outcome.booked += booked.length;
-  outcome.lines.push(...booked);
+  // The same entries bookBankLine would book one by one, through the journal's batch path.
+  const entries = await bookBankLines(trx, actor, (toBook[0] as { line: BankLine }).line.entityId, toBook);
+  outcome.booked += entries.length;
+  outcome.lines.push(...toBook.map(({ line }, index) => ({ ...line, status: 'booked' as const, entryId: (entries[index] as { id: string }).id })));
 }
 
 async function applyPage(trx: Trx, actor: Actor, itemId: string, expectedCursor: string | null, page: TransactionsSyncResponse, categorise: Categoriser): Promise<PageOutcome> {

@@ -2,7 +2,7 @@ import { sql, type Transaction } from 'kysely';
 import type { Database, Db } from '../db/database';
 import { RuleViolation } from '../domain/errors';
 import { recordAudit } from './audit';
-import { bookBankLine } from './bank-booking';
+import { bookBankLines, type BookingWork } from './bank-booking';
 import { getBankLine, type BankLine } from './bank-lines';
 import type { Actor } from './context';
 
@@ -170,17 +170,34 @@ export async function deleteRule(trx: Trx, ruleId: string, actor: Actor): Promis
   recordAudit(trx, actor, { action: 'rule.deleted', entityId: before.entityId, objectType: 'categorisation_rule', objectId: ruleId, before });
 }
 
-export function ruleMatches(rule: Pick<Rule, 'conditions' | 'enabled'>, line: Pick<BankLine, 'payee' | 'memo' | 'amountCents' | 'accountId'>): boolean {
-  if (!rule.enabled) return false;
+/** A rule ready to test many lines: its regular expression compiled and its texts lowered once, not per line. */
+export interface CompiledRule {
+  rule: Rule;
+  matches: (line: Pick<BankLine, 'payee' | 'memo' | 'amountCents' | 'accountId'>) => boolean;
+}
+
+export function compileRule(rule: Rule): CompiledRule {
   const c = rule.conditions;
-  const payee = (line.payee ?? '').toLowerCase();
-  if (c.payeeContains !== undefined && !payee.includes(c.payeeContains.toLowerCase())) return false;
-  if (c.payeeRegex !== undefined && !new RegExp(c.payeeRegex, 'i').test(line.payee ?? '')) return false;
-  if (c.memoContains !== undefined && !(line.memo ?? '').toLowerCase().includes(c.memoContains.toLowerCase())) return false;
-  if (c.amountMinCents !== undefined && line.amountCents < c.amountMinCents) return false;
-  if (c.amountMaxCents !== undefined && line.amountCents > c.amountMaxCents) return false;
-  if (c.accountId !== undefined && line.accountId !== c.accountId) return false;
-  return true;
+  const payeeContains = c.payeeContains?.toLowerCase();
+  const payeeRegex = c.payeeRegex !== undefined ? new RegExp(c.payeeRegex, 'i') : undefined;
+  const memoContains = c.memoContains?.toLowerCase();
+  return {
+    rule,
+    matches: (line) => {
+      if (!rule.enabled) return false;
+      if (payeeContains !== undefined && !(line.payee ?? '').toLowerCase().includes(payeeContains)) return false;
+      if (payeeRegex !== undefined && !payeeRegex.test(line.payee ?? '')) return false;
+      if (memoContains !== undefined && !(line.memo ?? '').toLowerCase().includes(memoContains)) return false;
+      if (c.amountMinCents !== undefined && line.amountCents < c.amountMinCents) return false;
+      if (c.amountMaxCents !== undefined && line.amountCents > c.amountMaxCents) return false;
+      if (c.accountId !== undefined && line.accountId !== c.accountId) return false;
+      return true;
+    },
+  };
+}
+
+export function ruleMatches(rule: Rule, line: Pick<BankLine, 'payee' | 'memo' | 'amountCents' | 'accountId'>): boolean {
+  return compileRule(rule).matches(line);
 }
 
 /** Shares of a line in exact cents: each share rounds toward zero, the last takes what is left. */
@@ -193,8 +210,8 @@ export function splitByShares(amountCents: number, splits: { accountId: string; 
   });
 }
 
-function decide(rules: readonly Rule[], line: BankLine): Decision {
-  const rule = rules.find((candidate) => ruleMatches(candidate, line));
+function decide(rules: readonly CompiledRule[], line: BankLine): Decision {
+  const rule = rules.find((candidate) => candidate.matches(line))?.rule;
   if (!rule) return { bankLineId: line.id, ruleId: null, categoryAccountId: null, splits: null };
   return {
     bankLineId: line.id,
@@ -207,7 +224,7 @@ function decide(rules: readonly Rule[], line: BankLine): Decision {
 
 /** What the entity's rules say about each line (first enabled match, in order); null where none matches. */
 export async function categorise(trx: Db, entityId: string, lines: readonly BankLine[], _actor: Actor, rules?: readonly Rule[]): Promise<Decision[]> {
-  const active = rules ?? (await listRules(trx, entityId));
+  const active = (rules ?? (await listRules(trx, entityId))).map(compileRule);
   return lines.map((line) => {
     if (line.entityId !== entityId) throw new RuleViolation('entity_mismatch', 'a line of another entity', { bankLineId: line.id });
     return decide(active, line);
@@ -215,14 +232,19 @@ export async function categorise(trx: Db, entityId: string, lines: readonly Bank
 }
 
 /**
- * Books every posted, unmatched line a rule decides, through bookBankLine (at most once per line), and leaves the
- * rest unmatched for the owner. Lines of several entities may be passed; each meets its own entity's rules.
+ * Books every posted, unmatched line a rule decides (at most once per line: the entry key is the line's), and
+ * leaves the rest unmatched for the owner. Lines of several entities may be passed; each meets its own entity's
+ * rules, compiled once, and each entity's lines are booked through the journal's batch path.
  */
 export async function applyRulesAndBook(trx: Trx, lines: readonly BankLine[], actor: Actor): Promise<{ booked: Decision[]; unmatched: string[] }> {
   const booked: Decision[] = [];
   const unmatched: string[] = [];
   const byEntity = new Map<string, BankLine[]>();
-  for (const line of lines) byEntity.set(line.entityId, [...(byEntity.get(line.entityId) ?? []), line]);
+  for (const line of lines) {
+    const group = byEntity.get(line.entityId);
+    if (group) group.push(line);
+    else byEntity.set(line.entityId, [line]);
+  }
   for (const [entityId, group] of byEntity) {
     const rules = await listRules(trx, entityId);
     if (rules.length === 0) {
@@ -230,6 +252,7 @@ export async function applyRulesAndBook(trx: Trx, lines: readonly BankLine[], ac
       continue;
     }
     const decisions = await categorise(trx, entityId, group, actor, rules);
+    const work: BookingWork[] = [];
     for (const [index, decision] of decisions.entries()) {
       const line = group[index] as BankLine;
       if (decision.ruleId === null || line.pending || line.status !== 'unmatched') {
@@ -237,10 +260,10 @@ export async function applyRulesAndBook(trx: Trx, lines: readonly BankLine[], ac
         continue;
       }
       const splits = decision.splits ?? [{ accountId: decision.categoryAccountId as string, amountCents: line.amountCents }];
-      await bookBankLine(trx, line.id, { splits, description: decision.description }, actor);
-      await trx.updateTable('bankLines').set({ ruleId: decision.ruleId }).where('id', '=', line.id).execute();
+      work.push({ line, categorisation: { splits, description: decision.description }, ruleId: decision.ruleId });
       booked.push(decision);
     }
+    await bookBankLines(trx, actor, entityId, work);
   }
   return { booked, unmatched };
 }
@@ -268,6 +291,7 @@ export async function previewRules(db: Db, entityId: string, drafts: readonly Ru
       }))
     : (await listRules(db, entityId)).map((rule) => ({ ...rule, draft: false }));
   rules.sort((a, b) => a.position - b.position);
+  const compiled = rules.map(compileRule);
   const rows = await db
     .selectFrom('bankLines')
     .select(['id'])
@@ -280,7 +304,7 @@ export async function previewRules(db: Db, entityId: string, drafts: readonly Ru
   const items = [];
   for (const row of rows) {
     const line = await getBankLine(db, row.id);
-    const decision = decide(rules, line);
+    const decision = decide(compiled, line);
     const rule = rules.find((candidate) => candidate.id === decision.ruleId);
     items.push({
       bankLineId: line.id,

@@ -1,11 +1,11 @@
-import type { Transaction } from 'kysely';
+import { sql, type Transaction } from 'kysely';
 import type { Database, Db } from '../db/database';
 import type { AfrRow } from '../domain/afr';
-import { addDays, daysBetween } from '../domain/dates';
+import { daysBetween } from '../domain/dates';
 import { centsFromDb } from '../domain/money';
 import { recordAudit } from './audit';
-import { bookBankLine } from './bank-booking';
-import { getBankLine, setBankLineStatus, type BankLine } from './bank-lines';
+import { bookBankLines, type BookingWork } from './bank-booking';
+import { getBankLines, type BankLine } from './bank-lines';
 import type { Actor } from './context';
 import { evaluateMovement, guardAccounts } from './guard';
 
@@ -39,52 +39,105 @@ async function ownedEntityIds(db: Db, entityId: string): Promise<string[]> {
   return rows.map((row) => row.id);
 }
 
+/** Fresh lines whose mirrors are looked up in one statement. */
+const MIRROR_LOOKUP_LINES = 2_000;
+
+interface MirrorRow {
+  freshId: string;
+  id: string;
+  entityId: string;
+  accountId: string;
+  postedOn: string;
+}
+
+/** Every waiting line that could be the mirror of one of these lines, in one query per chunk, grouped by line. */
+async function mirrorCandidates(trx: Trx, lines: readonly BankLine[], entities: readonly string[]): Promise<Map<string, MirrorRow[]>> {
+  const byLine = new Map<string, MirrorRow[]>();
+  for (let start = 0; start < lines.length; start += MIRROR_LOOKUP_LINES) {
+    const chunk = lines.slice(start, start + MIRROR_LOOKUP_LINES);
+    const values = chunk.map((line) => sql`(${line.id}::uuid, ${line.accountId}::uuid, ${String(-line.amountCents)}::bigint, ${line.currency}::text, ${line.postedOn}::date)`);
+    const { rows } = await sql<MirrorRow>`
+      select f.fresh_id as "freshId", b.id, b.entity_id as "entityId", b.account_id as "accountId", b.posted_on::text as "postedOn"
+        from (values ${sql.join(values)}) as f (fresh_id, account_id, mirror_cents, currency, posted_on)
+        join bank_lines b
+          on b.entity_id in (${sql.join(entities.map((id) => sql`${id}::uuid`))})
+         and b.status = 'unmatched' and not b.pending
+         and b.amount_cents = f.mirror_cents and b.currency = f.currency and b.account_id <> f.account_id
+         and b.posted_on between f.posted_on - ${TRANSFER_MATCH_DAYS_MAX}::int and f.posted_on + ${TRANSFER_MATCH_DAYS_MAX}::int
+       order by b.posted_on, b.id`.execute(trx);
+    for (const row of rows) {
+      const list = byLine.get(row.freshId);
+      if (list) list.push(row);
+      else byLine.set(row.freshId, [row]);
+    }
+  }
+  return byLine;
+}
+
 /**
  * Looks for the mirror of each fresh line among the owner's other bank lines still waiting, pairing each line at
- * most once; books or proposes each pair. Lines left over are returned for the rules.
+ * most once (in the order given, the nearest date first); books or proposes each pair. Lines left over are
+ * returned for the rules. The candidates are read set-based (one query per chunk of lines, per owner), the
+ * same-entity transfers booked through the journal's batch path.
  */
 export async function matchTransfers(trx: Trx, fresh: readonly BankLine[], actor: Actor, guard: GuardContext): Promise<{ matches: TransferMatch[]; rest: BankLine[] }> {
   const matches: TransferMatch[] = [];
+  const eligible = fresh.filter((line) => !line.pending && line.status === 'unmatched' && line.amountCents !== 0);
+  if (eligible.length === 0) return { matches, rest: [...fresh] };
+  // Group the lines by the set of entities their owner holds: the only places their mirrors may be.
+  const entitiesOf = new Map<string, string[]>();
+  for (const entityId of new Set(eligible.map((line) => line.entityId))) entitiesOf.set(entityId, await ownedEntityIds(trx, entityId));
+  const allEntities = [...new Set([...entitiesOf.values()].flat())];
+  // Lines already in an open proposal are spoken for (either side).
+  const open = await trx
+    .selectFrom('transferProposals')
+    .select(['outflowLineId', 'inflowLineId'])
+    .where('status', '=', 'open')
+    .where((eb) => eb.or([eb('outflowEntityId', 'in', allEntities), eb('inflowEntityId', 'in', allEntities)]))
+    .execute();
+  const taken = new Set(open.flatMap((row) => [row.outflowLineId, row.inflowLineId]));
+  const candidates = new Map<string, MirrorRow[]>();
+  const groups = new Map<string, { entities: string[]; lines: BankLine[] }>();
+  for (const line of eligible) {
+    const entities = entitiesOf.get(line.entityId) as string[];
+    const key = [...entities].sort().join(',');
+    const group = groups.get(key) ?? { entities, lines: [] };
+    group.lines.push(line);
+    groups.set(key, group);
+  }
+  for (const group of groups.values()) {
+    for (const [lineId, rows] of await mirrorCandidates(trx, group.lines, group.entities)) candidates.set(lineId, rows);
+  }
+  const freshById = new Map(fresh.map((line) => [line.id, line]));
   const used = new Set<string>();
-  const candidatesFor = new Map<string, string[]>();
-  for (const line of fresh) {
-    if (line.pending || line.status !== 'unmatched' || used.has(line.id) || line.amountCents === 0) continue;
-    let entities = candidatesFor.get(line.entityId);
-    if (!entities) {
-      entities = await ownedEntityIds(trx, line.entityId);
-      candidatesFor.set(line.entityId, entities);
-    }
-    const proposed = await trx.selectFrom('transferProposals').select(['outflowLineId', 'inflowLineId']).where((eb) => eb.or([eb('outflowLineId', '=', line.id), eb('inflowLineId', '=', line.id)])).where('status', '=', 'open').executeTakeFirst();
-    if (proposed) continue;
-    const rows = await trx
-      .selectFrom('bankLines')
-      .select(['id', 'entityId', 'accountId', 'postedOn', 'amountCents', 'currency'])
-      .where('entityId', 'in', entities)
-      .where('accountId', '!=', line.accountId)
-      .where('status', '=', 'unmatched')
-      .where('pending', '=', false)
-      .where('amountCents', '=', String(-line.amountCents))
-      .where('currency', '=', line.currency)
-      .where('postedOn', '>=', addDays(line.postedOn, -TRANSFER_MATCH_DAYS_MAX))
-      .where('postedOn', '<=', addDays(line.postedOn, TRANSFER_MATCH_DAYS_MAX))
-      .orderBy('postedOn')
-      .orderBy('id')
-      .execute();
-    const open = await trx.selectFrom('transferProposals').select(['outflowLineId', 'inflowLineId']).where('status', '=', 'open').execute();
-    const taken = new Set(open.flatMap((row) => [row.outflowLineId, row.inflowLineId]));
+  const pairs: { outflowId: string; inflowId: string }[] = [];
+  for (const line of eligible) {
+    if (used.has(line.id) || taken.has(line.id)) continue;
+    const rows = candidates.get(line.id);
+    if (!rows) continue;
     const mirror = rows
       .filter((row) => !used.has(row.id) && !taken.has(row.id))
       .sort((a, b) => Math.abs(daysBetween(a.postedOn, line.postedOn)) - Math.abs(daysBetween(b.postedOn, line.postedOn)))[0];
     if (!mirror) continue;
     used.add(line.id);
     used.add(mirror.id);
-    const outflow = line.amountCents < 0 ? line : await getBankLine(trx, mirror.id);
-    const inflow = line.amountCents < 0 ? await getBankLine(trx, mirror.id) : line;
+    pairs.push(line.amountCents < 0 ? { outflowId: line.id, inflowId: mirror.id } : { outflowId: mirror.id, inflowId: line.id });
+  }
+  // Mirrors found among older lines are read once, in one query per chunk.
+  const lines = new Map(freshById);
+  const missing = [...new Set(pairs.flatMap((pair) => [pair.outflowId, pair.inflowId]))].filter((id) => !lines.has(id));
+  for (let start = 0; start < missing.length; start += MIRROR_LOOKUP_LINES) {
+    for (const line of await getBankLines(trx, missing.slice(start, start + MIRROR_LOOKUP_LINES))) lines.set(line.id, line);
+  }
+  const sameEntity = new Map<string, BookingWork[]>();
+  for (const pair of pairs) {
+    const outflow = lines.get(pair.outflowId) as BankLine;
+    const inflow = lines.get(pair.inflowId) as BankLine;
     if (outflow.entityId === inflow.entityId) {
       // The outflow's entry moves the money from its account to the other: one entry, both lines on it.
-      const booked = await bookBankLine(trx, outflow.id, { splits: [{ accountId: inflow.accountId, amountCents: outflow.amountCents }], description: `Transfer: ${outflow.payee ?? 'own accounts'}` }, actor);
-      await setBankLineStatus(trx, inflow.id, { status: 'matched', entryId: booked.entry.id, reason: `the other side of transfer line ${outflow.id}` }, actor);
-      matches.push({ outflowLineId: outflow.id, inflowLineId: inflow.id, sameEntity: true, entryId: booked.entry.id, proposalId: null });
+      const work = sameEntity.get(outflow.entityId) ?? [];
+      work.push({ line: outflow, mirror: inflow, categorisation: { splits: [{ accountId: inflow.accountId, amountCents: outflow.amountCents }], description: `Transfer: ${outflow.payee ?? 'own accounts'}` } });
+      sameEntity.set(outflow.entityId, work);
       continue;
     }
     const movement = { sourceAccountId: outflow.accountId, targetAccountId: inflow.accountId, amountCents: centsFromDb(Math.abs(outflow.amountCents)), payee: outflow.payee ?? undefined, memo: outflow.memo ?? undefined, postedOn: outflow.postedOn };
@@ -106,6 +159,12 @@ export async function matchTransfers(trx: Trx, fresh: readonly BankLine[], actor
       recordAudit(trx, actor, { action: 'transfer_proposal.created', entityId, objectType: 'transfer_proposal', objectId: proposal.id, after: { outflowLineId: outflow.id, inflowLineId: inflow.id, decision: verdict.decision } });
     }
     matches.push({ outflowLineId: outflow.id, inflowLineId: inflow.id, sameEntity: false, entryId: null, proposalId: proposal.id });
+  }
+  for (const [entityId, work] of sameEntity) {
+    const entries = await bookBankLines(trx, actor, entityId, work);
+    for (const [index, item] of work.entries()) {
+      matches.push({ outflowLineId: item.line.id, inflowLineId: (item.mirror as BankLine).id, sameEntity: true, entryId: (entries[index] as { id: string }).id, proposalId: null });
+    }
   }
   const matched = new Set(matches.flatMap((match) => [match.outflowLineId, match.inflowLineId]));
   return { matches, rest: fresh.filter((line) => !matched.has(line.id)) };

@@ -1,0 +1,108 @@
+import { sql } from 'kysely';
+import { addDays } from '../src/domain/dates';
+import { auditedTransaction, verifyAuditChain } from '../src/services/audit';
+import { recordBankLines } from '../src/services/bank-lines';
+import { systemActor } from '../src/services/context';
+import { checkInvariants, createBooks, type Books } from './support/books';
+import { key, startTestLedger, type TestLedger } from './support/harness';
+
+// The import pipeline works set-based (bank lines 2,000 a statement, transfer mirrors looked up 2,000 lines a
+// query, bookings 1,000 entries a journal batch). These files are larger than every chunk, so a line lost or
+// booked twice at a chunk boundary shows up in the counts.
+
+let ledger: TestLedger;
+let books: Books;
+
+const TRANSFERS = 2_500;
+const RULED = 1_500;
+const LEFT = 500;
+const START = '2026-01-01';
+
+beforeAll(async () => {
+  ledger = await startTestLedger();
+  books = await createBooks(ledger, { name: 'Batch LLC', accounts: { checking: 'checking', savings: 'savings', rent: 'expense_category' } });
+});
+afterAll(() => ledger.close());
+
+function upload(accountId: string, name: string, rows: string[]) {
+  return ledger.http
+    .post(`/accounts/${accountId}/imports`)
+    .set('Idempotency-Key', key('import'))
+    .attach('file', Buffer.from(['Date,Description,Amount', ...rows].join('\n')), name);
+}
+
+const money = (cents: number) => `${cents < 0 ? '-' : ''}${Math.trunc(Math.abs(cents) / 100)}.${String(Math.abs(cents) % 100).padStart(2, '0')}`;
+
+async function count(query: string): Promise<number> {
+  const { rows } = await sql<{ count: string }>`${sql.raw(query)}`.execute(ledger.deps.db);
+  return Number(rows[0]?.count);
+}
+
+describe('a statement larger than every batch', () => {
+  it('stores, matches and books every line exactly once, and a second import stores nothing', async () => {
+    const checking = books.accounts.checking as string;
+    const savings = books.accounts.savings as string;
+    await ledger.http
+      .post(`/entities/${books.entityId}/rules`)
+      .set('Idempotency-Key', key())
+      .send({ name: 'Rent', conditions: { payeeContains: 'rent' }, action: { categoryAccountId: books.accounts.rent } })
+      .expect(201);
+    // The savings side of each transfer is already waiting, one day after the checking side.
+    const mirrors = Array.from({ length: TRANSFERS }, (_, index) => ({
+      externalId: `savings-${index}`,
+      postedOn: addDays(START, (index % 300) + 1),
+      amountCents: 10_000 + index,
+      payee: 'Transfer from checking',
+    }));
+    // One amount with two candidate mirrors: the nearer date (1 day) wins over the farther (3 days).
+    mirrors.push({ externalId: 'far', postedOn: '2026-12-13', amountCents: 77_777, payee: 'Far' }, { externalId: 'near', postedOn: '2026-12-11', amountCents: 77_777, payee: 'Near' });
+    await auditedTransaction(ledger.deps.db, (trx) => recordBankLines(trx, { accountId: savings, source: 'manual' }, mirrors, systemActor('test')));
+    const rows = [
+      ...Array.from({ length: TRANSFERS }, (_, index) => `${addDays(START, index % 300)},Transfer to savings ${index},${money(-(10_000 + index))}`),
+      ...Array.from({ length: RULED }, (_, index) => `${addDays(START, index % 300)},Office rent ${index},${money(-(200_000 + index))}`),
+      ...Array.from({ length: LEFT }, (_, index) => `${addDays(START, index % 300)},Unknown ${index},${money(-(300_000 + index))}`),
+      '2026-12-10,Transfer to savings (two mirrors),-777.77',
+    ];
+    const lines = rows.length;
+    const report = await upload(checking, 'big.csv', rows).expect(201);
+    expect(report.body).toMatchObject({ new: lines, skippedExact: 0, queuedForReview: 0, booked: RULED, transfersBooked: TRANSFERS + 1, transferProposals: 0, errors: [] });
+
+    expect(await count(`select count(*) from bank_lines where account_id = '${checking}'`)).toBe(lines);
+    expect(await count(`select count(*) from bank_lines where account_id = '${checking}' and status = 'booked'`)).toBe(TRANSFERS + 1 + RULED);
+    expect(await count(`select count(*) from bank_lines where account_id = '${checking}' and status = 'unmatched'`)).toBe(LEFT);
+    expect(await count(`select count(*) from bank_lines where account_id = '${checking}' and rule_id is not null`)).toBe(RULED);
+    // Each mirror is matched to the very entry that booked its checking line, and one is left over.
+    expect(await count(`select count(*) from bank_lines where account_id = '${savings}' and status = 'matched'`)).toBe(TRANSFERS + 1);
+    expect(
+      await count(`select count(*) from bank_lines s join bank_lines c on c.entry_id = s.entry_id and c.account_id = '${checking}' where s.account_id = '${savings}' and s.status = 'matched' and c.amount_cents = -s.amount_cents`),
+    ).toBe(TRANSFERS + 1);
+    const leftOver = await ledger.deps.db.selectFrom('bankLines').select(['externalId', 'status']).where('accountId', '=', savings).where('status', '=', 'unmatched').execute();
+    expect(leftOver).toEqual([{ externalId: 'far', status: 'unmatched' }]);
+    // One entry per booked line, no more: the entry key is the line's.
+    expect(await count(`select count(*) from journal_entries where entity_id = '${books.entityId}'`)).toBe(TRANSFERS + 1 + RULED);
+    expect(await count(`select count(*) from (select entry_id from bank_lines where entry_id is not null and status = 'booked' group by entry_id having count(*) > 1) x`)).toBe(0);
+    const balances = await ledger.http.get(`/entities/${books.entityId}/balances`).expect(200);
+    const balanceOf = (id: string) => balances.body.accounts.find((account: { id: string }) => account.id === id)?.balanceCents;
+    const sum = (from: number, n: number) => n * from + (n * (n - 1)) / 2;
+    expect(balanceOf(savings)).toBe(sum(10_000, TRANSFERS) + 77_777);
+    expect(balanceOf(checking)).toBe(-(sum(10_000, TRANSFERS) + 77_777 + sum(200_000, RULED)));
+    expect(await checkInvariants(ledger.deps.db)).toMatchObject({ unbalancedEntries: 0, balanceMismatches: 0, entitiesNotZero: 0 });
+    expect((await verifyAuditChain(ledger.deps.db)).ok).toBe(true);
+
+    const again = await upload(checking, 'big-again.csv', rows).expect(201);
+    expect(again.body).toMatchObject({ new: 0, skippedExact: lines, booked: 0, transfersBooked: 0 });
+    expect(await count(`select count(*) from bank_lines where account_id = '${checking}'`)).toBe(lines);
+    expect(await count(`select count(*) from journal_entries where entity_id = '${books.entityId}'`)).toBe(TRANSFERS + 1 + RULED);
+  });
+
+  it('refuses the whole file when one line past the first batches is malformed, and stores nothing', async () => {
+    const other = await createBooks(ledger, { name: 'Refused LLC', accounts: { checking: 'checking' } });
+    const rows = Array.from({ length: 4_200 }, (_, index) => `${addDays(START, index % 300)},Line ${index},${money(-(1_000 + index))}`);
+    rows[4_100] = '2026-02-30,Impossible day,-1.00';
+    const refused = await upload(other.accounts.checking as string, 'bad.csv', rows).expect(422);
+    expect(refused.body.error.code).toBe('import_invalid');
+    expect(refused.body.error.details.errors[0]).toMatchObject({ file: 'bad.csv', line: 4_102 });
+    expect(await count(`select count(*) from bank_lines where account_id = '${other.accounts.checking}'`)).toBe(0);
+    expect(await count(`select count(*) from imports where account_id = '${other.accounts.checking}'`)).toBe(0);
+  });
+});

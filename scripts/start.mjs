@@ -184,7 +184,7 @@ async function startN8n() {
     env: { N8N_LOG_LEVEL: process.env.N8N_LOG_LEVEL ?? 'warn' },
   });
   const pack = await ensurePack(n8n, { log });
-  log(pack.changed ? `node pack ${pack.version} installed into n8n` : `node pack ${pack.version} unchanged since its last install`);
+  log(`${pack.changed ? `node pack ${pack.version} installed into n8n` : `node pack ${pack.version} unchanged since its last install`} (${seconds()} s)`);
   if (stopping) return undefined;
 
   log(`starting n8n on http://127.0.0.1:${n8nPort}`);
@@ -198,6 +198,7 @@ async function startN8n() {
     },
   });
   if (stopping) return undefined;
+  log(`n8n ready at ${seconds()} s`);
 
   // The ledger must be up (and the demo login known) to sign in, mint a token and answer the credential test.
   if (!(await demoLogin)) {
@@ -228,6 +229,7 @@ async function startN8n() {
 let demoLoginKnown = false;
 const demoLogin = waitForHttp(`${ledgerUrl}/readyz`, 'the ledger', ledger).then(async (ready) => {
   if (!ready) return false;
+  log(`ledger ready at ${seconds()} s`);
   const { client } = await import('./n8n/ledger.mjs');
   const login = await client(ledgerUrl)('POST', '/auth/login', { email: DEMO_EMAIL, password: demoPassword });
   demoLoginKnown = login.status === 200 || login.body?.error?.code === 'mfa_code_required';

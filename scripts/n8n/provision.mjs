@@ -127,7 +127,11 @@ export function prepareTemplate({ id, workflow }, credentialId) {
     );
     return { ...node, credentials };
   });
-  return { ...workflow, id, nodes, active: false };
+  // n8n's editor asks to set up a template's credentials while `templateCredsSetupCompleted` is false: once every
+  // reference has an id (ours, or one the template carried), there is nothing left to set up.
+  const allResolved = nodes.every((node) => Object.values(node?.credentials ?? {}).every((reference) => typeof reference?.id === 'string' && reference.id !== ''));
+  const meta = workflow.meta?.templateCredsSetupCompleted === false && allResolved ? { ...workflow.meta, templateCredsSetupCompleted: true } : workflow.meta;
+  return { ...workflow, id, nodes, active: false, ...(meta === undefined ? {} : { meta }) };
 }
 
 /**

@@ -245,6 +245,10 @@ async function checkProductOf(run) {
     const references = workflow.nodes.flatMap((node) => Object.values(node.credentials ?? {})).filter((reference) => reference.name === CREDENTIAL_NAME);
     assert.equal(references.length, template.workflow.nodes.filter((node) => Object.values(node.credentials ?? {}).some((reference) => reference.name === CREDENTIAL_NAME)).length);
     for (const reference of references) assert.equal(reference.id, credentials[0].id, `${template.file}: the Veil API reference resolves`);
+    // Every reference resolved: n8n's editor has no credential left to ask for.
+    if (template.workflow.meta?.templateCredsSetupCompleted === false && workflow.nodes.every((node) => Object.values(node.credentials ?? {}).every((reference) => reference.id))) {
+      assert.equal(workflow.meta.templateCredsSetupCompleted, true, `${template.file}: credentials set up`);
+    }
   }
   return { credentialId: credentials[0].id, workflowCount: workflows.length };
 }
@@ -273,6 +277,7 @@ before(async () => {
       ],
       connections: { Start: { main: [[{ node: 'Guard', type: 'main', index: 0 }]] } },
       settings: { executionOrder: 'v1' },
+      meta: { templateCredsSetupCompleted: false },
     }),
   );
   fs.writeFileSync(path.join(templatesDir, 'not-a-workflow.json'), JSON.stringify({ description: 'an index, not a workflow' }));

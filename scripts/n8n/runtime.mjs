@@ -56,12 +56,16 @@ function lastJson(stdout) {
 }
 
 /**
- * `env`: extra environment for every n8n process of this user folder (e.g. DB_TYPE=postgresdb and EXECUTIONS_MODE=queue
- * with QUEUE_BULL_*, so the CLI imports, `start` and `startWorker` share one database and one queue).
+ * `userFolder`: n8n's N8N_USER_FOLDER (a fresh temp folder by default). `encryptionKey`: the tests' fixed key by
+ * default; `null` leaves it to n8n, which generates one into `<userFolder>/.n8n/config` on its first start (or takes
+ * N8N_ENCRYPTION_KEY from the environment). `env`: extra environment for every n8n process of this user folder,
+ * applied last (e.g. DB_TYPE=postgresdb and EXECUTIONS_MODE=queue with QUEUE_BULL_*, so the CLI imports, `start`
+ * and `startWorker` share one database and one queue).
  */
-export async function createN8n({ userFolder, env: sharedEnv = {} } = {}) {
+export async function createN8n({ userFolder, encryptionKey, env: sharedEnv = {} } = {}) {
   const paths = await ensureN8n();
   const folder = userFolder ?? fs.mkdtempSync(path.join(os.tmpdir(), 'veil-n8n-'));
+  fs.mkdirSync(folder, { recursive: true });
   const baseEnv = {
     ...process.env,
     PATH: `${paths.nodeBinDir}:${process.env.PATH}`,
@@ -70,7 +74,7 @@ export async function createN8n({ userFolder, env: sharedEnv = {} } = {}) {
     N8N_PERSONALIZATION_ENABLED: 'false',
     N8N_VERSION_NOTIFICATIONS_ENABLED: 'false',
     N8N_LISTEN_ADDRESS: '127.0.0.1',
-    N8N_ENCRYPTION_KEY: 'veil-test-encryption-key-0123456789',
+    N8N_ENCRYPTION_KEY: encryptionKey === null ? process.env.N8N_ENCRYPTION_KEY : (encryptionKey ?? 'veil-test-encryption-key-0123456789'),
     N8N_SECURE_COOKIE: 'false',
     N8N_LOG_LEVEL: 'warn',
     N8N_COMMUNITY_PACKAGES_ENABLED: 'true',
@@ -80,6 +84,7 @@ export async function createN8n({ userFolder, env: sharedEnv = {} } = {}) {
     N8N_RUNNERS_GRANT_TOKEN_TTL: '300',
     ...sharedEnv,
   };
+  if (baseEnv.N8N_ENCRYPTION_KEY === undefined) delete baseEnv.N8N_ENCRYPTION_KEY;
 
   async function cli(args, extraEnv = {}) {
     // A CLI run beside a running server needs its own task-broker port.
@@ -135,25 +140,58 @@ export async function createN8n({ userFolder, env: sharedEnv = {} } = {}) {
       const result = await cli(['import:workflow', `--input=${writeTemp(`workflow-${workflow.id}.json`, workflow)}`]);
       if (result.code !== 0) throw new Error(`import:workflow failed:\n${result.stdout}\n${result.stderr}`);
     },
+    /**
+     * Imports several workflows with one `n8n import:workflow` (a run costs seconds): each keeps its `id`, so
+     * importing one again replaces it rather than adding a copy. Works beside a running server.
+     */
+    async importWorkflows(workflows) {
+      if (workflows.length === 0) return;
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'veil-n8n-import-'));
+      try {
+        const file = path.join(dir, 'workflows.json');
+        fs.writeFileSync(file, JSON.stringify(workflows));
+        const result = await cli(['import:workflow', `--input=${file}`]);
+        if (result.code !== 0) throw new Error(`import:workflow failed:\n${result.stdout}\n${result.stderr}`);
+      } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
+    },
     /** Runs an imported workflow once; `data` is n8n's run data (`--rawOutput`), `ok` false when a node failed. */
     async execute(workflowId) {
       // The CLI prints the run through n8n's logger: at `warn` it would print nothing.
       const result = await cli(['execute', `--id=${workflowId}`, '--rawOutput'], { N8N_LOG_LEVEL: 'info' });
       return { ok: result.code === 0, data: lastJson(result.stdout), output: `${result.stdout}\n${result.stderr}` };
     },
-    /** Starts `n8n start` (on free ports unless `port` / `brokerPort` are given); resolves when ready. */
-    async start({ port: givenPort, brokerPort, env: extraEnv = {} } = {}) {
-      const port = givenPort ?? (await freePort());
-      const env = { ...baseEnv, N8N_PORT: String(port), N8N_RUNNERS_BROKER_PORT: String(brokerPort ?? (await freePort())), WEBHOOK_URL: `http://127.0.0.1:${port}/`, ...extraEnv };
-      const child = spawn(paths.node, [paths.n8n, 'start'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    /**
+     * Starts `n8n start` and resolves when /healthz/readiness answers 200. On free ports unless `port` (the editor
+     * and API) and `brokerPort` (the task broker) are given; `env` is extra environment for this process.
+     * `onOutput(chunk)` sees n8n's output as it comes; `onSpawn(child)` gets the process at once (so a caller can
+     * stop it while it is still starting); `detached` puts n8n and its task runners in a process group of their own.
+     */
+    async start({ port: fixedPort, brokerPort, env: extraEnv = {}, onOutput, onSpawn, detached = false } = {}) {
+      const port = fixedPort === undefined ? await freePort() : Number(fixedPort);
+      const env = {
+        ...baseEnv,
+        N8N_PORT: String(port),
+        N8N_RUNNERS_BROKER_PORT: String(brokerPort ?? (await freePort())),
+        WEBHOOK_URL: `http://127.0.0.1:${port}/`,
+        ...extraEnv,
+      };
+      const child = spawn(paths.node, [paths.n8n, 'start'], { env, stdio: ['ignore', 'pipe', 'pipe'], detached });
+      onSpawn?.(child);
       let output = '';
-      child.stdout.on('data', (chunk) => (output += chunk));
-      child.stderr.on('data', (chunk) => (output += chunk));
+      const keep = (chunk) => {
+        // A long-running n8n keeps only its recent output for `output()`.
+        output = (output + chunk).slice(-200_000);
+        onOutput?.(chunk);
+      };
+      child.stdout.on('data', keep);
+      child.stderr.on('data', keep);
       const baseUrl = `http://127.0.0.1:${port}`;
       // ~11 s on a quiet machine; a shared 2-core machine under load has needed more than 2 minutes.
       const deadline = Date.now() + 300_000;
       for (;;) {
-        if (child.exitCode !== null) throw new Error(`n8n exited with ${child.exitCode}:\n${output}`);
+        if (child.exitCode !== null || child.signalCode !== null) throw new Error(`n8n exited with ${child.exitCode ?? child.signalCode}:\n${output}`);
         try {
           if ((await fetch(`${baseUrl}/healthz/readiness`)).status === 200) break;
         } catch {
@@ -178,7 +216,35 @@ export async function createN8n({ userFolder, env: sharedEnv = {} } = {}) {
       };
       return {
         baseUrl,
+        port,
+        child,
         output: () => output,
+        /**
+         * A cookie session on n8n's internal REST API as its owner: sets the owner up on a fresh n8n (`created`
+         * true), else signs in. `rest(method, path, body)` answers the `data` of n8n's JSON and throws on any error.
+         */
+        async ownerSession({ email, password, firstName = 'Veil', lastName = 'Owner' }) {
+          const settings = await fetch(`${baseUrl}/rest/settings`).then((response) => response.json());
+          const created = settings.data?.userManagement?.showSetupOnFirstLoad === true;
+          const response = await fetch(`${baseUrl}/rest/${created ? 'owner/setup' : 'login'}`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify(created ? { email, firstName, lastName, password } : { emailOrLdapLoginId: email, password }),
+          });
+          if (!response.ok) throw new Error(`n8n ${created ? 'owner setup' : 'sign-in'} as ${email}: ${response.status} ${await response.text()}`);
+          const cookie = (response.headers.getSetCookie?.() ?? [response.headers.get('set-cookie') ?? '']).map((value) => value.split(';')[0]).join('; ');
+          const rest = async (method, urlPath, body) => {
+            const answer = await fetch(`${baseUrl}/rest${urlPath}`, {
+              method,
+              headers: { cookie, accept: 'application/json', ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+              body: body === undefined ? undefined : JSON.stringify(body),
+            });
+            const text = await answer.text();
+            if (!answer.ok) throw new Error(`${method} /rest${urlPath}: ${answer.status} ${text}`);
+            return text ? JSON.parse(text).data : undefined;
+          };
+          return { created, rest };
+        },
         /** Sets up the owner (cookie session) and creates a public API key with every scope. */
         async apiKey() {
           const setup = await fetch(`${baseUrl}/rest/owner/setup`, {

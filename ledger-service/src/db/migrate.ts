@@ -11,6 +11,7 @@ import * as m0010 from './migrations/0010_events';
 import * as m0007 from './migrations/0007_imports';
 import * as m0011 from './migrations/0011_form_1099';
 import * as m0006 from './migrations/0006_plaid';
+import * as m0012 from './migrations/0012_execution_index';
 
 // A static list rather than a folder scan: the same code runs from src (tsx, jest) and from dist.
 const MIGRATIONS: Record<string, Migration> = {
@@ -25,6 +26,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0007_imports': m0007,
   '0011_form_1099': m0011,
   '0006_plaid': m0006,
+  '0012_execution_index': m0012,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

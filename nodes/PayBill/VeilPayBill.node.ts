@@ -12,6 +12,8 @@ interface Occurrence extends IDataObject {
 	status: string;
 }
 
+const OVERDUE_LOOKBACK_DAYS = 366;
+
 function isoDay(offsetDays: number): string {
 	return new Date(Date.now() + offsetDays * 86_400_000).toISOString().slice(0, 10);
 }
@@ -131,7 +133,8 @@ export class VeilPayBill implements INodeType {
 					continue;
 				}
 				const withinDays = Number(this.getNodeParameter('withinDays', itemIndex));
-				const qs: IDataObject = { from: operation === 'payDue' ? '1900-01-01' : isoDay(0), to: isoDay(withinDays) };
+				// Pay Due looks a year back for overdue occurrences: the ledger answers at most three years per request.
+				const qs: IDataObject = { from: operation === 'payDue' ? isoDay(-OVERDUE_LOOKBACK_DAYS) : isoDay(0), to: isoDay(withinDays) };
 				const { occurrences } = await veilRequest<{ occurrences: Occurrence[] }>(this, 'GET', `/entities/${entityId}/bill-occurrences`, { qs, itemIndex });
 				if (operation === 'getAll') {
 					for (const occurrence of occurrences) results.push({ json: occurrence, pairedItem: { item: itemIndex } });

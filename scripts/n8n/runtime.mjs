@@ -95,7 +95,7 @@ export function knownNodeTypes() {
   return known;
 }
 
-function lastJson(stdout) {
+export function lastJson(stdout) {
   // n8n mixes log lines into stdout: the JSON starts at the first line that starts with `{`.
   const lines = stdout.split('\n');
   const start = lines.findIndex((line) => line.startsWith('{'));
@@ -103,7 +103,14 @@ function lastJson(stdout) {
   try {
     return JSON.parse(lines.slice(start).join('\n'));
   } catch {
-    return undefined;
+    // A log line can land inside the pretty-printed JSON on a loaded machine (seen: the run data of a successful
+    // execution unparseable). Every line of that JSON starts with indentation or a bracket: drop the others.
+    const jsonLines = lines.slice(start).filter((line, index) => index === 0 || /^(\s|[\]}])/.test(line));
+    try {
+      return JSON.parse(jsonLines.join('\n'));
+    } catch {
+      return undefined;
+    }
   }
 }
 

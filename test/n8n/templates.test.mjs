@@ -3,9 +3,8 @@
 // the ledger URL, a notification URL that points at a local sink here), run against a real ledger process and the
 // Plaid sandbox emulator, and judged by the books: manual-trigger templates with `n8n execute --id`, trigger
 // templates through a running n8n whose Veil Triggers subscribe on the ledger, the approval through n8n's Wait
-// webhook; the owner draw's execution is rolled back through POST /executions/{id}/rollback. The Error Trigger
-// template (rollback-failed-execution.json) is only checked statically here: run as an error workflow it did not
-// report within 3 minutes, not yet understood.
+// webhook, and a failed execution rolled back by the (active) Error Trigger template through
+// POST /executions/{id}/rollback; the owner draw's execution is also rolled back through the API directly.
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import fs from 'node:fs';
@@ -363,7 +362,7 @@ describe('workflow templates in a real n8n 2.41.1', () => {
     assert.equal(occurrences.occurrences[0].status, 'due');
   });
 
-  describe('in a running n8n (triggers, the Wait webhook)', () => {
+  describe('in a running n8n (triggers, the Wait webhook, the Error Trigger)', () => {
     let server;
     before(async () => {
       server = await n8n.start();
@@ -464,6 +463,47 @@ describe('workflow templates in a real n8n 2.41.1', () => {
       const told = await until(() => messages('watch-commingling').find((message) => message.decision === 'block'), 'the owner to be told');
       assert.equal(told.transferId, draw.id);
       await server.deactivate(ids['watch-commingling.json']);
+    });
+
+    it('rollback-failed-execution: a workflow that fails half-way has what it booked reversed through POST /executions/{id}/rollback', async () => {
+      // n8n 2.x runs an error workflow only when it is active.
+      await importTemplate('rollback-failed-execution.json');
+      await server.activate(ids['rollback-failed-execution.json']);
+      const sam = entity('Sam Owner');
+      const failing = {
+        id: 'tplFailingTest01',
+        name: 'Veil: contribution that fails half-way',
+        active: false,
+        settings: { executionOrder: 'v1', errorWorkflow: ids['rollback-failed-execution.json'] },
+        connections: {
+          Hook: { main: [[{ node: 'Contribute', type: 'main', index: 0 }]] },
+          Contribute: { main: [[{ node: 'Broken step', type: 'main', index: 0 }]] },
+        },
+        nodes: [
+          { id: 'c0d4a5e6-0000-4000-a000-000000000001', name: 'Hook', type: 'n8n-nodes-base.webhook', typeVersion: 2, position: [0, 0], parameters: { httpMethod: 'POST', path: 'veil-failing-test', responseMode: 'onReceived', options: {} }, webhookId: 'c0d4a5e6-0000-4000-a000-000000000002' },
+          {
+            id: 'c0d4a5e6-0000-4000-a000-000000000003', name: 'Contribute', type: nodeType('veilTransfer'), typeVersion: 1, position: [240, 0], credentials: { veilApi: { name: 'Veil API' } },
+            parameters: { resource: 'move', operation: 'create', entityId: sam.id, moveFromAccountId: sam.accounts['Personal Checking'], moveToAccountId: sam.accounts['Roth IRA'], description: 'Contribution before a failure', amountCents: 7_777 },
+          },
+          {
+            id: 'c0d4a5e6-0000-4000-a000-000000000004', name: 'Broken step', type: nodeType('veilTransfer'), typeVersion: 1, position: [480, 0], credentials: { veilApi: { name: 'Veil API' } },
+            parameters: { resource: 'move', operation: 'create', entityId: sam.id, moveFromAccountId: sam.accounts['Personal Checking'], moveToAccountId: entity('Acme LLC').accounts.Checking, description: 'Crosses the veil unclassified', amountCents: 100 },
+          },
+        ],
+      };
+      await n8n.importWorkflow(failing);
+      await server.activate(failing.id);
+      const before = await balances('Sam Owner');
+      const hook = `${server.baseUrl}/webhook/veil-failing-test`;
+      await until(async () => (await fetch(hook, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })).status !== 404, 'the webhook to register', 30_000);
+      const [message] = await until(() => (messages('rollback-failed-execution').length > 0 ? messages('rollback-failed-execution') : undefined), 'the rollback message');
+      assert.equal(message.rollback.reversed.length, 1);
+      assert.equal(message.rollback.reversed[0].kind, 'entry');
+      assert.deepEqual(await balances('Sam Owner'), before, 'the contribution is reversed');
+      const detail = await get(`/executions/${message.rollback.executionId}`);
+      assert.equal(detail.rolledBack, true);
+      assert.equal(detail.items[0].description, 'Contribution before a failure');
+      assert.ok(detail.items[0].reversedById);
     });
   });
 });

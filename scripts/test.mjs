@@ -81,6 +81,9 @@ for (const backend of backends) {
 // The n8n node pack: build and lint it (n8n-node, strict), scan the packed tarball like the community-package
 // scanner does, then run its tests under Node 24 against real ledger processes: the nodes in-process with
 // n8n-core, and end to end in a real n8n 2.41.1 (installed once into ~/.cache/veil, see scripts/n8n/install.mjs).
+// test/n8n/*.test.mjs includes the workflow templates' suite (templates.test.mjs): every file of
+// workflows-templates/ checked statically, imported, run and judged by the books. VEIL_TEST_PORTS=low-high keeps
+// every process those suites start inside one port range.
 const n8nRuns = [];
 {
   const { ensureN8n } = await import('./n8n/install.mjs');

@@ -35,6 +35,7 @@ let victimPaymentId: string;
 let victimPlaidItemId: string;
 let attacker: TestUser;
 let attackerBooks: Books;
+const VICTIM_EXECUTION_ID = 'victim-execution-7';
 const credentials: Record<string, (need: 'read' | 'write') => AuthedHttp> = {};
 
 // Strings only the victim's data contains: any of them in a response to someone else is a leak.
@@ -55,6 +56,8 @@ beforeAll(async () => {
   const entry = await ledger.http
     .post(`/entities/${victim.entityId}/entries`)
     .set('Idempotency-Key', key())
+    // Booked by an n8n execution, so the execution routes have a victim row to protect.
+    .set('X-N8N-Execution-Id', VICTIM_EXECUTION_ID)
     .send({
       postedOn: '2026-05-01',
       description: 'Victim secret invoice',
@@ -234,7 +237,8 @@ function fixture(route: Route): { url: string; body?: object; need: 'read' | 'wr
     .replace('{ruleId}', victimRuleId)
     .replace('{payeeId}', victimPayeeId)
     .replace('{paymentId}', victimPaymentId)
-    .replace('{itemId}', victimPlaidItemId);
+    .replace('{itemId}', victimPlaidItemId)
+    .replace('{executionId}', VICTIM_EXECUTION_ID);
   // Routes that name the victim's rows in the body or query rather than the path.
   const byBody = new Set([
     'post /transfers',

@@ -16,15 +16,38 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '.
 const SERVICE_ROOT = path.join(root, 'ledger-service');
 const PASSWORD = 'N8n-Test-Passphrase-42!';
 
-export async function freePort() {
+function probe(port) {
   return new Promise((resolve, reject) => {
-    const probe = net.createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address();
-      probe.close(() => resolve(port));
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => {
+      const { port: bound } = server.address();
+      server.close(() => resolve(bound));
     });
   });
+}
+
+// VEIL_TEST_PORTS=5700-5719 keeps everything the n8n tests start (ledgers, n8n, its task broker, the Plaid emulator,
+// notification sinks) inside one range, for machines where several people share the ports. Ports are handed out
+// round-robin, so two calls never get the same port before the first is bound.
+let nextInRange = 0;
+
+export async function freePort() {
+  const range = /^(\d+)-(\d+)$/.exec(process.env.VEIL_TEST_PORTS ?? '');
+  if (!range) return probe(0);
+  const low = Number(range[1]);
+  const size = Number(range[2]) - low + 1;
+  for (let tried = 0; tried < size; tried += 1) {
+    const port = low + ((nextInRange + tried) % size);
+    try {
+      await probe(port);
+      nextInRange = (port - low + 1) % size;
+      return port;
+    } catch {
+      // taken: try the next one
+    }
+  }
+  throw new Error(`no free port in VEIL_TEST_PORTS=${process.env.VEIL_TEST_PORTS}`);
 }
 
 /**
@@ -60,7 +83,8 @@ export async function startLedger({ node = process.env.VEIL_LEDGER_NODE ?? proce
   child.stdout.on('data', (chunk) => (output += chunk));
   child.stderr.on('data', (chunk) => (output += chunk));
   const baseUrl = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 120_000;
+  // A first PGlite open (initdb in WASM) and the migrations on a shared, loaded 2-core machine have needed minutes.
+  const deadline = Date.now() + 300_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`ledger exited with ${child.exitCode}:\n${output}`);
     try {
@@ -70,7 +94,7 @@ export async function startLedger({ node = process.env.VEIL_LEDGER_NODE ?? proce
     }
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
-      throw new Error(`ledger not ready after 120 s:\n${output}`);
+      throw new Error(`ledger not ready after 300 s:\n${output}`);
     }
     await new Promise((resolve) => setTimeout(resolve, 150));
   }
@@ -159,6 +183,12 @@ export async function startPlaidEmulator({ node = process.env.VEIL_LEDGER_NODE ?
     ledgerEnv: { PLAID_ENV: 'emulator', PLAID_BASE_URL: baseUrl, PLAID_CLIENT_ID: clientId, PLAID_SECRET: secret },
     plaid,
     output: () => output,
+    /** A sandbox public token for a user (`user_llc`, `user_good`…): what Plaid Link hands the app. */
+    async publicToken(username, institutionId = 'ins_109511') {
+      const created = await plaid('/sandbox/public_token/create', { institution_id: institutionId, initial_products: ['transactions'], options: { override_username: username } });
+      if (created.status !== 200) throw new Error(`sandbox/public_token/create: ${created.status} ${JSON.stringify(created.body)}`);
+      return created.body.public_token;
+    },
     async stop() {
       if (child.exitCode !== null) return;
       const exited = new Promise((resolve) => child.once('exit', resolve));

@@ -22,7 +22,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ensureN8n } from './install.mjs';
+import { createRequire } from 'node:module';
+import { ensureN8n, n8nDir } from './install.mjs';
 import { freePort } from './ledger.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -43,7 +44,62 @@ export function packNodes({ build = true } = {}) {
   return path.join(out, file);
 }
 
-function lastJson(stdout) {
+// ---- workflow templates (workflows-templates/) ----
+
+export const TEMPLATES_DIR = path.join(root, 'workflows-templates');
+/** What a user chooses after importing a template: every `__NAME__` string in a template is one of these. */
+export const TEMPLATE_PLACEHOLDERS = [
+  'LLC_ENTITY', 'LLC_CHECKING', 'LLC_TAX_RESERVE', 'LLC_EXPENSE',
+  'PERSONAL_ENTITY', 'PERSONAL_CHECKING', 'PERSONAL_SAVINGS', 'PERSONAL_CARD', 'INVESTMENT_ACCOUNT',
+  'VEIL_URL', 'NOTIFY_URL',
+];
+
+export function templateFiles() {
+  return fs.readdirSync(TEMPLATES_DIR).filter((name) => name.endsWith('.json')).sort();
+}
+
+export function readTemplate(file) {
+  return JSON.parse(fs.readFileSync(path.join(TEMPLATES_DIR, file), 'utf8'));
+}
+
+/**
+ * A template as the user would have it after choosing: every `__NAME__` replaced (values are JSON-escaped), and an
+ * id for `n8n import:workflow` / `execute --id`. Throws when the template uses a placeholder it was not given.
+ */
+export function instantiateTemplate(file, choices, id) {
+  const text = fs.readFileSync(path.join(TEMPLATES_DIR, file), 'utf8').replace(/__([A-Z_]+?)__/g, (match, name) => {
+    if (!(name in choices)) throw new Error(`${file} needs a value for ${match}`);
+    return JSON.stringify(String(choices[name])).slice(1, -1);
+  });
+  return { ...JSON.parse(text), id, active: false };
+}
+
+/**
+ * The node types a workflow may use: n8n's own (n8n-nodes-base, from its published nodes.json, with their
+ * versions) and the pack's (from the built dist/, as n8n loads them). `packNodes()` builds dist first.
+ */
+export function knownNodeTypes() {
+  const known = new Map();
+  const base = JSON.parse(fs.readFileSync(path.join(n8nDir(), 'node_modules', 'n8n-nodes-base', 'dist', 'types', 'nodes.json'), 'utf8'));
+  for (const description of base) {
+    const versions = [description.version].flat();
+    const type = `n8n-nodes-base.${description.name}`;
+    known.set(type, [...(known.get(type) ?? []), ...versions]);
+  }
+  const manifest = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
+  const requireFromRoot = createRequire(path.join(root, 'package.json'));
+  for (const file of manifest.n8n.nodes) {
+    const loaded = requireFromRoot(path.join(root, file));
+    for (const NodeClass of Object.values(loaded)) {
+      const description = typeof NodeClass === 'function' ? new NodeClass().description : undefined;
+      if (description?.name === undefined) continue;
+      known.set(nodeType(description.name), [description.version].flat());
+    }
+  }
+  return known;
+}
+
+export function lastJson(stdout) {
   // n8n mixes log lines into stdout: the JSON starts at the first line that starts with `{`.
   const lines = stdout.split('\n');
   const start = lines.findIndex((line) => line.startsWith('{'));
@@ -51,7 +107,14 @@ function lastJson(stdout) {
   try {
     return JSON.parse(lines.slice(start).join('\n'));
   } catch {
-    return undefined;
+    // A log line can land inside the pretty-printed JSON on a loaded machine (seen: the run data of a successful
+    // execution unparseable). Every line of that JSON starts with indentation or a bracket: drop the others.
+    const jsonLines = lines.slice(start).filter((line, index) => index === 0 || /^(\s|[\]}])/.test(line));
+    try {
+      return JSON.parse(jsonLines.join('\n'));
+    } catch {
+      return undefined;
+    }
   }
 }
 

@@ -11,6 +11,7 @@ import * as m0010 from './migrations/0010_events';
 import * as m0007 from './migrations/0007_imports';
 import * as m0011 from './migrations/0011_form_1099';
 import * as m0006 from './migrations/0006_plaid';
+import * as m0012 from './migrations/0012_execution_index';
 import * as m0013 from './migrations/0013_bank_line_matching';
 import * as m0014 from './migrations/0014_period_totals';
 
@@ -27,6 +28,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0007_imports': m0007,
   '0011_form_1099': m0011,
   '0006_plaid': m0006,
+  '0012_execution_index': m0012,
   '0013_bank_line_matching': m0013,
   '0014_period_totals': m0014,
 };

@@ -16,6 +16,7 @@ export type RuleCode =
   | 'batch_rejected'
   | 'amount_out_of_range'
   | 'not_found'
+  | 'execution_not_found'
   | 'invalid_request'
   | 'veil_crossing_unclassified'
   | 'veil_not_a_crossing'

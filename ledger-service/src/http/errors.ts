@@ -6,6 +6,7 @@ const STATUS_OF: Record<RuleCode, number> = {
   invalid_request: 400,
   idempotency_key_required: 400,
   not_found: 404,
+  execution_not_found: 404,
   already_reversed: 409,
   idempotency_conflict: 409,
   duplicate_name: 409,

@@ -1,0 +1,61 @@
+import { PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX } from '../domain/limits';
+import { AccountingDate, Id } from './schemas';
+import { z } from './zod';
+
+const EXECUTION_ID_LENGTH_MAX = 100;
+
+export const ExecutionParams = z.object({
+  executionId: z
+    .string()
+    .min(1)
+    .max(EXECUTION_ID_LENGTH_MAX)
+    .openapi({ description: 'the n8n execution id, as sent in X-N8N-Execution-Id', example: '1042' }),
+});
+
+export const ExecutionQuery = z
+  .object({
+    entityId: Id.optional().openapi({ description: 'only executions that wrote to this entity' }),
+    limit: z.coerce.number().int().min(1).max(PAGE_SIZE_MAX).default(PAGE_SIZE_DEFAULT),
+  })
+  .strict();
+
+const ItemKind = z.enum(['entry', 'transfer']);
+
+export const ExecutionSummary = z
+  .object({
+    executionId: z.string(),
+    firstAt: z.iso.datetime(),
+    lastAt: z.iso.datetime(),
+    actionCount: z.int().openapi({ description: 'audit rows the execution wrote in the books you can see' }),
+    entryCount: z.int().openapi({ description: 'plain entries it booked (not counting the two sides of transfers, nor reversals)' }),
+    transferCount: z.int().openapi({ description: 'inter-entity transfers it booked' }),
+    rolledBack: z.boolean().openapi({ description: 'a rollback of this execution was recorded' }),
+  })
+  .openapi('ExecutionSummary');
+
+export const ExecutionItem = z
+  .object({
+    kind: ItemKind,
+    id: Id,
+    entityId: Id.openapi({ description: "the entry's entity; for a transfer, the entity money left" }),
+    postedOn: AccountingDate,
+    description: z.string(),
+    amountCents: z.int().openapi({ description: 'integer cents: the sum of the debits of an entry, the amount of a transfer' }),
+    createdAt: z.iso.datetime(),
+    reversedById: Id.nullable().openapi({ description: 'the reversing entry (for a transfer, the reversal in the books money left), or null' }),
+  })
+  .openapi('ExecutionItem');
+
+export const ExecutionList = z.object({ items: z.array(ExecutionSummary) }).openapi('ExecutionList');
+
+export const ExecutionDetail = z
+  .object({ executionId: z.string(), rolledBack: z.boolean(), items: z.array(ExecutionItem) })
+  .openapi('ExecutionDetail');
+
+export const ExecutionRollback = z
+  .object({
+    executionId: z.string(),
+    reversed: z.array(z.object({ kind: ItemKind, id: Id, reversalId: Id })),
+    alreadyReversed: z.array(z.object({ kind: ItemKind, id: Id })),
+  })
+  .openapi('ExecutionRollback');

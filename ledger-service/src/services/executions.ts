@@ -1,0 +1,248 @@
+import { sql, type Transaction } from 'kysely';
+import type { Database, Db } from '../db/database';
+import { assert, RuleViolation } from '../domain/errors';
+import { centsFromDb } from '../domain/money';
+import { authorizeEntity, requireScope } from '../security/authorization';
+import { recordAudit } from './audit';
+import type { Actor } from './context';
+import { listEntities } from './entities';
+import { reverseEntry } from './journal';
+import { reverseTransfer } from './veil';
+
+// n8n executions as the ledger saw them. Every write carries the execution id (X-N8N-Execution-Id) into its audit
+// rows, so the audit trail already says which entries and transfers an execution booked: this reads them from
+// there (no second record that could disagree with the trail) and rolls an execution back by reversing them.
+//
+// An execution's items are what it booked that can be undone: plain entries (`entry.booked` rows whose entry is not
+// one side of a transfer) and inter-entity transfers (`transfer.created`). Reversals it booked are actions, not
+// items (a reversal is not reversed again). A bill payment is its entry; an allocation is budget assignments and
+// is not undone by a rollback.
+
+type Trx = Transaction<Database>;
+type Reader = Db | Trx;
+
+export type ExecutionItemKind = 'entry' | 'transfer';
+
+export interface ExecutionItem {
+  kind: ExecutionItemKind;
+  id: string;
+  entityId: string;
+  postedOn: string;
+  description: string;
+  amountCents: number;
+  createdAt: string;
+  reversedById: string | null;
+}
+
+export interface ExecutionSummary {
+  executionId: string;
+  firstAt: string;
+  lastAt: string;
+  actionCount: number;
+  entryCount: number;
+  transferCount: number;
+  rolledBack: boolean;
+}
+
+export interface ExecutionDetail {
+  executionId: string;
+  rolledBack: boolean;
+  items: ExecutionItem[];
+}
+
+export interface RollbackResult {
+  executionId: string;
+  reversed: { kind: ExecutionItemKind; id: string; reversalId: string }[];
+  alreadyReversed: { kind: ExecutionItemKind; id: string }[];
+}
+
+export const ROLLED_BACK_ACTION = 'execution.rolled_back';
+
+class ExecutionNotFound extends RuleViolation {
+  constructor(executionId: string) {
+    super('execution_not_found', `no n8n execution ${executionId} wrote to books you can see`, { executionId });
+  }
+}
+
+/** The entities the actor sees: an execution is visible through the audit rows of these only. */
+export async function visibleEntityIds(db: Reader, actor: Actor): Promise<string[]> {
+  return (await listEntities(db as Db, actor)).map((entity) => entity.id);
+}
+
+interface ItemRow extends ExecutionItem {
+  executionId: string;
+  seq: number;
+}
+
+/** Items of the given executions in the given entities, newest first (by the audit row that booked them). */
+async function itemsOf(db: Reader, executionIds: readonly string[], entityIds: readonly string[]): Promise<ItemRow[]> {
+  if (executionIds.length === 0 || entityIds.length === 0) return [];
+  const executions = sql.join([...executionIds]);
+  const entities = sql.join([...entityIds]);
+  const { rows } = await sql<{
+    kind: ExecutionItemKind;
+    executionId: string;
+    seq: string;
+    id: string;
+    entityId: string;
+    postedOn: string;
+    description: string;
+    amountCents: string;
+    createdAt: Date;
+    reversedById: string | null;
+  }>`
+    select 'entry' as kind, a.execution_id, max(a.seq)::text as seq, e.id, e.entity_id,
+      to_char(e.posted_on, 'YYYY-MM-DD') as posted_on, e.description,
+      (select coalesce(sum(p.amount_cents), 0) from postings p where p.entry_id = e.id and p.amount_cents > 0)::text as amount_cents,
+      e.created_at, r.id as reversed_by_id
+    from audit_log a
+    join journal_entries e on e.id::text = a.object_id
+    left join journal_entries r on r.reverses_entry_id = e.id
+    where a.execution_id in (${executions}) and a.entity_id in (${entities})
+      and a.action = 'entry.booked' and a.object_type = 'entry'
+      and not exists (select 1 from inter_entity_transfers t where t.from_entry_id = e.id or t.to_entry_id = e.id)
+    group by a.execution_id, e.id, e.entity_id, e.posted_on, e.description, e.created_at, r.id
+    union all
+    select 'transfer' as kind, a.execution_id, max(a.seq)::text as seq, t.id, t.from_entity_id as entity_id,
+      to_char(t.posted_on, 'YYYY-MM-DD') as posted_on, e.description, t.amount_cents::text as amount_cents,
+      t.created_at, v.from_reversal_entry_id as reversed_by_id
+    from audit_log a
+    join inter_entity_transfers t on t.id::text = a.object_id
+    join journal_entries e on e.id = t.from_entry_id
+    left join inter_entity_transfer_reversals v on v.transfer_id = t.id
+    where a.execution_id in (${executions}) and a.entity_id in (${entities})
+      and a.action = 'transfer.created' and a.object_type = 'inter_entity_transfer'
+    group by a.execution_id, t.id, t.from_entity_id, t.posted_on, e.description, t.amount_cents, t.created_at, v.from_reversal_entry_id
+    order by seq desc`.execute(db);
+  return rows
+    .map((row) => ({
+      kind: row.kind,
+      executionId: row.executionId,
+      seq: Number(row.seq),
+      id: row.id,
+      entityId: row.entityId,
+      postedOn: row.postedOn,
+      description: row.description,
+      amountCents: centsFromDb(row.amountCents),
+      createdAt: new Date(row.createdAt).toISOString(),
+      reversedById: row.reversedById,
+    }))
+    .sort((a, b) => b.seq - a.seq);
+}
+
+async function rolledBackSet(db: Reader, executionIds: readonly string[], entityIds: readonly string[]): Promise<Set<string>> {
+  if (executionIds.length === 0 || entityIds.length === 0) return new Set();
+  const rows = await db
+    .selectFrom('auditLog')
+    .select('objectId')
+    .distinct()
+    .where('action', '=', ROLLED_BACK_ACTION)
+    .where('objectType', '=', 'execution')
+    .where('objectId', 'in', [...executionIds])
+    .where('entityId', 'in', [...entityIds])
+    .execute();
+  return new Set(rows.map((row) => row.objectId as string));
+}
+
+function publicItem({ executionId: _executionId, seq: _seq, ...item }: ItemRow): ExecutionItem {
+  return item;
+}
+
+/** Executions that wrote to the given entities, newest first. */
+export async function listExecutions(db: Db, entityIds: readonly string[], limit: number): Promise<ExecutionSummary[]> {
+  if (entityIds.length === 0) return [];
+  const groups = await db
+    .selectFrom('auditLog')
+    .select([
+      'executionId',
+      sql<Date>`min(occurred_at)`.as('firstAt'),
+      sql<Date>`max(occurred_at)`.as('lastAt'),
+      sql<string>`count(*)::text`.as('actionCount'),
+      sql<string>`max(seq)::text`.as('lastSeq'),
+    ])
+    .where('executionId', 'is not', null)
+    .where('entityId', 'in', [...entityIds])
+    .groupBy('executionId')
+    .orderBy(sql`max(seq)`, 'desc')
+    .limit(limit)
+    .execute();
+  const ids = groups.map((group) => group.executionId as string);
+  const items = await itemsOf(db, ids, entityIds);
+  const rolledBack = await rolledBackSet(db, ids, entityIds);
+  return groups.map((group) => {
+    const executionId = group.executionId as string;
+    const own = items.filter((item) => item.executionId === executionId);
+    const actionCount = Number(group.actionCount);
+    assert(Number.isSafeInteger(actionCount), 'an action count is a safe integer');
+    return {
+      executionId,
+      firstAt: new Date(group.firstAt).toISOString(),
+      lastAt: new Date(group.lastAt).toISOString(),
+      actionCount,
+      entryCount: own.filter((item) => item.kind === 'entry').length,
+      transferCount: own.filter((item) => item.kind === 'transfer').length,
+      rolledBack: rolledBack.has(executionId),
+    };
+  });
+}
+
+/** The entities among `entityIds` that the execution wrote to (audit rows); empty when it wrote to none. */
+async function touchedEntities(db: Reader, executionId: string, entityIds: readonly string[]): Promise<string[]> {
+  if (entityIds.length === 0) return [];
+  const rows = await db
+    .selectFrom('auditLog')
+    .select('entityId')
+    .distinct()
+    .where('executionId', '=', executionId)
+    .where('entityId', 'in', [...entityIds])
+    .execute();
+  return rows.map((row) => row.entityId as string).sort();
+}
+
+export async function getExecution(db: Db, actor: Actor, executionId: string): Promise<ExecutionDetail> {
+  const visible = await visibleEntityIds(db, actor);
+  const touched = await touchedEntities(db, executionId, visible);
+  if (touched.length === 0) throw new ExecutionNotFound(executionId);
+  requireScope(actor, 'read');
+  const items = await itemsOf(db, [executionId], visible);
+  const rolledBack = await rolledBackSet(db, [executionId], visible);
+  return { executionId, rolledBack: rolledBack.has(executionId), items: items.map(publicItem) };
+}
+
+/**
+ * Reverses everything the execution booked that is not reversed yet, newest first, in the caller's transaction:
+ * transfers as transfers (both books; a later payment against a loan or reimbursement comes first, or the rollback
+ * fails and nothing changes), entries by a reversing entry. A second rollback reverses nothing new.
+ */
+export async function rollbackExecution(trx: Trx, actor: Actor, executionId: string): Promise<RollbackResult> {
+  const visible = await visibleEntityIds(trx, actor);
+  const touched = await touchedEntities(trx, executionId, visible);
+  if (touched.length === 0) throw new ExecutionNotFound(executionId);
+  const items = await itemsOf(trx, [executionId], visible);
+  // Authorize everything before changing anything: write on every book, move_money on both sides of a crossing.
+  for (const entityId of touched) await authorizeEntity(trx, actor, entityId, 'write');
+  const transferIds = items.filter((item) => item.kind === 'transfer').map((item) => item.id);
+  if (transferIds.length > 0) {
+    const sides = await trx.selectFrom('interEntityTransfers').select(['fromEntityId', 'toEntityId']).where('id', 'in', transferIds).execute();
+    const crossed = new Set(sides.flatMap((side) => [side.fromEntityId, side.toEntityId]));
+    for (const entityId of crossed) await authorizeEntity(trx, actor, entityId, 'move_money');
+  }
+  const result: RollbackResult = { executionId, reversed: [], alreadyReversed: [] };
+  for (const item of items) {
+    if (item.reversedById !== null) {
+      result.alreadyReversed.push({ kind: item.kind, id: item.id });
+      continue;
+    }
+    if (item.kind === 'transfer') {
+      const reversed = await reverseTransfer(trx, item.id, {}, actor);
+      result.reversed.push({ kind: 'transfer', id: item.id, reversalId: reversed.fromEntry.id });
+    } else {
+      const reversal = await reverseEntry(trx, item.id, { description: `Rollback of n8n execution ${executionId}: ${item.description}`.slice(0, 500) }, actor);
+      result.reversed.push({ kind: 'entry', id: item.id, reversalId: reversal.id });
+    }
+  }
+  for (const entityId of touched) {
+    recordAudit(trx, actor, { action: ROLLED_BACK_ACTION, entityId, objectType: 'execution', objectId: executionId, after: result });
+  }
+  return result;
+}

@@ -98,8 +98,13 @@ const n8nRuns = [];
   step('node pack: lint (n8n-node lint, strict)', process.execPath, [path.join(root, 'scripts', 'n8n', 'lint.mjs')], { cwd: root });
   step('node pack: community package scanner (analyzePackage on the packed tarball)', process.execPath, [path.join(root, 'scripts', 'n8n', 'scan.mjs')], { cwd: root });
   if (n8nPaths) {
-    // queue.test.mjs is the scale-out topology (n8n queue mode, two ledger replicas): it needs PostgreSQL and
-    // Redis, so it runs with the PostgreSQL backend only; every other file runs on both.
+    // Files that run with one backend only. queue.test.mjs is the scale-out topology (n8n queue mode, two ledger
+    // replicas): it needs PostgreSQL and Redis. The templates' suite and npm start's test each boot n8n many times
+    // (about 10 s a boot on a quiet machine, minutes under load); what they test is n8n, the templates and the start
+    // script, while the ledger's backends are covered by every ledger suite, so each runs once: npm start's test on
+    // PGlite (its default), the templates on PostgreSQL when there is one. Every other file runs on both.
+    const last = backends[backends.length - 1].name;
+    const ONE_BACKEND = { 'queue.test.mjs': 'postgres', 'start.test.mjs': 'pglite', 'templates.test.mjs': last };
     const n8nTests = fs
       .readdirSync(path.join(root, 'test', 'n8n'))
       .filter((name) => name.endsWith('.test.mjs'))
@@ -107,7 +112,7 @@ const n8nRuns = [];
       .map((name) => path.join('test', 'n8n', name));
     for (const backend of backends) {
       const label = `n8n nodes on ${backend.name}`;
-      const files = backend.name === 'postgres' ? n8nTests : n8nTests.filter((file) => !file.endsWith('queue.test.mjs'));
+      const files = n8nTests.filter((file) => (ONE_BACKEND[path.basename(file)] ?? backend.name) === backend.name);
       const tapFile = path.join(path.dirname(summaryFile), `n8n-${backend.name}.tap`);
       step(label, n8nPaths.node, ['--test', '--test-concurrency=1', '--test-timeout=900000', '--test-reporter=spec', '--test-reporter-destination=stdout', '--test-reporter=tap', `--test-reporter-destination=${tapFile}`, ...files], {
         cwd: root,

@@ -35,12 +35,13 @@ describe(`dashboard in chromium on ${BACKEND}`, () => {
     expect(login.status).toBe(200);
     const { accessToken } = (await login.json()) as { accessToken: string };
     // GET, or POST the body (with an Idempotency-Key) when one is given.
-    return async <T>(url: string, body?: unknown): Promise<T> => {
+    return async <T>(url: string, body?: unknown, headers: Record<string, string> = {}): Promise<T> => {
       const response = await fetch(`${ledger.baseUrl}${url}`, {
         method: body === undefined ? 'GET' : 'POST',
         headers: {
           authorization: `Bearer ${accessToken}`,
           ...(body === undefined ? {} : { 'content-type': 'application/json', 'idempotency-key': randomUUID() }),
+          ...headers,
         },
         body: body === undefined ? undefined : JSON.stringify(body),
       });
@@ -345,6 +346,38 @@ describe(`dashboard in chromium on ${BACKEND}`, () => {
     expect(await banner.getAttribute('class')).toContain('ok');
     expect((await budget()).readyToAssignCents).toBe(0);
     await shot('budget');
+  });
+
+  it('lists what an n8n execution booked and rolls it back, restoring the balance', async () => {
+    const api = await outsideApi();
+    const entities = await api<{ items: { id: string; kind: string }[] }>('/entities');
+    const llc = entities.items.find((entity) => entity.kind === 'llc');
+    const balances = async () => (await api<{ accounts: { id: string; name: string; balanceCents: number }[] }>(`/entities/${llc?.id}/balances`)).accounts;
+    const before = await balances();
+    const supplies = before.find((account) => account.name === 'Office Supplies');
+    const checking = before.find((account) => account.name === 'Business Checking');
+    const executionId = `e2e-${randomUUID().slice(0, 8)}`;
+    // Two entries booked as an n8n execution would book them: with its execution id.
+    for (const cents of [1_111, 2_222]) {
+      await api(`/entities/${llc?.id}/entries`, {
+        postedOn: new Date().toISOString().slice(0, 10),
+        description: `E2E workflow ${cents}`,
+        postings: [{ accountId: supplies?.id, amountCents: cents }, { accountId: checking?.id, amountCents: -cents }],
+      }, { 'x-n8n-execution-id': executionId });
+    }
+    const suppliesNow = async () => (await balances()).find((account) => account.id === supplies?.id)?.balanceCents;
+    expect(await suppliesNow()).toBe((supplies?.balanceCents as number) + 3_333);
+
+    await page.getByRole('link', { name: 'Executions' }).click();
+    const row = page.getByRole('row').filter({ hasText: executionId });
+    await row.getByText('2 entries, 0 transfers').waitFor();
+    await row.getByRole('button', { name: executionId, exact: true }).click();
+    await page.getByRole('rowheader', { name: 'E2E workflow 2222' }).waitFor();
+    await page.getByRole('button', { name: `Roll back execution ${executionId}` }).click();
+    await page.getByRole('status').getByText(`Rolled back execution ${executionId}: 2 items reversed`).waitFor();
+    await row.getByText('rolled back').waitFor();
+    await shot('executions');
+    expect(await suppliesNow()).toBe(supplies?.balanceCents);
   });
 
   it('fits a phone screen', async () => {

@@ -28,24 +28,32 @@ interface Window {
   toOn?: string;
 }
 
-/** Per-account sums of the postings whose entry falls in the window; every account of the entity is listed. */
+/**
+ * Per-account sums of the postings whose entry falls in the window; every account of the entity is listed. One
+ * round trip: the accounts joined with their window sums (reports run several of these inside one snapshot, and on
+ * a busy server each round trip costs more than the aggregate itself).
+ */
 export async function accountTotals(db: Db, entityId: string, window: Window, classes?: readonly AccountClass[]): Promise<AccountTotal[]> {
+  // From the start: the sums of the window. As of a date: the balance maintained on each account by every posting,
+  // less what was booked after the date (reports are mostly about recent dates, so that reads far fewer rows than
+  // summing from the start). Neither bound: the maintained balances alone.
+  const sumsWindow = window.fromOn !== undefined ? { fromOn: window.fromOn, toOn: window.toOn } : window.toOn !== undefined ? { fromOn: addDays(window.toOn, 1) } : undefined;
   let accounts = db
-    .selectFrom('accounts')
-    .select(['id', 'name', 'code', 'class', 'kind', 'currency', 'counterpartyEntityId', 'balanceCents'])
-    .where('entityId', '=', entityId);
-  if (classes) accounts = accounts.where('class', 'in', classes);
-  const rows = await accounts.execute();
-  let balanceOf = (row: (typeof rows)[number]) => centsFromDb(row.balanceCents);
-  if (window.fromOn !== undefined) {
-    const sums = await windowSums(db, entityId, { fromOn: window.fromOn, toOn: window.toOn });
-    balanceOf = (row) => sums.get(row.id) ?? 0;
-  } else if (window.toOn !== undefined) {
-    // As of a date: the balance maintained on each account by every posting, less what was booked after the
-    // date. Reports are mostly about recent dates, so that is far fewer rows than summing from the start.
-    const later = await windowSums(db, entityId, { fromOn: addDays(window.toOn, 1) });
-    balanceOf = (row) => centsFromDb(row.balanceCents) - (later.get(row.id) ?? 0);
-  }
+    .selectFrom('accounts as a')
+    .select(['a.id', 'a.name', 'a.code', 'a.class', 'a.kind', 'a.currency', 'a.counterpartyEntityId', 'a.balanceCents'])
+    .where('a.entityId', '=', entityId);
+  if (classes) accounts = accounts.where('a.class', 'in', classes);
+  const rows = await (sumsWindow === undefined
+    ? accounts.select(sql<string>`0`.as('windowCents'))
+    : accounts
+        .leftJoin(windowSumsQuery(db, entityId, sumsWindow).as('w'), 'w.accountId', 'a.id')
+        .select(sql<string>`coalesce(w.total, 0)`.as('windowCents'))
+  ).execute();
+  const balanceOf = (row: (typeof rows)[number]) => {
+    const windowCents = centsFromDb(row.windowCents);
+    if (window.fromOn !== undefined) return windowCents;
+    return centsFromDb(row.balanceCents) - windowCents;
+  };
   return rows.map((row) => ({
     accountId: row.id,
     name: row.name,
@@ -66,42 +74,40 @@ const firstOfMonth = (date: string) => `${date.slice(0, 7)}-01`;
  * the partial months at its edges from the day rows. A year's P&L on a million postings reads a few hundred rows.
  */
 export async function windowSums(db: Db, entityId: string, window: { fromOn?: string | undefined; toOn?: string | undefined }): Promise<Map<string, number>> {
+  const rows = await windowSumsQuery(db, entityId, window).execute();
+  return new Map(rows.map((row) => [row.accountId, centsFromDb(row.total)]));
+}
+
+/** The query behind windowSums: one grouped aggregate over the month rows and the edge days' rows, UNION ALL. */
+function windowSumsQuery(db: Db, entityId: string, window: { fromOn?: string | undefined; toOn?: string | undefined }) {
   const { fromOn, toOn } = window;
   // Whole months are those in [firstWhole, pastWhole): from the first month that starts on or after fromOn to the
   // month that holds the day after toOn.
   const firstWhole = fromOn === undefined ? undefined : fromOn.endsWith('-01') ? fromOn : addMonths(firstOfMonth(fromOn), 1);
   const pastWhole = toOn === undefined ? undefined : firstOfMonth(addDays(toOn, 1));
-  const sums = new Map<string, number>();
-  const add = (rows: { accountId: string; total: string }[]) => {
-    for (const row of rows) sums.set(row.accountId, (sums.get(row.accountId) ?? 0) + centsFromDb(row.total));
-  };
   const days = (from: string | undefined, before: string | undefined, through: string | undefined) => {
-    let query = db
-      .selectFrom('accountDayTotals')
-      .select(['accountId', sql<string>`sum(total_cents)`.as('total')])
-      .where('entityId', '=', entityId)
-      .groupBy('accountId');
+    let query = db.selectFrom('accountDayTotals').select(['accountId', 'totalCents']).where('entityId', '=', entityId);
     if (from !== undefined) query = query.where('day', '>=', from);
     if (before !== undefined) query = query.where('day', '<', before);
     if (through !== undefined) query = query.where('day', '<=', through);
-    return query.execute();
+    return query;
   };
+  let parts;
   if (firstWhole !== undefined && pastWhole !== undefined && firstWhole >= pastWhole) {
     // No whole month inside: the window's days.
-    add(await days(fromOn, undefined, toOn));
-    return sums;
+    parts = days(fromOn, undefined, toOn);
+  } else {
+    let months = db.selectFrom('accountMonthTotals').select(['accountId', 'totalCents']).where('entityId', '=', entityId);
+    if (firstWhole !== undefined) months = months.where('month', '>=', firstWhole);
+    if (pastWhole !== undefined) months = months.where('month', '<', pastWhole);
+    parts = months;
+    if (fromOn !== undefined && firstWhole !== undefined && fromOn < firstWhole) parts = parts.unionAll(days(fromOn, firstWhole, undefined));
+    if (toOn !== undefined && pastWhole !== undefined && pastWhole <= toOn) parts = parts.unionAll(days(pastWhole, undefined, toOn));
   }
-  let months = db
-    .selectFrom('accountMonthTotals')
-    .select(['accountId', sql<string>`sum(total_cents)`.as('total')])
-    .where('entityId', '=', entityId)
-    .groupBy('accountId');
-  if (firstWhole !== undefined) months = months.where('month', '>=', firstWhole);
-  if (pastWhole !== undefined) months = months.where('month', '<', pastWhole);
-  add(await months.execute());
-  if (fromOn !== undefined && firstWhole !== undefined && fromOn < firstWhole) add(await days(fromOn, firstWhole, undefined));
-  if (toOn !== undefined && pastWhole !== undefined && pastWhole <= toOn) add(await days(pastWhole, undefined, toOn));
-  return sums;
+  return db
+    .selectFrom(parts.as('parts'))
+    .select(['parts.accountId', sql<string>`sum(parts.total_cents)`.as('total')])
+    .groupBy('parts.accountId');
 }
 
 type PostingSumsQuery = ReturnType<typeof postingSumsQuery>;

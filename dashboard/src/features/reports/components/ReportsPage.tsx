@@ -1,4 +1,4 @@
-import { useState, type FormEvent } from 'react';
+import { useState, type FormEvent, type ReactNode } from 'react';
 import { DataTable } from '../../../components/data-table';
 import { Card, ErrorNotice, Money, NeedsEntity, PageHeader, QueryState } from '../../../components/ui';
 import { buildUrl, download } from '../../../lib/api-client';
@@ -76,6 +76,49 @@ function EntityReports({ entity }: { entity: Entity }) {
   );
 }
 
+/** One labelled amount row of a report: a total (`total`, `grand-total`) or a plain line. */
+function AmountRow({ label, cents, currency, className, span = 1, header = true }: { label: string; cents: number; currency: string; className?: string; span?: number; header?: boolean }) {
+  return (
+    <tr className={className}>
+      {header ? (
+        <th scope="row" colSpan={span}>
+          {label}
+        </th>
+      ) : (
+        <td colSpan={span}>{label}</td>
+      )}
+      <td className="amount">
+        <Money cents={cents} currency={currency} />
+      </td>
+    </tr>
+  );
+}
+
+/** A report's parts, one card per currency it holds, behind the query's loading and error states. */
+function PerCurrency<Data extends { byCurrency: { currency: string }[] }>({
+  query,
+  label,
+  title,
+  children,
+}: {
+  query: { data: Data | undefined; error: unknown; isLoading: boolean };
+  label: string;
+  title: (data: Data) => string;
+  children: (part: Data['byCurrency'][number], data: Data) => ReactNode;
+}) {
+  return (
+    <QueryState query={query} label={label}>
+      {(data) =>
+        data.byCurrency.map((part) => (
+          <Card key={part.currency} title={title(data)}>
+            {children(part, data)}
+          </Card>
+        ))
+      }
+    </QueryState>
+  );
+}
+
 function SectionRows({ title, section, currency }: { title: string; section: Section; currency: string }) {
   return (
     <>
@@ -85,122 +128,77 @@ function SectionRows({ title, section, currency }: { title: string; section: Sec
         </th>
       </tr>
       {section.lines.map((line) => (
-        <tr key={line.accountId}>
-          <td>{line.name}</td>
-          <td className="amount">
-            <Money cents={line.naturalBalanceCents} currency={currency} />
-          </td>
-        </tr>
+        <AmountRow key={line.accountId} header={false} label={line.name} cents={line.naturalBalanceCents} currency={currency} />
       ))}
-      <tr className="total">
-        <th scope="row">Total {title.toLowerCase()}</th>
-        <td className="amount">
-          <Money cents={section.totalCents} currency={currency} />
-        </td>
-      </tr>
+      <AmountRow className="total" label={`Total ${title.toLowerCase()}`} cents={section.totalCents} currency={currency} />
     </>
   );
 }
 
 function BalanceSheetView({ entityId, period }: { entityId: string; period: Period }) {
-  const report = useReport<BalanceSheet>(entityId, 'balance-sheet', period);
   return (
-    <QueryState query={report} label="Loading the balance sheet">
-      {(data) =>
-        data.byCurrency.map((part) => (
-          <Card key={part.currency} title={`Balance sheet as of ${data.toOn}`}>
-            <table className="report">
-              <tbody>
-                <SectionRows title="Assets" section={part.assets} currency={part.currency} />
-                <SectionRows title="Liabilities" section={part.liabilities} currency={part.currency} />
-                <SectionRows title="Equity" section={part.equity} currency={part.currency} />
-                <tr>
-                  <td>Retained earnings (before {data.fromOn})</td>
-                  <td className="amount">
-                    <Money cents={part.retainedEarningsCents} currency={part.currency} />
-                  </td>
-                </tr>
-                <tr>
-                  <td>Current earnings</td>
-                  <td className="amount">
-                    <Money cents={part.currentEarningsCents} currency={part.currency} />
-                  </td>
-                </tr>
-                <tr className="grand-total">
-                  <th scope="row">Liabilities and equity</th>
-                  <td className="amount">
-                    <Money cents={part.liabilitiesAndEquityCents} currency={part.currency} />
-                  </td>
-                </tr>
-              </tbody>
-            </table>
-          </Card>
-        ))
-      }
-    </QueryState>
+    <PerCurrency query={useReport<BalanceSheet>(entityId, 'balance-sheet', period)} label="Loading the balance sheet" title={(data) => `Balance sheet as of ${data.toOn}`}>
+      {(part, data) => (
+        <table className="report">
+          <tbody>
+            <SectionRows title="Assets" section={part.assets} currency={part.currency} />
+            <SectionRows title="Liabilities" section={part.liabilities} currency={part.currency} />
+            <SectionRows title="Equity" section={part.equity} currency={part.currency} />
+            <AmountRow header={false} label={`Retained earnings (before ${data.fromOn})`} cents={part.retainedEarningsCents} currency={part.currency} />
+            <AmountRow header={false} label="Current earnings" cents={part.currentEarningsCents} currency={part.currency} />
+            <AmountRow className="grand-total" label="Liabilities and equity" cents={part.liabilitiesAndEquityCents} currency={part.currency} />
+          </tbody>
+        </table>
+      )}
+    </PerCurrency>
   );
 }
 
 function IncomeStatementView({ entityId, period }: { entityId: string; period: Period }) {
-  const report = useReport<IncomeStatement>(entityId, 'income-statement', period);
   return (
-    <QueryState query={report} label="Loading profit and loss">
-      {(data) =>
-        data.byCurrency.map((part) => (
-          <Card key={part.currency} title={`Profit and loss, ${data.fromOn} to ${data.toOn}`}>
-            <table className="report">
-              <tbody>
-                <SectionRows title="Income" section={part.income} currency={part.currency} />
-                <SectionRows title="Expenses" section={part.expenses} currency={part.currency} />
-                <tr className="grand-total">
-                  <th scope="row">Net income</th>
-                  <td className="amount">
-                    <Money cents={part.netIncomeCents} currency={part.currency} />
-                  </td>
-                </tr>
-              </tbody>
-            </table>
-          </Card>
-        ))
-      }
-    </QueryState>
+    <PerCurrency query={useReport<IncomeStatement>(entityId, 'income-statement', period)} label="Loading profit and loss" title={(data) => `Profit and loss, ${data.fromOn} to ${data.toOn}`}>
+      {(part) => (
+        <table className="report">
+          <tbody>
+            <SectionRows title="Income" section={part.income} currency={part.currency} />
+            <SectionRows title="Expenses" section={part.expenses} currency={part.currency} />
+            <AmountRow className="grand-total" label="Net income" cents={part.netIncomeCents} currency={part.currency} />
+          </tbody>
+        </table>
+      )}
+    </PerCurrency>
   );
 }
 
 function TrialBalanceView({ entityId, period }: { entityId: string; period: Period }) {
-  const report = useReport<TrialBalance>(entityId, 'trial-balance', period);
   return (
-    <QueryState query={report} label="Loading the trial balance">
-      {(data) =>
-        data.byCurrency.map((part) => (
-          <Card key={part.currency} title={`Trial balance as of ${data.toOn}`}>
-            <DataTable
-              rows={part.lines}
-              className="report"
-              caption="Trial balance"
-              empty={`No postings up to ${data.toOn}.`}
-              rowKey={(line) => line.accountId}
-              columns={[
-                { header: 'Account', cell: (line) => line.name },
-                { header: 'Debit', amount: true, cell: (line) => (line.balanceCents > 0 ? <Money cents={line.balanceCents} currency={part.currency} /> : null) },
-                { header: 'Credit', amount: true, cell: (line) => (line.balanceCents < 0 ? <Money cents={-line.balanceCents} currency={part.currency} /> : null) },
-              ]}
-              footer={
-                <tr className="grand-total">
-                  <th scope="row">Totals {part.debitCents === part.creditCents ? '(balanced)' : '(NOT balanced)'}</th>
-                  <td className="amount">
-                    <Money cents={part.debitCents} currency={part.currency} />
-                  </td>
-                  <td className="amount">
-                    <Money cents={part.creditCents} currency={part.currency} />
-                  </td>
-                </tr>
-              }
-            />
-          </Card>
-        ))
-      }
-    </QueryState>
+    <PerCurrency query={useReport<TrialBalance>(entityId, 'trial-balance', period)} label="Loading the trial balance" title={(data) => `Trial balance as of ${data.toOn}`}>
+      {(part, data) => (
+        <DataTable
+          rows={part.lines}
+          className="report"
+          caption="Trial balance"
+          empty={`No postings up to ${data.toOn}.`}
+          rowKey={(line) => line.accountId}
+          columns={[
+            { header: 'Account', cell: (line) => line.name },
+            { header: 'Debit', amount: true, cell: (line) => (line.balanceCents > 0 ? <Money cents={line.balanceCents} currency={part.currency} /> : null) },
+            { header: 'Credit', amount: true, cell: (line) => (line.balanceCents < 0 ? <Money cents={-line.balanceCents} currency={part.currency} /> : null) },
+          ]}
+          footer={
+            <tr className="grand-total">
+              <th scope="row">Totals {part.debitCents === part.creditCents ? '(balanced)' : '(NOT balanced)'}</th>
+              <td className="amount">
+                <Money cents={part.debitCents} currency={part.currency} />
+              </td>
+              <td className="amount">
+                <Money cents={part.creditCents} currency={part.currency} />
+              </td>
+            </tr>
+          }
+        />
+      )}
+    </PerCurrency>
   );
 }
 
@@ -231,30 +229,9 @@ function ScheduleCView({ entityId, year }: { entityId: string; year: number }) {
             ]}
             footer={
               <>
-                <tr className="total">
-                  <th scope="row" colSpan={2}>
-                    Gross income
-                  </th>
-                  <td className="amount">
-                    <Money cents={data.grossIncomeCents} currency={data.currency} />
-                  </td>
-                </tr>
-                <tr className="total">
-                  <th scope="row" colSpan={2}>
-                    Total expenses
-                  </th>
-                  <td className="amount">
-                    <Money cents={data.totalExpensesCents} currency={data.currency} />
-                  </td>
-                </tr>
-                <tr className="grand-total">
-                  <th scope="row" colSpan={2}>
-                    Net profit (line 31)
-                  </th>
-                  <td className="amount">
-                    <Money cents={data.netProfitCents} currency={data.currency} />
-                  </td>
-                </tr>
+                <AmountRow className="total" span={2} label="Gross income" cents={data.grossIncomeCents} currency={data.currency} />
+                <AmountRow className="total" span={2} label="Total expenses" cents={data.totalExpensesCents} currency={data.currency} />
+                <AmountRow className="grand-total" span={2} label="Net profit (line 31)" cents={data.netProfitCents} currency={data.currency} />
               </>
             }
           />

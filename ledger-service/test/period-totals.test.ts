@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { sql } from 'kysely';
 import { addDays } from '../src/domain/dates';
-import { windowSums } from '../src/services/reports';
+import { accountTotalsOver, windowSums } from '../src/services/reports';
 import { checkInvariants, createBooks, type Books } from './support/books';
 import { BACKEND, key, startTestLedger, type TestLedger } from './support/harness';
 
@@ -77,6 +77,27 @@ it(`window sums over whole and partial months equal plain sums over the postings
       expect(nonZero(fast)).toEqual(await plainSums(fromOn, toOn));
     }),
     { numRuns: 60 },
+  );
+});
+
+it(`several windows in one statement each equal the plain sums: periods, and balances as of a date (${BACKEND})`, async () => {
+  const day = fc.integer({ min: 0, max: 800 }).map((offset) => addDays('2024-12-15', offset));
+  const window = fc.oneof(
+    fc.tuple(day, day).map(([a, b]) => (a <= b ? { fromOn: a, toOn: b } : { fromOn: b, toOn: a })),
+    day.map((toOn) => ({ toOn })),
+    fc.constant({}),
+  );
+  await fc.assert(
+    fc.asyncProperty(fc.array(window, { minLength: 1, maxLength: 4 }), async (windows) => {
+      const totals = await accountTotalsOver(ledger.deps.db, books.entityId, windows);
+      expect(totals).toHaveLength(windows.length);
+      for (const [index, w] of windows.entries()) {
+        const expected = await plainSums('fromOn' in w ? w.fromOn : undefined, 'toOn' in w ? w.toOn : undefined);
+        const got = Object.fromEntries((totals[index] ?? []).filter((t) => t.balanceCents !== 0).map((t) => [t.accountId, t.balanceCents]));
+        expect(got).toEqual(expected);
+      }
+    }),
+    { numRuns: 25 },
   );
 });
 

@@ -1,4 +1,4 @@
-import { sql } from 'kysely';
+import { sql, type SelectQueryBuilder } from 'kysely';
 import type { Db } from '../db/database';
 import { addDays, addMonths } from '../domain/dates';
 import { CASH_KINDS, type AccountClass, type AccountKind } from '../domain/accounts';
@@ -28,42 +28,67 @@ interface Window {
   toOn?: string;
 }
 
-/**
- * Per-account sums of the postings whose entry falls in the window; every account of the entity is listed. One
- * round trip: the accounts joined with their window sums (reports run several of these inside one snapshot, and on
- * a busy server each round trip costs more than the aggregate itself).
- */
+/** Per-account sums of the postings whose entry falls in the window; every account of the entity is listed. */
 export async function accountTotals(db: Db, entityId: string, window: Window, classes?: readonly AccountClass[]): Promise<AccountTotal[]> {
-  // From the start: the sums of the window. As of a date: the balance maintained on each account by every posting,
+  const [totals] = await accountTotalsOver(db, entityId, [window], classes);
+  return totals as AccountTotal[];
+}
+
+/**
+ * accountTotals for several windows in ONE statement (the accounts joined with each window's sums): one round trip,
+ * and one snapshot without a transaction around it, which is what a report on a busy server needs — there the
+ * round trips, not the aggregates, were the cost. Returns one list per window, in the windows' order.
+ */
+export async function accountTotalsOver(db: Db, entityId: string, windows: readonly Window[], classes?: readonly AccountClass[]): Promise<AccountTotal[][]> {
+  // From a start: the sums of the window. As of a date: the balance maintained on each account by every posting,
   // less what was booked after the date (reports are mostly about recent dates, so that reads far fewer rows than
   // summing from the start). Neither bound: the maintained balances alone.
-  const sumsWindow = window.fromOn !== undefined ? { fromOn: window.fromOn, toOn: window.toOn } : window.toOn !== undefined ? { fromOn: addDays(window.toOn, 1) } : undefined;
+  const sumsWindows = windows.map((window) =>
+    window.fromOn !== undefined ? { fromOn: window.fromOn, toOn: window.toOn } : window.toOn !== undefined ? { fromOn: addDays(window.toOn, 1) } : undefined,
+  );
   let accounts = db
     .selectFrom('accounts as a')
     .select(['a.id', 'a.name', 'a.code', 'a.class', 'a.kind', 'a.currency', 'a.counterpartyEntityId', 'a.balanceCents'])
     .where('a.entityId', '=', entityId);
   if (classes) accounts = accounts.where('a.class', 'in', classes);
-  const rows = await (sumsWindow === undefined
-    ? accounts.select(sql<string>`0`.as('windowCents'))
-    : accounts
-        .leftJoin(windowSumsQuery(db, entityId, sumsWindow).as('w'), 'w.accountId', 'a.id')
-        .select(sql<string>`coalesce(w.total, 0)`.as('windowCents'))
-  ).execute();
-  const balanceOf = (row: (typeof rows)[number]) => {
-    const windowCents = centsFromDb(row.windowCents);
-    if (window.fromOn !== undefined) return windowCents;
-    return centsFromDb(row.balanceCents) - windowCents;
-  };
-  return rows.map((row) => ({
-    accountId: row.id,
-    name: row.name,
-    code: row.code,
-    class: row.class as AccountClass,
-    kind: row.kind,
-    currency: row.currency,
-    counterpartyEntityId: row.counterpartyEntityId,
-    balanceCents: balanceOf(row),
-  }));
+  // Each window's sums join under its own alias (w0, w1…); kysely cannot type a computed alias, hence the widening.
+  let query = accounts as unknown as SelectQueryBuilder<Record<string, Record<string, unknown>>, string, Record<string, unknown>>;
+  sumsWindows.forEach((sumsWindow, index) => {
+    const alias = `w${index}`;
+    query =
+      sumsWindow === undefined
+        ? query.select(sql<string>`0`.as(alias))
+        : query
+            .leftJoin(windowSumsQuery(db, entityId, sumsWindow).as(alias), (join) => join.on(sql<boolean>`${sql.ref(`${alias}.accountId`)} = a.id`))
+            .select(sql<string>`coalesce(${sql.ref(`${alias}.total`)}, 0)`.as(alias));
+  });
+  const rows = (await query.execute()) as unknown as (AccountRow & Record<string, string>)[];
+  return windows.map((window, index) =>
+    rows.map((row) => {
+      const windowCents = centsFromDb(row[`w${index}`] as string);
+      return {
+        accountId: row.id,
+        name: row.name,
+        code: row.code,
+        class: row.class as AccountClass,
+        kind: row.kind,
+        currency: row.currency,
+        counterpartyEntityId: row.counterpartyEntityId,
+        balanceCents: window.fromOn !== undefined ? windowCents : centsFromDb(row.balanceCents) - windowCents,
+      };
+    }),
+  );
+}
+
+interface AccountRow {
+  id: string;
+  name: string;
+  code: string | null;
+  class: string;
+  kind: string;
+  currency: string;
+  counterpartyEntityId: string | null;
+  balanceCents: string;
 }
 
 const firstOfMonth = (date: string) => `${date.slice(0, 7)}-01`;
@@ -159,44 +184,41 @@ export interface Header {
   toOn: string;
 }
 
-export function trialBalance(db: Db, entityId: string, period: Period) {
-  return snapshot(db, async (db) => {
-    const entity = await getEntity(db, entityId);
-    const totals = await accountTotals(db, entityId, { toOn: period.toOn });
-    const header: Header = { entityId, entityName: entity.name, ...period };
-    return { ...header, byCurrency: reports.currenciesOf(totals.filter((t) => t.balanceCents !== 0), entity.currency).map((currency) => reports.trialBalance(currency, totals)) };
-  });
+// The trial balance, balance sheet, income statement and equity statement each read all their figures in one
+// statement (accountTotalsOver), which is a consistent snapshot by itself: no transaction around them.
+
+export async function trialBalance(db: Db, entityId: string, period: Period) {
+  const entity = await getEntity(db, entityId);
+  const totals = await accountTotals(db, entityId, { toOn: period.toOn });
+  const header: Header = { entityId, entityName: entity.name, ...period };
+  return { ...header, byCurrency: reports.currenciesOf(totals.filter((t) => t.balanceCents !== 0), entity.currency).map((currency) => reports.trialBalance(currency, totals)) };
 }
 
-export function balanceSheet(db: Db, entityId: string, period: Period) {
-  return snapshot(db, async (db) => {
-    const entity = await getEntity(db, entityId);
-    const balances = await accountTotals(db, entityId, { toOn: period.toOn });
-    const prior = await accountTotals(db, entityId, { toOn: dayBefore(period.fromOn) }, ['income', 'expense']);
-    const header: Header = { entityId, entityName: entity.name, ...period };
-    return { ...header, byCurrency: reports.currenciesOf(balances.filter((t) => t.balanceCents !== 0), entity.currency).map((currency) => reports.balanceSheet(currency, balances, prior)) };
-  });
+export async function balanceSheet(db: Db, entityId: string, period: Period) {
+  const entity = await getEntity(db, entityId);
+  const [balances, before] = (await accountTotalsOver(db, entityId, [{ toOn: period.toOn }, { toOn: dayBefore(period.fromOn) }])) as [AccountTotal[], AccountTotal[]];
+  const prior = before.filter((t) => t.class === 'income' || t.class === 'expense');
+  const header: Header = { entityId, entityName: entity.name, ...period };
+  return { ...header, byCurrency: reports.currenciesOf(balances.filter((t) => t.balanceCents !== 0), entity.currency).map((currency) => reports.balanceSheet(currency, balances, prior)) };
 }
 
-export function incomeStatement(db: Db, entityId: string, period: Period) {
-  return snapshot(db, async (db) => {
-    const entity = await getEntity(db, entityId);
-    const activity = await accountTotals(db, entityId, { fromOn: period.fromOn, toOn: period.toOn }, ['income', 'expense']);
-    const header: Header = { entityId, entityName: entity.name, ...period };
-    return { ...header, byCurrency: reports.currenciesOf(activity.filter((t) => t.balanceCents !== 0), entity.currency).map((currency) => reports.incomeStatement(currency, activity)) };
-  });
+export async function incomeStatement(db: Db, entityId: string, period: Period) {
+  const entity = await getEntity(db, entityId);
+  const activity = await accountTotals(db, entityId, { fromOn: period.fromOn, toOn: period.toOn }, ['income', 'expense']);
+  const header: Header = { entityId, entityName: entity.name, ...period };
+  return { ...header, byCurrency: reports.currenciesOf(activity.filter((t) => t.balanceCents !== 0), entity.currency).map((currency) => reports.incomeStatement(currency, activity)) };
 }
 
 /** The owner's equity rolled forward over the period: opening, contributions, net income, draws, closing. */
-export function equityStatement(db: Db, entityId: string, period: Period) {
-  return snapshot(db, async (db) => {
-    const entity = await getEntity(db, entityId);
-    const opening = await accountTotals(db, entityId, { toOn: dayBefore(period.fromOn) });
-    const activity = await accountTotals(db, entityId, { fromOn: period.fromOn, toOn: period.toOn });
-    const closing = await accountTotals(db, entityId, { toOn: period.toOn });
-    const header: Header = { entityId, entityName: entity.name, ...period };
-    return { ...header, byCurrency: reports.currenciesOf(closing.filter((t) => t.balanceCents !== 0), entity.currency).map((currency) => reports.equityStatement(currency, opening, activity, closing)) };
-  });
+export async function equityStatement(db: Db, entityId: string, period: Period) {
+  const entity = await getEntity(db, entityId);
+  const [opening, activity, closing] = (await accountTotalsOver(db, entityId, [
+    { toOn: dayBefore(period.fromOn) },
+    { fromOn: period.fromOn, toOn: period.toOn },
+    { toOn: period.toOn },
+  ])) as [AccountTotal[], AccountTotal[], AccountTotal[]];
+  const header: Header = { entityId, entityName: entity.name, ...period };
+  return { ...header, byCurrency: reports.currenciesOf(closing.filter((t) => t.balanceCents !== 0), entity.currency).map((currency) => reports.equityStatement(currency, opening, activity, closing)) };
 }
 
 export function equityStatementCsv(report: Awaited<ReturnType<typeof equityStatement>>): string {
@@ -236,8 +258,7 @@ export function incomeStatementCsv(report: Awaited<ReturnType<typeof incomeState
 export function cashFlow(db: Db, entityId: string, period: Period) {
   return snapshot(db, async (db) => {
     const entity = await getEntity(db, entityId);
-    const opening = await accountTotals(db, entityId, { toOn: dayBefore(period.fromOn) }, ['asset']);
-    const closing = await accountTotals(db, entityId, { toOn: period.toOn }, ['asset']);
+    const [opening, closing] = (await accountTotalsOver(db, entityId, [{ toOn: dayBefore(period.fromOn) }, { toOn: period.toOn }], ['asset'])) as [AccountTotal[], AccountTotal[]];
     const cashKinds = [...CASH_KINDS];
     // Non-cash postings of the entries that moved cash in the same currency; their negated sum is that cash.
     const rows = await db
@@ -285,8 +306,8 @@ export const GENERAL_LEDGER_POSTINGS_MAX = 100_000;
 export function generalLedger(db: Db, entityId: string, period: Period, accountId?: string) {
   return snapshot(db, async (db) => {
     const entity = await getEntity(db, entityId);
-    const opening = await accountTotals(db, entityId, { toOn: dayBefore(period.fromOn) });
-    const closing = new Map((await accountTotals(db, entityId, { toOn: period.toOn })).map((t) => [t.accountId, t.balanceCents]));
+    const [opening, closingTotals] = (await accountTotalsOver(db, entityId, [{ toOn: dayBefore(period.fromOn) }, { toOn: period.toOn }])) as [AccountTotal[], AccountTotal[]];
+    const closing = new Map(closingTotals.map((t) => [t.accountId, t.balanceCents]));
     if (accountId !== undefined && !opening.some((t) => t.accountId === accountId)) throw new NotFound('account', accountId);
     let query = db
       .selectFrom('postings as p')

@@ -152,6 +152,21 @@ describe(`bank connections in chromium on ${BACKEND}`, () => {
     expect(await note.count()).toBe(0);
   });
 
+  it("shows the linked bank's holdings on the Investments page, with this year's contributions against the limits", async () => {
+    await page.getByRole('link', { name: 'Investments' }).click();
+    await page.getByRole('heading', { name: 'Investments' }).waitFor();
+    // Linking stored Plaid's holdings in the IRA, 401(k) and brokerage accounts it created.
+    const ira = page.getByRole('table', { name: /^Holdings of First Platypus Bank Plaid IRA/ });
+    await ira.waitFor();
+    expect(await ira.getByRole('row').count()).toBeGreaterThan(1);
+    expect(await page.getByRole('table', { name: /^Holdings of / }).count()).toBe(3);
+    const limits = page.getByRole('table', { name: `Contributions against limits in ${new Date().getUTCFullYear()}` });
+    await limits.getByRole('rowheader', { name: 'IRA (traditional + Roth)' }).waitFor();
+    await limits.getByRole('rowheader', { name: 'SEP-IRA' }).waitFor();
+    await page.getByText('No contribution plans.', { exact: false }).waitFor();
+    await shot('investments');
+  });
+
   it('logged no script error and no CSP violation', () => {
     expect(problems).toEqual([]);
   });

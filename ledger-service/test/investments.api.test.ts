@@ -151,6 +151,9 @@ describe('contributions against the limit', () => {
       ]),
     );
     expect(booked.body).toMatchObject({ totalCents: 50_000, limitCents: IRA_2026_CENTS, standing: 'ok' });
+    // The plan's next occurrence is now the one after: January's is done.
+    const listed = await ledger.http.get(`/entities/${person.entityId}/contribution-plans`).expect(200);
+    expect(listed.body.plans.find((reply: { plan: { id: string } }) => reply.plan.id === monthly.id).plan.nextDueOn).toBe('2026-02-15');
     const again = await post(`/contribution-plans/${monthly.id}/occurrences/2026-01-15/contribute`, {}).expect(422);
     expect(again.body.error.code).toBe('contribution_invalid');
     const notADueDate = await post(`/contribution-plans/${monthly.id}/occurrences/2026-01-16/contribute`, {}).expect(422);

@@ -375,6 +375,13 @@ async function upcomingOf(db: Reader, plan: { id: string; rrule: string; startsO
     .map((dueOn) => ({ planId: plan.id, dueOn, amountCents: plan.amountCents }));
 }
 
+/** The plan's next occurrence that is not contributed yet (nextDueOn of a plan view). */
+async function withOpenDueOn(db: Reader, plan: PlanView, today: string): Promise<PlanView> {
+  if (!plan.active) return plan;
+  const [next] = await upcomingOf(db, plan, today);
+  return next === undefined ? plan : { ...plan, nextDueOn: next.dueOn };
+}
+
 /**
  * What the entity's active plans of `kind` (with `candidate` added or replacing its saved version) would bring
  * each year, against the limits.
@@ -423,7 +430,7 @@ export async function createPlan(trx: Trx, entityId: string, input: NewPlan, act
   } catch (error) {
     throw translateDbError(error);
   }
-  const plan = planView(row, today);
+  const plan = await withOpenDueOn(trx, planView(row, today), today);
   recordAudit(trx, actor, { action: 'contribution_plan.created', entityId, objectType: 'contribution_plan', objectId: plan.id, after: plan });
   return { plan, warnings: await warningsFor(trx, entityId, limits, today, plan) };
 }
@@ -455,7 +462,7 @@ export async function updatePlan(
     .where('id', '=', row.id)
     .returningAll()
     .executeTakeFirstOrThrow();
-  const plan = planView(updated, today);
+  const plan = await withOpenDueOn(trx, planView(updated, today), today);
   recordAudit(trx, actor, { action: 'contribution_plan.updated', entityId: row.entityId, objectType: 'contribution_plan', objectId: row.id, before, after: plan });
   return { plan, warnings: await warningsFor(trx, row.entityId, limits, today, plan) };
 }
@@ -465,7 +472,7 @@ export async function listPlans(db: Reader, entityId: string, limits: readonly L
   const rows = await db.selectFrom('contributionPlans').selectAll().where('entityId', '=', entityId).orderBy('name').execute();
   const replies: PlanReply[] = [];
   for (const row of rows) {
-    const plan = planView(row, today);
+    const plan = await withOpenDueOn(db, planView(row, today), today);
     replies.push({ plan, warnings: await warningsFor(db, entityId, limits, today, plan) });
   }
   return replies;

@@ -104,8 +104,12 @@ describe('liabilities', () => {
 
   it('refreshes again without a second bill, and paying the card bill books card / checking', async () => {
     const before = await bills();
+    const auditRows = async () => (await ledger.deps.db.selectFrom('auditLog').select('seq').where('action', '=', 'bill.updated_from_plaid').execute()).length;
+    const auditBefore = await auditRows();
     const again = await ledger.http.post(`/plaid/items/${item.id}/refresh-liabilities`).expect(200);
     expect(again.body.bills.map((bill: { created: boolean }) => bill.created)).toEqual([false, false, false]);
+    // Nothing changed at the lender: no bill update in the audit trail.
+    expect(await auditRows()).toBe(auditBefore);
     const after = await bills();
     expect(after.map((bill) => [bill.id, bill.amountCents, bill.rrule]).sort()).toEqual(before.map((bill) => [bill.id, bill.amountCents, bill.rrule]).sort());
 

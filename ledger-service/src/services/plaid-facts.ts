@@ -4,6 +4,7 @@ import type { Database } from '../db/database';
 import { CASH_KINDS } from '../domain/accounts';
 import { basisPointsFromPercentage, centsFromPlaidBalance } from '../domain/plaid';
 import { holdingValueCents, quantityFromPlaid } from '../domain/investments';
+import { centsFromDb } from '../domain/money';
 import { actorLabel, type Actor } from './context';
 import { recordAudit } from './audit';
 import { ensureSecurity } from './investments';
@@ -16,6 +17,10 @@ import { ensureSecurity } from './investments';
 type Trx = Transaction<Database>;
 /** Plaid account id → the link row and the Veil account it became. */
 type Links = Map<string, { id: string; accountId: string; type: string }>;
+
+function centsOrNull(value: string | number | null): number | null {
+  return value === null ? null : centsFromDb(value);
+}
 
 const SECURITY_TYPES = new Set(['equity', 'etf', 'mutual_fund', 'fixed_income', 'cash', 'cryptocurrency', 'derivative', 'loan', 'other']);
 
@@ -268,7 +273,7 @@ export async function storeLiabilityBills(
     const existing = await trx
       .selectFrom('liabilityBills as l')
       .innerJoin('bills as b', 'b.id', 'l.billId')
-      .select(['l.billId', 'b.name', 'b.rrule'])
+      .select(['l.billId', 'b.name', 'b.rrule', 'b.amountCents', 'l.statementBalanceCents', 'l.minimumPaymentCents', 'l.nextPaymentDueOn', 'l.interestRateBps'])
       .where('l.plaidAccountId', '=', link.id)
       .executeTakeFirst();
     const rrule = monthlyRuleFor(terms.nextPaymentDueOn);
@@ -276,7 +281,15 @@ export async function storeLiabilityBills(
       const changes = { amountCents: terms.amountCents, ...(existing.rrule === rrule ? {} : { rrule, startsOn: terms.nextPaymentDueOn }) };
       await trx.updateTable('bills').set(changes).where('id', '=', existing.billId).execute();
       await trx.updateTable('liabilityBills').set({ ...facts, refreshedAt: new Date() }).where('plaidAccountId', '=', link.id).execute();
-      recordAudit(trx, actor, { action: 'bill.updated_from_plaid', entityId, objectType: 'bill', objectId: existing.billId, after: { ...changes, ...facts } });
+      const unchanged =
+        existing.rrule === rrule &&
+        centsFromDb(existing.amountCents) === terms.amountCents &&
+        centsOrNull(existing.statementBalanceCents) === facts.statementBalanceCents &&
+        centsOrNull(existing.minimumPaymentCents) === facts.minimumPaymentCents &&
+        existing.nextPaymentDueOn === facts.nextPaymentDueOn &&
+        existing.interestRateBps === facts.interestRateBps;
+      // A refresh that learnt nothing new leaves no trace in the audit trail.
+      if (!unchanged) recordAudit(trx, actor, { action: 'bill.updated_from_plaid', entityId, objectType: 'bill', objectId: existing.billId, after: { ...changes, ...facts } });
       stored.bills.push({ billId: existing.billId, accountId: link.accountId, name: existing.name, amountCents: terms.amountCents, ...facts, created: false });
       continue;
     }

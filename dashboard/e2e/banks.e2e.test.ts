@@ -194,9 +194,9 @@ describe(`bank connections in chromium on ${BACKEND}`, () => {
     await row.getByText(`${checking.name} →`, { exact: false }).waitFor();
     await row.getByRole('button', { name: `Contribute E2E SEP-IRA of ${today}` }).click();
     const limits = page.getByRole('table', { name: `Contributions against limits in ${new Date().getUTCFullYear()}` });
-    await expect.poll(() => limits.getByRole('row').filter({ hasText: 'SEP-IRA' }).first().textContent()).toContain('$1,000.00');
+    await expect.poll(() => limits.getByRole('row').filter({ hasText: 'SEP-IRA' }).first().textContent(), { timeout: 20_000 }).toContain('$1,000.00');
     // The next occurrence is now a month on: today's was contributed once.
-    await expect.poll(() => row.getByRole('button', { name: /^Contribute E2E SEP-IRA of / }).getAttribute('aria-label')).not.toContain(today);
+    await expect.poll(() => row.getByRole('button', { name: /^Contribute E2E SEP-IRA of / }).getAttribute('aria-label'), { timeout: 20_000 }).not.toContain(today);
     await shot('investments');
   });
 

@@ -226,6 +226,17 @@ describe('contributions against the limit', () => {
     await ledger.as(other.accessToken).post(`/contribution-plans/${plans.body.plans[0].plan.id}/occurrences/2026-02-15/contribute`).set('Idempotency-Key', key()).send({}).expect(404);
   });
 
+  it('lets concurrent contributions fit under the limit and no more', async () => {
+    const books = await createBooks(ledger, { kind: 'personal', name: 'Racer', accounts: { Checking: 'checking', IRA: 'retirement' } });
+    const body = { fromAccountId: books.accounts.Checking, toAccountId: books.accounts.IRA, limitKind: 'ira', amountCents: 100_000, contributedOn: '2026-03-01' };
+    // Ten at once, 1,000.00 each, under a 7,500.00 limit: seven fit.
+    const answers = await Promise.all(Array.from({ length: 10 }, () => post(`/entities/${books.entityId}/contributions`, body)));
+    expect(answers.filter((answer) => answer.status === 201)).toHaveLength(7);
+    expect(answers.filter((answer) => answer.status === 422).every((answer) => answer.body.error.code === 'contribution_limit_exceeded')).toBe(true);
+    const summary = await ledger.http.get(`/entities/${books.entityId}/contributions/summary?year=2026`).expect(200);
+    expect(summary.body.limits.find((limit: { kind: string }) => limit.kind === 'ira').contributedCents).toBe(700_000);
+  });
+
   it('documents the routes in the OpenAPI document', async () => {
     const document = await ledger.anonymous.get('/openapi.json').expect(200);
     expect(Object.keys(document.body.paths)).toEqual(

@@ -152,6 +152,54 @@ describe(`bank connections in chromium on ${BACKEND}`, () => {
     expect(await note.count()).toBe(0);
   });
 
+  it("shows the linked bank's holdings on the Investments page, with this year's contributions against the limits", async () => {
+    await page.getByRole('link', { name: 'Investments' }).click();
+    await page.getByRole('heading', { name: 'Investments' }).waitFor();
+    // Linking stored Plaid's holdings in the IRA, 401(k) and brokerage accounts it created.
+    const ira = page.getByRole('table', { name: /^Holdings of First Platypus Bank Plaid IRA/ });
+    await ira.waitFor();
+    expect(await ira.getByRole('row').count()).toBeGreaterThan(1);
+    expect(await page.getByRole('table', { name: /^Holdings of / }).count()).toBe(3);
+    const limits = page.getByRole('table', { name: `Contributions against limits in ${new Date().getUTCFullYear()}` });
+    await limits.getByRole('rowheader', { name: 'IRA (traditional + Roth)' }).waitFor();
+    await limits.getByRole('rowheader', { name: 'SEP-IRA' }).waitFor();
+    await page.getByText('No contribution plans.', { exact: false }).waitFor();
+  });
+
+  it('contributes a plan occurrence from the page and sees the SEP-IRA total move', async () => {
+    // A plan made through the API, as a workflow would: monthly from the LLC's checking into the linked IRA.
+    const login = await fetch(`${ledger.baseUrl}/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: DEMO_EMAIL, password: DEMO_PASSWORD }) });
+    expect(login.status).toBe(200);
+    const { accessToken } = (await login.json()) as { accessToken: string };
+    const call = async <T>(method: string, url: string, body?: unknown): Promise<T> => {
+      const response = await fetch(`${ledger.baseUrl}${url}`, {
+        method,
+        headers: { authorization: `Bearer ${accessToken}`, 'content-type': 'application/json', 'idempotency-key': `e2e-${Math.random()}` },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      expect(response.status).toBeLessThan(300);
+      return (await response.json()) as T;
+    };
+    const entities = await call<{ items: { id: string; kind: string }[] }>('GET', '/entities');
+    const llc = entities.items.find((entity) => entity.kind === 'llc') as { id: string };
+    const { accounts } = await call<{ accounts: { id: string; name: string; kind: string }[] }>('GET', `/entities/${llc.id}/balances`);
+    const checking = accounts.find((account) => account.kind === 'checking') as { id: string; name: string };
+    const ira = accounts.find((account) => account.kind === 'retirement' && account.name.includes('IRA')) as { id: string };
+    const today = new Date().toISOString().slice(0, 10);
+    await call('POST', `/entities/${llc.id}/contribution-plans`, { name: 'E2E SEP-IRA', limitKind: 'sep_ira', amountCents: 100_000, rrule: 'FREQ=MONTHLY', startsOn: today, fromAccountId: checking.id, toAccountId: ira.id });
+
+    await page.reload();
+    const plans = page.getByRole('table', { name: 'Auto-contribution plans' });
+    const row = plans.getByRole('row').filter({ hasText: 'E2E SEP-IRA' });
+    await row.getByText(`${checking.name} →`, { exact: false }).waitFor();
+    await row.getByRole('button', { name: `Contribute E2E SEP-IRA of ${today}` }).click();
+    const limits = page.getByRole('table', { name: `Contributions against limits in ${new Date().getUTCFullYear()}` });
+    await expect.poll(() => limits.getByRole('row').filter({ hasText: 'SEP-IRA' }).first().textContent(), { timeout: 20_000 }).toContain('$1,000.00');
+    // The next occurrence is now a month on: today's was contributed once.
+    await expect.poll(() => row.getByRole('button', { name: /^Contribute E2E SEP-IRA of / }).getAttribute('aria-label'), { timeout: 20_000 }).not.toContain(today);
+    await shot('investments');
+  });
+
   it('logged no script error and no CSP violation', () => {
     expect(problems).toEqual([]);
   });

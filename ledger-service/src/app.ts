@@ -27,6 +27,8 @@ import { mountEventRoutes } from './http/routes/events';
 import { mountExecutionRoutes } from './http/routes/executions';
 import { mountImportRoutes } from './http/routes/imports';
 import { mountPlaidRoutes, RAW_BODY } from './http/routes/plaid';
+import { mountInvestmentRoutes } from './http/routes/investments';
+import { loadContributionLimits } from './services/contribution-limits-table';
 import { loadAfrTable } from './services/reference';
 import { ErrorBody } from './http/schemas';
 import { createMetrics, mountMetrics, timeRequests } from './http/metrics';
@@ -155,6 +157,7 @@ export function createApp(
   mountExecutionRoutes(router, registry, deps, actorOf);
   mountImportRoutes(router, registry, deps, actorOf);
   mountPlaidRoutes(router, registry, deps, actorOf);
+  mountInvestmentRoutes(router, registry, deps, actorOf, loadContributionLimits());
   app.use(router);
 
   const document = new OpenApiGeneratorV31(registry.definitions).generateDocument({

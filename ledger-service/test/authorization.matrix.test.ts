@@ -33,6 +33,8 @@ let victimRuleId: string;
 let victimPayeeId: string;
 let victimPaymentId: string;
 let victimPlaidItemId: string;
+let victimPlanId: string;
+let victimBrokerageId: string;
 let attacker: TestUser;
 let attackerBooks: Books;
 const VICTIM_EXECUTION_ID = 'victim-execution-7';
@@ -132,6 +134,15 @@ beforeAll(async () => {
     })
     .expect(201);
   victimBillId = bill.body.id;
+  // A contribution plan into a brokerage account, named with a marker.
+  const brokerage = await ledger.http.post(`/entities/${victim.entityId}/accounts`).set('Idempotency-Key', key()).send({ name: 'Brokerage', kind: 'brokerage' }).expect(201);
+  victimBrokerageId = brokerage.body.id;
+  const plan = await ledger.http
+    .post(`/entities/${victim.entityId}/contribution-plans`)
+    .set('Idempotency-Key', key())
+    .send({ name: 'Victim secret invoice plan', limitKind: null, amountCents: 987_654, rrule: 'FREQ=MONTHLY;BYMONTHDAY=1', startsOn: '2026-01-01', fromAccountId: victim.accounts.VictimChecking, toAccountId: victimBrokerageId })
+    .expect(201);
+  victimPlanId = plan.body.plan.id;
   // The victim's webhook subscription: its URL carries a marker, so listing it to anyone else is a leak.
   const subscription = await ledger.http
     .post('/webhooks')
@@ -238,6 +249,7 @@ function fixture(route: Route): { url: string; body?: object; need: 'read' | 'wr
     .replace('{payeeId}', victimPayeeId)
     .replace('{paymentId}', victimPaymentId)
     .replace('{itemId}', victimPlaidItemId)
+    .replace('{planId}', victimPlanId)
     .replace('{executionId}', VICTIM_EXECUTION_ID);
   // Routes that name the victim's rows in the body or query rather than the path.
   const byBody = new Set([
@@ -254,7 +266,7 @@ function fixture(route: Route): { url: string; body?: object; need: 'read' | 'wr
   const victimRow = url !== route.path || byBody.has(`${route.method} ${route.path}`);
   // Entity Guard and the rules preview are POSTs that only read: they judge and write nothing. Webhook
   // subscriptions only read the books too (they hear of changes), so subscribing and unsubscribing need `read`.
-  const readingWrites = new Set(['post /guard/evaluate', 'post /entities/{entityId}/rules/preview', 'post /webhooks', 'delete /webhooks/{subscriptionId}']);
+  const readingWrites = new Set(['post /guard/evaluate', 'post /entities/{entityId}/rules/preview', 'post /webhooks', 'delete /webhooks/{subscriptionId}', 'post /entities/{entityId}/contribution-plans/preview']);
   const need = route.method === 'get' || readingWrites.has(`${route.method} ${route.path}`) ? 'read' : 'write';
   const sale = {
     postedOn: '2026-05-02',
@@ -264,6 +276,7 @@ function fixture(route: Route): { url: string; body?: object; need: 'read' | 'wr
       { accountId: victim.accounts.VictimRevenue, amountCents: 100 },
     ],
   };
+  const plan = { name: 'Intruder', limitKind: null, amountCents: 100, rrule: 'FREQ=MONTHLY', startsOn: '2026-05-01', fromAccountId: victim.accounts.VictimChecking, toAccountId: victimBrokerageId };
   const bodies: Record<string, object> = {
     'post /entities': { kind: 'llc', name: 'Intruder LLC' },
     'post /entities/{entityId}/accounts': { name: 'Intruder', kind: 'savings' },
@@ -321,6 +334,13 @@ function fixture(route: Route): { url: string; body?: object; need: 'read' | 'wr
     'patch /payees/{payeeId}': { w9Status: 'missing' },
     'post /payees/{payeeId}/payments': { paidOn: '2026-05-02', amountCents: 100, method: 'ach' },
     'post /payee-payments/{paymentId}/void': { voidedOn: '2026-05-10' },
+    'put /accounts/{accountId}/holdings': { ticker: 'VTI', name: 'Intruder', securityType: 'etf', quantity: '1', priceCents: 100, asOf: '2026-05-01' },
+    'put /entities/{entityId}/retirement-profile': { birthYear: 1970 },
+    'post /entities/{entityId}/contribution-plans/preview': plan,
+    'post /entities/{entityId}/contribution-plans': { ...plan, name: 'Intruder plan' },
+    'patch /contribution-plans/{planId}': { active: false },
+    'post /contribution-plans/{planId}/occurrences/{dueOn}/contribute': {},
+    'post /entities/{entityId}/contributions': { fromAccountId: victim.accounts.VictimChecking, toAccountId: victimBrokerageId, limitKind: null, amountCents: 100, contributedOn: '2026-05-01' },
   };
   const body = bodies[`${route.method} ${route.path}`];
   // Consolidated views name their entities in the query: the victim's two books, as the owner would.
@@ -452,7 +472,7 @@ async function victimSnapshot() {
   const tokens = await ledger.deps.db.selectFrom('apiTokens').select(['id', 'revokedAt']).orderBy('id').execute();
   const users = await ledger.deps.db.selectFrom('users').select(['id', 'passwordHash']).orderBy('id').execute();
   const budgetRows = await Promise.all(
-    (['envelopeGroups', 'envelopes', 'budgetAssignments', 'allocationRules', 'allocations', 'bills', 'billOccurrences'] as const).map(async (table) =>
+    (['envelopeGroups', 'envelopes', 'budgetAssignments', 'allocationRules', 'allocations', 'bills', 'billOccurrences', 'contributionPlans', 'contributions', 'holdings', 'retirementProfiles'] as const).map(async (table) =>
       Number((await ledger.deps.db.selectFrom(table).select((eb) => eb.fn.countAll().as('count')).executeTakeFirstOrThrow()).count),
     ),
   );

@@ -4,7 +4,8 @@ import { getEntities, getPlaidItems } from '../shared/options';
 import { idempotencyKey, veilRequest, nodeError } from '../shared/transport';
 
 // Bank connections through the ledger (which holds the Plaid access tokens, encrypted): sync an item, or every item
-// of an entity, and output the new bank lines; list items; get balances.
+// of an entity, and output the new bank lines; list items; get balances; refresh card and loan terms (which become
+// bills) and holdings and investment transactions; create a Link token for connecting a bank.
 
 export class VeilPlaidAccount implements INodeType {
 	description: INodeTypeDescription = {
@@ -35,8 +36,11 @@ export class VeilPlaidAccount implements INodeType {
 				type: 'options',
 				noDataExpression: true,
 				options: [
+					{ name: 'Create Link Token', value: 'createLinkToken', description: 'Create a Plaid Link token for connecting a bank to the entity', action: 'Create a link token' },
 					{ name: 'Get Balances', value: 'getBalances', description: 'Get the accounts of an item with their balances', action: 'Get balances of an item' },
 					{ name: 'Get Many', value: 'getAll', description: 'List the bank connections of an entity', action: 'Get many items' },
+					{ name: 'Refresh Investments', value: 'refreshInvestments', description: 'Fetch holdings and investment transactions into the brokerage and retirement accounts', action: 'Refresh investments of an item' },
+					{ name: 'Refresh Liabilities', value: 'refreshLiabilities', description: 'Fetch card and loan terms; each card, mortgage and student loan becomes a bill', action: 'Refresh liabilities of an item' },
 					{ name: 'Sync', value: 'sync', description: 'Fetch new transactions and output the new bank lines', action: 'Sync an item' },
 				],
 				default: 'sync',
@@ -56,8 +60,8 @@ export class VeilPlaidAccount implements INodeType {
 				type: 'options',
 				typeOptions: { loadOptionsMethod: 'getPlaidItems', loadOptionsDependsOn: ['entityId'] },
 				default: '',
-				displayOptions: { show: { operation: ['sync', 'getBalances'] } },
-				description: 'Empty when syncing: every item of the entity. Choose from the list, or specify an ID using an <a href="https://docs.n8n.io/code/expressions/">expression</a>.',
+				displayOptions: { show: { operation: ['sync', 'getBalances', 'refreshLiabilities', 'refreshInvestments'] } },
+				description: 'Empty when syncing or refreshing: every item of the entity. Choose from the list, or specify an ID using an <a href="https://docs.n8n.io/code/expressions/">expression</a>.',
 			},
 		],
 	};
@@ -70,7 +74,8 @@ export class VeilPlaidAccount implements INodeType {
 		for (let itemIndex = 0; itemIndex < items.length; itemIndex++) {
 			try {
 				const operation = this.getNodeParameter('operation', itemIndex) as string;
-				const entityId = encodeURIComponent(this.getNodeParameter('entityId', itemIndex) as string);
+				const rawEntityId = this.getNodeParameter('entityId', itemIndex) as string;
+				const entityId = encodeURIComponent(rawEntityId);
 				const itemId = this.getNodeParameter('itemId', itemIndex, '') as string;
 				if (operation === 'getAll') {
 					const { items: plaidItems } = await veilRequest<{ items: IDataObject[] }>(this, 'GET', `/entities/${entityId}/plaid/items`, { itemIndex });
@@ -83,9 +88,27 @@ export class VeilPlaidAccount implements INodeType {
 					results.push({ json: balances, pairedItem: { item: itemIndex } });
 					continue;
 				}
+				if (operation === 'createLinkToken') {
+					const token = await veilRequest(this, 'POST', '/plaid/link-token', { body: { entityId: rawEntityId }, itemIndex });
+					results.push({ json: token, pairedItem: { item: itemIndex } });
+					continue;
+				}
 				const targets = itemId
 					? [itemId]
 					: (await veilRequest<{ items: Array<{ id: string }> }>(this, 'GET', `/entities/${entityId}/plaid/items`, { itemIndex })).items.map((one) => one.id);
+				if (operation === 'refreshLiabilities' || operation === 'refreshInvestments') {
+					const path = operation === 'refreshLiabilities' ? 'refresh-liabilities' : 'refresh-investments';
+					for (const target of targets) {
+						// A refresh is an upsert keyed by Plaid's ids: repeating it changes nothing, so a retry is safe.
+						const refreshed = await veilRequest<IDataObject>(this, 'POST', `/plaid/items/${encodeURIComponent(target)}/${path}`, {
+							body: {},
+							idempotencyKey: idempotencyKey(this, itemIndex, `${path}:${target}`),
+							itemIndex,
+						});
+						results.push({ json: refreshed, pairedItem: { item: itemIndex } });
+					}
+					continue;
+				}
 				for (const target of targets) {
 					const synced = await veilRequest<{ bankLines?: IDataObject[] } & IDataObject>(this, 'POST', `/plaid/items/${encodeURIComponent(target)}/sync`, {
 						body: {},

@@ -22,6 +22,7 @@ export const EVENT_OPTIONS = [
 	{ name: 'Bank Line Added', value: 'bank_line.added' },
 	{ name: 'Bill Due', value: 'bill.due' },
 	{ name: 'Budget Overspent', value: 'budget.overspent' },
+	{ name: 'Contribution Limit Near', value: 'contribution.limit_near' },
 	{ name: 'Entry Posted', value: 'entry.posted' },
 	{ name: 'Entry Reversed', value: 'entry.reversed' },
 	{ name: 'Transfer Created', value: 'transfer.created' },

@@ -29,6 +29,8 @@ before(async () => {
     },
     // Plaid links create their own accounts here.
     'Bank LLC': { kind: 'llc', accounts: {} },
+    // A person whose Plaid login has a card, a mortgage, a student loan, an IRA, a 401(k) and a brokerage account.
+    Investor: { kind: 'personal', accounts: {} },
   });
   pack = loadPack();
   const target = new URL(ledger.baseUrl);
@@ -539,6 +541,57 @@ describe('Veil Plaid Account', () => {
   });
 });
 
+describe('Veil Plaid Account: liabilities, investments, Link token', () => {
+  let item;
+  const investor = () => owner.entities.Investor;
+  const plaidNode = (parameters, executionId) => run({ type: 'veilPlaidAccount', parameters: { resource: 'item', entityId: investor().id, ...parameters } }, [{}], executionId);
+
+  before(async () => {
+    const created = await emulator.plaid('/sandbox/public_token/create', { institution_id: 'ins_109508', initial_products: ['transactions', 'liabilities', 'investments'], options: { override_username: 'user_good' } });
+    assert.equal(created.status, 200, JSON.stringify(created.body));
+    item = await expectCreated(session('POST', '/plaid/items', { entityId: investor().id, publicToken: created.body.public_token }), 'link');
+  });
+
+  it('creates a Link token for the entity', async () => {
+    const { error, outputs } = await plaidNode({ operation: 'createLinkToken' });
+    assert.equal(error, undefined, error?.message);
+    assert.match(outputs[0][0].json.linkToken, /^link-sandbox-/);
+    assert.ok(outputs[0][0].json.expiration);
+  });
+
+  it('refreshes liabilities of every item: one bill per card and loan, the same bills when run again', async () => {
+    const first = await plaidNode({ operation: 'refreshLiabilities', itemId: '' }, 'exec-liabilities-1');
+    assert.equal(first.error, undefined, first.error?.message);
+    assert.equal(first.outputs[0].length, 1);
+    const report = first.outputs[0][0].json;
+    assert.equal(report.itemId, item.id);
+    assert.deepEqual(report.bills.map((bill) => bill.kind).sort(), ['credit', 'mortgage', 'student']);
+    const card = report.bills.find((bill) => bill.kind === 'credit');
+    assert.equal(card.interestRateBps, 1524);
+    assert.ok(Number.isSafeInteger(card.minimumPaymentCents) && card.minimumPaymentCents > 0);
+    const bills = await session('GET', `/entities/${investor().id}/bills`);
+    assert.equal(bills.body.bills.length, 3);
+    const again = await plaidNode({ operation: 'refreshLiabilities', itemId: item.id }, 'exec-liabilities-2');
+    assert.equal(again.error, undefined, again.error?.message);
+    assert.deepEqual(again.outputs[0][0].json.bills.map((bill) => bill.billId).sort(), report.bills.map((bill) => bill.billId).sort());
+    assert.equal((await session('GET', `/entities/${investor().id}/bills`)).body.bills.length, 3);
+  });
+
+  it('refreshes investments: holdings and investment transactions stored once', async () => {
+    const first = await plaidNode({ operation: 'refreshInvestments', itemId: item.id }, 'exec-investments-1');
+    assert.equal(first.error, undefined, first.error?.message);
+    const report = first.outputs[0][0].json;
+    assert.equal(report.holdings, 6);
+    assert.ok(report.transactionsAdded > 0);
+    assert.equal(report.transactionsAdded, report.transactionsSeen);
+    const second = await plaidNode({ operation: 'refreshInvestments', itemId: '' }, 'exec-investments-2');
+    assert.equal(second.error, undefined, second.error?.message);
+    assert.equal(second.outputs[0][0].json.transactionsAdded, 0);
+    const holdings = await session('GET', `/entities/${investor().id}/holdings`);
+    assert.equal(holdings.body.accounts.flatMap((account) => account.holdings).length, 6);
+  });
+});
+
 describe('drop-downs (loadOptions) of Allocate, Pay Bill and Plaid Account', () => {
   const options = (type, method, parameters) => loadOptions(pack, { type, method, parameters, credential: credential() });
 
@@ -547,7 +600,7 @@ describe('drop-downs (loadOptions) of Allocate, Pay Bill and Plaid Account', () 
       assert.equal(pack.nodes[type].methods.loadOptions.getEntities, pack.nodes.veilTransfer.methods.loadOptions.getEntities, `${type} shares getEntities`);
     }
     const entities = await options('veilAllocate', 'getEntities');
-    assert.deepEqual(entities.map((option) => option.name), ['Acme LLC (llc)', 'Bank LLC (llc)', 'Budget LLC (llc)', 'Sam Owner (personal)']);
+    assert.deepEqual(entities.map((option) => option.name), ['Acme LLC (llc)', 'Bank LLC (llc)', 'Budget LLC (llc)', 'Investor (personal)', 'Sam Owner (personal)']);
     assert.equal(entities.find((option) => option.name.startsWith('Budget'))?.value, budgetBooks().id);
   });
 

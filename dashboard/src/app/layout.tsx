@@ -11,6 +11,7 @@ const NAV = [
   { to: '/app/accounts', label: 'Accounts' },
   { to: '/app/budget', label: 'Budget' },
   { to: '/app/bills', label: 'Bills' },
+  { to: '/app/investments', label: 'Investments' },
   { to: '/app/money-flow', label: 'Money flow' },
   { to: '/app/veil', label: 'Inter-entity' },
   { to: '/app/reports', label: 'Reports' },

@@ -10,6 +10,7 @@ import { BillsPage } from '../features/bills/components/BillsPage';
 import { BudgetPage } from '../features/budget/components/BudgetPage';
 import { ExecutionsPage } from '../features/executions/components/ExecutionsPage';
 import { ImportsPage } from '../features/imports/components/ImportsPage';
+import { InvestmentsPage } from '../features/investments/components/InvestmentsPage';
 import { MoneyFlowPage } from '../features/money-flow/components/MoneyFlowPage';
 import { OverviewPage } from '../features/overview/components/OverviewPage';
 import { ReportsPage } from '../features/reports/components/ReportsPage';
@@ -48,6 +49,7 @@ const router = createBrowserRouter([
       { path: 'accounts', element: <AccountsPage /> },
       { path: 'budget', element: <BudgetPage /> },
       { path: 'bills', element: <BillsPage /> },
+      { path: 'investments', element: <InvestmentsPage /> },
       { path: 'money-flow', element: <MoneyFlowPage /> },
       { path: 'veil', element: <VeilPage /> },
       { path: 'reports', element: <ReportsPage /> },

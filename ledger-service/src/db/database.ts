@@ -497,6 +497,105 @@ export interface PlaidHoldingsTable {
   updatedAt: Instant;
 }
 
+export interface SecuritiesTable {
+  id: Generated<string>;
+  entityId: string;
+  ticker: string | null;
+  name: string;
+  securityType: string;
+  currency: string;
+  plaidSecurityId: string | null;
+  createdAt: CreatedAt;
+}
+
+type NullableCents = ColumnType<string | null, number | null | undefined, number | null>;
+
+export interface HoldingsTable {
+  id: Generated<string>;
+  entityId: string;
+  accountId: string;
+  securityId: string;
+  /** numeric: a decimal string, never a float. */
+  quantity: string;
+  priceCents: NullableCents;
+  valueCents: Bigint;
+  costBasisCents: NullableCents;
+  asOf: string;
+  source: 'manual' | 'plaid';
+  actor: string;
+  updatedAt: Instant;
+}
+
+export interface InvestmentTransactionsTable {
+  id: Generated<string>;
+  entityId: string;
+  accountId: string;
+  securityId: string | null;
+  externalId: string;
+  occurredOn: string;
+  name: string;
+  type: string;
+  subtype: string | null;
+  quantity: string;
+  priceCents: NullableCents;
+  amountCents: Bigint;
+  feesCents: NullableCents;
+  currency: string;
+  source: 'manual' | 'plaid';
+  createdAt: CreatedAt;
+}
+
+export interface RetirementProfilesTable {
+  entityId: string;
+  birthYear: number | null;
+  updatedAt: Instant;
+}
+
+export interface ContributionPlansTable {
+  id: Generated<string>;
+  entityId: string;
+  name: string;
+  limitKind: string | null;
+  amountCents: Bigint;
+  rrule: string;
+  startsOn: string;
+  fromAccountId: string;
+  toAccountId: string;
+  active: ColumnType<boolean, boolean | undefined, boolean>;
+  actor: string;
+  createdAt: CreatedAt;
+  updatedAt: Instant;
+}
+
+export interface ContributionsTable {
+  id: Generated<string>;
+  entityId: string;
+  planId: string | null;
+  dueOn: string | null;
+  fromAccountId: string;
+  toAccountId: string;
+  limitKind: string | null;
+  taxYear: number;
+  amountCents: Bigint;
+  contributedOn: string;
+  entryId: string;
+  actor: string;
+  createdAt: CreatedAt;
+}
+
+export interface LiabilityBillsTable {
+  plaidAccountId: string;
+  entityId: string;
+  billId: string;
+  kind: 'credit' | 'mortgage' | 'student';
+  statementBalanceCents: NullableCents;
+  minimumPaymentCents: NullableCents;
+  nextPaymentDueOn: string | null;
+  interestRateBps: number | null;
+  refreshedAt: Instant;
+  createdAt: CreatedAt;
+}
+
 export interface Database {
   users: UsersTable;
   invitations: InvitationsTable;
@@ -539,6 +638,13 @@ export interface Database {
   plaidItems: PlaidItemsTable;
   plaidAccounts: PlaidAccountsTable;
   plaidHoldings: PlaidHoldingsTable;
+  securities: SecuritiesTable;
+  holdings: HoldingsTable;
+  investmentTransactions: InvestmentTransactionsTable;
+  retirementProfiles: RetirementProfilesTable;
+  contributionPlans: ContributionPlansTable;
+  contributions: ContributionsTable;
+  liabilityBills: LiabilityBillsTable;
   accountMonthTotals: AccountMonthTotalsTable;
   accountDayTotals: AccountDayTotalsTable;
 }

@@ -60,7 +60,10 @@ export type RuleCode =
   | 'weak_password'
   | 'mfa_state'
   | 'account_locked'
-  | 'rate_limited';
+  | 'rate_limited'
+  | 'contribution_invalid'
+  | 'contribution_limit_exceeded'
+  | 'holding_invalid';
 
 export class RuleViolation extends Error {
   override readonly name = 'RuleViolation';

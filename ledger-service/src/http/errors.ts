@@ -63,6 +63,10 @@ const STATUS_OF: Record<RuleCode, number> = {
   weak_password: 422,
   account_locked: 429,
   rate_limited: 429,
+  contribution_invalid: 422,
+  // A contribution that would take the year's total over the IRS limit is refused, not booked with a warning.
+  contribution_limit_exceeded: 422,
+  holding_invalid: 422,
 };
 
 export const notFoundHandler: RequestHandler = (req, res) => {

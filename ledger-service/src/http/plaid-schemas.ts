@@ -107,3 +107,38 @@ export const WebhookBody = z
 export const WebhookReply = z
   .object({ received: z.literal(true), action: z.enum(['synced', 'status_changed', 'ignored']) })
   .openapi('PlaidWebhookReply');
+
+export const LiabilityBill = z
+  .object({
+    billId: s.Id,
+    accountId: s.Id,
+    kind: z.enum(['credit', 'mortgage', 'student']),
+    name: z.string(),
+    amountCents: z.int().openapi({ description: "the bill's amount: a card's statement balance (paying it avoids interest), a loan's payment" }),
+    statementBalanceCents: z.int().nullable(),
+    minimumPaymentCents: z.int().nullable(),
+    nextPaymentDueOn: z.string().nullable(),
+    interestRateBps: z.int().nullable().openapi({ description: 'purchase APR or loan rate in basis points' }),
+    created: z.boolean().openapi({ description: 'false: an existing bill was updated' }),
+  })
+  .openapi('PlaidLiabilityBill');
+
+export const LiabilitiesRefresh = z
+  .object({
+    itemId: s.Id,
+    accounts: z.int(),
+    bills: z.array(LiabilityBill),
+    skipped: z.array(z.object({ accountId: s.Id, reason: z.string() })),
+  })
+  .openapi('PlaidLiabilitiesRefresh');
+
+export const InvestmentsRefresh = z
+  .object({
+    itemId: s.Id,
+    holdings: z.int(),
+    securities: z.int(),
+    holdingsRemoved: z.int().openapi({ description: 'positions Plaid no longer lists (sold), removed from the Plaid-sourced holdings' }),
+    transactionsAdded: z.int(),
+    transactionsSeen: z.int(),
+  })
+  .openapi('PlaidInvestmentsRefresh');

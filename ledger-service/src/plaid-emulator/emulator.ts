@@ -13,6 +13,8 @@ import {
   TransactionsUpdateStatus,
   ItemWithConsentFieldsUpdateTypeEnum,
   type InvestmentAccount,
+  type InvestmentTransaction,
+  AccountSubtype,
   type AccountBase,
   type AccountsGetResponse,
   type InvestmentsHoldingsGetResponse,
@@ -541,34 +543,81 @@ export async function createPlaidEmulator(options: EmulatorOptions): Promise<Pla
     };
   }
 
-  function investmentTransactions(item: ItemState, startOn: string, endOn: string): InvestmentsTransactionsGetResponse {
-    const random = seededRandom(seed + item.itemId.length);
-    const rows = item.data.holdings.map((holding) => {
+  /**
+   * An item's investment history, generated once (first asked for) from a seed derived from its id, so every call
+   * returns the same transactions with the same ids: a buy per holding, a monthly contribution into each
+   * retirement account for the past year (IRA 500.00, 401(k) 1,000.00), and quarterly dividends on brokerage
+   * holdings. Amounts follow Plaid's sign: positive when cash leaves the account (a buy), negative when it comes in.
+   */
+  const investmentHistories = new WeakMap<ItemState, InvestmentTransaction[]>();
+  function investmentHistory(item: ItemState): InvestmentTransaction[] {
+    const cached = investmentHistories.get(item);
+    if (cached) return cached;
+    let hash = seed;
+    for (const character of item.itemId) hash = (hash * 31 + character.charCodeAt(0)) % 2_147_483_647;
+    const random = seededRandom(hash);
+    const anchor = today();
+    const rows: InvestmentTransaction[] = [];
+    const row = (fields: Omit<InvestmentTransaction, 'investment_transaction_id' | 'iso_currency_code' | 'unofficial_currency_code' | 'fees'>) =>
+      rows.push({ investment_transaction_id: plaidId(random), fees: 0, iso_currency_code: 'USD', unofficial_currency_code: null, ...fields });
+    for (const holding of item.data.holdings) {
       const security = item.data.securities.find((candidate) => candidate.securityId === holding.securityId);
       const price = security?.closePriceCents ?? 0;
       const quantityMilli = 1_000 + Math.floor(random() * 4_000);
-      return {
-        investment_transaction_id: plaidId(random),
+      row({
         account_id: holding.accountId,
         security_id: holding.securityId,
-        date: addDays(today(), -Math.floor(random() * 60)),
+        date: addDays(anchor, -Math.floor(random() * 60)),
         name: `BUY ${security?.ticker ?? ''}`.trim(),
         quantity: quantityMilli / 1000,
         amount: dollars(Math.round((price * quantityMilli) / 1000)),
         price: dollars(price),
-        fees: 0,
         type: InvestmentTransactionType.Buy,
         subtype: InvestmentTransactionSubtype.Buy,
-        iso_currency_code: 'USD',
-        unofficial_currency_code: null,
-      };
-    });
-    const inRange = rows.filter((row) => row.date >= startOn && row.date <= endOn);
+      });
+    }
+    const investment = item.data.accounts.filter((account) => account.type === AccountType.Investment);
+    for (let monthsAgo = 0; monthsAgo < 12; monthsAgo += 1) {
+      const [year, month] = anchor.split('-').map(Number) as [number, number];
+      const index = year * 12 + (month - 1) - monthsAgo;
+      const date = `${Math.floor(index / 12)}-${String((index % 12) + 1).padStart(2, '0')}-15`;
+      if (date > anchor) continue;
+      for (const account of investment) {
+        const monthlyCents = account.subtype === AccountSubtype.Ira ? 50_000 : account.subtype === AccountSubtype._401k ? 100_000 : 0;
+        if (monthlyCents > 0) {
+          row({ account_id: account.accountId, security_id: null, date, name: 'CONTRIBUTION', quantity: 0, amount: dollars(-monthlyCents), price: 0, type: InvestmentTransactionType.Cash, subtype: InvestmentTransactionSubtype.Contribution });
+        }
+        if (account.subtype === AccountSubtype.Brokerage && monthsAgo % 3 === 0) {
+          for (const holding of item.data.holdings.filter((candidate) => candidate.accountId === account.accountId)) {
+            const security = item.data.securities.find((candidate) => candidate.securityId === holding.securityId);
+            const dividendCents = Math.max(1, Math.round(holdingValueCents(holding, item.data.securities) / 400));
+            row({ account_id: account.accountId, security_id: holding.securityId, date, name: `DIVIDEND ${security?.ticker ?? ''}`.trim(), quantity: 0, amount: dollars(-dividendCents), price: 0, type: InvestmentTransactionType.Cash, subtype: InvestmentTransactionSubtype.Dividend });
+          }
+        }
+      }
+    }
+    // Newest first, as Plaid lists them; ties by id so pages never overlap.
+    rows.sort((x, y) => (x.date === y.date ? (x.investment_transaction_id < y.investment_transaction_id ? -1 : 1) : x.date < y.date ? 1 : -1));
+    investmentHistories.set(item, rows);
+    return rows;
+  }
+
+  function investmentTransactions(
+    item: ItemState,
+    startOn: string,
+    endOn: string,
+    options: { account_ids?: string[] | undefined; count?: number | undefined; offset?: number | undefined },
+  ): InvestmentsTransactionsGetResponse {
+    if (startOn > endOn) throw new PlaidFailure(400, PlaidErrorType.InvalidRequest, 'INVALID_FIELD', 'start_date must be on or before end_date');
+    const accounts = options.account_ids === undefined ? null : new Set(options.account_ids);
+    const inRange = investmentHistory(item).filter((row) => row.date >= startOn && row.date <= endOn && (accounts === null || accounts.has(row.account_id)));
+    const offset = options.offset ?? 0;
+    const count = options.count ?? 100;
     return {
       item: itemView(item),
       accounts: investmentAccounts(item),
       securities: securitiesView(item),
-      investment_transactions: inRange,
+      investment_transactions: inRange.slice(offset, offset + count),
       total_investment_transactions: inRange.length,
       request_id: requestId(),
     };
@@ -781,8 +830,16 @@ export async function createPlaidEmulator(options: EmulatorOptions): Promise<Pla
   });
 
   post('/investments/transactions/get', (req, res) => {
-    const body = parse(AccessToken.extend({ start_date: z.iso.date(), end_date: z.iso.date() }), req.body);
-    send(res, s.InvestmentTransactionsGetResponseSchema, investmentTransactions(healthyItem(body.access_token), body.start_date, body.end_date));
+    const body = parse(
+      AccessToken.extend({
+        start_date: z.iso.date(),
+        end_date: z.iso.date(),
+        // Plaid's limits: at most 500 per page.
+        options: z.object({ account_ids: z.array(z.string()).max(100).optional(), count: z.int().min(1).max(500).optional(), offset: z.int().min(0).optional() }).optional(),
+      }),
+      req.body,
+    );
+    send(res, s.InvestmentTransactionsGetResponseSchema, investmentTransactions(healthyItem(body.access_token), body.start_date, body.end_date, body.options ?? {}));
   });
 
   post('/webhook_verification_key/get', (req, res) => {

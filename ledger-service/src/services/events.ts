@@ -25,6 +25,7 @@ export const EVENT_TYPES = [
   'balance.low',
   'bank_line.added',
   'budget.overspent',
+  'contribution.limit_near',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { sql, type Transaction } from 'kysely';
-import { CountryCode, Products, type APR, type Security, type AccountBase, type Transaction as PlaidTransaction, type TransactionsSyncResponse } from 'plaid';
+import { CountryCode, Products, type APR, type Security, type AccountBase, type InvestmentsHoldingsGetResponse, type LiabilitiesObject, type Transaction as PlaidTransaction, type TransactionsSyncResponse } from 'plaid';
 import type { Database, Db, PlaidItemStatus } from '../db/database';
 import { NotFound, RuleViolation } from '../domain/errors';
 import { accountKindFor, basisPointsFromPercentage, centsFromPlaidBalance, veilCentsFromPlaidAmount } from '../domain/plaid';
@@ -15,6 +15,7 @@ import type { Actor, Deps } from './context';
 import { readSecret, storeSecret } from './secrets';
 import { createAccount } from './accounts';
 import { getEntity } from './entities';
+import { storeLiabilityBills, storePlaidHoldings } from './plaid-facts';
 
 // Bank sync through Plaid. Linking stores the item (access token encrypted) and creates one Veil account per Plaid
 // account in the entity the user chose. Syncing walks /transactions/sync from the stored cursor: each page and the
@@ -217,7 +218,7 @@ export async function createLinkToken(deps: Deps, actor: Actor, entityId: string
   return { linkToken: response.link_token, expiration: response.expiration };
 }
 
-async function accessTokenOf(db: Db | Trx, deps: Deps, itemId: string): Promise<string> {
+export async function accessTokenOf(db: Db | Trx, deps: Deps, itemId: string): Promise<string> {
   const row = await db.selectFrom('plaidItems').select('accessTokenSecretId').where('id', '=', itemId).executeTakeFirst();
   if (!row) throw new NotFound('plaid item', itemId);
   // The service reads the token on the item's behalf after authorizing the caller on the item.
@@ -286,7 +287,11 @@ export async function linkItem(trx: Trx, deps: Deps, actor: Actor, input: { enti
       throw error;
     });
   for (const account of accounts.accounts) await linkAccount(trx, actor, { ...item, institutionName }, entity.kind as 'llc' | 'personal', account);
-  await refreshFacts(trx, plaid, item.id, exchanged.access_token);
+  const facts = await refreshFacts(trx, plaid, item.id, exchanged.access_token);
+  // The same facts into the investments tables and the bills, as a refresh would store them.
+  const links = await linksOf(trx, item.id);
+  if (facts.holdings) await storePlaidHoldings(trx, input.entityId, links, facts.holdings, actor);
+  if (facts.liabilities) await storeLiabilityBills(trx, input.entityId, institutionName, links, facts.liabilities, actor);
   recordAudit(trx, actor, {
     action: 'plaid_item.linked',
     entityId: input.entityId,
@@ -299,107 +304,127 @@ export async function linkItem(trx: Trx, deps: Deps, actor: Actor, input: { enti
 
 // ------------------------------------------------------------------------------------------------ facts
 
-type Links = Map<string, { id: string; accountId: string; type: string }>;
+export type Links = Map<string, { id: string; accountId: string; type: string }>;
 
-async function linksOf(db: Db | Trx, itemId: string): Promise<Links> {
+export async function linksOf(db: Db | Trx, itemId: string): Promise<Links> {
   const rows = await db.selectFrom('plaidAccounts').select(['id', 'accountId', 'plaidAccountId', 'plaidType']).where('itemId', '=', itemId).execute();
   return new Map(rows.map((row) => [row.plaidAccountId, { id: row.id, accountId: row.accountId, type: row.plaidType }]));
 }
 
+/** What refreshFacts read from Plaid, for the investments and liability-bill services to store too. */
+export interface PlaidFacts {
+  liabilities: LiabilitiesObject | null;
+  holdings: InvestmentsHoldingsGetResponse | null;
+}
+
 /** Card and loan terms (liabilities) and holdings (investments): facts stored on the account links. */
-async function refreshFacts(trx: Trx, plaid: PlaidDeps, itemId: string, accessToken: string): Promise<void> {
+export async function refreshFacts(trx: Trx, plaid: PlaidDeps, itemId: string, accessToken: string): Promise<PlaidFacts> {
   const links = await linksOf(trx, itemId);
   const types = new Set([...links.values()].map((link) => link.type));
+  const read: PlaidFacts = { liabilities: null, holdings: null };
   if (types.has('credit') || types.has('loan')) {
     const { liabilities } = await callPlaid(() => plaid.client.liabilitiesGet({ access_token: accessToken }));
-    const facts: { plaidAccountId: string | null; interestRateBps: number | null; liability: Record<string, unknown> }[] = [];
-    for (const card of liabilities.credit ?? []) {
-      const purchase = card.aprs.find((apr: APR) => apr.apr_type === 'purchase_apr') ?? card.aprs[0];
-      facts.push({
-        plaidAccountId: card.account_id,
-        interestRateBps: basisPointsFromPercentage(purchase?.apr_percentage),
-        liability: {
-          kind: 'credit',
-          aprBps: basisPointsFromPercentage(purchase?.apr_percentage),
-          statementBalanceCents: centsFromPlaidBalance(card.last_statement_balance),
-          statementIssuedOn: card.last_statement_issue_date,
-          minimumPaymentCents: centsFromPlaidBalance(card.minimum_payment_amount),
-          nextPaymentDueOn: card.next_payment_due_date,
-          lastPaymentCents: centsFromPlaidBalance(card.last_payment_amount),
-          lastPaymentOn: card.last_payment_date,
-          isOverdue: card.is_overdue,
-        },
-      });
-    }
-    for (const loan of liabilities.mortgage ?? []) {
-      facts.push({
-        plaidAccountId: loan.account_id,
-        interestRateBps: basisPointsFromPercentage(loan.interest_rate.percentage),
-        liability: {
-          kind: 'mortgage',
-          rateType: loan.interest_rate.type,
-          originationPrincipalCents: centsFromPlaidBalance(loan.origination_principal_amount),
-          originatedOn: loan.origination_date,
-          maturesOn: loan.maturity_date,
-          loanTerm: loan.loan_term,
-          nextMonthlyPaymentCents: centsFromPlaidBalance(loan.next_monthly_payment),
-          nextPaymentDueOn: loan.next_payment_due_date,
-          escrowBalanceCents: centsFromPlaidBalance(loan.escrow_balance),
-        },
-      });
-    }
-    for (const loan of liabilities.student ?? []) {
-      facts.push({
-        plaidAccountId: loan.account_id,
-        interestRateBps: basisPointsFromPercentage(loan.interest_rate_percentage),
-        liability: {
-          kind: 'student',
-          loanName: loan.loan_name,
-          originationPrincipalCents: centsFromPlaidBalance(loan.origination_principal_amount),
-          originatedOn: loan.origination_date,
-          expectedPayoffOn: loan.expected_payoff_date,
-          minimumPaymentCents: centsFromPlaidBalance(loan.minimum_payment_amount),
-          nextPaymentDueOn: loan.next_payment_due_date,
-          repaymentPlan: loan.repayment_plan.description,
-        },
-      });
-    }
-    for (const fact of facts) {
-      const link = fact.plaidAccountId === null ? undefined : links.get(fact.plaidAccountId);
-      if (!link) continue;
-      await trx
-        .updateTable('plaidAccounts')
-        .set({ interestRateBps: fact.interestRateBps, liability: JSON.stringify(fact.liability), updatedAt: new Date() })
-        .where('id', '=', link.id)
-        .execute();
-    }
+    await storeLiabilityFacts(trx, links, liabilities);
+    read.liabilities = liabilities;
   }
   if (types.has('investment')) {
     const holdings = await callPlaid(() => plaid.client.investmentsHoldingsGet({ access_token: accessToken }));
-    const securities = new Map<string, Security>(holdings.securities.map((security: Security) => [security.security_id, security]));
-    for (const holding of holdings.holdings) {
-      const link = links.get(holding.account_id);
-      if (!link) continue;
-      const security = securities.get(holding.security_id);
-      const row = {
-        plaidAccountId: link.id,
-        securityId: holding.security_id,
-        ticker: security?.ticker_symbol ?? null,
-        name: security?.name ?? null,
-        securityType: security?.type ?? null,
-        quantity: String(holding.quantity),
-        priceCents: centsFromPlaidBalance(Number(holding.institution_price.toFixed(2))),
-        valueCents: centsFromPlaidBalance(Number(holding.institution_value.toFixed(2))) ?? 0,
-        costBasisCents: holding.cost_basis === null ? null : centsFromPlaidBalance(Number(holding.cost_basis.toFixed(2))),
-        currency: holding.iso_currency_code ?? 'USD',
-        asOf: holding.institution_price_as_of ?? new Date().toISOString().slice(0, 10),
-      };
-      await trx
-        .insertInto('plaidHoldings')
-        .values(row)
-        .onConflict((oc) => oc.columns(['plaidAccountId', 'securityId']).doUpdateSet({ ...row, updatedAt: new Date() }))
-        .execute();
-    }
+    await storeHoldingFacts(trx, links, holdings);
+    read.holdings = holdings;
+  }
+  return read;
+}
+
+/** Card APR, statement and payment facts, and loan rates, on the account links. */
+export async function storeLiabilityFacts(trx: Trx, links: Links, liabilities: LiabilitiesObject): Promise<void> {
+  const facts: { plaidAccountId: string | null; interestRateBps: number | null; liability: Record<string, unknown> }[] = [];
+  for (const card of liabilities.credit ?? []) {
+    const purchase = card.aprs.find((apr: APR) => apr.apr_type === 'purchase_apr') ?? card.aprs[0];
+    facts.push({
+      plaidAccountId: card.account_id,
+      interestRateBps: basisPointsFromPercentage(purchase?.apr_percentage),
+      liability: {
+        kind: 'credit',
+        aprBps: basisPointsFromPercentage(purchase?.apr_percentage),
+        statementBalanceCents: centsFromPlaidBalance(card.last_statement_balance),
+        statementIssuedOn: card.last_statement_issue_date,
+        minimumPaymentCents: centsFromPlaidBalance(card.minimum_payment_amount),
+        nextPaymentDueOn: card.next_payment_due_date,
+        lastPaymentCents: centsFromPlaidBalance(card.last_payment_amount),
+        lastPaymentOn: card.last_payment_date,
+        isOverdue: card.is_overdue,
+      },
+    });
+  }
+  for (const loan of liabilities.mortgage ?? []) {
+    facts.push({
+      plaidAccountId: loan.account_id,
+      interestRateBps: basisPointsFromPercentage(loan.interest_rate.percentage),
+      liability: {
+        kind: 'mortgage',
+        rateType: loan.interest_rate.type,
+        originationPrincipalCents: centsFromPlaidBalance(loan.origination_principal_amount),
+        originatedOn: loan.origination_date,
+        maturesOn: loan.maturity_date,
+        loanTerm: loan.loan_term,
+        nextMonthlyPaymentCents: centsFromPlaidBalance(loan.next_monthly_payment),
+        nextPaymentDueOn: loan.next_payment_due_date,
+        escrowBalanceCents: centsFromPlaidBalance(loan.escrow_balance),
+      },
+    });
+  }
+  for (const loan of liabilities.student ?? []) {
+    facts.push({
+      plaidAccountId: loan.account_id,
+      interestRateBps: basisPointsFromPercentage(loan.interest_rate_percentage),
+      liability: {
+        kind: 'student',
+        loanName: loan.loan_name,
+        originationPrincipalCents: centsFromPlaidBalance(loan.origination_principal_amount),
+        originatedOn: loan.origination_date,
+        expectedPayoffOn: loan.expected_payoff_date,
+        minimumPaymentCents: centsFromPlaidBalance(loan.minimum_payment_amount),
+        nextPaymentDueOn: loan.next_payment_due_date,
+        repaymentPlan: loan.repayment_plan.description,
+      },
+    });
+  }
+  for (const fact of facts) {
+    const link = fact.plaidAccountId === null ? undefined : links.get(fact.plaidAccountId);
+    if (!link) continue;
+    await trx
+      .updateTable('plaidAccounts')
+      .set({ interestRateBps: fact.interestRateBps, liability: JSON.stringify(fact.liability), updatedAt: new Date() })
+      .where('id', '=', link.id)
+      .execute();
+  }
+}
+
+/** Holdings as Plaid states them, on the account links (the investments service keeps its own per account). */
+export async function storeHoldingFacts(trx: Trx, links: Links, holdings: InvestmentsHoldingsGetResponse): Promise<void> {
+  const securities = new Map<string, Security>(holdings.securities.map((security: Security) => [security.security_id, security]));
+  for (const holding of holdings.holdings) {
+    const link = links.get(holding.account_id);
+    if (!link) continue;
+    const security = securities.get(holding.security_id);
+    const row = {
+      plaidAccountId: link.id,
+      securityId: holding.security_id,
+      ticker: security?.ticker_symbol ?? null,
+      name: security?.name ?? null,
+      securityType: security?.type ?? null,
+      quantity: String(holding.quantity),
+      priceCents: centsFromPlaidBalance(Number(holding.institution_price.toFixed(2))),
+      valueCents: centsFromPlaidBalance(Number(holding.institution_value.toFixed(2))) ?? 0,
+      costBasisCents: holding.cost_basis === null ? null : centsFromPlaidBalance(Number(holding.cost_basis.toFixed(2))),
+      currency: holding.iso_currency_code ?? 'USD',
+      asOf: holding.institution_price_as_of ?? new Date().toISOString().slice(0, 10),
+    };
+    await trx
+      .insertInto('plaidHoldings')
+      .values(row)
+      .onConflict((oc) => oc.columns(['plaidAccountId', 'securityId']).doUpdateSet({ ...row, updatedAt: new Date() }))
+      .execute();
   }
 }
 
@@ -443,7 +468,7 @@ async function setItemStatus(db: Db, actor: Actor, itemId: string, status: Plaid
 }
 
 /** Runs a Plaid call for an item; an item error (login required…) is stored on the item before it is reported. */
-async function withItemErrors<T>(deps: Deps, itemId: string, call: () => Promise<T>): Promise<T> {
+export async function withItemErrors<T>(deps: Deps, itemId: string, call: () => Promise<T>): Promise<T> {
   try {
     return await call();
   } catch (error) {

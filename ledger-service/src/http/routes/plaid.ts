@@ -6,6 +6,7 @@ import { verifyPlaidWebhook } from '../../plaid/webhook-verifier';
 import type { Deps } from '../../services/context';
 import * as plaid from '../../services/plaid';
 import { completeDemoLink } from '../../services/plaid-demo';
+import { refreshInvestments, refreshLiabilities } from '../../services/plaid-refresh';
 import { createMounter, type ActorResolver } from '../route';
 import * as p from '../plaid-schemas';
 import * as s from '../schemas';
@@ -93,6 +94,33 @@ export function mountPlaidRoutes(router: Router, registry: OpenAPIRegistry, deps
       if (query.refresh === 'false') return { status: 200, body: await plaid.getPlaidItem(deps.db, params.itemId) };
       requirePlaid(deps.plaid);
       return { status: 200, body: await plaid.refreshBalances(deps, actor, params.itemId) };
+    },
+  });
+  mount({
+    method: 'post',
+    path: '/plaid/items/:itemId/refresh-liabilities',
+    tag: 'plaid',
+    summary: 'Fetch card and loan terms from Plaid: APR and rates on the accounts, and one bill per card, mortgage and student loan (statement balance or payment, due date); repeatable',
+    params: ItemParams,
+    responses: { 200: { description: 'the bills created or updated', schema: p.LiabilitiesRefresh } },
+    handler: async ({ params, actor }) => {
+      await plaid.authorizePlaidItem(deps.db, actor, params.itemId, 'write');
+      requirePlaid(deps.plaid);
+      return { status: 200, body: await refreshLiabilities(deps, actor, params.itemId) };
+    },
+  });
+  mount({
+    method: 'post',
+    path: '/plaid/items/:itemId/refresh-investments',
+    tag: 'plaid',
+    summary: "Fetch holdings, securities and the last 24 months of investment transactions into the item's brokerage and retirement accounts; repeatable",
+    params: ItemParams,
+    responses: { 200: { description: 'what was stored', schema: p.InvestmentsRefresh } },
+    handler: async ({ params, actor }) => {
+      await plaid.authorizePlaidItem(deps.db, actor, params.itemId, 'write');
+      requirePlaid(deps.plaid);
+      const today = new Date(deps.security.now()).toISOString().slice(0, 10);
+      return { status: 200, body: await refreshInvestments(deps, actor, params.itemId, today) };
     },
   });
   mount({

@@ -217,7 +217,7 @@ export async function createLinkToken(deps: Deps, actor: Actor, entityId: string
   return { linkToken: response.link_token, expiration: response.expiration };
 }
 
-async function accessTokenOf(db: Db | Trx, deps: Deps, itemId: string): Promise<string> {
+export async function accessTokenOf(db: Db | Trx, deps: Deps, itemId: string): Promise<string> {
   const row = await db.selectFrom('plaidItems').select('accessTokenSecretId').where('id', '=', itemId).executeTakeFirst();
   if (!row) throw new NotFound('plaid item', itemId);
   // The service reads the token on the item's behalf after authorizing the caller on the item.

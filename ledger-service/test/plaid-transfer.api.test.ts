@@ -264,10 +264,36 @@ describe('an owner draw through Plaid Transfer', () => {
   });
 });
 
+describe('a sync in rounds (what the Plaid Account node does)', () => {
+  it('?pagesMax=1 stores one page and says hasMore; rounds until hasMore is false store every transaction once', async () => {
+    ledger.deps.plaid = { ...(ledger.deps.plaid as NonNullable<typeof ledger.deps.plaid>), syncPageSize: 2 };
+    const books = await createBooks(ledger, { name: 'Rounds LLC', accounts: {} });
+    const created = await sandbox.sandboxPublicTokenCreate({ institution_id: 'ins_109511', initial_products: [Products.Transactions], options: { override_username: 'user_llc' } });
+    const item = await ledger.http.post('/plaid/items').set('Idempotency-Key', key()).send({ entityId: books.entityId, publicToken: created.data.public_token }).expect(201);
+    const bad = await ledger.http.post(`/plaid/items/${item.body.id}/sync?pagesMax=0`).expect(400);
+    expect(bad.body.error.code).toBe('invalid_request');
+    const rounds: { pages: number; hasMore: boolean; added: number; lines: number }[] = [];
+    for (let round = 0; round < 100; round += 1) {
+      const synced = await ledger.http.post(`/plaid/items/${item.body.id}/sync?pagesMax=1`).expect(200);
+      rounds.push({ pages: synced.body.pages, hasMore: synced.body.hasMore, added: synced.body.added, lines: synced.body.bankLines.length });
+      if (!synced.body.hasMore) break;
+    }
+    expect(rounds.every((round) => round.pages === 1 && round.added <= 2)).toBe(true);
+    expect(rounds.slice(0, -1).every((round) => round.hasMore)).toBe(true);
+    const row = await ledger.deps.db.selectFrom('plaidItems').select('plaidItemId').where('id', '=', item.body.id).executeTakeFirstOrThrow();
+    const live = emulator.liveTransactions(row.plaidItemId).length;
+    expect(live).toBeGreaterThan(2);
+    expect(rounds.length).toBe(Math.ceil(live / 2));
+    expect(rounds.reduce((sum, round) => sum + round.added, 0)).toBe(live);
+    expect(rounds.reduce((sum, round) => sum + round.lines, 0)).toBe(live);
+    ledger.deps.plaid = { ...(ledger.deps.plaid as NonNullable<typeof ledger.deps.plaid>), syncPageSize: 500 };
+  });
+});
+
 describe('the emulator speaks Plaid Transfer', () => {
   async function checkingId(side: 'llc' | 'owner'): Promise<string> {
     const accounts = await sandbox.accountsGet({ access_token: accessTokens[side] });
-    return (accounts.data.accounts.find((candidate) => candidate.subtype === 'checking') as { account_id: string }).account_id;
+    return (accounts.data.accounts.find((candidate: { subtype: string | null }) => candidate.subtype === 'checking') as { account_id: string }).account_id;
   }
 
   function plaidError(error: unknown) {
@@ -280,7 +306,7 @@ describe('the emulator speaks Plaid Transfer', () => {
     expect(missing).toMatchObject({ status: 400, data: { error_type: 'INVALID_REQUEST', error_code: 'MISSING_FIELDS' } });
     const badAmount = await sandbox.transferAuthorizationCreate({ ...base, amount: '10.5', ach_class: ACHClass.Ppd }).catch(plaidError);
     expect(badAmount).toMatchObject({ status: 400, data: { error_code: 'INVALID_FIELD' } });
-    const card = (await sandbox.accountsGet({ access_token: accessTokens.owner })).data.accounts.find((candidate) => candidate.type === 'credit') as { account_id: string };
+    const card = (await sandbox.accountsGet({ access_token: accessTokens.owner })).data.accounts.find((candidate: { type: string }) => candidate.type === 'credit') as { account_id: string };
     const unsupported = await sandbox.transferAuthorizationCreate({ ...base, account_id: card.account_id, amount: '10.00', ach_class: ACHClass.Ppd }).catch(plaidError);
     expect(unsupported).toMatchObject({ status: 400, data: { error_type: 'TRANSFER_ERROR', error_code: 'TRANSFER_UNSUPPORTED_ACCOUNT_TYPE' } });
     const unknown = await sandbox.transferGet({ transfer_id: 'no-such-transfer' }).catch(plaidError);
@@ -305,12 +331,14 @@ describe('the emulator speaks Plaid Transfer', () => {
     expect(settle).toMatchObject({ status: 400, data: { error_type: 'SANDBOX_ERROR', error_code: 'SANDBOX_TRANSFER_EVENT_TRANSITION_INVALID' } });
     await simulate(created.data.transfer.id, 'posted');
     const events = await sandbox.transferEventSync({ after_id: 0, count: 500 });
-    const mine = events.data.transfer_events.filter((event) => event.transfer_id === created.data.transfer.id);
+    type Event = { event_id: number; event_type: string; transfer_id: string };
+    const all: Event[] = events.data.transfer_events;
+    const mine = all.filter((event) => event.transfer_id === created.data.transfer.id);
     expect(mine.map((event) => event.event_type)).toEqual(['pending', 'posted']);
     // Event ids are consecutive from 1, and paging by after_id walks them all.
-    expect(events.data.transfer_events.map((event) => event.event_id)).toEqual(events.data.transfer_events.map((_event, index) => index + 1));
+    expect(all.map((event) => event.event_id)).toEqual(all.map((_event, index) => index + 1));
     const page = await sandbox.transferEventSync({ after_id: 1, count: 2 });
-    expect(page.data.transfer_events.map((event) => event.event_id)).toEqual([2, 3]);
+    expect((page.data.transfer_events as Event[]).map((event) => event.event_id)).toEqual([2, 3]);
     expect(page.data.has_more).toBe(true);
   });
 });

@@ -82,6 +82,14 @@ export const LinkItemRequest = z
   .object({ entityId: s.Id.openapi({ description: 'the books the linked accounts belong to' }), publicToken: z.string().min(1).max(500) })
   .openapi('PlaidLinkItemRequest');
 
+export const SyncQuery = z
+  .object({
+    pagesMax: z.coerce.number().int().min(1).max(1_000).optional().openapi({
+      description: 'stop after this many Plaid pages (hasMore then says to sync again); 1 keeps every line of the run in the reply (a page is at most 500 changes)',
+    }),
+  })
+  .strict();
+
 export const SyncReport = z
   .object({
     itemId: s.Id,

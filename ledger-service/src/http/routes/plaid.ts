@@ -75,11 +75,12 @@ export function mountPlaidRoutes(router: Router, registry: OpenAPIRegistry, deps
     tag: 'plaid',
     summary: 'Pull new, changed and removed transactions from Plaid into bank lines and book what can be booked',
     params: ItemParams,
+    query: p.SyncQuery,
     responses: { 200: { description: 'what the sync did', schema: p.SyncReport } },
-    handler: async ({ params, actor }) => {
+    handler: async ({ params, query, actor }) => {
       await plaid.authorizePlaidItem(deps.db, actor, params.itemId, 'write');
       requirePlaid(deps.plaid);
-      return { status: 200, body: await plaid.syncItem(deps, actor, params.itemId) };
+      return { status: 200, body: await plaid.syncItem(deps, actor, params.itemId, { pagesMax: query.pagesMax }) };
     },
   });
   mount({

@@ -197,7 +197,19 @@ export interface PlaidEmulator {
   rotateWebhookKey(): Promise<void>;
   itemIdOf(accessToken: string): string;
   liveTransactions(itemId: string): SandboxTransaction[];
+  /**
+   * Fault injection (tests): the next `times` requests to `path`, after `skip` good ones, fail: `reset` drops the
+   * connection without an answer, `error` answers Plaid's error with that status and code.
+   */
+  injectFault(fault: EmulatorFault): void;
+  /** Requests received per path, faulty ones included. */
+  requestCount(path: string): number;
 }
+
+export type EmulatorFault = { path: string; times?: number; skip?: number } & (
+  | { kind: 'reset' }
+  | { kind: 'error'; status: number; errorType: PlaidErrorType; errorCode: string }
+);
 
 export async function createPlaidEmulator(options: EmulatorOptions): Promise<PlaidEmulator> {
   const now = options.now ?? Date.now;
@@ -658,6 +670,24 @@ export async function createPlaidEmulator(options: EmulatorOptions): Promise<Pla
 
   const app = express();
   app.disable('x-powered-by');
+  const faults: (EmulatorFault & { remaining: number; skipLeft: number })[] = [];
+  const requestCounts = new Map<string, number>();
+  app.use((req: Request, res: Response, next: NextFunction) => {
+    requestCounts.set(req.path, (requestCounts.get(req.path) ?? 0) + 1);
+    const fault = faults.find((candidate) => candidate.path === req.path && candidate.remaining > 0);
+    if (fault === undefined) return next();
+    if (fault.skipLeft > 0) {
+      fault.skipLeft -= 1;
+      return next();
+    }
+    fault.remaining -= 1;
+    if (fault.kind === 'reset') {
+      // What a dropped connection looks like to the client: no status, no body, ECONNRESET.
+      req.socket.destroy();
+      return;
+    }
+    next(new PlaidFailure(fault.status, fault.errorType, fault.errorCode, `injected fault: ${fault.errorCode}`));
+  });
   app.use(express.json({ limit: '1mb' }));
 
   function send<T>(res: Response, schema: z.ZodType<T>, body: T): void {
@@ -1183,6 +1213,12 @@ export async function createPlaidEmulator(options: EmulatorOptions): Promise<Pla
     },
     liveTransactions(itemId) {
       return [...(items.get(itemId)?.live.values() ?? [])];
+    },
+    injectFault(fault) {
+      faults.push({ ...fault, remaining: fault.times ?? 1, skipLeft: fault.skip ?? 0 });
+    },
+    requestCount(path) {
+      return requestCounts.get(path) ?? 0;
     },
   };
 }

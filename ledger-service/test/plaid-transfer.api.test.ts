@@ -224,6 +224,23 @@ describe('paying a bill through Plaid Transfer', () => {
   });
 });
 
+describe('reading transfer events on demand', () => {
+  it("applies Plaid's events whoever asks, and tells each caller only about its own books", async () => {
+    const response = await post(`/entities/${owner.entityId}/entries/batch`, move(owner.entityId, linked.owner['Plaid Checking'] as string, linked.owner['Plaid Saving'] as string, 700)).expect(201);
+    const [debit] = response.body.moneyMovement.transfers.filter((leg: { direction: string }) => leg.direction === 'debit');
+    await emulator.settleWebhooks();
+    // The webhook goes nowhere: nothing tells the ledger, until someone asks.
+    await sandbox.sandboxTransferSimulate({ transfer_id: debit.plaidTransferId, event_type: 'posted', webhook: 'http://127.0.0.1:9/unreachable' });
+    await emulator.settleWebhooks();
+    const status = async () => (await ledger.http.get(`/entities/${owner.entityId}/plaid/transfers?entryId=${debit.entryId}`).expect(200)).body.items.find((leg: { id: string }) => leg.id === debit.id).status;
+    expect(await status()).toBe('pending');
+    const stranger = await ledger.createUser();
+    const strangers = await ledger.as(stranger.accessToken).post('/plaid/transfers/sync-events').expect(200);
+    expect(strangers.body).toEqual({ applied: 0, reversed: 0, hasMore: false });
+    expect(await status()).toBe('posted');
+  });
+});
+
 describe('an owner draw through Plaid Transfer', () => {
   it('debits the LLC, credits the owner; a returned debit reverses the transfer in both books', async () => {
     const llcChecking = linked.llc['Business Checking'] as string;

@@ -169,5 +169,9 @@ export const PlaidTransferQuery = z
   .strict();
 
 export const TransferEventsReport = z
-  .object({ events: z.int(), applied: z.int(), reversed: z.int(), pages: z.int(), restarts: z.int(), hasMore: z.boolean(), lastEventId: z.int() })
+  .object({
+    applied: z.int().openapi({ description: "status changes applied to the caller's Plaid transfers" }),
+    reversed: z.int().openapi({ description: 'entries (or crossings) reversed because a leg failed, was cancelled or returned' }),
+    hasMore: z.boolean().openapi({ description: 'the page cap stopped this run; call again to continue' }),
+  })
   .openapi('PlaidTransferEventsReport');

@@ -312,6 +312,8 @@ export interface TransferEventsReport {
   restarts: number;
   hasMore: boolean;
   lastEventId: number;
+  /** What was applied in each entity's books: a caller is told only about the books it can see. */
+  byEntity: Map<string, { applied: number; reversed: number }>;
 }
 
 class StaleEventCursor extends Error {}
@@ -334,7 +336,7 @@ async function reverseFailed(trx: Trx, entryId: string, reason: string): Promise
   return reversal.id;
 }
 
-async function applyEvent(trx: Trx, event: TransferEvent): Promise<{ applied: boolean; reversed: boolean }> {
+async function applyEvent(trx: Trx, event: TransferEvent): Promise<{ applied: boolean; reversed: boolean; entityId?: string }> {
   const row = await trx
     .selectFrom('plaidTransfers')
     .select(['id', 'entityId', 'entryId', 'status', 'lastEventId', 'reversalEntryId'])
@@ -364,7 +366,7 @@ async function applyEvent(trx: Trx, event: TransferEvent): Promise<{ applied: bo
     before: { status: row.status },
     after: { status, eventId: event.event_id, failure, reversalEntryId },
   });
-  return { applied: true, reversed };
+  return { applied: true, reversed, entityId: row.entityId };
 }
 
 /**
@@ -375,7 +377,7 @@ async function applyEvent(trx: Trx, event: TransferEvent): Promise<{ applied: bo
 export async function syncTransferEvents(deps: Deps): Promise<TransferEventsReport> {
   const plaid = requirePlaid(deps.plaid);
   const readCursor = async () => (await deps.db.selectFrom('plaidTransferEventCursor').select('lastEventId').where('id', '=', 1).executeTakeFirstOrThrow()).lastEventId;
-  const report: TransferEventsReport = { events: 0, applied: 0, reversed: 0, pages: 0, restarts: 0, hasMore: false, lastEventId: await readCursor() };
+  const report: TransferEventsReport = { events: 0, applied: 0, reversed: 0, pages: 0, restarts: 0, hasMore: false, lastEventId: await readCursor(), byEntity: new Map() };
   let afterId = report.lastEventId;
   for (;;) {
     if (report.pages >= TRANSFER_EVENT_PAGES_MAX) {
@@ -388,22 +390,28 @@ export async function syncTransferEvents(deps: Deps): Promise<TransferEventsRepo
       const outcome = await auditedTransaction(deps.db, async (trx) => {
         const cursor = await trx.selectFrom('plaidTransferEventCursor').select('lastEventId').where('id', '=', 1).forUpdate().executeTakeFirstOrThrow();
         if (cursor.lastEventId !== expected) throw new StaleEventCursor();
-        let applied = 0;
-        let reversed = 0;
         let last = expected;
+        const results: Awaited<ReturnType<typeof applyEvent>>[] = [];
         for (const event of [...page.transfer_events].sort((a, b) => a.event_id - b.event_id)) {
-          const result = await applyEvent(trx, event);
-          if (result.applied) applied += 1;
-          if (result.reversed) reversed += 1;
+          results.push(await applyEvent(trx, event));
           last = Math.max(last, event.event_id);
         }
         await trx.updateTable('plaidTransferEventCursor').set({ lastEventId: last, updatedAt: new Date() }).where('id', '=', 1).execute();
-        return { applied, reversed, last };
+        return { results, last };
       });
       report.pages += 1;
       report.events += page.transfer_events.length;
-      report.applied += outcome.applied;
-      report.reversed += outcome.reversed;
+      for (const result of outcome.results) {
+        if (!result.applied || result.entityId === undefined) continue;
+        const counts = report.byEntity.get(result.entityId) ?? { applied: 0, reversed: 0 };
+        counts.applied += 1;
+        report.applied += 1;
+        if (result.reversed) {
+          counts.reversed += 1;
+          report.reversed += 1;
+        }
+        report.byEntity.set(result.entityId, counts);
+      }
       report.lastEventId = outcome.last;
       afterId = outcome.last;
     } catch (error) {

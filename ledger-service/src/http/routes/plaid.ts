@@ -178,10 +178,23 @@ export function mountPlaidRoutes(router: Router, registry: OpenAPIRegistry, deps
     path: '/plaid/transfers/sync-events',
     tag: 'plaid',
     summary: "Read Plaid's transfer events since the last run and apply them (settle, or reverse failed and returned); what TRANSFER_EVENTS_UPDATE does",
-    responses: { 200: { description: 'what was applied', schema: p.TransferEventsReport } },
+    responses: { 200: { description: "what was applied in the caller's books", schema: p.TransferEventsReport } },
     handler: async ({ actor }) => {
       if (!actor.scopes.includes('write')) throw new RuleViolation('forbidden', 'applying transfer events needs the write scope');
-      return { status: 200, body: await plaidTransfer.syncTransferEvents(deps) };
+      const report = await plaidTransfer.syncTransferEvents(deps);
+      // Plaid's events concern every book of this service: the caller hears only about its own.
+      let applied = 0;
+      let reversed = 0;
+      for (const [entityId, counts] of report.byEntity) {
+        const visible = await authorizeEntity(deps.db, actor, entityId, 'read').then(
+          () => true,
+          () => false,
+        );
+        if (!visible) continue;
+        applied += counts.applied;
+        reversed += counts.reversed;
+      }
+      return { status: 200, body: { applied, reversed, hasMore: report.hasMore } };
     },
   });
 }

@@ -238,6 +238,11 @@ describe('reading transfer events on demand', () => {
     const strangers = await ledger.as(stranger.accessToken).post('/plaid/transfers/sync-events').expect(200);
     expect(strangers.body).toEqual({ applied: 0, reversed: 0, hasMore: false });
     expect(await status()).toBe('posted');
+    // Plaid's sandbox can also just announce that there are events: the ledger reads them on its own.
+    await sandbox.sandboxTransferSimulate({ transfer_id: debit.plaidTransferId, event_type: 'settled', webhook: 'http://127.0.0.1:9/unreachable' });
+    await sandbox.sandboxTransferFireWebhook({ webhook: `${ledgerServer.baseUrl}/plaid/webhook` });
+    await emulator.settleWebhooks();
+    expect(await status()).toBe('settled');
   });
 });
 

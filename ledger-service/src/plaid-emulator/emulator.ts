@@ -1147,6 +1147,14 @@ export async function createPlaidEmulator(options: EmulatorOptions): Promise<Pla
     send(res, s.SandboxTransferSimulateResponseSchema, { request_id: requestId() });
   });
 
+  post('/sandbox/transfer/fire_webhook', (req, res) => {
+    const body = parse(z.object({ webhook: z.url() }), req.body);
+    const item = [...items.values()][0];
+    if (item === undefined) throw new PlaidFailure(400, PlaidErrorType.InvalidRequest, 'INVALID_FIELD', 'no item: the emulator signs webhooks on behalf of one');
+    fireWebhook(item, { webhook_type: 'TRANSFER', webhook_code: 'TRANSFER_EVENTS_UPDATE' }, { url: body.webhook, aboutItem: false });
+    send(res, s.SandboxTransferSimulateResponseSchema, { request_id: requestId() });
+  });
+
   app.use((req: Request, res: Response) => {
     res.status(404).json({
       error_type: PlaidErrorType.InvalidRequest,

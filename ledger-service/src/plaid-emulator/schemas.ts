@@ -46,6 +46,7 @@ import {
   TransferStatus,
   TransferType,
   type SandboxTransferSimulateResponse,
+  type SandboxTransferFireWebhookResponse,
   type Transfer,
   type TransferAuthorization,
   type TransferAuthorizationCreateResponse,
@@ -475,4 +476,4 @@ export const TransferEventSyncResponseSchema: z.ZodType<TransferEventSyncRespons
   request_id: z.string(),
 });
 
-export const SandboxTransferSimulateResponseSchema: z.ZodType<SandboxTransferSimulateResponse> = z.object({ request_id: z.string() });
+export const SandboxTransferSimulateResponseSchema: z.ZodType<SandboxTransferSimulateResponse & SandboxTransferFireWebhookResponse> = z.object({ request_id: z.string() });

@@ -174,6 +174,12 @@ describe('moving money between two linked accounts of one entity', () => {
     const before = await counts();
     const refused = await post(`/entities/${llc.entityId}/entries/batch`, move(llc.entityId, llc.accounts.cash as string, llc.accounts.software as string, 1_000)).expect(422);
     expect(refused.body.error.code).toBe('plaid_transfer_unavailable');
+    // In a batch each entry is its own movement: one that cannot move real money refuses them all.
+    const linkedMove = move(llc.entityId, linked.llc['Business Checking'] as string, llc.accounts.cash as string, 1_000);
+    const unlinkedMove = move(llc.entityId, llc.accounts.cash as string, llc.accounts.software as string, 1_000);
+    const mixed = await post(`/entities/${llc.entityId}/entries/batch`, { moveMoney: 'plaid_transfer', entries: [...linkedMove.entries, ...unlinkedMove.entries] }).expect(422);
+    expect(mixed.body.error.code).toBe('plaid_transfer_unavailable');
+    expect(mixed.body.error.details.entryIds).toHaveLength(1);
     expect(await counts()).toEqual(before);
   });
 

@@ -191,7 +191,15 @@ async function legsOf(trx: Trx, entries: readonly EntryToMove[]): Promise<Leg[]>
  * (and so books nothing) when an entity has not enabled it, when no posting is on a Plaid-linked depository
  * account, or when Plaid declines any leg.
  */
-export async function moveMoney(trx: Trx, deps: Deps, actor: Actor, entries: readonly EntryToMove[]): Promise<MoneyMovement> {
+export async function moveMoney(
+  trx: Trx,
+  deps: Deps,
+  actor: Actor,
+  entries: readonly EntryToMove[],
+  /** `each`: every entry must move money (independent entries of a batch); `any`: the entries are one movement
+   * (the two sides of a crossing, where one side may be an unlinked account). */
+  require: 'each' | 'any' = 'any',
+): Promise<MoneyMovement> {
   const plaid = requirePlaid(deps.plaid);
   const settings = new Map<string, PlaidTransferSettingsView>();
   for (const entityId of new Set(entries.map((entry) => entry.entityId))) {
@@ -202,9 +210,10 @@ export async function moveMoney(trx: Trx, deps: Deps, actor: Actor, entries: rea
     settings.set(entityId, setting);
   }
   const legs = await legsOf(trx, entries);
-  if (legs.length === 0) {
+  const idle = require === 'each' ? entries.filter((entry) => !legs.some((leg) => leg.entry.id === entry.id)) : legs.length === 0 ? entries : [];
+  if (idle.length > 0) {
     throw new RuleViolation('plaid_transfer_unavailable', 'none of the accounts is a Plaid-linked checking or savings account: Plaid Transfer has nothing to move', {
-      entryIds: entries.map((entry) => entry.id),
+      entryIds: idle.map((entry) => entry.id),
     });
   }
   const items = await trx.selectFrom('plaidItems').select(['id', 'status']).where('id', 'in', [...new Set(legs.map((leg) => leg.itemId))]).execute();

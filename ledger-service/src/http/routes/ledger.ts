@@ -169,7 +169,8 @@ export function mountLedgerRoutes(router: Router, registry: OpenAPIRegistry, dep
         entry.replayed ? [] : [{ id: entry.id, entityId, description: entry.description, plaidKey: entry.idempotencyKey ?? `batch:${req.get('idempotency-key') ?? entry.id}#${index}` }],
       );
       if (fresh.length === 0) return { status: 201, body: { entries } };
-      const moneyMovement = await moveMoney(trx, deps, actor, fresh);
+      // Each entry of a batch is a movement of its own: one that cannot move real money refuses the whole batch.
+      const moneyMovement = await moveMoney(trx, deps, actor, fresh, 'each');
       return { status: 201, body: { entries, moneyMovement } };
     },
   });

@@ -1,10 +1,19 @@
 import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeType, INodeTypeDescription } from 'n8n-workflow';
 import { NodeConnectionTypes, NodeOperationError } from 'n8n-workflow';
 import { accountingDate, getAccounts, getEntities } from '../shared/options';
-import { veilRequest, nodeError } from '../shared/transport';
+import { idempotencyKey, veilRequest, nodeError } from '../shared/transport';
 
 // Entity Guard judges a proposed movement or an imported bank line: allow, document (allowed once documented) or
-// block. Each item leaves on the output of its verdict, with the reasons; nothing is written to the books.
+// block. Each item leaves on the output of its verdict, with the reasons; nothing is written to the books, unless
+// "Auto-Apply Suggested Fix" is on: then a booked entry the verdict has a fix for (the ledger's veil-health fixes:
+// an LLC paying a personal expense becomes an owner draw; a personal account paying an LLC expense becomes a
+// reimbursement owed) is reversed and rebooked as that documented crossing, and the item leaves on Allow.
+
+/** The verdict's reason codes the ledger has a fix for (POST /veil-health/fixes), and the fix each gets. */
+const FIX_OF_REASON: Readonly<Record<string, 'reclassify_as_draw' | 'create_reimbursement'>> = {
+	commingling_personal_expense: 'reclassify_as_draw',
+	reimbursement_owed: 'create_reimbursement',
+};
 
 const OUTPUTS = ['allow', 'document', 'block'] as const;
 const MOVEMENT = { show: { operation: ['evaluateMovement'] } };
@@ -118,6 +127,52 @@ export class VeilEntityGuard implements INodeType {
 					{ displayName: 'Posted On', name: 'postedOn', type: 'dateTime', default: '' },
 				],
 			},
+			{
+				displayName: 'Auto-Apply Suggested Fix',
+				name: 'autoFix',
+				type: 'boolean',
+				default: false,
+				description:
+					'Whether to apply the fix the ledger suggests to the booked entry: an LLC account paying a personal expense is rebooked as an owner draw, a personal account paying an LLC expense as a reimbursement owed (needs the move-money scope)',
+			},
+			{
+				displayName: 'Fix',
+				name: 'fix',
+				type: 'collection',
+				placeholder: 'Add Field',
+				default: {},
+				displayOptions: { show: { autoFix: [true] } },
+				options: [
+					{
+						displayName: 'Entry ID',
+						name: 'entryId',
+						type: 'string',
+						default: '={{ $json.entryId }}',
+						description: 'The booked entry to fix (a synced bank line carries it as entryId)',
+					},
+					{
+						displayName: 'Owner Account ID',
+						name: 'personalAccountId',
+						type: 'string',
+						default: '',
+						description: "Owner draw fix: the owner's account the draw lands on",
+					},
+					{
+						displayName: 'LLC Expense Account ID',
+						name: 'llcExpenseAccountId',
+						type: 'string',
+						default: '',
+						description: "Reimbursement fix: the LLC's expense account",
+					},
+					{
+						displayName: 'Receipt Reference',
+						name: 'receiptReference',
+						type: 'string',
+						default: '',
+						description: 'Reimbursement fix: a file name or URL of the receipt',
+					},
+				],
+			},
 		],
 	};
 
@@ -150,9 +205,15 @@ export class VeilEntityGuard implements INodeType {
 					if (typeof details.classification === 'string') movement.classification = details.classification;
 					body = { movement };
 				}
-				const verdict = await veilRequest<IDataObject & { decision: (typeof OUTPUTS)[number] }>(this, 'POST', '/guard/evaluate', { body, itemIndex });
-				const output = OUTPUTS.indexOf(verdict.decision);
-				outputs[output < 0 ? 2 : output]?.push({ json: { ...items[itemIndex]?.json, guard: verdict }, pairedItem: { item: itemIndex } });
+				const verdict = await veilRequest<IDataObject & { decision: (typeof OUTPUTS)[number]; reasons?: Array<{ code: string }> }>(this, 'POST', '/guard/evaluate', { body, itemIndex });
+				let output = OUTPUTS.indexOf(verdict.decision);
+				const guard: IDataObject = { ...verdict };
+				if (verdict.decision !== 'allow' && this.getNodeParameter('autoFix', itemIndex, false) === true) {
+					const applied = await applyFix(this, itemIndex, verdict.reasons ?? []);
+					guard.fix = applied;
+					if (applied.applied === true) output = 0;
+				}
+				outputs[output < 0 ? 2 : output]?.push({ json: { ...items[itemIndex]?.json, guard }, pairedItem: { item: itemIndex } });
 			} catch (error) {
 				if (!this.continueOnFail()) throw nodeError(this, error, itemIndex);
 				// A failed evaluation never lets an item through: it leaves on the block output, with the error.
@@ -161,4 +222,29 @@ export class VeilEntityGuard implements INodeType {
 		}
 		return outputs;
 	}
+}
+
+/**
+ * Applies the ledger's fix for the first fixable reason, when the fields it needs are given; otherwise says why not.
+ * Keyed by (execution, node, item): a retried execution replays the fix instead of rebooking.
+ */
+async function applyFix(context: IExecuteFunctions, itemIndex: number, reasons: Array<{ code: string }>): Promise<IDataObject> {
+	const kind = reasons.map((reason) => FIX_OF_REASON[reason.code]).find((fix) => fix !== undefined);
+	if (kind === undefined) return { applied: false, reason: 'no fix applies to these reasons' };
+	const fields = context.getNodeParameter('fix', itemIndex, {}) as IDataObject;
+	const text = (name: string): string => (typeof fields[name] === 'string' ? (fields[name] as string).trim() : '');
+	const entryId = text('entryId');
+	if (entryId === '') return { applied: false, fix: kind, reason: 'no booked entry to fix (Entry ID is empty)' };
+	let body: IDataObject;
+	if (kind === 'reclassify_as_draw') {
+		if (text('personalAccountId') === '') return { applied: false, fix: kind, reason: 'Owner Account ID is needed to rebook it as an owner draw' };
+		body = { fix: kind, entryId, personalAccountId: text('personalAccountId') };
+	} else {
+		if (text('llcExpenseAccountId') === '' || text('receiptReference') === '') {
+			return { applied: false, fix: kind, reason: 'LLC Expense Account ID and Receipt Reference are needed to rebook it as a reimbursement' };
+		}
+		body = { fix: kind, entryId, llcExpenseAccountId: text('llcExpenseAccountId'), receiptReference: text('receiptReference') };
+	}
+	const result = await veilRequest(context, 'POST', '/veil-health/fixes', { body, idempotencyKey: idempotencyKey(context, itemIndex, `fix:${entryId}`), itemIndex });
+	return { applied: true, fix: kind, result };
 }

@@ -107,6 +107,15 @@ export class VeilPayBill implements INodeType {
 				displayOptions: { show: { operation: ['pay'] } },
 				description: 'The amount actually paid, for an estimated bill (0: the occurrence amount)',
 			},
+			{
+				displayName: 'Move Real Money (Plaid Transfer)',
+				name: 'moveRealMoney',
+				type: 'boolean',
+				default: false,
+				displayOptions: { show: { operation: ['pay', 'payDue'] } },
+				description:
+					'Whether to also pay at the bank through Plaid Transfer: the Plaid-linked checking or savings account paid from is debited, and the payment stays pending until Plaid settles it (reversed if Plaid fails or returns it). The entity must enable Plaid Transfer; needs the move-money scope.',
+			},
 		],
 	};
 
@@ -120,8 +129,9 @@ export class VeilPayBill implements INodeType {
 				const operation = this.getNodeParameter('operation', itemIndex) as string;
 				const entityId = encodeURIComponent(this.getNodeParameter('entityId', itemIndex) as string);
 				const fromAccountId = this.getNodeParameter('fromAccountId', itemIndex, '') as string;
+				const moveMoney: IDataObject = this.getNodeParameter('moveRealMoney', itemIndex, false) === true ? { moveMoney: 'plaid_transfer' } : {};
 				if (operation === 'pay') {
-					const body: IDataObject = {};
+					const body: IDataObject = { ...moveMoney };
 					const amountCents = Number(this.getNodeParameter('amountCents', itemIndex, 0));
 					if (amountCents > 0) body.amountCents = amountCents;
 					if (fromAccountId) body.fromAccountId = fromAccountId;
@@ -142,7 +152,7 @@ export class VeilPayBill implements INodeType {
 					continue;
 				}
 				for (const occurrence of occurrences.filter((one) => one.status !== 'paid' && one.status !== 'skipped')) {
-					const body: IDataObject = fromAccountId ? { fromAccountId } : {};
+					const body: IDataObject = fromAccountId ? { fromAccountId, ...moveMoney } : { ...moveMoney };
 					const paid = await veilRequest(this, 'POST', `/bills/${encodeURIComponent(occurrence.billId)}/occurrences/${occurrence.dueOn}/pay`, {
 						body,
 						idempotencyKey: idempotencyKey(this, itemIndex, `pay:${occurrence.billId}:${occurrence.dueOn}`),

@@ -5,7 +5,15 @@ import { idempotencyKey, veilRequest, nodeError } from '../shared/transport';
 
 // Bank connections through the ledger (which holds the Plaid access tokens, encrypted): sync an item, or every item
 // of an entity, and output the new bank lines; list items; get balances; refresh card and loan terms (which become
-// bills) and holdings and investment transactions; create a Link token for connecting a bank.
+// bills) and holdings and investment transactions; create a Link token (to link a bank, or to repair an item in
+// update mode).
+//
+// A sync asks the ledger for one Plaid page per request (`pagesMax=1`: at most 500 changes, so the reply's bank
+// lines are never cut at the ledger's 1,000-line limit) and asks again while the ledger says `hasMore`, up to
+// SYNC_ROUNDS_MAX requests per item; the ledger keeps the cursor, so the next run continues where this one stopped.
+
+/** Ledger sync requests per item in one run (each at most one Plaid page of 500 changes). */
+const SYNC_ROUNDS_MAX = 200;
 
 export class VeilPlaidAccount implements INodeType {
 	description: INodeTypeDescription = {
@@ -36,7 +44,7 @@ export class VeilPlaidAccount implements INodeType {
 				type: 'options',
 				noDataExpression: true,
 				options: [
-					{ name: 'Create Link Token', value: 'createLinkToken', description: 'Create a Plaid Link token for connecting a bank to the entity', action: 'Create a link token' },
+					{ name: 'Create Link Token', value: 'createLinkToken', description: 'Create a Plaid Link token to link a bank login, or to repair an item (update mode)', action: 'Create a link token' },
 					{ name: 'Get Balances', value: 'getBalances', description: 'Get the accounts of an item with their balances', action: 'Get balances of an item' },
 					{ name: 'Get Many', value: 'getAll', description: 'List the bank connections of an entity', action: 'Get many items' },
 					{ name: 'Refresh Investments', value: 'refreshInvestments', description: 'Fetch holdings and investment transactions into the brokerage and retirement accounts', action: 'Refresh investments of an item' },
@@ -60,8 +68,8 @@ export class VeilPlaidAccount implements INodeType {
 				type: 'options',
 				typeOptions: { loadOptionsMethod: 'getPlaidItems', loadOptionsDependsOn: ['entityId'] },
 				default: '',
-				displayOptions: { show: { operation: ['sync', 'getBalances', 'refreshLiabilities', 'refreshInvestments'] } },
-				description: 'Empty when syncing or refreshing: every item of the entity. Choose from the list, or specify an ID using an <a href="https://docs.n8n.io/code/expressions/">expression</a>.',
+				displayOptions: { show: { operation: ['sync', 'getBalances', 'refreshLiabilities', 'refreshInvestments', 'createLinkToken'] } },
+				description: 'Empty when syncing or refreshing: every item of the entity. Empty when creating a Link token: a new link; an item: update mode, to repair it. Choose from the list, or specify an ID using an <a href="https://docs.n8n.io/code/expressions/">expression</a>.',
 			},
 		],
 	};
@@ -89,8 +97,10 @@ export class VeilPlaidAccount implements INodeType {
 					continue;
 				}
 				if (operation === 'createLinkToken') {
-					const token = await veilRequest(this, 'POST', '/plaid/link-token', { body: { entityId: rawEntityId }, itemIndex });
-					results.push({ json: token, pairedItem: { item: itemIndex } });
+					const token = itemId
+						? await veilRequest(this, 'POST', `/plaid/items/${encodeURIComponent(itemId)}/update-link-token`, { body: {}, itemIndex })
+						: await veilRequest(this, 'POST', '/plaid/link-token', { body: { entityId: this.getNodeParameter('entityId', itemIndex) as string }, itemIndex });
+					results.push({ json: { ...token, mode: itemId ? 'update' : 'create', ...(itemId ? { itemId } : {}) }, pairedItem: { item: itemIndex } });
 					continue;
 				}
 				const targets = itemId
@@ -110,12 +120,20 @@ export class VeilPlaidAccount implements INodeType {
 					continue;
 				}
 				for (const target of targets) {
-					const synced = await veilRequest<{ bankLines?: IDataObject[] } & IDataObject>(this, 'POST', `/plaid/items/${encodeURIComponent(target)}/sync`, {
-						body: {},
-						idempotencyKey: idempotencyKey(this, itemIndex, `sync:${target}`),
-						itemIndex,
-					});
-					for (const line of synced.bankLines ?? []) results.push({ json: { itemId: target, ...line }, pairedItem: { item: itemIndex } });
+					for (let round = 0; round < SYNC_ROUNDS_MAX; round++) {
+						const synced = await veilRequest<{ bankLines?: IDataObject[]; hasMore?: boolean; bankLinesTruncated?: boolean } & IDataObject>(
+							this,
+							'POST',
+							`/plaid/items/${encodeURIComponent(target)}/sync`,
+							{ body: {}, qs: { pagesMax: 1 }, idempotencyKey: idempotencyKey(this, itemIndex, `sync:${target}:${round}`), itemIndex },
+						);
+						for (const line of synced.bankLines ?? []) results.push({ json: { itemId: target, ...line }, pairedItem: { item: itemIndex } });
+						if (synced.bankLinesTruncated === true) {
+							// Lines stored but not in the reply would never reach this workflow: say so rather than drop them.
+							throw new NodeOperationError(this.getNode(), `The ledger stored more bank lines for item ${target} than its reply carries; find them with GET /accounts/{id}/bank-lines`, { itemIndex });
+						}
+						if (synced.hasMore !== true) break;
+					}
 				}
 			} catch (error) {
 				if (!this.continueOnFail()) throw nodeError(this, error, itemIndex);

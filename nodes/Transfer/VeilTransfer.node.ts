@@ -277,6 +277,14 @@ const properties: INodeProperties[] = [
 				type: 'string',
 				default: '',
 			},
+			{
+				displayName: 'Move Real Money (Plaid Transfer)',
+				name: 'moveRealMoney',
+				type: 'boolean',
+				default: false,
+				description:
+					'Whether to also move the money at the bank through Plaid Transfer: each Plaid-linked checking or savings account is debited or credited, and the entry stays pending until Plaid settles it (reversed if Plaid fails or returns it). The entity must enable Plaid Transfer; needs the move-money scope.',
+			},
 		],
 	},
 ];
@@ -284,7 +292,14 @@ const properties: INodeProperties[] = [
 interface MoveDraft {
 	itemIndex: number;
 	entityId: string;
+	moveRealMoney: boolean;
 	entry: IDataObject;
+}
+
+interface MoneyMovement {
+	via: string;
+	status: string;
+	transfers: Array<IDataObject & { entryId: string; status: string }>;
 }
 
 export class VeilTransfer implements INodeType {
@@ -407,6 +422,7 @@ async function transfer(context: IExecuteFunctions, operation: string, itemIndex
 		const verdict = await veilRequest(context, 'POST', '/guard/evaluate', { body: { movement }, itemIndex });
 		return { dryRun: true, request: body, verdict };
 	}
+	if (extra.moveRealMoney === true) body.moveMoney = 'plaid_transfer';
 	return veilRequest(context, 'POST', '/transfers', { body, idempotencyKey: keyFor(context, itemIndex, 'transfer'), itemIndex });
 }
 
@@ -419,6 +435,7 @@ function moveDraft(context: IExecuteFunctions, itemIndex: number): MoveDraft {
 	return {
 		itemIndex,
 		entityId: context.getNodeParameter('entityId', itemIndex) as string,
+		moveRealMoney: extra.moveRealMoney === true,
 		entry: {
 			postedOn: accountingDate(context.getNodeParameter('postedOn', itemIndex, '')) ?? isoDay(),
 			description: context.getNodeParameter('description', itemIndex) as string,
@@ -435,19 +452,32 @@ function moveDraft(context: IExecuteFunctions, itemIndex: number): MoveDraft {
 /** All moves of one entity go in one batched request per 1,000 (all or nothing, each entry keyed by its item). */
 async function bookMoves(context: IExecuteFunctions, moves: MoveDraft[]): Promise<INodeExecutionData[]> {
 	const results: INodeExecutionData[] = [];
-	const byEntity = new Map<string, MoveDraft[]>();
-	for (const move of moves) byEntity.set(move.entityId, [...(byEntity.get(move.entityId) ?? []), move]);
-	for (const [entityId, drafts] of byEntity) {
+	// One request per entity and per choice of moving real money (the ledger takes that choice per batch).
+	const groups = new Map<string, MoveDraft[]>();
+	for (const move of moves) {
+		const group = `${move.entityId}\u0000${move.moveRealMoney}`;
+		groups.set(group, [...(groups.get(group) ?? []), move]);
+	}
+	for (const drafts of groups.values()) {
+		const { entityId, moveRealMoney } = drafts[0] as MoveDraft;
 		for (const batch of chunks(drafts, BATCH_ENTRIES_MAX)) {
 			// The request key is derived from the entries' own keys: the same items give the same request.
 			const requestKey = idempotencyKey(context, batch[0]?.itemIndex ?? 0, `batch:${batch.map((draft) => draft.entry.idempotencyKey).join(',')}`);
 			try {
-				const booked = await veilRequest<{ entries: IDataObject[] }>(context, 'POST', `/entities/${encodeURIComponent(entityId)}/entries/batch`, {
-					body: { entries: batch.map((draft) => draft.entry) },
+				const booked = await veilRequest<{ entries: IDataObject[]; moneyMovement?: MoneyMovement }>(context, 'POST', `/entities/${encodeURIComponent(entityId)}/entries/batch`, {
+					body: { entries: batch.map((draft) => draft.entry), ...(moveRealMoney ? { moveMoney: 'plaid_transfer' } : {}) },
 					idempotencyKey: requestKey,
 					itemIndex: batch[0]?.itemIndex,
 				});
-				booked.entries.forEach((entry, index) => results.push({ json: entry, pairedItem: { item: (batch[index] as MoveDraft).itemIndex } }));
+				booked.entries.forEach((entry, index) => {
+					const json: IDataObject = { ...entry };
+					// Each item carries the Plaid transfers of its own entry (an entry replayed by its key moved nothing new).
+					if (booked.moneyMovement) {
+						const transfers = booked.moneyMovement.transfers.filter((transfer) => transfer.entryId === entry.id);
+						if (transfers.length > 0) json.moneyMovement = { via: booked.moneyMovement.via, status: movementStatus(transfers), transfers };
+					}
+					results.push({ json, pairedItem: { item: (batch[index] as MoveDraft).itemIndex } });
+				});
 			} catch (error) {
 				if (!context.continueOnFail()) throw nodeError(context, error, batch[0]?.itemIndex);
 				// A rejected batch wrote nothing: each item gets its own error when the ledger named one, else the batch's.
@@ -464,4 +494,10 @@ async function bookMoves(context: IExecuteFunctions, moves: MoveDraft[]): Promis
 		}
 	}
 	return results;
+}
+
+/** As the ledger reports it: failed once a leg failed or was returned, settled when all settled, else pending. */
+function movementStatus(transfers: ReadonlyArray<{ status: string }>): string {
+	if (transfers.some((transfer) => ['failed', 'cancelled', 'returned'].includes(transfer.status))) return 'failed';
+	return transfers.every((transfer) => transfer.status === 'settled' || transfer.status === 'funds_available') ? 'settled' : 'pending';
 }

@@ -596,6 +596,43 @@ export interface LiabilityBillsTable {
   createdAt: CreatedAt;
 }
 
+export type PlaidTransferNetwork = 'ach' | 'same-day-ach' | 'rtp';
+export type PlaidTransferStatus = 'pending' | 'posted' | 'settled' | 'funds_available' | 'cancelled' | 'failed' | 'returned';
+
+export interface PlaidTransferSettingsTable {
+  entityId: string;
+  enabled: boolean;
+  legalName: string | null;
+  network: ColumnType<PlaidTransferNetwork, PlaidTransferNetwork | undefined, PlaidTransferNetwork>;
+  updatedAt: Instant;
+}
+
+/** One leg of real money movement through Plaid Transfer, tied to the entry that books it (0019). */
+export interface PlaidTransfersTable {
+  id: Generated<string>;
+  entityId: string;
+  entryId: string;
+  accountId: string;
+  plaidAccountId: string;
+  direction: 'debit' | 'credit';
+  amountCents: Bigint;
+  currency: string;
+  plaidAuthorizationId: string;
+  plaidTransferId: string;
+  status: PlaidTransferStatus;
+  failure: ColumnType<unknown, string | null | undefined, string | null>;
+  reversalEntryId: string | null;
+  lastEventId: number | null;
+  createdAt: CreatedAt;
+  updatedAt: Instant;
+}
+
+export interface PlaidTransferEventCursorTable {
+  id: number;
+  lastEventId: number;
+  updatedAt: Instant;
+}
+
 export interface Database {
   users: UsersTable;
   invitations: InvitationsTable;
@@ -645,6 +682,9 @@ export interface Database {
   contributionPlans: ContributionPlansTable;
   contributions: ContributionsTable;
   liabilityBills: LiabilityBillsTable;
+  plaidTransferSettings: PlaidTransferSettingsTable;
+  plaidTransfers: PlaidTransfersTable;
+  plaidTransferEventCursor: PlaidTransferEventCursorTable;
   accountMonthTotals: AccountMonthTotalsTable;
   accountDayTotals: AccountDayTotalsTable;
 }

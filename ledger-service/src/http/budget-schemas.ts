@@ -1,6 +1,7 @@
 import { ALLOCATION_RULE_KINDS, ALLOCATION_RULES_MAX, BASIS_POINTS_WHOLE } from '../domain/allocation';
 import { MONTH } from '../domain/budget';
 import { AMOUNT_CENTS_MAX, NAME_LENGTH_MAX } from '../domain/limits';
+import { MoveMoney } from './plaid-schemas';
 import { AccountingDate, AmountCents, Id } from './schemas';
 import { z } from './zod';
 
@@ -169,6 +170,7 @@ export const BillPayment = z
     amountCents: PositiveCents.optional().openapi({ description: "defaults to the bill's amount (give the real one for an estimated bill)" }),
     paidOn: AccountingDate.optional().openapi({ description: 'defaults to today' }),
     fromAccountId: Id.optional().openapi({ description: "defaults to the bill's pay-from account" }),
+    moveMoney: MoveMoney.optional(),
   })
   .strict()
   .openapi('BillPayment');

@@ -82,6 +82,14 @@ export const LinkItemRequest = z
   .object({ entityId: s.Id.openapi({ description: 'the books the linked accounts belong to' }), publicToken: z.string().min(1).max(500) })
   .openapi('PlaidLinkItemRequest');
 
+export const SyncQuery = z
+  .object({
+    pagesMax: z.coerce.number().int().min(1).max(1_000).optional().openapi({
+      description: 'stop after this many Plaid pages (hasMore then says to sync again); 1 keeps every line of the run in the reply (a page is at most 500 changes)',
+    }),
+  })
+  .strict();
+
 export const SyncReport = z
   .object({
     itemId: s.Id,
@@ -105,7 +113,7 @@ export const WebhookBody = z
   .openapi('PlaidWebhook', { description: 'sent by Plaid; verified by the Plaid-Verification header (ES256 JWT) over the raw body' });
 
 export const WebhookReply = z
-  .object({ received: z.literal(true), action: z.enum(['synced', 'status_changed', 'ignored']) })
+  .object({ received: z.literal(true), action: z.enum(['synced', 'status_changed', 'transfer_events_synced', 'ignored']) })
   .openapi('PlaidWebhookReply');
 
 export const LiabilityBill = z
@@ -142,3 +150,63 @@ export const InvestmentsRefresh = z
     transactionsSeen: z.int(),
   })
   .openapi('PlaidInvestmentsRefresh');
+
+// ---------------------------------------------------------------- Plaid Transfer (moving real money)
+
+export const MoveMoney = z
+  .enum(['ledger_only', 'plaid_transfer'])
+  .openapi('MoveMoney', {
+    description:
+      'plaid_transfer: also move the real money through Plaid Transfer (the entity must enable it; every posting on a Plaid-linked checking or savings account becomes a debit or credit, the entry stays pending until Plaid settles it and is reversed if Plaid fails or returns it; needs move_money). Default ledger_only.',
+  });
+
+export const PlaidTransferNetwork = z.enum(['ach', 'same-day-ach', 'rtp']);
+
+export const PlaidTransferSettings = z
+  .object({ entityId: s.Id, enabled: z.boolean(), legalName: z.string().nullable(), network: PlaidTransferNetwork })
+  .openapi('PlaidTransferSettings');
+
+export const PlaidTransferSettingsChanges = z
+  .object({
+    enabled: z.boolean().optional(),
+    legalName: z.string().trim().min(1).max(100).nullable().optional().openapi({ description: "the account holder's legal name Plaid needs; defaults to the entity's name" }),
+    network: PlaidTransferNetwork.optional(),
+  })
+  .strict()
+  .openapi('PlaidTransferSettingsChanges');
+
+export const PlaidTransferStatus = z.enum(['pending', 'posted', 'settled', 'funds_available', 'cancelled', 'failed', 'returned']);
+
+export const PlaidTransfer = z
+  .object({
+    id: s.Id,
+    entityId: s.Id,
+    entryId: s.Id,
+    accountId: s.Id,
+    direction: z.enum(['debit', 'credit']).openapi({ description: 'debit: money leaves the account; credit: money arrives' }),
+    amountCents: z.int(),
+    currency: s.Currency,
+    plaidTransferId: z.string(),
+    status: PlaidTransferStatus,
+    failure: z.object({ code: z.string().nullable(), achReturnCode: z.string().nullable(), description: z.string().nullable() }).nullable(),
+    reversalEntryId: s.Id.nullable().openapi({ description: 'the entry that reversed the booking after a failure or return' }),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+  })
+  .openapi('PlaidTransfer');
+
+export const MoneyMovement = z
+  .object({ via: z.literal('plaid_transfer'), status: z.enum(['pending', 'settled', 'failed']), transfers: z.array(PlaidTransfer) })
+  .openapi('MoneyMovement');
+
+export const PlaidTransferQuery = z
+  .object({ entryId: s.Id.optional(), limit: z.coerce.number().int().min(1).max(1_000).default(100) })
+  .strict();
+
+export const TransferEventsReport = z
+  .object({
+    applied: z.int().openapi({ description: "status changes applied to the caller's Plaid transfers" }),
+    reversed: z.int().openapi({ description: 'entries (or crossings) reversed because a leg failed, was cancelled or returned' }),
+    hasMore: z.boolean().openapi({ description: 'the page cap stopped this run; call again to continue' }),
+  })
+  .openapi('PlaidTransferEventsReport');

@@ -149,7 +149,12 @@ export const BatchEntry = NewEntry.extend({
 }).openapi('BatchEntry');
 
 export const NewBatch = z
-  .object({ entries: z.array(BatchEntry).min(1).max(ENTRIES_PER_BATCH_MAX) })
+  .object({
+    entries: z.array(BatchEntry).min(1).max(ENTRIES_PER_BATCH_MAX),
+    moveMoney: z.enum(['ledger_only', 'plaid_transfer']).optional().openapi({
+      description: 'plaid_transfer: move the real money of every new entry through Plaid Transfer (see MoveMoney); needs move_money',
+    }),
+  })
   .strict()
   .openapi('NewBatch');
 

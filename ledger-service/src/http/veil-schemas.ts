@@ -1,6 +1,7 @@
 import { PAYMENT_FREQUENCIES, LOAN_TERM_MONTHS_MAX, RATE_BASIS_POINTS_MAX } from '../domain/amortization';
 import { AMOUNT_CENTS_MAX, DESCRIPTION_LENGTH_MAX, MEMO_LENGTH_MAX } from '../domain/limits';
 import { CLASSIFICATIONS } from '../domain/veil';
+import { MoneyMovement, MoveMoney } from './plaid-schemas';
 import { AccountingDate, Currency, Entry, Id } from './schemas';
 import { z } from './zod';
 
@@ -45,6 +46,7 @@ export const NewTransfer = z
       description: 'loan_repayment only: overrides the interest the schedule gives for the next installment',
     }),
     reimbursement: ReimbursementInput.optional().openapi({ description: 'reimbursements only' }),
+    moveMoney: MoveMoney.optional(),
   })
   .strict()
   .openapi('NewTransfer');
@@ -82,7 +84,7 @@ export const Transfer = z
   })
   .openapi('Transfer');
 
-export const TransferWithEntries = Transfer.extend({ fromEntry: Entry, toEntry: Entry }).openapi('TransferWithEntries');
+export const TransferWithEntries = Transfer.extend({ fromEntry: Entry, toEntry: Entry, moneyMovement: MoneyMovement.optional() }).openapi('TransferWithEntries');
 
 export const TransferReversal = z.object({ postedOn: AccountingDate.optional() }).strict().openapi('TransferReversal');
 

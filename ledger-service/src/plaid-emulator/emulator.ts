@@ -29,6 +29,19 @@ import {
   type TransactionPaymentChannelEnum,
   type TransactionsSyncResponse,
   type WebhookVerificationKeyGetResponse,
+  ACHClass,
+  TransferAuthorizationDecision,
+  TransferAuthorizationDecisionRationaleCode,
+  TransferAuthorizationGuaranteeDecision,
+  TransferCreditFundsSource,
+  TransferEventType,
+  TransferNetwork,
+  TransferStatus,
+  TransferType,
+  OmittableTransferType,
+  type Transfer,
+  type TransferAuthorization,
+  type TransferEvent,
 } from 'plaid';
 import { z } from 'zod';
 import { parseCents } from '../domain/money';
@@ -118,6 +131,29 @@ const SANDBOX_USERS = ['user_good', 'user_llc', 'user_transactions_dynamic', 'us
 const SYNC_COUNT_DEFAULT = 100;
 const SYNC_COUNT_MAX = 500;
 const LINK_TOKEN_TTL_MS = 4 * 3_600_000;
+/** A single transfer above this is declined TRANSFER_LIMIT_REACHED (the sandbox's default per-transfer limit). */
+const TRANSFER_AMOUNT_CENTS_MAX = 10_000_000;
+const TRANSFER_EVENTS_PAGE_DEFAULT = 25;
+const TRANSFER_EVENTS_PAGE_MAX = 500;
+/** What /sandbox/transfer/simulate may do from each status, as Plaid's sandbox allows. */
+const SIMULATED_TRANSITIONS: Partial<Record<TransferStatus, TransferEventType[]>> = {
+  [TransferStatus.Pending]: [TransferEventType.Posted, TransferEventType.Failed],
+  [TransferStatus.Posted]: [TransferEventType.Settled, TransferEventType.Returned],
+  [TransferStatus.Settled]: [TransferEventType.FundsAvailable, TransferEventType.Returned],
+  [TransferStatus.FundsAvailable]: [TransferEventType.Returned],
+};
+
+interface AuthorizationState {
+  authorization: TransferAuthorization;
+  itemId: string;
+  /** The one transfer created from this authorization. */
+  transferId: string | null;
+}
+
+interface TransferState {
+  transfer: Transfer;
+  itemId: string;
+}
 
 class PlaidFailure extends Error {
   constructor(
@@ -163,7 +199,19 @@ export interface PlaidEmulator {
   rotateWebhookKey(): Promise<void>;
   itemIdOf(accessToken: string): string;
   liveTransactions(itemId: string): SandboxTransaction[];
+  /**
+   * Fault injection (tests): the next `times` requests to `path`, after `skip` good ones, fail: `reset` drops the
+   * connection without an answer, `error` answers Plaid's error with that status and code.
+   */
+  injectFault(fault: EmulatorFault): void;
+  /** Requests received per path, faulty ones included. */
+  requestCount(path: string): number;
 }
+
+export type EmulatorFault = { path: string; times?: number; skip?: number } & (
+  | { kind: 'reset' }
+  | { kind: 'error'; status: number; errorType: PlaidErrorType; errorCode: string }
+);
 
 export async function createPlaidEmulator(options: EmulatorOptions): Promise<PlaidEmulator> {
   const now = options.now ?? Date.now;
@@ -177,6 +225,11 @@ export async function createPlaidEmulator(options: EmulatorOptions): Promise<Pla
   const deliveries: WebhookDelivery[] = [];
   const inFlight = new Set<Promise<void>>();
   let itemCounter = 0;
+  const authorizations = new Map<string, AuthorizationState>();
+  const authorizationsByKey = new Map<string, AuthorizationState>();
+  const transfers = new Map<string, TransferState>();
+  /** Every transfer event of this client, in order; event_id is the position + 1. */
+  const transferEvents: TransferEvent[] = [];
 
   const today = () => new Date(now()).toISOString().slice(0, 10);
 
@@ -191,8 +244,9 @@ export async function createPlaidEmulator(options: EmulatorOptions): Promise<Pla
   }
   await addKey();
 
-  async function signWebhook(item: ItemState, body: Record<string, unknown>, iatSeconds = Math.floor(now() / 1000)): Promise<{ payload: string; jwt: string }> {
-    const payload = JSON.stringify({ ...body, item_id: item.itemId, environment: 'sandbox' }, null, 2);
+  /** An item's webhooks carry its item_id; Transfer's (TRANSFER_EVENTS_UPDATE) are about the client and carry none. */
+  async function signWebhook(item: ItemState | null, body: Record<string, unknown>, iatSeconds = Math.floor(now() / 1000)): Promise<{ payload: string; jwt: string }> {
+    const payload = JSON.stringify({ ...body, ...(item === null ? {} : { item_id: item.itemId }), environment: 'sandbox' }, null, 2);
     const key = keys.at(-1) as SigningKey;
     const jwt = await new SignJWT({ request_body_sha256: createHash('sha256').update(payload).digest('hex') })
       .setProtectedHeader({ alg: 'ES256', kid: key.kid, typ: 'JWT' })
@@ -201,10 +255,10 @@ export async function createPlaidEmulator(options: EmulatorOptions): Promise<Pla
     return { payload, jwt };
   }
 
-  async function sendWebhook(item: ItemState, body: Record<string, unknown>): Promise<void> {
-    if (item.webhook === null) return;
-    const url = item.webhook;
-    const { payload, jwt } = await signWebhook(item, body);
+  async function sendWebhook(item: ItemState, body: Record<string, unknown>, target: { url: string; aboutItem: boolean } | null = null): Promise<void> {
+    const url = target?.url ?? item.webhook;
+    if (url === null) return;
+    const { payload, jwt } = await signWebhook(target === null || target.aboutItem ? item : null, body);
     const delivery: WebhookDelivery = { url, body: JSON.parse(payload), status: null, error: null };
     deliveries.push(delivery);
     await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', 'plaid-verification': jwt }, body: payload })
@@ -217,9 +271,9 @@ export async function createPlaidEmulator(options: EmulatorOptions): Promise<Pla
       });
   }
 
-  function fireWebhook(item: ItemState, body: Record<string, unknown>): void {
+  function fireWebhook(item: ItemState, body: Record<string, unknown>, target: { url: string; aboutItem: boolean } | null = null): void {
     // Registered before the first await, so settleWebhooks() never misses a webhook already fired.
-    const attempt = sendWebhook(item, body);
+    const attempt = sendWebhook(item, body, target);
     inFlight.add(attempt);
     void attempt.finally(() => inFlight.delete(attempt));
   }
@@ -362,6 +416,44 @@ export async function createPlaidEmulator(options: EmulatorOptions): Promise<Pla
   function postPending(item: ItemState, pending: SandboxTransaction): void {
     record(item, 'removed', pending);
     record(item, 'added', { ...pending, transactionId: plaidId(item.random), pending: false, pendingTransactionId: pending.transactionId, date: addDays(pending.date, 1) });
+  }
+
+  function transferAccount(item: ItemState, accountId: string): SandboxDataset['accounts'][number] {
+    const account = item.data.accounts.find((candidate) => candidate.accountId === accountId);
+    if (!account) throw new PlaidFailure(400, PlaidErrorType.InvalidInput, 'INVALID_ACCOUNT_ID', 'account_id does not belong to this access token');
+    if (account.type !== AccountType.Depository) {
+      throw new PlaidFailure(400, PlaidErrorType.TransferError, 'TRANSFER_UNSUPPORTED_ACCOUNT_TYPE', `transfers move money from and to depository accounts only, not ${account.type}`);
+    }
+    return account;
+  }
+
+  function transferFor(transferId: string | undefined): TransferState {
+    const state = transferId === undefined ? undefined : transfers.get(transferId);
+    if (!state) throw new PlaidFailure(400, PlaidErrorType.InvalidInput, 'INVALID_TRANSFER_ID', 'the transfer_id does not exist');
+    return state;
+  }
+
+  /** Appends an event and tells the client (Plaid sends TRANSFER_EVENTS_UPDATE to the client's configured URL;
+   * the emulator has no dashboard, so it uses the simulate call's `webhook`, else the item's webhook URL). */
+  function appendTransferEvent(item: ItemState, transfer: Transfer, eventType: TransferEventType, failure: Transfer['failure_reason'], webhook?: string): void {
+    transferEvents.push({
+      event_id: transferEvents.length + 1,
+      timestamp: new Date(now()).toISOString(),
+      event_type: eventType,
+      account_id: transfer.account_id as string,
+      funding_account_id: null,
+      transfer_id: transfer.id,
+      origination_account_id: null,
+      transfer_type: transfer.type as unknown as OmittableTransferType,
+      transfer_amount: transfer.amount,
+      failure_reason: failure,
+      sweep_id: null,
+      sweep_amount: null,
+      refund_id: null,
+      originator_client_id: null,
+    });
+    const url = webhook ?? item.webhook;
+    if (url !== null) fireWebhook(item, { webhook_type: 'TRANSFER', webhook_code: 'TRANSFER_EVENTS_UPDATE' }, { url, aboutItem: false });
   }
 
   function cursorOf(itemId: string, position: number, logLength: number): string {
@@ -627,6 +719,24 @@ export async function createPlaidEmulator(options: EmulatorOptions): Promise<Pla
 
   const app = express();
   app.disable('x-powered-by');
+  const faults: (EmulatorFault & { remaining: number; skipLeft: number })[] = [];
+  const requestCounts = new Map<string, number>();
+  app.use((req: Request, res: Response, next: NextFunction) => {
+    requestCounts.set(req.path, (requestCounts.get(req.path) ?? 0) + 1);
+    const fault = faults.find((candidate) => candidate.path === req.path && candidate.remaining > 0);
+    if (fault === undefined) return next();
+    if (fault.skipLeft > 0) {
+      fault.skipLeft -= 1;
+      return next();
+    }
+    fault.remaining -= 1;
+    if (fault.kind === 'reset') {
+      // What a dropped connection looks like to the client: no status, no body, ECONNRESET.
+      req.socket.destroy();
+      return;
+    }
+    next(new PlaidFailure(fault.status, fault.errorType, fault.errorCode, `injected fault: ${fault.errorCode}`));
+  });
   app.use(express.json({ limit: '1mb' }));
 
   function send<T>(res: Response, schema: z.ZodType<T>, body: T): void {
@@ -904,6 +1014,204 @@ export async function createPlaidEmulator(options: EmulatorOptions): Promise<Pla
     send(res, s.FireWebhookResponseSchema, { webhook_fired: true, request_id: requestId() });
   });
 
+  // ---------------------------------------------------------------- Transfer
+  // Plaid Transfer moves money between a linked depository account and the client's Plaid balance: a `debit` pulls
+  // from the account, a `credit` pushes to it. An authorization first (approved or declined with a rationale), then
+  // one transfer per authorization; its status moves through events (pending → posted → settled, or failed, or
+  // returned), read by the client through /transfer/event/sync after a TRANSFER_EVENTS_UPDATE webhook.
+
+  const Amount = z.string().regex(/^\d{1,9}\.\d{2}$/, 'amount must be a decimal string with two decimals');
+
+  post('/transfer/authorization/create', (req, res) => {
+    const body = parse(
+      AccessToken.extend({
+        account_id: z.string().min(1),
+        type: z.enum(TransferType),
+        network: z.enum([TransferNetwork.Ach, TransferNetwork.SameDayAch, TransferNetwork.Rtp]),
+        amount: Amount,
+        ach_class: z.enum(ACHClass).optional(),
+        user: z.object({ legal_name: z.string().min(1).max(100), email_address: z.string().max(200).optional(), phone_number: z.string().max(30).optional() }),
+        iso_currency_code: z.literal('USD').optional(),
+        idempotency_key: z.string().min(1).max(50).nullable().optional(),
+      }),
+      req.body,
+    );
+    const item = itemFor(body.access_token);
+    if (body.network !== TransferNetwork.Rtp && body.ach_class === undefined) {
+      throw new PlaidFailure(400, PlaidErrorType.InvalidRequest, 'MISSING_FIELDS', 'the following required fields are missing: ach_class');
+    }
+    if (body.idempotency_key) {
+      const earlier = authorizationsByKey.get(body.idempotency_key);
+      if (earlier !== undefined) {
+        send(res, s.TransferAuthorizationCreateResponseSchema, { authorization: earlier.authorization, request_id: requestId() });
+        return;
+      }
+    }
+    const account = transferAccount(item, body.account_id);
+    const amountCents = parseCents(body.amount);
+    if (amountCents <= 0) throw new PlaidFailure(400, PlaidErrorType.InvalidRequest, 'INVALID_FIELD', 'amount must be greater than 0');
+    let decision = TransferAuthorizationDecision.Approved;
+    let rationale: TransferAuthorization['decision_rationale'] = null;
+    if (item.error !== null) {
+      decision = TransferAuthorizationDecision.UserActionRequired;
+      rationale = { code: TransferAuthorizationDecisionRationaleCode.ItemLoginRequired, description: 'Unable to pull required information on account needed for authorization decision due to item staleness.' };
+    } else if (amountCents > TRANSFER_AMOUNT_CENTS_MAX) {
+      decision = TransferAuthorizationDecision.Declined;
+      rationale = { code: TransferAuthorizationDecisionRationaleCode.TransferLimitReached, description: 'One or several transfer limits are reached.' };
+    } else if (body.type === TransferType.Debit && amountCents > account.currentCents) {
+      decision = TransferAuthorizationDecision.Declined;
+      rationale = { code: TransferAuthorizationDecisionRationaleCode.Nsf, description: 'Transaction likely to result in a return due to insufficient funds.' };
+    }
+    const user = { legal_name: body.user.legal_name, email_address: body.user.email_address ?? null, phone_number: body.user.phone_number ?? null, address: null };
+    const authorization: TransferAuthorization = {
+      id: crypto.randomUUID(),
+      created: new Date(now()).toISOString(),
+      decision,
+      decision_rationale: rationale,
+      guarantee_decision: TransferAuthorizationGuaranteeDecision.Null,
+      guarantee_decision_rationale: null,
+      payment_risk: null,
+      proposed_transfer: {
+        ...(body.ach_class === undefined ? {} : { ach_class: body.ach_class }),
+        account_id: account.accountId,
+        funding_account_id: null,
+        type: body.type,
+        user,
+        amount: body.amount,
+        requested_amount: body.amount,
+        network: body.network,
+        origination_account_id: '',
+        iso_currency_code: 'USD',
+        originator_client_id: null,
+        credit_funds_source: body.type === TransferType.Credit ? TransferCreditFundsSource.Sweep : TransferCreditFundsSource.Null,
+      },
+    };
+    const state: AuthorizationState = { authorization, itemId: item.itemId, transferId: null };
+    authorizations.set(authorization.id, state);
+    if (body.idempotency_key) authorizationsByKey.set(body.idempotency_key, state);
+    send(res, s.TransferAuthorizationCreateResponseSchema, { authorization, request_id: requestId() });
+  });
+
+  post('/transfer/create', (req, res) => {
+    const body = parse(
+      AccessToken.extend({
+        account_id: z.string().min(1),
+        authorization_id: z.string().min(1),
+        amount: Amount.optional(),
+        description: z.string().min(1).max(15),
+        metadata: z.record(z.string().max(40), z.string().max(500)).nullable().optional(),
+      }),
+      req.body,
+    );
+    const item = itemFor(body.access_token);
+    const state = authorizations.get(body.authorization_id);
+    if (state === undefined || state.itemId !== item.itemId) {
+      throw new PlaidFailure(400, PlaidErrorType.InvalidInput, 'INVALID_AUTHORIZATION_ID', 'the authorization_id does not exist or does not belong to this access token');
+    }
+    const proposed = state.authorization.proposed_transfer;
+    // The authorization is the idempotency key of the transfer: asking again answers the same transfer.
+    if (state.transferId !== null) {
+      send(res, s.TransferResponseSchema, { transfer: (transfers.get(state.transferId) as TransferState).transfer, request_id: requestId() });
+      return;
+    }
+    if (state.authorization.decision !== TransferAuthorizationDecision.Approved) {
+      throw new PlaidFailure(400, PlaidErrorType.TransferError, 'TRANSFER_AUTHORIZATION_DECLINED', `the authorization was not approved: ${state.authorization.decision}`);
+    }
+    if (body.account_id !== proposed.account_id) throw new PlaidFailure(400, PlaidErrorType.InvalidRequest, 'INVALID_FIELD', 'account_id does not match the authorization');
+    if (body.amount !== undefined && body.amount !== proposed.amount) throw new PlaidFailure(400, PlaidErrorType.InvalidRequest, 'INVALID_FIELD', 'amount does not match the authorization');
+    const createdOn = today();
+    const transfer: Transfer = {
+      id: crypto.randomUUID(),
+      authorization_id: state.authorization.id,
+      ...(proposed.ach_class === undefined ? {} : { ach_class: proposed.ach_class }),
+      account_id: proposed.account_id as string,
+      funding_account_id: null,
+      type: proposed.type,
+      user: proposed.user,
+      amount: proposed.amount,
+      description: body.description,
+      created: new Date(now()).toISOString(),
+      status: TransferStatus.Pending,
+      network: proposed.network as TransferNetwork,
+      cancellable: true,
+      failure_reason: null,
+      metadata: body.metadata ?? null,
+      origination_account_id: '',
+      guarantee_decision: TransferAuthorizationGuaranteeDecision.Null,
+      guarantee_decision_rationale: null,
+      iso_currency_code: 'USD',
+      standard_return_window: addDays(createdOn, 2),
+      unauthorized_return_window: addDays(createdOn, 60),
+      expected_settlement_date: addDays(createdOn, proposed.network === TransferNetwork.Ach ? 2 : 0),
+      originator_client_id: null,
+      refunds: [],
+      recurring_transfer_id: null,
+      credit_funds_source: proposed.credit_funds_source,
+    };
+    transfers.set(transfer.id, { transfer, itemId: item.itemId });
+    state.transferId = transfer.id;
+    appendTransferEvent(item, transfer, TransferEventType.Pending, null);
+    send(res, s.TransferResponseSchema, { transfer, request_id: requestId() });
+  });
+
+  post('/transfer/get', (req, res) => {
+    const body = parse(z.object({ transfer_id: z.string().optional(), authorization_id: z.string().optional() }), req.body);
+    const id = body.transfer_id ?? (body.authorization_id === undefined ? undefined : (authorizations.get(body.authorization_id)?.transferId ?? undefined));
+    if (body.transfer_id === undefined && body.authorization_id === undefined) {
+      throw new PlaidFailure(400, PlaidErrorType.InvalidRequest, 'MISSING_FIELDS', 'the following required fields are missing: transfer_id');
+    }
+    send(res, s.TransferResponseSchema, { transfer: transferFor(id).transfer, request_id: requestId() });
+  });
+
+  post('/transfer/event/sync', (req, res) => {
+    const body = parse(z.object({ after_id: z.number().int().min(0), count: z.number().int().min(1).max(TRANSFER_EVENTS_PAGE_MAX).nullable().optional() }), req.body);
+    const count = body.count ?? TRANSFER_EVENTS_PAGE_DEFAULT;
+    // Event ids are 1, 2, 3… in order: the page after `after_id` starts at that index.
+    const page = transferEvents.slice(body.after_id, body.after_id + count);
+    send(res, s.TransferEventSyncResponseSchema, { transfer_events: page, has_more: body.after_id + page.length < transferEvents.length, request_id: requestId() });
+  });
+
+  post('/sandbox/transfer/simulate', (req, res) => {
+    const body = parse(
+      z.object({
+        transfer_id: z.string().min(1),
+        event_type: z.enum([TransferEventType.Posted, TransferEventType.Settled, TransferEventType.FundsAvailable, TransferEventType.Failed, TransferEventType.Returned]),
+        failure_reason: z.object({ failure_code: z.string().max(20).nullable().optional(), ach_return_code: z.string().max(4).nullable().optional(), description: z.string().max(200).optional() }).nullable().optional(),
+        webhook: z.url().optional(),
+      }),
+      req.body,
+    );
+    const state = transferFor(body.transfer_id);
+    const from = state.transfer.status;
+    if (!(SIMULATED_TRANSITIONS[from] ?? []).includes(body.event_type)) {
+      throw new PlaidFailure(400, PlaidErrorType.SandboxError, 'SANDBOX_TRANSFER_EVENT_TRANSITION_INVALID', `the transfer cannot move from ${from} to ${body.event_type}`);
+    }
+    const failure =
+      body.event_type === TransferEventType.Failed || body.event_type === TransferEventType.Returned
+        ? (body.failure_reason ?? (body.event_type === TransferEventType.Returned ? { ach_return_code: 'R01', description: 'Insufficient funds' } : { failure_code: null, description: 'the bank refused the transfer' }))
+        : null;
+    const item = items.get(state.itemId);
+    if (item === undefined) throw new PlaidFailure(400, PlaidErrorType.InvalidInput, 'INVALID_ACCESS_TOKEN', 'the item of this transfer was removed');
+    // The account's balance moves when the transfer posts and moves back when it is returned.
+    const account = item.data.accounts.find((candidate) => candidate.accountId === state.transfer.account_id);
+    const signedCents = (state.transfer.type === TransferType.Debit ? -1 : 1) * parseCents(state.transfer.amount);
+    if (account && body.event_type === TransferEventType.Posted) account.currentCents += signedCents;
+    if (account && body.event_type === TransferEventType.Returned) account.currentCents -= signedCents;
+    state.transfer.status = body.event_type as unknown as TransferStatus;
+    state.transfer.cancellable = false;
+    state.transfer.failure_reason = failure;
+    appendTransferEvent(item, state.transfer, body.event_type, failure, body.webhook);
+    send(res, s.SandboxTransferSimulateResponseSchema, { request_id: requestId() });
+  });
+
+  post('/sandbox/transfer/fire_webhook', (req, res) => {
+    const body = parse(z.object({ webhook: z.url() }), req.body);
+    const item = [...items.values()][0];
+    if (item === undefined) throw new PlaidFailure(400, PlaidErrorType.InvalidRequest, 'INVALID_FIELD', 'no item: the emulator signs webhooks on behalf of one');
+    fireWebhook(item, { webhook_type: 'TRANSFER', webhook_code: 'TRANSFER_EVENTS_UPDATE' }, { url: body.webhook, aboutItem: false });
+    send(res, s.SandboxTransferSimulateResponseSchema, { request_id: requestId() });
+  });
+
   app.use((req: Request, res: Response) => {
     res.status(404).json({
       error_type: PlaidErrorType.InvalidRequest,
@@ -970,6 +1278,12 @@ export async function createPlaidEmulator(options: EmulatorOptions): Promise<Pla
     },
     liveTransactions(itemId) {
       return [...(items.get(itemId)?.live.values() ?? [])];
+    },
+    injectFault(fault) {
+      faults.push({ ...fault, remaining: fault.times ?? 1, skipLeft: fault.skip ?? 0 });
+    },
+    requestCount(path) {
+      return requestCounts.get(path) ?? 0;
     },
   };
 }

@@ -35,6 +35,25 @@ import {
   type TransactionsRefreshResponse,
   type TransactionsSyncResponse,
   type WebhookVerificationKeyGetResponse,
+  ACHClass,
+  OmittableTransferType,
+  TransferAuthorizationDecision,
+  TransferAuthorizationDecisionRationaleCode,
+  TransferAuthorizationGuaranteeDecision,
+  TransferCreditFundsSource,
+  TransferEventType,
+  TransferNetwork,
+  TransferStatus,
+  TransferType,
+  type SandboxTransferSimulateResponse,
+  type SandboxTransferFireWebhookResponse,
+  type Transfer,
+  type TransferAuthorization,
+  type TransferAuthorizationCreateResponse,
+  type TransferCreateResponse,
+  type TransferEvent,
+  type TransferEventSyncResponse,
+  type TransferGetResponse,
 } from 'plaid';
 import { z } from 'zod';
 
@@ -367,3 +386,94 @@ export const SandboxPublicTokenResponseSchema: z.ZodType<SandboxPublicTokenCreat
 export const ResetLoginResponseSchema: z.ZodType<SandboxItemResetLoginResponse> = z.object({ reset_login: z.boolean(), request_id: z.string() });
 export const FireWebhookResponseSchema: z.ZodType<SandboxItemFireWebhookResponse> = z.object({ webhook_fired: z.boolean(), request_id: z.string() });
 export const RequestIdOnlySchema: z.ZodType<SandboxTransactionsCreateResponse & TransactionsRefreshResponse> = z.object({ request_id: z.string() });
+
+// ---------------------------------------------------------------- Transfer
+
+const decimalAmount = z.string().regex(/^\d+\.\d{2}$/);
+const TransferUserSchema = z.object({ legal_name: z.string(), phone_number: nullableString, email_address: nullableString, address: z.null() });
+const TransferFailureSchema = z.object({ failure_code: nullableString.optional(), ach_return_code: nullableString.optional(), description: z.string().optional() });
+
+export const TransferAuthorizationSchema: z.ZodType<TransferAuthorization> = z.object({
+  id: z.string().min(1),
+  created: z.string(),
+  decision: z.enum(TransferAuthorizationDecision),
+  decision_rationale: z.object({ code: z.enum(TransferAuthorizationDecisionRationaleCode), description: z.string() }).nullable(),
+  guarantee_decision: z.enum(TransferAuthorizationGuaranteeDecision),
+  guarantee_decision_rationale: z.null(),
+  payment_risk: z.null(),
+  proposed_transfer: z.object({
+    ach_class: z.enum(ACHClass).optional(),
+    account_id: z.string().optional(),
+    funding_account_id: z.null(),
+    type: z.enum(TransferType),
+    user: TransferUserSchema,
+    amount: decimalAmount,
+    requested_amount: decimalAmount,
+    network: z.string(),
+    origination_account_id: z.string(),
+    iso_currency_code: z.literal('USD'),
+    originator_client_id: z.null(),
+    credit_funds_source: z.enum(TransferCreditFundsSource),
+  }),
+});
+
+export const TransferAuthorizationCreateResponseSchema: z.ZodType<TransferAuthorizationCreateResponse> = z.object({
+  authorization: TransferAuthorizationSchema,
+  request_id: z.string(),
+});
+
+export const TransferSchema: z.ZodType<Transfer> = z.object({
+  id: z.string().min(1),
+  authorization_id: z.string().min(1),
+  ach_class: z.enum(ACHClass).optional(),
+  account_id: z.string().optional(),
+  funding_account_id: z.null(),
+  type: z.enum(TransferType),
+  user: TransferUserSchema,
+  amount: decimalAmount,
+  description: z.string().min(1).max(15),
+  created: z.string(),
+  status: z.enum(TransferStatus),
+  network: z.enum(TransferNetwork),
+  cancellable: z.boolean(),
+  failure_reason: TransferFailureSchema.nullable(),
+  metadata: z.record(z.string(), z.string()).nullable(),
+  origination_account_id: z.string(),
+  guarantee_decision: z.enum(TransferAuthorizationGuaranteeDecision),
+  guarantee_decision_rationale: z.null(),
+  iso_currency_code: z.literal('USD'),
+  standard_return_window: date.nullable(),
+  unauthorized_return_window: date.nullable(),
+  expected_settlement_date: date.nullable(),
+  originator_client_id: z.null(),
+  refunds: z.array(z.never()),
+  recurring_transfer_id: z.null(),
+  credit_funds_source: z.enum(TransferCreditFundsSource),
+});
+
+export const TransferResponseSchema: z.ZodType<TransferCreateResponse & TransferGetResponse> = z.object({ transfer: TransferSchema, request_id: z.string() });
+
+export const TransferEventSchema: z.ZodType<TransferEvent> = z.object({
+  event_id: z.number().int().positive(),
+  timestamp: z.string(),
+  event_type: z.enum(TransferEventType),
+  account_id: z.string(),
+  funding_account_id: z.null(),
+  transfer_id: z.string(),
+  origination_account_id: z.null(),
+  transfer_type: z.enum(OmittableTransferType),
+  transfer_amount: decimalAmount,
+  failure_reason: TransferFailureSchema.nullable(),
+  sweep_id: z.null(),
+  sweep_amount: z.null(),
+  refund_id: z.null(),
+  originator_client_id: z.null(),
+});
+
+export const TransferEventSyncResponseSchema: z.ZodType<TransferEventSyncResponse> = z.object({
+  transfer_events: z.array(TransferEventSchema),
+  has_more: z.boolean(),
+  request_id: z.string(),
+});
+
+export const SandboxTransferSimulateResponseSchema: z.ZodType<SandboxTransferSimulateResponse & SandboxTransferFireWebhookResponse> = z.object({ request_id: z.string() });

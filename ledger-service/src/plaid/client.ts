@@ -53,17 +53,71 @@ export const ITEM_ERROR_STATUS: Readonly<Record<string, 'login_required' | 'pend
   USER_PERMISSION_REVOKED: 'error',
 };
 
-/** Calls Plaid; a Plaid error becomes a RuleViolation naming Plaid's own code (a 502 unless it is the item's). */
-export async function callPlaid<R extends { data: unknown }>(call: () => Promise<R>): Promise<R['data']> {
-  try {
-    return (await call()).data;
-  } catch (error) {
-    const plaid = plaidErrorOf(error);
-    if (plaid === undefined) throw new RuleViolation('plaid_upstream_error', `Plaid could not be reached: ${(error as Error).message}`);
-    const details = { plaidErrorType: plaid.error_type, plaidErrorCode: plaid.error_code, plaidRequestId: plaid.request_id ?? null };
-    if (plaid.error_type === 'ITEM_ERROR') throw new RuleViolation('plaid_item_error', plaid.display_message ?? plaid.error_message, details);
-    throw new RuleViolation('plaid_upstream_error', `Plaid answered ${plaid.error_code}: ${plaid.error_message}`, details);
+/** How often a transient failure is tried again: attempts in all, and the backoff between them. */
+export interface PlaidRetryPolicy {
+  attemptsMax: number;
+  delayMsBase: number;
+  delayMsMax: number;
+  sleep: (ms: number) => Promise<void>;
+}
+
+export const PLAID_RETRY: PlaidRetryPolicy = {
+  attemptsMax: 4,
+  delayMsBase: 250,
+  delayMsMax: 4_000,
+  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+};
+
+/** Network failures where the request may never have reached Plaid, or its answer never came back. */
+const TRANSIENT_NETWORK_CODES: ReadonlySet<string> = new Set(['ECONNRESET', 'ECONNREFUSED', 'ECONNABORTED', 'ETIMEDOUT', 'EPIPE', 'EAI_AGAIN', 'ERR_SOCKET_CONNECTION_TIMEOUT']);
+
+/**
+ * True for what is worth trying again as is: a dropped or refused connection, a timeout, a 5xx, or Plaid's
+ * RATE_LIMIT_EXCEEDED. Never a 4xx Plaid error about the request or the item (it would fail the same way).
+ */
+export function isTransientPlaidFailure(error: unknown): boolean {
+  const failure = error as { code?: unknown; response?: { status?: unknown } };
+  const plaid = plaidErrorOf(error);
+  if (plaid?.error_type === 'RATE_LIMIT_EXCEEDED') return true;
+  const status = failure.response?.status;
+  if (typeof status === 'number') return status >= 500 || status === 429;
+  return typeof failure.code === 'string' && TRANSIENT_NETWORK_CODES.has(failure.code);
+}
+
+/** Exponential backoff with equal jitter: half the step fixed, half random, so retries of many callers spread. */
+export function retryDelayMs(policy: Pick<PlaidRetryPolicy, 'delayMsBase' | 'delayMsMax'>, retry: number, random = Math.random): number {
+  const step = Math.min(policy.delayMsMax, policy.delayMsBase * 2 ** retry);
+  return Math.round(step / 2 + (random() * step) / 2);
+}
+
+/**
+ * Calls Plaid; transient failures (see isTransientPlaidFailure) are tried again with backoff, at most
+ * `attemptsMax` attempts in all. Every call Veil makes is safe to repeat: reads, a sync page from the same
+ * cursor, Transfer calls keyed by their authorization. A Plaid error then becomes a RuleViolation naming Plaid's
+ * own code (a 502 unless it is the item's).
+ */
+export async function callPlaid<R extends { data: unknown }>(call: () => Promise<R>, policy: PlaidRetryPolicy = PLAID_RETRY): Promise<R['data']> {
+  let attempt = 1;
+  for (;;) {
+    try {
+      return (await call()).data;
+    } catch (error) {
+      if (attempt < policy.attemptsMax && isTransientPlaidFailure(error)) {
+        await policy.sleep(retryDelayMs(policy, attempt - 1));
+        attempt += 1;
+        continue;
+      }
+      throw plaidViolation(error, attempt);
+    }
   }
+}
+
+function plaidViolation(error: unknown, attempts: number): RuleViolation {
+  const plaid = plaidErrorOf(error);
+  if (plaid === undefined) return new RuleViolation('plaid_upstream_error', `Plaid could not be reached: ${(error as Error).message}`, { attempts });
+  const details = { plaidErrorType: plaid.error_type, plaidErrorCode: plaid.error_code, plaidRequestId: plaid.request_id ?? null, attempts };
+  if (plaid.error_type === 'ITEM_ERROR') return new RuleViolation('plaid_item_error', plaid.display_message ?? plaid.error_message, details);
+  return new RuleViolation('plaid_upstream_error', `Plaid answered ${plaid.error_code}: ${plaid.error_message}`, details);
 }
 
 export function requirePlaid(plaid: PlaidDeps | undefined): PlaidDeps {

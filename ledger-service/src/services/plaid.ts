@@ -622,7 +622,12 @@ async function applyPage(trx: Trx, actor: Actor, itemId: string, expectedCursor:
  * that the data changed mid-pagination, the run restarts from the cursor the update began with (pages already
  * stored come back as duplicates and are skipped). Stops after `syncPagesMax` pages (hasMore tells the caller).
  */
-export async function syncItem(deps: Deps, actor: Actor, itemId: string, options: { onPage?: (report: SyncReport) => void } = {}): Promise<SyncReport> {
+export async function syncItem(
+  deps: Deps,
+  actor: Actor,
+  itemId: string,
+  options: { onPage?: (report: SyncReport) => void; pagesMax?: number | undefined } = {},
+): Promise<SyncReport> {
   const plaid = requirePlaid(deps.plaid);
   const accessToken = await accessTokenOf(deps.db, deps, itemId);
   const report: SyncReport = { itemId, added: 0, modified: 0, removed: 0, booked: 0, pendingStored: 0, duplicates: 0, pages: 0, restarts: 0, hasMore: false, bankLines: [], bankLinesTruncated: false };
@@ -635,7 +640,7 @@ export async function syncItem(deps: Deps, actor: Actor, itemId: string, options
   const entityId = (await deps.db.selectFrom('plaidItems').select('entityId').where('id', '=', itemId).executeTakeFirstOrThrow()).entityId;
   const categorise = await createCategoriser(deps.db, entityId);
   for (;;) {
-    if (report.pages >= plaid.syncPagesMax) {
+    if (report.pages >= Math.min(options.pagesMax ?? plaid.syncPagesMax, plaid.syncPagesMax)) {
       report.hasMore = true;
       break;
     }

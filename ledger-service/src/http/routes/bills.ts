@@ -2,9 +2,11 @@ import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
 import type { Router } from 'express';
 import type { Deps } from '../../services/context';
 import * as bills from '../../services/bills';
+import { moveMoney } from '../../services/plaid-transfer';
 import { authorizeEntity } from '../../security/authorization';
 import { createMounter, type ActorResolver } from '../route';
 import * as b from '../budget-schemas';
+import { MoneyMovement } from '../plaid-schemas';
 import * as s from '../schemas';
 import { z } from '../zod';
 
@@ -83,10 +85,16 @@ export function mountBillRoutes(router: Router, registry: OpenAPIRegistry, deps:
     idempotent: true,
     params: b.OccurrenceParams,
     body: b.BillPayment,
-    responses: { 201: { description: 'paid', schema: z.object({ occurrence: b.BillOccurrence, entry: s.Entry }) } },
+    responses: { 201: { description: 'paid', schema: z.object({ occurrence: b.BillOccurrence, entry: s.Entry, moneyMovement: MoneyMovement.optional() }) } },
     handler: async ({ params, body, actor, trx }) => {
       const bill = await bills.authorizeBill(trx, actor, params.billId, 'write');
-      return { status: 201, body: await bills.payOccurrence(trx, bill, params.dueOn, body, actor, today()) };
+      const { moveMoney: how, ...payment } = body;
+      if (how === 'plaid_transfer') await authorizeEntity(trx, actor, bill.entityId, 'move_money');
+      const paid = await bills.payOccurrence(trx, bill, params.dueOn, payment, actor, today());
+      if (how !== 'plaid_transfer') return { status: 201, body: paid };
+      // The occurrence's entry key is stable across retries, so it keys Plaid's authorization too.
+      const moneyMovement = await moveMoney(trx, deps, actor, [{ id: paid.entry.id, entityId: bill.entityId, description: bill.payee, plaidKey: `bill:${bill.id}:${params.dueOn}` }]);
+      return { status: 201, body: { ...paid, moneyMovement } };
     },
   });
   mount({

@@ -5,9 +5,11 @@ import * as accounts from '../../services/accounts';
 import { entityBalances } from '../../services/balances';
 import * as entities from '../../services/entities';
 import * as journal from '../../services/journal';
+import { moveMoney } from '../../services/plaid-transfer';
 import { authorizeAccount, authorizeEntity, authorizeEntry, requireScope } from '../../security/authorization';
 import { RuleViolation } from '../../domain/errors';
 import { createMounter, type ActorResolver } from '../route';
+import { MoneyMovement } from '../plaid-schemas';
 import * as s from '../schemas';
 import { z } from '../zod';
 
@@ -155,12 +157,21 @@ export function mountLedgerRoutes(router: Router, registry: OpenAPIRegistry, dep
     idempotent: true,
     params: EntityParams,
     body: s.NewBatch,
-    responses: { 201: { description: 'booked', schema: s.BatchResult } },
-    handler: async ({ params, body, actor, trx }) => {
+    responses: { 201: { description: 'booked', schema: s.BatchResult.extend({ moneyMovement: MoneyMovement.optional() }) } },
+    handler: async ({ params, body, actor, trx, req }) => {
       const { entityId } = params;
       await authorizeEntity(trx, actor, entityId, 'write');
+      if (body.moveMoney === 'plaid_transfer') await authorizeEntity(trx, actor, entityId, 'move_money');
       const entries = await journal.bookEntries(trx, entityId, body.entries, actor);
-      return { status: 201, body: { entries } };
+      if (body.moveMoney !== 'plaid_transfer') return { status: 201, body: { entries } };
+      // Entries replayed by their own key were booked (and their money moved, or not) by an earlier request.
+      const fresh = entries.flatMap((entry, index) =>
+        entry.replayed ? [] : [{ id: entry.id, entityId, description: entry.description, plaidKey: entry.idempotencyKey ?? `batch:${req.get('idempotency-key') ?? entry.id}#${index}` }],
+      );
+      if (fresh.length === 0) return { status: 201, body: { entries } };
+      // Each entry of a batch is a movement of its own: one that cannot move real money refuses the whole batch.
+      const moneyMovement = await moveMoney(trx, deps, actor, fresh, 'each');
+      return { status: 201, body: { entries, moneyMovement } };
     },
   });
   mount({

@@ -1,10 +1,12 @@
 import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
 import type { Router } from 'express';
+import { RuleViolation } from '../../domain/errors';
 import { authorizeEntity } from '../../security/authorization';
 import { requirePlaid } from '../../plaid/client';
 import { verifyPlaidWebhook } from '../../plaid/webhook-verifier';
 import type { Deps } from '../../services/context';
 import * as plaid from '../../services/plaid';
+import * as plaidTransfer from '../../services/plaid-transfer';
 import { completeDemoLink } from '../../services/plaid-demo';
 import { refreshInvestments, refreshLiabilities } from '../../services/plaid-refresh';
 import { createMounter, type ActorResolver } from '../route';
@@ -74,11 +76,12 @@ export function mountPlaidRoutes(router: Router, registry: OpenAPIRegistry, deps
     tag: 'plaid',
     summary: 'Pull new, changed and removed transactions from Plaid into bank lines and book what can be booked',
     params: ItemParams,
+    query: p.SyncQuery,
     responses: { 200: { description: 'what the sync did', schema: p.SyncReport } },
-    handler: async ({ params, actor }) => {
+    handler: async ({ params, query, actor }) => {
       await plaid.authorizePlaidItem(deps.db, actor, params.itemId, 'write');
       requirePlaid(deps.plaid);
-      return { status: 200, body: await plaid.syncItem(deps, actor, params.itemId) };
+      return { status: 200, body: await plaid.syncItem(deps, actor, params.itemId, { pagesMax: query.pagesMax }) };
     },
   });
   mount({
@@ -150,8 +153,76 @@ export function mountPlaidRoutes(router: Router, registry: OpenAPIRegistry, deps
       // Only a verified body is parsed and acted on.
       const body = p.WebhookBody.safeParse(JSON.parse((raw as Buffer).toString('utf8')));
       if (!body.success) return { status: 200, body: { received: true, action: 'ignored' } };
+      // Transfer's webhook is about the Plaid client, not an item: it carries no item_id.
+      if (body.data.webhook_type === 'TRANSFER' && body.data.webhook_code === 'TRANSFER_EVENTS_UPDATE') {
+        await plaidTransfer.syncTransferEvents(deps);
+        return { status: 200, body: { received: true, action: 'transfer_events_synced' } };
+      }
       const outcome = await plaid.handleWebhook(deps, body.data);
       return { status: 200, body: { received: true, action: outcome.action } };
+    },
+  });
+  mount({
+    method: 'get',
+    path: '/entities/:entityId/plaid/transfer-settings',
+    tag: 'plaid',
+    summary: 'Whether this entity moves real money through Plaid Transfer, under which name and on which network',
+    params: EntityParams,
+    responses: { 200: { description: 'the settings', schema: p.PlaidTransferSettings } },
+    handler: async ({ params, actor }) => {
+      await authorizeEntity(deps.db, actor, params.entityId, 'read');
+      return { status: 200, body: await plaidTransfer.getTransferSettings(deps.db, params.entityId) };
+    },
+  });
+  mount({
+    method: 'put',
+    path: '/entities/:entityId/plaid/transfer-settings',
+    tag: 'plaid',
+    summary: 'Enable or disable moving real money through Plaid Transfer for this entity (needs move_money)',
+    idempotent: true,
+    params: EntityParams,
+    body: p.PlaidTransferSettingsChanges,
+    responses: { 200: { description: 'the settings', schema: p.PlaidTransferSettings } },
+    handler: async ({ params, body, actor, trx }) => {
+      await authorizeEntity(trx, actor, params.entityId, 'move_money');
+      return { status: 200, body: await plaidTransfer.setTransferSettings(trx, params.entityId, body, actor) };
+    },
+  });
+  mount({
+    method: 'get',
+    path: '/entities/:entityId/plaid/transfers',
+    tag: 'plaid',
+    summary: "The entity's Plaid transfers (one per leg of an entry that moved real money), oldest first, with status",
+    params: EntityParams,
+    query: p.PlaidTransferQuery,
+    responses: { 200: { description: 'the transfers', schema: z.object({ items: z.array(p.PlaidTransfer) }) } },
+    handler: async ({ params, query, actor }) => {
+      await authorizeEntity(deps.db, actor, params.entityId, 'read');
+      return { status: 200, body: { items: await plaidTransfer.listPlaidTransfers(deps.db, params.entityId, query) } };
+    },
+  });
+  mount({
+    method: 'post',
+    path: '/plaid/transfers/sync-events',
+    tag: 'plaid',
+    summary: "Read Plaid's transfer events since the last run and apply them (settle, or reverse failed and returned); what TRANSFER_EVENTS_UPDATE does",
+    responses: { 200: { description: "what was applied in the caller's books", schema: p.TransferEventsReport } },
+    handler: async ({ actor }) => {
+      if (!actor.scopes.includes('write')) throw new RuleViolation('forbidden', 'applying transfer events needs the write scope');
+      const report = await plaidTransfer.syncTransferEvents(deps);
+      // Plaid's events concern every book of this service: the caller hears only about its own.
+      let applied = 0;
+      let reversed = 0;
+      for (const [entityId, counts] of report.byEntity) {
+        const visible = await authorizeEntity(deps.db, actor, entityId, 'read').then(
+          () => true,
+          () => false,
+        );
+        if (!visible) continue;
+        applied += counts.applied;
+        reversed += counts.reversed;
+      }
+      return { status: 200, body: { applied, reversed, hasMore: report.hasMore } };
     },
   });
 }

@@ -9,6 +9,7 @@ import * as health from '../../services/health';
 import { getAccount } from '../../services/accounts';
 import { getEntry } from '../../services/journal';
 import * as veil from '../../services/veil';
+import { moveMoney } from '../../services/plaid-transfer';
 import { emitEvent } from '../../services/events';
 import { authorizeEntity, type Need } from '../../security/authorization';
 import type { Actor } from '../../services/context';
@@ -47,9 +48,17 @@ export function mountVeilRoutes(router: Router, registry: OpenAPIRegistry, deps:
     idempotent: true,
     body: v.NewTransfer,
     responses: { 201: { description: 'booked in both books', schema: v.TransferWithEntries } },
-    handler: async ({ body, actor, trx }) => {
+    handler: async ({ body, actor, trx, req }) => {
       await touches(trx, actor, 'move_money', body.fromEntityId, body.toEntityId);
-      return { status: 201, body: await veil.createTransfer(trx, body, actor, afrRows) };
+      const { moveMoney: how, ...input } = body;
+      const transfer = await veil.createTransfer(trx, input, actor, afrRows);
+      if (how !== 'plaid_transfer') return { status: 201, body: transfer };
+      const key = `transfer:${req.get('idempotency-key') ?? transfer.id}`;
+      const moneyMovement = await moveMoney(trx, deps, actor, [
+        { id: transfer.fromEntryId, entityId: transfer.fromEntityId, description: transfer.fromEntry.description, plaidKey: `${key}:from` },
+        { id: transfer.toEntryId, entityId: transfer.toEntityId, description: transfer.toEntry.description, plaidKey: `${key}:to` },
+      ]);
+      return { status: 201, body: { ...transfer, moneyMovement } };
     },
   });
   mount({

@@ -541,6 +541,18 @@ export interface Database {
   plaidHoldings: PlaidHoldingsTable;
   accountMonthTotals: AccountMonthTotalsTable;
   accountDayTotals: AccountDayTotalsTable;
+  balanceHistoryDaily: BalanceHistoryDailyView;
+}
+
+/**
+ * Per account and day, the sum of the postings booked on it (0017): a view over account_day_totals, or a TimescaleDB
+ * continuous aggregate where the extension exists. Read-only either way.
+ */
+export interface BalanceHistoryDailyView {
+  accountId: string;
+  entityId: string;
+  day: string;
+  totalCents: Bigint;
 }
 
 /** Per account and posting day: the sum and count of its postings (kept by the postings trigger, 0014). */

@@ -29,7 +29,7 @@ import { mountImportRoutes } from './http/routes/imports';
 import { mountPlaidRoutes, RAW_BODY } from './http/routes/plaid';
 import { loadAfrTable } from './services/reference';
 import { ErrorBody } from './http/schemas';
-import { createMetrics, mountMetrics, timeRequests } from './http/metrics';
+import { createMetrics, mountMetrics, timeRequests, type Metrics } from './http/metrics';
 
 const REQUEST_ID = /^[\w.:-]{1,100}$/;
 
@@ -55,7 +55,7 @@ function limiter(deps: Deps, prefix: string, limit: number): RequestHandler {
 /** Builds the whole service from its dependencies; main.ts listens, tests drive it directly. */
 export function createApp(
   deps: Deps,
-  options: { actorOf?: ActorResolver; metricsToken?: string | undefined; stopping?: () => boolean; dashboardDir?: string | undefined } = {},
+  options: { actorOf?: ActorResolver; metricsToken?: string | undefined; metrics?: Metrics | undefined; stopping?: () => boolean; dashboardDir?: string | undefined } = {},
 ) {
   const actorOf: ActorResolver =
     options.actorOf ?? ((req: Request) => authenticate(deps, req.get('authorization'), requestFacts(req)));
@@ -93,7 +93,7 @@ export function createApp(
       maxAge: 600,
     }),
   );
-  const metrics = createMetrics(deps);
+  const metrics = options.metrics ?? createMetrics(deps);
   app.use(timeRequests(metrics));
   app.use(limiter(deps, 'veil-rl-all:', deps.security.rateLimits.generalMax));
   app.use(AUTH_PATHS, limiter(deps, 'veil-rl-auth:', deps.security.rateLimits.authMax));

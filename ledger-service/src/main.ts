@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { RedisStore } from 'rate-limit-redis';
 import { createClient } from 'redis';
 import { createApp } from './app';
+import { createMetrics } from './http/metrics';
 import { loadConfig } from './config';
 import { openDatabase } from './db/database';
 import { migrateToLatest } from './db/migrate';
@@ -62,9 +63,11 @@ async function main(): Promise<void> {
     }
   }
   const state = { stopping: false };
-  const app = createApp(deps, { metricsToken: config.metricsToken, stopping: () => state.stopping, dashboardDir: config.dashboardDir });
+  // One registry for the app and this process's webhook dispatcher, so /metrics counts its delivery attempts.
+  const metrics = createMetrics(deps);
+  const app = createApp(deps, { metricsToken: config.metricsToken, metrics, stopping: () => state.stopping, dashboardDir: config.dashboardDir });
   // Webhook deliveries: every second, send what the outbox holds (retries back off on their own schedule).
-  const stopDispatcher = startDispatcher(deps, config.webhookDispatchIntervalMs);
+  const stopDispatcher = startDispatcher(deps, config.webhookDispatchIntervalMs, metrics.observeDelivery);
   const server = app.listen(config.port, config.host, () => {
     const url = `http://${config.host}:${config.port}`;
     logger.info(

@@ -14,6 +14,7 @@ import type { Deps } from './services/context';
 import { errorHandler, notFoundHandler } from './http/errors';
 import { requestFacts, type ActorResolver } from './http/route';
 import { mountDashboard } from './http/dashboard';
+import { mountAdminRoutes } from './http/routes/admin';
 import { mountAuthRoutes } from './http/routes/auth';
 import { mountLedgerRoutes } from './http/routes/ledger';
 import { mountVeilRoutes } from './http/routes/veil';
@@ -155,6 +156,7 @@ export function createApp(
   mountExecutionRoutes(router, registry, deps, actorOf);
   mountImportRoutes(router, registry, deps, actorOf);
   mountPlaidRoutes(router, registry, deps, actorOf);
+  mountAdminRoutes(router, registry, deps, actorOf);
   app.use(router);
 
   const document = new OpenApiGeneratorV31(registry.definitions).generateDocument({

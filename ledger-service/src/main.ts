@@ -12,6 +12,7 @@ import { register } from './services/auth';
 import { seedDemo } from './services/demo';
 import { loadAfrTable } from './services/reference';
 import { startDispatcher } from './services/events';
+import { liveBackupSource } from './services/backup';
 import { createPlaidDeps } from './plaid/client';
 import { linkDemoBanks } from './services/plaid-demo';
 
@@ -45,7 +46,14 @@ async function main(): Promise<void> {
   });
   if (config.encryptionKey === undefined) logger.warn({ file: config.encryptionKeyFile }, 'VEIL_ENCRYPTION_KEY is not set: using the key file in the data directory');
   const plaid = config.plaid ? createPlaidDeps(config.plaid) : undefined;
-  const deps = { db: handle.db, logger, backend: handle.backend, security, afrRows: loadAfrTable(config.afrTablePath), plaid };
+  const backups = config.backupDir
+    ? {
+        dir: config.backupDir,
+        keep: config.backupKeep,
+        source: liveBackupSource(handle, { databaseUrl: config.databaseUrl, schema: config.databaseUrl ? config.databaseSchema : undefined }),
+      }
+    : undefined;
+  const deps = { db: handle.db, logger, backend: handle.backend, security, afrRows: loadAfrTable(config.afrTablePath), plaid, backups };
   if (plaid === undefined) logger.info('Plaid is not configured (PLAID_CLIENT_ID, PLAID_SECRET): bank sync is off');
   let demoBooks: { ownerUserId: string; llcEntityId: string; personalEntityId: string } | undefined;
 

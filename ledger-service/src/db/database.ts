@@ -605,6 +605,8 @@ export type Db = Kysely<Database>;
 export interface DatabaseHandle {
   db: Db;
   backend: 'postgres' | 'pglite';
+  /** PGlite only: a gzipped tar of the open data directory (what `veil restore` loads). */
+  dumpDataDir?: () => Promise<Blob>;
   close(): Promise<void>;
 }
 
@@ -662,6 +664,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHa
   return {
     db,
     backend: 'pglite',
+    dumpDataDir: () => pglite.dumpDataDir('gzip'),
     close: async () => {
       await db.destroy();
       if (!pglite.closed) await pglite.close();

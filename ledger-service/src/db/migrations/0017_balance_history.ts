@@ -14,7 +14,7 @@ import { sql, type Kysely } from 'kysely';
 // The query code is the same for both. The Timescale branch is not exercised on the machines this was written on
 // (no TimescaleDB package there); the plain branch is, by test/balance-history.test.ts.
 
-const TIMESCALE: readonly string[] = [
+export const TIMESCALE_STATEMENTS: readonly string[] = [
   `create extension if not exists timescaledb;`,
   `create table balance_history (
     account_id uuid not null references accounts (id),
@@ -73,7 +73,7 @@ export async function timescaleUsable(db: Kysely<any>): Promise<boolean> {
 }
 
 export async function up(db: Kysely<any>): Promise<void> {
-  const statements = (await timescaleUsable(db)) ? TIMESCALE : PLAIN;
+  const statements = (await timescaleUsable(db)) ? TIMESCALE_STATEMENTS : PLAIN;
   for (const statement of statements) await sql.raw(statement).execute(db);
 }
 

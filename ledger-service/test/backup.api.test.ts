@@ -44,7 +44,7 @@ it(`writes backups into the directory, keeps the newest, replays a retried reque
       .expect(201);
   await sale(1_000);
 
-  await ledger.http.post('/admin/backups').expect(400);
+  expect((await ledger.http.post('/admin/backups').expect(400)).body.error.code).toBe('idempotency_key_required');
   const retried = key('backup');
   const first = await backupNow(retried).expect(201);
   expect(first.body).toMatchObject({ backend: BACKEND, entries: 1, removed: [] });

@@ -53,12 +53,13 @@ export function mountAdminRoutes(router: Router, registry: OpenAPIRegistry, deps
     summary: 'Back up the whole ledger into the configured directory (VEIL_BACKUP_DIR), removing the oldest beyond VEIL_BACKUP_KEEP',
     responses: { 201: { description: 'the backup written', schema: DirectoryBackupSchema } },
     handler: async ({ actor, req }) => {
-      await requireInstanceOwner(deps, actor);
-      const backups = configured(deps);
+      // In the order of every other write: the key, then who may, then whether this install can.
       const key = req.get('idempotency-key');
       if (key === undefined || key.length === 0 || key.length > 200) {
         throw new RuleViolation('idempotency_key_required', 'every write needs an Idempotency-Key header (1 to 200 characters); reuse it when you retry');
       }
+      await requireInstanceOwner(deps, actor);
+      const backups = configured(deps);
       const replayKey = `${actor.type}:${actor.id}:${key}`;
       const earlier = replays.get(replayKey);
       if (earlier !== undefined) {

@@ -210,7 +210,9 @@ async function startN8n() {
     log(session.created ? `n8n owner account created for ${DEMO_EMAIL}` : `n8n: signed in as its owner ${DEMO_EMAIL}`);
     const credential = await ensureCredential(session.rest, {
       baseUrl: ledgerUrl,
-      mintToken: async () => (await mintApiToken(ledgerUrl, { email: DEMO_EMAIL, password: demoPassword, name: 'n8n (npm start)' })).token,
+      // The state file lets a mint that Ctrl-C interrupted (demo user left with MFA on) be undone by the next start.
+      mintToken: async () =>
+        (await mintApiToken(ledgerUrl, { email: DEMO_EMAIL, password: demoPassword, name: 'n8n (npm start)', stateFile: path.join(dataDir, 'n8n-token-mint.json') })).token,
     });
     const testNote = credential.test.ok ? 'its test passes' : `its test FAILS: ${credential.test.message}`;
     log(`n8n credential "${credential.credential.name}" (${credential.credential.id}) ${credential.action}; ${testNote}`);

@@ -104,7 +104,7 @@ const n8nRuns = [];
     // script, while the ledger's backends are covered by every ledger suite, so each runs once: npm start's test on
     // PGlite (its default), the templates on PostgreSQL when there is one. Every other file runs on both.
     const last = backends[backends.length - 1].name;
-    const ONE_BACKEND = { 'queue.test.mjs': 'postgres', 'start.test.mjs': 'pglite', 'templates.test.mjs': last };
+    const ONE_BACKEND = { 'queue.test.mjs': 'postgres', 'start.test.mjs': 'pglite', 'templates.test.mjs': last, 'mint.test.mjs': 'pglite' };
     const n8nTests = fs
       .readdirSync(path.join(root, 'test', 'n8n'))
       .filter((name) => name.endsWith('.test.mjs'))

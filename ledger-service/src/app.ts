@@ -14,6 +14,7 @@ import type { Deps } from './services/context';
 import { errorHandler, notFoundHandler } from './http/errors';
 import { requestFacts, type ActorResolver } from './http/route';
 import { mountDashboard } from './http/dashboard';
+import { mountAdminRoutes } from './http/routes/admin';
 import { mountAuthRoutes } from './http/routes/auth';
 import { mountLedgerRoutes } from './http/routes/ledger';
 import { mountVeilRoutes } from './http/routes/veil';
@@ -31,7 +32,7 @@ import { mountInvestmentRoutes } from './http/routes/investments';
 import { loadContributionLimits } from './services/contribution-limits-table';
 import { loadAfrTable } from './services/reference';
 import { ErrorBody } from './http/schemas';
-import { createMetrics, mountMetrics, timeRequests } from './http/metrics';
+import { createMetrics, mountMetrics, timeRequests, type Metrics } from './http/metrics';
 
 const REQUEST_ID = /^[\w.:-]{1,100}$/;
 
@@ -57,7 +58,7 @@ function limiter(deps: Deps, prefix: string, limit: number): RequestHandler {
 /** Builds the whole service from its dependencies; main.ts listens, tests drive it directly. */
 export function createApp(
   deps: Deps,
-  options: { actorOf?: ActorResolver; metricsToken?: string | undefined; stopping?: () => boolean; dashboardDir?: string | undefined } = {},
+  options: { actorOf?: ActorResolver; metricsToken?: string | undefined; metrics?: Metrics | undefined; stopping?: () => boolean; dashboardDir?: string | undefined } = {},
 ) {
   const actorOf: ActorResolver =
     options.actorOf ?? ((req: Request) => authenticate(deps, req.get('authorization'), requestFacts(req)));
@@ -95,7 +96,7 @@ export function createApp(
       maxAge: 600,
     }),
   );
-  const metrics = createMetrics(deps);
+  const metrics = options.metrics ?? createMetrics(deps);
   app.use(timeRequests(metrics));
   app.use(limiter(deps, 'veil-rl-all:', deps.security.rateLimits.generalMax));
   app.use(AUTH_PATHS, limiter(deps, 'veil-rl-auth:', deps.security.rateLimits.authMax));
@@ -158,6 +159,7 @@ export function createApp(
   mountImportRoutes(router, registry, deps, actorOf);
   mountPlaidRoutes(router, registry, deps, actorOf);
   mountInvestmentRoutes(router, registry, deps, actorOf, loadContributionLimits());
+  mountAdminRoutes(router, registry, deps, actorOf);
   app.use(router);
 
   const document = new OpenApiGeneratorV31(registry.definitions).generateDocument({

@@ -49,6 +49,10 @@ export const Env = z.object({
   VEIL_RATE_LIMIT_MAX: z.coerce.number().int().min(1).max(1_000_000).default(600),
   /** Bearer token for GET /metrics; absent, /metrics answers only requests from this machine. */
   VEIL_METRICS_TOKEN: z.string().min(16).max(500).optional(),
+  /** Directory POST /admin/backups writes to; absent, the service takes no backups itself (`veil backup` still does). */
+  VEIL_BACKUP_DIR: z.string().min(1).max(1_000).optional(),
+  /** How many backups POST /admin/backups keeps in VEIL_BACKUP_DIR (the oldest beyond are removed). */
+  VEIL_BACKUP_KEEP: z.coerce.number().int().min(1).max(1_000).default(14),
   VEIL_RATE_LIMIT_AUTH_MAX: z.coerce.number().int().min(1).max(10_000).default(10),
   /** How often the webhook dispatcher looks for due deliveries. */
   VEIL_WEBHOOK_DISPATCH_INTERVAL_MS: z.coerce.number().int().min(50).max(60_000).default(1_000),
@@ -87,6 +91,8 @@ export interface Config {
   redisUrl: string | undefined;
   rateLimits: { windowMs: number; generalMax: number; authMax: number };
   metricsToken: string | undefined;
+  backupDir: string | undefined;
+  backupKeep: number;
   webhookDispatchIntervalMs: number;
   /** Absent when no Plaid credentials are configured: bank sync is then off (npm start runs the emulator). */
   plaid: PlaidConfig | undefined;
@@ -148,6 +154,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       authMax: parsed.VEIL_RATE_LIMIT_AUTH_MAX,
     },
     metricsToken: parsed.VEIL_METRICS_TOKEN,
+    backupDir: parsed.VEIL_BACKUP_DIR ? path.resolve(parsed.VEIL_BACKUP_DIR) : undefined,
+    backupKeep: parsed.VEIL_BACKUP_KEEP,
     webhookDispatchIntervalMs: parsed.VEIL_WEBHOOK_DISPATCH_INTERVAL_MS,
     plaid,
   };

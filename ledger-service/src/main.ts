@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { RedisStore } from 'rate-limit-redis';
 import { createClient } from 'redis';
 import { createApp } from './app';
+import { createMetrics } from './http/metrics';
 import { loadConfig } from './config';
 import { openDatabase } from './db/database';
 import { migrateToLatest } from './db/migrate';
@@ -11,6 +12,7 @@ import { register } from './services/auth';
 import { seedDemo } from './services/demo';
 import { loadAfrTable } from './services/reference';
 import { startDispatcher } from './services/events';
+import { liveBackupSource } from './services/backup';
 import { createPlaidDeps } from './plaid/client';
 import { linkDemoBanks } from './services/plaid-demo';
 
@@ -44,7 +46,14 @@ async function main(): Promise<void> {
   });
   if (config.encryptionKey === undefined) logger.warn({ file: config.encryptionKeyFile }, 'VEIL_ENCRYPTION_KEY is not set: using the key file in the data directory');
   const plaid = config.plaid ? createPlaidDeps(config.plaid) : undefined;
-  const deps = { db: handle.db, logger, backend: handle.backend, security, afrRows: loadAfrTable(config.afrTablePath), plaid };
+  const backups = config.backupDir
+    ? {
+        dir: config.backupDir,
+        keep: config.backupKeep,
+        source: liveBackupSource(handle, { databaseUrl: config.databaseUrl, schema: config.databaseUrl ? config.databaseSchema : undefined }),
+      }
+    : undefined;
+  const deps = { db: handle.db, logger, backend: handle.backend, security, afrRows: loadAfrTable(config.afrTablePath), plaid, backups };
   if (plaid === undefined) logger.info('Plaid is not configured (PLAID_CLIENT_ID, PLAID_SECRET): bank sync is off');
   let demoBooks: { ownerUserId: string; llcEntityId: string; personalEntityId: string } | undefined;
 
@@ -62,9 +71,11 @@ async function main(): Promise<void> {
     }
   }
   const state = { stopping: false };
-  const app = createApp(deps, { metricsToken: config.metricsToken, stopping: () => state.stopping, dashboardDir: config.dashboardDir });
+  // One registry for the app and this process's webhook dispatcher, so /metrics counts its delivery attempts.
+  const metrics = createMetrics(deps);
+  const app = createApp(deps, { metricsToken: config.metricsToken, metrics, stopping: () => state.stopping, dashboardDir: config.dashboardDir });
   // Webhook deliveries: every second, send what the outbox holds (retries back off on their own schedule).
-  const stopDispatcher = startDispatcher(deps, config.webhookDispatchIntervalMs);
+  const stopDispatcher = startDispatcher(deps, config.webhookDispatchIntervalMs, metrics.observeDelivery);
   const server = app.listen(config.port, config.host, () => {
     const url = `http://${config.host}:${config.port}`;
     logger.info(

@@ -257,6 +257,7 @@ function fixture(route: Route): { url: string; body?: object; need: 'read' | 'wr
     'post /guard/evaluate',
     'post /veil-health/fixes',
     'get /consolidated',
+    'get /consolidated/balance-history',
     'get /reports/consolidated/balance-sheet',
     'get /reports/consolidated/income-statement',
     'post /webhooks',
@@ -344,7 +345,7 @@ function fixture(route: Route): { url: string; body?: object; need: 'read' | 'wr
   };
   const body = bodies[`${route.method} ${route.path}`];
   // Consolidated views name their entities in the query: the victim's two books, as the owner would.
-  const fullUrl = route.path === '/consolidated' || route.path.startsWith('/reports/consolidated/') ? `${url}?entityIds=${victim.entityId},${victimOther.entityId}` : url;
+  const fullUrl = route.path === '/consolidated' || route.path === '/consolidated/balance-history' || route.path.startsWith('/reports/consolidated/') ? `${url}?entityIds=${victim.entityId},${victimOther.entityId}` : url;
   return { url: fullUrl, need, victimRow, ...(body ? { body } : {}) };
 }
 

@@ -268,13 +268,27 @@ export async function provisionOwner(baseUrl, books) {
  * Mints an API token for an existing user who signs in with a password only (the demo user of `npm start`), for
  * every entity the user owns. Creating a token needs a session that passed MFA, so this enrols MFA with a fresh
  * TOTP secret, signs in with a recovery code, creates the token, and disables MFA again with another recovery
- * code: the user keeps signing in as before, and the audit trail records every step. A user who already has MFA
+ * code: the user keeps signing in as before, and the audit trail records every step.
+ *
+ * Re-runnable: with `stateFile`, the temporary TOTP secret is written there (0600) before MFA is switched on, and
+ * its recovery codes as soon as they exist; the file is removed once MFA is off again. A mint interrupted in
+ * between (Ctrl-C, a crash) leaves the user with MFA on and this file behind: the next mint finds the user asking
+ * for a code, signs in with what the file holds, switches MFA off and starts over. A user with MFA and no such file
  * is refused (`mfa_code_required`): their second factor is theirs, not this script's.
- * Returns { token, tokenId, entityIds }.
+ * `onStep(step)` is told 'enrolled', 'confirmed', 'token' and 'recovered' (a test interrupts the mint there).
+ * Returns { token, tokenId, entityIds, recovered }.
  */
-export async function mintApiToken(baseUrl, { email, password, name = 'n8n', scopes = ['read', 'write', 'move_money'] }) {
+export async function mintApiToken(baseUrl, { email, password, name = 'n8n', scopes = ['read', 'write', 'move_money'], stateFile, onStep = () => {} }) {
   const call = client(baseUrl);
-  const login = await call('POST', '/auth/login', { email, password });
+  let recovered = false;
+  let login = await call('POST', '/auth/login', { email, password });
+  if (login.status === 401 && login.body?.error?.code === 'mfa_code_required' && stateFile && readMintState(stateFile, email)) {
+    await undoInterruptedMint(call, { email, password, state: readMintState(stateFile, email) });
+    fs.rmSync(stateFile, { force: true });
+    recovered = true;
+    onStep('recovered');
+    login = await call('POST', '/auth/login', { email, password });
+  }
   if (login.status !== 200) {
     const error = new Error(`signing in as ${email}: ${login.status} ${login.body?.error?.code ?? ''} ${login.body?.error?.message ?? ''}`.trim());
     error.code = login.body?.error?.code;
@@ -282,11 +296,16 @@ export async function mintApiToken(baseUrl, { email, password, name = 'n8n', sco
   }
   const first = login.body.accessToken;
   const enrol = expectStatus(await call('POST', '/auth/mfa/enrol', undefined, { token: first }), 200, 'mfa enrol');
+  // Written ahead: from the confirmation on, this secret is the only way back in.
+  if (stateFile) writeMintState(stateFile, { email, secret: enrol.secret, recoveryCodes: [] });
+  onStep('enrolled');
   const confirmed = expectStatus(
     await call('POST', '/auth/mfa/confirm', { totpCode: generateSync({ secret: enrol.secret }) }, { token: first }),
     200,
     'mfa confirm',
   );
+  if (stateFile) writeMintState(stateFile, { email, secret: enrol.secret, recoveryCodes: confirmed.recoveryCodes });
+  onStep('confirmed');
   const [signInCode, disableCode] = confirmed.recoveryCodes;
   let session;
   try {
@@ -295,10 +314,53 @@ export async function mintApiToken(baseUrl, { email, password, name = 'n8n', sco
     const entityIds = entities.items.map((entity) => entity.id);
     if (entityIds.length === 0) throw new Error(`${email} owns no entity to scope a token to`);
     const created = expectStatus(await call('POST', '/auth/tokens', { name, scopes, entityIds }, { token: session }), 201, 'api token');
-    return { token: created.token, tokenId: created.id, entityIds };
+    onStep('token');
+    return { token: created.token, tokenId: created.id, entityIds, recovered };
   } finally {
     // Whatever happened above, leave the account as it was: password only.
     const disabled = await call('POST', '/auth/mfa/disable', { password, recoveryCode: disableCode }, { token: session ?? first });
     if (disabled.status !== 204) throw new Error(`disabling the temporary MFA of ${email}: ${disabled.status} ${JSON.stringify(disabled.body)}`);
+    if (stateFile) fs.rmSync(stateFile, { force: true });
   }
+}
+
+function readMintState(stateFile, email) {
+  try {
+    const state = JSON.parse(fs.readFileSync(stateFile, 'utf8'));
+    return state?.email === email && typeof state.secret === 'string' ? state : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function writeMintState(stateFile, state) {
+  fs.mkdirSync(path.dirname(stateFile), { recursive: true });
+  const temporary = `${stateFile}.${process.pid}.tmp`;
+  fs.writeFileSync(temporary, `${JSON.stringify(state)}\n`, { mode: 0o600 });
+  fs.renameSync(temporary, stateFile);
+}
+
+const TOTP_STEP_MS = 30_000;
+
+/**
+ * Signs in with the second factor an interrupted mint left behind and switches MFA off. Unused recovery codes are
+ * tried first; without them (interrupted before they were saved) the TOTP secret, one code per 30-second step (the
+ * ledger accepts each step once).
+ */
+async function undoInterruptedMint(call, { email, password, state }) {
+  const codes = [...(state.recoveryCodes ?? [])];
+  const useFactor = async (attempt, what) => {
+    while (codes.length > 0) {
+      const result = await attempt({ recoveryCode: codes.shift() });
+      if (result.status < 300) return result;
+    }
+    for (let tries = 0; tries < 3; tries += 1) {
+      const result = await attempt({ totpCode: generateSync({ secret: state.secret }) });
+      if (result.status < 300) return result;
+      await new Promise((resolve) => setTimeout(resolve, TOTP_STEP_MS - (Date.now() % TOTP_STEP_MS) + 250));
+    }
+    throw new Error(`${what} for ${email} with the interrupted mint's second factor failed: remove it by hand`);
+  };
+  const login = await useFactor((factor) => call('POST', '/auth/login', { email, password, ...factor }), 'signing in');
+  await useFactor((factor) => call('POST', '/auth/mfa/disable', { password, ...factor }, { token: login.body.accessToken }), 'disabling MFA');
 }

@@ -8,6 +8,7 @@
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { freePort, key, provisionOwner, startLedger, startPlaidEmulator } from '../../scripts/n8n/ledger.mjs';
@@ -37,6 +38,7 @@ const ids = {
   'reimburse-owner.json': 'tplReimburse0001',
   'close-month-end.json': 'tplMonthEnd00001',
   'rollback-failed-execution.json': 'tplRollback00001',
+  'backup-ledger-daily.json': 'tplBackup0000001',
 };
 
 let ledger;
@@ -46,6 +48,8 @@ let n8n;
 let sink;
 let packed;
 const received = [];
+// Where the ledger writes the backups the backup template asks for (keeping one: each run replaces the last).
+const backupDir = fs.mkdtempSync(path.join(os.tmpdir(), 'veil-template-backups-'));
 
 const today = new Date().toISOString().slice(0, 10);
 const lastMonthDay = (() => {
@@ -152,7 +156,7 @@ before(async () => {
   });
   plaid = await startPlaidEmulator();
   // The suite outlives a 15-minute access token on a loaded machine: the owner's session gets the longest allowed (1 h).
-  ledger = await startLedger({ env: { ...plaid.ledgerEnv, VEIL_ACCESS_TOKEN_TTL_SECONDS: '3600' } });
+  ledger = await startLedger({ env: { ...plaid.ledgerEnv, VEIL_ACCESS_TOKEN_TTL_SECONDS: '3600', VEIL_BACKUP_DIR: backupDir, VEIL_BACKUP_KEEP: '1' } });
   owner = await provisionOwner(ledger.baseUrl, BOOKS);
   n8n = await createN8n();
   packed = packNodes();
@@ -180,6 +184,7 @@ after(async () => {
   sink?.server.close();
   n8n?.cleanup();
   if (packed) fs.rmSync(path.dirname(packed), { recursive: true, force: true });
+  fs.rmSync(backupDir, { recursive: true, force: true });
 });
 
 describe('workflow templates: static checks', () => {
@@ -270,6 +275,24 @@ describe('workflow templates in a real n8n 2.41.1', () => {
       for (const [name, cents] of Object.entries(restored[side])) assert.deepEqual([side, name, cents], [side, name, before[side][name] ?? 0]);
     }
     assert.equal((await get(`/executions/${execution.executionId}`)).rolledBack, true);
+  });
+
+  it('backup-ledger-daily: the ledger writes a backup into its directory, and the next run replaces it (keep 1)', async () => {
+    const files = () => fs.readdirSync(backupDir).filter((name) => !name.startsWith('.'));
+    assert.deepEqual(files(), []);
+    const first = outputOf(await runTemplate('backup-ledger-daily.json'), 'Back up the ledger');
+    assert.equal(first.length, 1);
+    assert.match(first[0].file, /^veil-backup-\d{8}T\d{9}Z\.(dump|tar\.gz)$/);
+    assert.ok(first[0].entries >= 2 && first[0].auditRows > 0, JSON.stringify(first[0]));
+    assert.deepEqual(files(), [first[0].file]);
+    assert.equal(fs.statSync(path.join(backupDir, first[0].file)).size, first[0].bytes);
+    const run = await n8n.execute(ids['backup-ledger-daily.json']);
+    assert.ok(run.ok, run.output.slice(-4000));
+    const [second] = outputOf(run.data.data.resultData.runData, 'Back up the ledger');
+    assert.notEqual(second.file, first[0].file);
+    assert.deepEqual(second.removed, [first[0].file]);
+    assert.deepEqual(files(), [second.file]);
+    assert.deepEqual(messages('backup-ledger-daily'), []);
   });
 
   it('contribute-investment-monthly: contributes to the IRA while under the limit', async () => {

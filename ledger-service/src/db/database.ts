@@ -687,6 +687,18 @@ export interface Database {
   plaidTransferEventCursor: PlaidTransferEventCursorTable;
   accountMonthTotals: AccountMonthTotalsTable;
   accountDayTotals: AccountDayTotalsTable;
+  balanceHistoryDaily: BalanceHistoryDailyView;
+}
+
+/**
+ * Per account and day, the sum of the postings booked on it (0017): a view over account_day_totals, or a TimescaleDB
+ * continuous aggregate where the extension exists. Read-only either way.
+ */
+export interface BalanceHistoryDailyView {
+  accountId: string;
+  entityId: string;
+  day: string;
+  totalCents: Bigint;
 }
 
 /** Per account and posting day: the sum and count of its postings (kept by the postings trigger, 0014). */
@@ -739,6 +751,8 @@ export type Db = Kysely<Database>;
 export interface DatabaseHandle {
   db: Db;
   backend: 'postgres' | 'pglite';
+  /** PGlite only: a gzipped tar of the open data directory (what `veil restore` loads). */
+  dumpDataDir?: () => Promise<Blob>;
   close(): Promise<void>;
 }
 
@@ -796,6 +810,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHa
   return {
     db,
     backend: 'pglite',
+    dumpDataDir: () => pglite.dumpDataDir('gzip'),
     close: async () => {
       await db.destroy();
       if (!pglite.closed) await pglite.close();

@@ -46,6 +46,10 @@ const STATUS_OF: Record<RuleCode, number> = {
   import_mapping_required: 422,
   // The instance has bank sync off: a state of this install, not a server failure (and never a 5xx to a client).
   plaid_not_configured: 409,
+  // Backups are the operator's choice (VEIL_BACKUP_DIR): off is a state of this install, like bank sync.
+  backups_not_configured: 409,
+  backup_in_progress: 409,
+  backup_failed: 500,
   // The demo Link is the emulator's: against Plaid itself the user finishes Link in Plaid's own UI.
   plaid_demo_only: 409,
   plaid_item_error: 409,

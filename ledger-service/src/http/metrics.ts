@@ -3,6 +3,7 @@ import type { Request, RequestHandler, Router } from 'express';
 import { sql } from 'kysely';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Deps } from '../services/context';
+import type { DeliveryObserver } from '../services/events';
 
 /**
  * Prometheus metrics, one registry per app (tests build several apps in one process). Request figures come from
@@ -13,6 +14,8 @@ export interface Metrics {
   registry: Registry;
   httpDuration: Histogram<'method' | 'route' | 'status'>;
   writesReplayed: Counter<'route'>;
+  /** Pass to the webhook dispatcher of this process (startDispatcher / dispatchDue) to count and time its attempts. */
+  observeDelivery: DeliveryObserver;
 }
 
 export function createMetrics(deps: Deps): Metrics {
@@ -62,7 +65,60 @@ export function createMetrics(deps: Deps): Metrics {
       }
     },
   });
-  return { registry, httpDuration, writesReplayed };
+  // Webhook deliveries. Attempts are this process's (its dispatcher's); the states are the outbox's, read at scrape
+  // time, so every replica reports the same backlog.
+  const deliveryAttempts = new Counter({
+    name: 'veil_webhook_delivery_attempts_total',
+    help: 'Webhook delivery attempts made by this process, by outcome (retrying: failed, will be tried again)',
+    labelNames: ['outcome'] as const,
+    registers: [registry],
+  });
+  const deliveryDuration = new Histogram({
+    name: 'veil_webhook_delivery_duration_seconds',
+    help: 'Time to POST a webhook delivery and read the answer, by outcome',
+    labelNames: ['outcome'] as const,
+    buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [registry],
+  });
+  for (const outcome of ['delivered', 'failed', 'retrying'] as const) {
+    deliveryAttempts.inc({ outcome }, 0);
+    deliveryDuration.zero({ outcome });
+  }
+  new Gauge({
+    name: 'veil_webhook_deliveries',
+    help: 'Webhook deliveries in the outbox by state (pending: not tried yet; retrying: failed, to be tried again), read at scrape time',
+    labelNames: ['state'] as const,
+    registers: [registry],
+    async collect() {
+      const { rows } = await sql<{ state: string; count: string }>`
+        select case when status = 'pending' and attempts > 0 then 'retrying' else status end as state, count(*) as count
+        from webhook_deliveries group by 1`.execute(deps.db);
+      const counts = new Map(rows.map((row) => [row.state, Number(row.count)]));
+      for (const state of ['pending', 'retrying', 'delivered', 'failed']) this.set({ state }, counts.get(state) ?? 0);
+    },
+  });
+  // Plaid: how long since each linked item last synced (since it was linked, if never). Labelled by the ledger's
+  // item id, never Plaid's item id or anything secret; removed items are left out.
+  new Gauge({
+    name: 'veil_plaid_sync_lag_seconds',
+    help: 'Seconds since the last successful transactions sync of each Plaid item (since linking when never synced)',
+    labelNames: ['item', 'status'] as const,
+    registers: [registry],
+    async collect() {
+      this.reset();
+      const items = await deps.db.selectFrom('plaidItems').select(['id', 'status', 'lastSyncedAt', 'createdAt']).where('status', '<>', 'removed').execute();
+      const nowMs = deps.security.now();
+      for (const item of items) {
+        const sinceMs = (item.lastSyncedAt ?? item.createdAt).getTime();
+        this.set({ item: item.id, status: item.status }, Math.max(0, (nowMs - sinceMs) / 1000));
+      }
+    },
+  });
+  const observeDelivery: DeliveryObserver = (outcome, seconds) => {
+    deliveryAttempts.inc({ outcome });
+    deliveryDuration.observe({ outcome }, seconds);
+  };
+  return { registry, httpDuration, writesReplayed, observeDelivery };
 }
 
 /** Times every request under its route template (`/entities/:entityId/entries`), never its raw URL. */

@@ -217,4 +217,40 @@ export const Balances = z
   })
   .openapi('Balances');
 
+/** A window of end-of-day balances: daily or monthly points; by default the last twelve months (or 30 days). */
+export const BalanceHistoryQuery = z
+  .object({
+    from: AccountingDate.optional(),
+    to: AccountingDate.optional(),
+    interval: z.enum(['day', 'month']).optional().openapi({ description: 'one point per day, or per month end (default)' }),
+  })
+  .strict();
+
+const NetWorthPoint = z.object({ on: z.string(), netWorthCents: z.int() });
+const HistoryWindowFields = { fromOn: z.string(), toOn: z.string(), interval: z.enum(['day', 'month']) };
+
+export const AccountBalanceHistory = z
+  .object({
+    accountId: Id,
+    entityId: Id,
+    currency: z.string(),
+    class: z.string(),
+    ...HistoryWindowFields,
+    points: z.array(z.object({ on: z.string(), balanceCents: z.int(), naturalBalanceCents: z.int() })),
+  })
+  .openapi('AccountBalanceHistory');
+
+export const EntityNetWorthHistory = z
+  .object({ entityId: Id, ...HistoryWindowFields, byCurrency: z.record(z.string(), z.array(NetWorthPoint)) })
+  .openapi('EntityNetWorthHistory');
+
+export const ConsolidatedNetWorthHistory = z
+  .object({
+    entityIds: z.array(Id),
+    ...HistoryWindowFields,
+    byCurrency: z.record(z.string(), z.array(NetWorthPoint)),
+    perEntity: z.array(z.object({ entityId: Id, name: z.string(), kind: z.string(), byCurrency: z.record(z.string(), z.array(NetWorthPoint)) })),
+  })
+  .openapi('ConsolidatedNetWorthHistory');
+
 export const AccountListQuery = z.object({ includeArchived: z.enum(['true', 'false']).optional() }).strict();

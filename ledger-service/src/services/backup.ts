@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { sql } from 'kysely';
-import { openDatabase } from '../db/database';
+import { openDatabase, type Db } from '../db/database';
 import { migrationsCurrent } from '../db/migrate';
 import { verifyAuditChain } from './audit';
 
@@ -131,4 +131,110 @@ export async function restore(file: string, target: Target, progress: (message: 
   if (!after.chainOk) throw new BackupError('restored, but the audit chain does not verify: the backup is damaged');
   progress(`restored ${after.entries} entries, ${after.auditRows} audit rows; the audit chain verifies`);
   return { backend: kind, file, bytes: fs.statSync(file).size, entries: after.entries, auditRows: after.auditRows };
+}
+
+// Backups taken by the running service (POST /admin/backups, the scheduled-backup template): of the books this
+// process serves, into a directory the operator configured, keeping the newest `keep` files. PostgreSQL: pg_dump of
+// the service's schema (the PostgreSQL client must be on the path). PGlite: a dump of the open database itself, as
+// a second process may not open its data directory. Either file restores with `veil restore`.
+
+/** Names of the files this writes: the instant in UTC, to the millisecond, then the kind. Sorting them sorts by time. */
+export const BACKUP_FILE_PATTERN = /^veil-backup-\d{8}T\d{9}Z\.(dump|tar\.gz)$/;
+
+export interface LiveBackupSource {
+  db: Db;
+  backend: 'postgres' | 'pglite';
+  /** Writes the dump of the open books to `file`. */
+  dumpTo(file: string): Promise<void>;
+}
+
+export interface BackupDeps {
+  dir: string;
+  keep: number;
+  source: LiveBackupSource;
+}
+
+export interface DirectoryBackup {
+  backend: 'postgres' | 'pglite';
+  /** The file's name inside the backup directory (never the directory itself: that is the operator's business). */
+  file: string;
+  bytes: number;
+  entries: number;
+  auditRows: number;
+  createdAt: string;
+  /** Older backups removed to keep `keep`. */
+  removed: string[];
+}
+
+export function liveBackupSource(
+  handle: { db: Db; backend: 'postgres' | 'pglite'; dumpDataDir?: (() => Promise<Blob>) | undefined },
+  postgres: { databaseUrl?: string | undefined; schema?: string | undefined },
+): LiveBackupSource {
+  if (handle.backend === 'pglite') {
+    const dump = handle.dumpDataDir;
+    if (dump === undefined) throw new Error('a PGlite handle without dumpDataDir');
+    return { db: handle.db, backend: 'pglite', dumpTo: async (file) => fs.writeFileSync(file, Buffer.from(await (await dump()).arrayBuffer()), { mode: 0o600, flag: 'wx' }) };
+  }
+  const { databaseUrl } = postgres;
+  if (databaseUrl === undefined) throw new Error('a PostgreSQL backup source needs the database URL');
+  return {
+    db: handle.db,
+    backend: 'postgres',
+    dumpTo: async (file) => {
+      const schema = await currentSchema(databaseUrl, postgres.schema);
+      await run('pg_dump', ['--format=custom', '--no-owner', '--no-privileges', `--schema=${schema}`, `--file=${file}`, `--dbname=${databaseUrl}`]);
+    },
+  };
+}
+
+function stamp(ms: number): string {
+  // 2026-11-24T09:45:01.123Z → 20261124T094501123Z
+  return new Date(ms).toISOString().replace(/[-:.]/g, '');
+}
+
+export async function listDirectoryBackups(dir: string): Promise<{ file: string; bytes: number }[]> {
+  if (!fs.existsSync(dir)) return [];
+  return fs
+    .readdirSync(dir)
+    .filter((name) => BACKUP_FILE_PATTERN.test(name))
+    .sort()
+    .reverse()
+    .map((file) => ({ file, bytes: fs.statSync(path.join(dir, file)).size }));
+}
+
+/**
+ * One backup of the open books into `dir`: refused when the audit chain does not verify; written under a temporary
+ * name and renamed when complete, so a crash never leaves a file that looks like a backup; then the oldest backups
+ * beyond `keep` are removed (files of this naming only).
+ */
+export async function backupToDirectory(backups: BackupDeps, nowMs: number): Promise<DirectoryBackup> {
+  const { source, dir, keep } = backups;
+  const chain = await verifyAuditChain(source.db);
+  if (!chain.ok) throw new BackupError('the audit chain does not verify: refusing to back up books that may have been tampered with');
+  const entries = await source.db.selectFrom('journalEntries').select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow();
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const file = `veil-backup-${stamp(nowMs)}.${source.backend === 'postgres' ? 'dump' : 'tar.gz'}`;
+  const finalPath = path.join(dir, file);
+  if (fs.existsSync(finalPath)) throw new BackupError(`${file} already exists`);
+  const partial = path.join(dir, `.${file}.partial`);
+  try {
+    await source.dumpTo(partial);
+    fs.renameSync(partial, finalPath);
+  } finally {
+    fs.rmSync(partial, { force: true });
+  }
+  const removed: string[] = [];
+  for (const old of (await listDirectoryBackups(dir)).slice(keep)) {
+    fs.rmSync(path.join(dir, old.file), { force: true });
+    removed.push(old.file);
+  }
+  return {
+    backend: source.backend,
+    file,
+    bytes: fs.statSync(finalPath).size,
+    entries: Number(entries.n),
+    auditRows: chain.checked,
+    createdAt: new Date(nowMs).toISOString(),
+    removed,
+  };
 }

@@ -3,6 +3,7 @@ import type { Db } from '../db/database';
 import type { AfrRow } from '../domain/afr';
 import type { PlaidDeps } from '../plaid/client';
 import type { SecurityDeps } from '../security/deps';
+import type { BackupDeps } from './backup';
 
 /** Everything a service needs, built once by main.ts (or by a test) and passed down. */
 export interface Deps {
@@ -14,6 +15,8 @@ export interface Deps {
   security: SecurityDeps;
   /** The Plaid client and its settings; absent when bank sync is not configured. Read at request time. */
   plaid?: PlaidDeps | undefined;
+  /** Where POST /admin/backups writes (VEIL_BACKUP_DIR); absent, that route answers backups_not_configured. */
+  backups?: BackupDeps | undefined;
 }
 
 /** What an actor may do to an entity it can see. `move_money` implies nothing else; each is granted on its own. */

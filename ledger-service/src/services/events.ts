@@ -198,6 +198,11 @@ export async function deleteSubscription(trx: Trx, actor: Actor, id: string): Pr
   return subscription;
 }
 
+export type DeliveryOutcome = 'delivered' | 'failed' | 'retrying';
+
+/** Told of every delivery attempt: its outcome and how long the POST took (Prometheus, in http/metrics.ts). */
+export type DeliveryObserver = (outcome: DeliveryOutcome, seconds: number) => void;
+
 export interface DispatchReport {
   delivered: number;
   retried: number;
@@ -211,7 +216,7 @@ export interface DispatchReport {
  */
 export async function dispatchDue(
   deps: Pick<Deps, 'db' | 'logger'> & { security: { keyring: Keyring; now: () => number } },
-  options: { limit?: number; fetchImpl?: typeof fetch } = {},
+  options: { limit?: number; fetchImpl?: typeof fetch; observe?: DeliveryObserver | undefined } = {},
 ): Promise<DispatchReport> {
   const { db, security } = deps;
   const now = new Date(security.now());
@@ -252,6 +257,7 @@ export async function dispatchDue(
     });
     const attempts = delivery.attempts + 1;
     let error: string | undefined;
+    const startedMs = performance.now();
     try {
       const secret = decryptSecret(security.keyring, delivery.secretCiphertext, secretContext(delivery.subscriptionId));
       const response = await send(delivery.url, {
@@ -270,12 +276,15 @@ export async function dispatchDue(
     } catch (caught) {
       error = (caught as Error).message.slice(0, 500);
     }
+    const seconds = (performance.now() - startedMs) / 1000;
     if (error === undefined) {
       await db.updateTable('webhookDeliveries').set({ status: 'delivered', attempts, deliveredAt: new Date(security.now()), lastError: null }).where('id', '=', delivery.id).execute();
       report.delivered += 1;
+      options.observe?.('delivered', seconds);
     } else if (attempts >= DELIVERY_ATTEMPTS_MAX) {
       await db.updateTable('webhookDeliveries').set({ status: 'failed', attempts, lastError: error }).where('id', '=', delivery.id).execute();
       report.failed += 1;
+      options.observe?.('failed', seconds);
       deps.logger.warn({ deliveryId: delivery.id, url: delivery.url, error }, 'webhook delivery given up');
     } else {
       const backoff = Math.min(BACKOFF_BASE_MS * 2 ** (attempts - 1), BACKOFF_MAX_MS);
@@ -285,13 +294,14 @@ export async function dispatchDue(
         .where('id', '=', delivery.id)
         .execute();
       report.retried += 1;
+      options.observe?.('retrying', seconds);
     }
   }
   return report;
 }
 
 /** Runs dispatchDue every `intervalMs` (never two rounds at once); returns a function that stops it. */
-export function startDispatcher(deps: Deps, intervalMs = 1_000): () => Promise<void> {
+export function startDispatcher(deps: Deps, intervalMs = 1_000, observe?: DeliveryObserver): () => Promise<void> {
   let running: Promise<unknown> = Promise.resolve();
   let stopped = false;
   const timer = setInterval(() => {
@@ -300,7 +310,7 @@ export function startDispatcher(deps: Deps, intervalMs = 1_000): () => Promise<v
       try {
         // Drain: keep going while full pages come back.
         for (;;) {
-          const report = await dispatchDue(deps);
+          const report = await dispatchDue(deps, { observe });
           if (report.delivered + report.retried + report.failed < 50 || stopped) break;
         }
       } catch (error) {

@@ -3,6 +3,8 @@ import type { Router } from 'express';
 import type { Deps } from '../../services/context';
 import * as accounts from '../../services/accounts';
 import { entityBalances } from '../../services/balances';
+import * as balanceHistory from '../../services/balance-history';
+import { historyWindow } from '../../domain/balance-history';
 import * as entities from '../../services/entities';
 import * as journal from '../../services/journal';
 import { moveMoney } from '../../services/plaid-transfer';
@@ -129,6 +131,34 @@ export function mountLedgerRoutes(router: Router, registry: OpenAPIRegistry, dep
     handler: async ({ params, query, actor }) => {
       await authorizeEntity(deps.db, actor, params.entityId, 'read');
       return { status: 200, body: await entityBalances(deps.db, params.entityId, query.asOf) };
+    },
+  });
+
+  const today = () => new Date(deps.security.now()).toISOString().slice(0, 10);
+  mount({
+    method: 'get',
+    path: '/entities/:entityId/balance-history',
+    tag: 'accounts',
+    summary: 'Net worth (assets less liabilities) at the end of each day or month of a window, per currency',
+    params: EntityParams,
+    query: s.BalanceHistoryQuery,
+    responses: { 200: { description: 'net worth over time', schema: s.EntityNetWorthHistory } },
+    handler: async ({ params, query, actor }) => {
+      await authorizeEntity(deps.db, actor, params.entityId, 'read');
+      return { status: 200, body: await balanceHistory.entityNetWorthHistory(deps.db, params.entityId, historyWindow(query, today())) };
+    },
+  });
+  mount({
+    method: 'get',
+    path: '/accounts/:accountId/balance-history',
+    tag: 'accounts',
+    summary: 'Balance of one account at the end of each day or month of a window',
+    params: AccountParams,
+    query: s.BalanceHistoryQuery,
+    responses: { 200: { description: 'the account balance over time', schema: s.AccountBalanceHistory } },
+    handler: async ({ params, query, actor }) => {
+      await authorizeAccount(deps.db, actor, params.accountId, 'read');
+      return { status: 200, body: await balanceHistory.accountBalanceHistory(deps.db, params.accountId, historyWindow(query, today())) };
     },
   });
 

@@ -4,6 +4,8 @@ import type { AfrRow } from '../../domain/afr';
 import type { Deps } from '../../services/context';
 import * as documents from '../../services/documents';
 import * as consolidated from '../../services/consolidated';
+import * as balanceHistory from '../../services/balance-history';
+import { historyWindow } from '../../domain/balance-history';
 import * as guard from '../../services/guard';
 import * as health from '../../services/health';
 import { getAccount } from '../../services/accounts';
@@ -204,6 +206,19 @@ export function mountVeilRoutes(router: Router, registry: OpenAPIRegistry, deps:
       const fromOn = query.from ?? `${toOn.slice(0, 4)}-01-01`;
       await touches(deps.db, actor, 'read', ...query.entityIds);
       return { status: 200, body: await consolidated.consolidatedView(deps.db, query.entityIds, { fromOn, toOn }) };
+    },
+  });
+  mount({
+    method: 'get',
+    path: '/consolidated/balance-history',
+    tag: 'veil health',
+    summary: "Several entities' net worth over time as one group (balances between them eliminated), and each entity's own",
+    query: v.ConsolidatedHistoryQuery,
+    responses: { 200: { description: 'net worth over time', schema: s.ConsolidatedNetWorthHistory } },
+    handler: async ({ query, actor }) => {
+      await touches(deps.db, actor, 'read', ...query.entityIds);
+      const window = historyWindow(query, new Date(deps.security.now()).toISOString().slice(0, 10));
+      return { status: 200, body: await balanceHistory.consolidatedNetWorthHistory(deps.db, query.entityIds, window) };
     },
   });
   mount({

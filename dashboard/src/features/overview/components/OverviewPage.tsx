@@ -1,11 +1,22 @@
+import { useState } from 'react';
 import { Link } from 'react-router';
-import { Area, AreaChart, Bar, BarChart, CartesianGrid, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
-import { Card, Empty, ErrorNotice, Loading, Money, PageHeader, QueryState, ReadOnlyNotice, Stat } from '../../../components/ui';
-import { monthOf, todayOn } from '../../../lib/dates';
+import { Bar, BarChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+import { Card, Empty, Loading, Money, PageHeader, QueryState, ReadOnlyNotice, Stat } from '../../../components/ui';
 import { entityLabel, useScope } from '../../../lib/entity-context';
 import { formatCents, formatCentsCompact } from '../../../lib/money';
 import { CASH_KINDS, type Entity } from '../../../lib/types';
-import { netWorthCents, useBalances, useConsolidated, useNetWorthHistory, useRecentEntries, useVeilHealthSummary } from '../api/overview';
+import {
+  consolidatedSeries,
+  netWorthCents,
+  useBalances,
+  useConsolidated,
+  useConsolidatedNetWorthHistory,
+  useNetWorthHistory,
+  useRecentEntries,
+  useVeilHealthSummary,
+  type HistoryInterval,
+} from '../api/overview';
+import { IntervalPicker, NetWorthChart } from './NetWorthChart';
 
 export function OverviewPage() {
   const { scope } = useScope();
@@ -18,7 +29,8 @@ function EntityOverview({ entity }: { entity: Entity }) {
   const balances = useBalances(entity.id);
   const health = useVeilHealthSummary(entity.id);
   const recent = useRecentEntries(entity.id);
-  const history = useNetWorthHistory(entity.id, monthOf(todayOn()));
+  const [interval, setHistoryInterval] = useState<HistoryInterval>('month');
+  const history = useNetWorthHistory(entity.id, interval);
   const currency = entity.currency;
   return (
     <>
@@ -37,23 +49,17 @@ function EntityOverview({ entity }: { entity: Entity }) {
               </div>
               <div className="grid">
                 <Card title="Net worth over time">
-                  {history.isLoading ? (
-                    <Loading />
-                  ) : history.error ? (
-                    <ErrorNotice error={history.error} />
-                  ) : (
-                    <div className="chart" role="img" aria-label="Net worth at the end of each of the last six months">
-                      <ResponsiveContainer width="100%" height={220}>
-                        <AreaChart data={history.points}>
-                          <CartesianGrid strokeDasharray="3 3" />
-                          <XAxis dataKey="month" />
-                          <YAxis width={70} tickFormatter={(cents: number) => formatCentsCompact(cents, currency)} />
-                          <Tooltip formatter={(cents) => formatCents(Number(cents), currency)} />
-                          <Area isAnimationActive={false} type="monotone" dataKey="netWorthCents" name="Net worth" stroke="#2f5d8a" fill="#cfe0f1" />
-                        </AreaChart>
-                      </ResponsiveContainer>
-                    </div>
-                  )}
+                  <IntervalPicker value={interval} onChange={setHistoryInterval} />
+                  <QueryState query={history} label="Loading net worth history">
+                    {(answer) => (
+                      <NetWorthChart
+                        series={[{ key: 'netWorth', name: 'Net worth', points: answer.byCurrency[currency] ?? [] }]}
+                        currency={currency}
+                        interval={answer.interval}
+                        caption={`Net worth at the end of each ${answer.interval === 'month' ? 'month' : 'day'}, ${answer.fromOn} to ${answer.toOn}`}
+                      />
+                    )}
+                  </QueryState>
                 </Card>
                 <Card title="Balances by account">
                   <div className="chart" role="img" aria-label="Balances of asset and liability accounts">
@@ -112,8 +118,7 @@ function EntityOverview({ entity }: { entity: Entity }) {
                     const debitCents = entry.postings.filter((posting) => posting.amountCents > 0).reduce((sum, posting) => sum + posting.amountCents, 0);
                     return (
                       <li key={entry.id}>
-                        <span className="muted">{entry.postedOn}</span> <span>{entry.description}</span>{' '}
-                        <Money cents={debitCents} currency={currency} />
+                        <span className="muted">{entry.postedOn}</span> <span>{entry.description}</span> <Money cents={debitCents} currency={currency} />
                       </li>
                     );
                   })}
@@ -129,6 +134,11 @@ function EntityOverview({ entity }: { entity: Entity }) {
 
 function ConsolidatedOverview({ entities }: { entities: Entity[] }) {
   const consolidated = useConsolidated(entities.map((entity) => entity.id));
+  const [interval, setHistoryInterval] = useState<HistoryInterval>('month');
+  const history = useConsolidatedNetWorthHistory(
+    entities.map((entity) => entity.id),
+    interval,
+  );
   return (
     <>
       <PageHeader title="Overview — Consolidated (read-only)" />
@@ -144,6 +154,25 @@ function ConsolidatedOverview({ entities }: { entities: Entity[] }) {
                 <Stat label="Eliminated" cents={totals.eliminatedCents} currency={currency} hint={`${totals.eliminatedAccounts} inter-entity accounts`} />
               </div>
             ))}
+            <Card title="Net worth over time">
+              <IntervalPicker value={interval} onChange={setHistoryInterval} />
+              <QueryState query={history} label="Loading net worth history">
+                {(answer) => (
+                  <>
+                    {Object.keys(answer.byCurrency).length === 0 ? <Empty>No asset or liability accounts yet.</Empty> : null}
+                    {Object.keys(answer.byCurrency).map((currency) => (
+                      <NetWorthChart
+                        key={currency}
+                        series={consolidatedSeries(answer, currency)}
+                        currency={currency}
+                        interval={answer.interval}
+                        caption={`Net worth in ${currency}, consolidated (inter-entity balances eliminated) and per entity, ${answer.fromOn} to ${answer.toOn}`}
+                      />
+                    ))}
+                  </>
+                )}
+              </QueryState>
+            </Card>
             <Card title="Net worth by entity">
               <table>
                 <thead>

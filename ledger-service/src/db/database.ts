@@ -440,6 +440,37 @@ export interface WebhookDeliveriesTable {
   deliveredAt: NullableInstant;
 }
 
+export interface AlertSettingsTable {
+  entityId: string;
+  balanceCentsMin: Bigint;
+  accountBalanceCentsMin: Json;
+  billDueWithinDays: number;
+  updatedAt: Instant;
+}
+
+export interface AlertStatesTable {
+  entityId: string;
+  conditionKey: string;
+  type: string;
+  active: boolean;
+  raisedCount: ColumnType<number, number | undefined, number>;
+  raisedAt: Instant;
+  clearedAt: NullableInstant;
+}
+
+export type WorkflowExecutionStatus = 'running' | 'succeeded' | 'failed' | 'rolled_back';
+
+export interface WorkflowExecutionsTable {
+  ownerUserId: string;
+  executionId: string;
+  workflowId: string | null;
+  workflowName: string | null;
+  status: ColumnType<WorkflowExecutionStatus, WorkflowExecutionStatus | undefined, WorkflowExecutionStatus>;
+  errorMessage: string | null;
+  firstAt: Instant;
+  updatedAt: Instant;
+}
+
 export type PlaidItemStatus = 'healthy' | 'login_required' | 'pending_expiration' | 'error' | 'removed';
 
 export interface PlaidItemsTable {
@@ -541,6 +572,9 @@ export interface Database {
   plaidHoldings: PlaidHoldingsTable;
   accountMonthTotals: AccountMonthTotalsTable;
   accountDayTotals: AccountDayTotalsTable;
+  alertSettings: AlertSettingsTable;
+  alertStates: AlertStatesTable;
+  workflowExecutions: WorkflowExecutionsTable;
 }
 
 /** Per account and posting day: the sum and count of its postings (kept by the postings trigger, 0014). */

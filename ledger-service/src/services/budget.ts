@@ -15,6 +15,7 @@ import {
 } from '../domain/budget';
 import { NotFound, RuleViolation } from '../domain/errors';
 import { centsFromDb } from '../domain/money';
+import { alertsAfterAssignments } from './alert-events';
 import { recordAudit } from './audit';
 import { actorLabel, type Actor } from './context';
 import { translateDbError } from './db-errors';
@@ -422,6 +423,7 @@ async function insertAssignments(
     .insertInto('budgetAssignments')
     .values(nonZero.map((row) => ({ entityId, envelopeId: row.envelopeId, month, amountCents: row.amountCents, kind, groupId, actor: actorLabel(actor) })))
     .execute();
+  await alertsAfterAssignments(trx, entityId, month);
 }
 
 export async function assign(

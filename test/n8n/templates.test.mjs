@@ -513,6 +513,14 @@ describe('workflow templates in a real n8n 2.41.1', () => {
       assert.equal(detail.rolledBack, true);
       assert.equal(detail.items[0].description, 'Contribution before a failure');
       assert.ok(detail.items[0].reversedById);
+      // The Veil node named its workflow; the Error Trigger's call recorded the failure before the rollback.
+      assert.equal(detail.workflowId, failing.id);
+      assert.equal(detail.workflowName, failing.name);
+      assert.equal(detail.status, 'rolled_back');
+      assert.ok(detail.failedAt, 'the failure is recorded');
+      assert.ok(detail.errorMessage, 'with n8n\'s error message');
+      const byWorkflow = await get(`/executions?workflowId=${failing.id}`);
+      assert.deepEqual(byWorkflow.items.map((item) => item.executionId), [message.rollback.executionId]);
     });
   });
 });

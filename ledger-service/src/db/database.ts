@@ -467,6 +467,7 @@ export interface WorkflowExecutionsTable {
   workflowName: string | null;
   status: ColumnType<WorkflowExecutionStatus, WorkflowExecutionStatus | undefined, WorkflowExecutionStatus>;
   errorMessage: string | null;
+  failedAt: NullableInstant;
   firstAt: Instant;
   updatedAt: Instant;
 }

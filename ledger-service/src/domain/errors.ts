@@ -17,6 +17,7 @@ export type RuleCode =
   | 'amount_out_of_range'
   | 'not_found'
   | 'execution_not_found'
+  | 'execution_rolled_back'
   | 'invalid_request'
   | 'veil_crossing_unclassified'
   | 'veil_not_a_crossing'

@@ -1,5 +1,5 @@
 import { sql, type Transaction } from 'kysely';
-import type { Database, Db } from '../db/database';
+import type { Database, Db, WorkflowExecutionStatus } from '../db/database';
 import { assert, RuleViolation } from '../domain/errors';
 import { centsFromDb } from '../domain/money';
 import { authorizeEntity, requireScope } from '../security/authorization';
@@ -34,7 +34,16 @@ export interface ExecutionItem {
   reversedById: string | null;
 }
 
-export interface ExecutionSummary {
+/** What n8n told the ledger about an execution (none of it when no Veil node or status report sent it). */
+export interface ExecutionFacts {
+  workflowId: string | null;
+  workflowName: string | null;
+  status: WorkflowExecutionStatus;
+  failedAt: string | null;
+  errorMessage: string | null;
+}
+
+export interface ExecutionSummary extends ExecutionFacts {
   executionId: string;
   firstAt: string;
   lastAt: string;
@@ -44,7 +53,7 @@ export interface ExecutionSummary {
   rolledBack: boolean;
 }
 
-export interface ExecutionDetail {
+export interface ExecutionDetail extends ExecutionFacts {
   executionId: string;
   rolledBack: boolean;
   items: ExecutionItem[];
@@ -57,6 +66,92 @@ export interface RollbackResult {
 }
 
 export const ROLLED_BACK_ACTION = 'execution.rolled_back';
+const ERROR_MESSAGE_LENGTH_MAX = 1000;
+
+/**
+ * Records the execution a write came from, in the write's transaction. Insert-or-nothing: the first write names
+ * the workflow, later writes of the same execution take no lock on the row (many items write in parallel).
+ */
+export async function noteExecution(trx: Trx, actor: Actor): Promise<void> {
+  if (actor.executionId === undefined || actor.userId === undefined) return;
+  await trx
+    .insertInto('workflowExecutions')
+    .values({ ownerUserId: actor.userId, executionId: actor.executionId, workflowId: actor.workflowId ?? null, workflowName: actor.workflowName ?? null, errorMessage: null })
+    .onConflict((conflict) => conflict.columns(['ownerUserId', 'executionId']).doNothing())
+    .execute();
+}
+
+interface FactsRow {
+  executionId: string;
+  workflowId: string | null;
+  workflowName: string | null;
+  status: WorkflowExecutionStatus;
+  failedAt: Date | null;
+  errorMessage: string | null;
+}
+
+async function factsOf(db: Reader, actor: Actor, executionIds: readonly string[]): Promise<Map<string, FactsRow>> {
+  if (actor.userId === undefined || executionIds.length === 0) return new Map();
+  const rows = await db
+    .selectFrom('workflowExecutions')
+    .select(['executionId', 'workflowId', 'workflowName', 'status', 'failedAt', 'errorMessage'])
+    .where('ownerUserId', '=', actor.userId)
+    .where('executionId', 'in', [...executionIds])
+    .execute();
+  return new Map(rows.map((row) => [row.executionId, row]));
+}
+
+function factsView(row: FactsRow | undefined, rolledBack: boolean): ExecutionFacts {
+  return {
+    workflowId: row?.workflowId ?? null,
+    workflowName: row?.workflowName ?? null,
+    // Executions recorded before the ledger kept statuses (or by another user's rollback) read from the audit trail.
+    status: rolledBack ? 'rolled_back' : (row?.status ?? 'running'),
+    failedAt: row?.failedAt ? row.failedAt.toISOString() : null,
+    errorMessage: row?.errorMessage ?? null,
+  };
+}
+
+/**
+ * What n8n reports about an execution that wrote to the books once it ended (a last node, or the Error Trigger):
+ * succeeded or failed, with the workflow when given. A rolled-back execution stays rolled back.
+ */
+export async function reportExecutionStatus(
+  trx: Trx,
+  actor: Actor,
+  executionId: string,
+  input: { status: 'succeeded' | 'failed'; errorMessage?: string | undefined; workflowId?: string | undefined; workflowName?: string | undefined },
+): Promise<ExecutionFacts & { executionId: string }> {
+  requireScope(actor, 'write');
+  if (actor.userId === undefined) throw new RuleViolation('forbidden', 'only a user or an API token reports executions');
+  // Like reading it: an execution is known through what it wrote to books the actor can write to.
+  const visible = await visibleEntityIds(trx, actor);
+  const touched = await touchedEntities(trx, executionId, visible);
+  if (touched.length === 0) throw new ExecutionNotFound(executionId);
+  for (const entityId of touched) await authorizeEntity(trx, actor, entityId, 'write');
+  const failedAt = input.status === 'failed' ? new Date() : null;
+  const errorMessage = input.errorMessage?.slice(0, ERROR_MESSAGE_LENGTH_MAX) ?? null;
+  const row = await trx
+    .insertInto('workflowExecutions')
+    .values({ ownerUserId: actor.userId, executionId, workflowId: input.workflowId ?? null, workflowName: input.workflowName ?? null, status: input.status, failedAt, errorMessage })
+    .onConflict((conflict) =>
+      conflict.columns(['ownerUserId', 'executionId']).doUpdateSet({
+        status: input.status,
+        failedAt: sql`coalesce(workflow_executions.failed_at, excluded.failed_at)`,
+        errorMessage: sql`coalesce(excluded.error_message, workflow_executions.error_message)`,
+        workflowId: sql`coalesce(excluded.workflow_id, workflow_executions.workflow_id)`,
+        workflowName: sql`coalesce(excluded.workflow_name, workflow_executions.workflow_name)`,
+        updatedAt: new Date(),
+      }).where('workflowExecutions.status', '<>', 'rolled_back'),
+    )
+    .returning(['executionId', 'workflowId', 'workflowName', 'status', 'failedAt', 'errorMessage'])
+    .executeTakeFirst();
+  if (row === undefined) {
+    throw new RuleViolation('execution_rolled_back', `execution ${executionId} was rolled back; its status stays rolled_back`, { executionId });
+  }
+  recordAudit(trx, actor, { action: 'execution.status_reported', objectType: 'execution', objectId: executionId, after: { status: row.status, errorMessage: row.errorMessage } });
+  return { executionId, ...factsView(row, false) };
+}
 
 class ExecutionNotFound extends RuleViolation {
   constructor(executionId: string) {
@@ -148,9 +243,16 @@ function publicItem({ executionId: _executionId, seq: _seq, ...item }: ItemRow):
   return item;
 }
 
-/** Executions that wrote to the given entities, newest first. */
-export async function listExecutions(db: Db, entityIds: readonly string[], limit: number): Promise<ExecutionSummary[]> {
+/** Executions that wrote to the given entities (only those of one workflow when asked), newest first. */
+export async function listExecutions(db: Db, actor: Actor, entityIds: readonly string[], limit: number, workflowId?: string): Promise<ExecutionSummary[]> {
   if (entityIds.length === 0) return [];
+  let only: string[] | undefined;
+  if (workflowId !== undefined) {
+    if (actor.userId === undefined) return [];
+    const rows = await db.selectFrom('workflowExecutions').select('executionId').where('ownerUserId', '=', actor.userId).where('workflowId', '=', workflowId).execute();
+    only = rows.map((row) => row.executionId);
+    if (only.length === 0) return [];
+  }
   const groups = await db
     .selectFrom('auditLog')
     .select([
@@ -162,6 +264,7 @@ export async function listExecutions(db: Db, entityIds: readonly string[], limit
     ])
     .where('executionId', 'is not', null)
     .where('entityId', 'in', [...entityIds])
+    .$if(only !== undefined, (query) => query.where('executionId', 'in', only as string[]))
     .groupBy('executionId')
     .orderBy(sql`max(seq)`, 'desc')
     .limit(limit)
@@ -169,6 +272,7 @@ export async function listExecutions(db: Db, entityIds: readonly string[], limit
   const ids = groups.map((group) => group.executionId as string);
   const items = await itemsOf(db, ids, entityIds);
   const rolledBack = await rolledBackSet(db, ids, entityIds);
+  const facts = await factsOf(db, actor, ids);
   return groups.map((group) => {
     const executionId = group.executionId as string;
     const own = items.filter((item) => item.executionId === executionId);
@@ -176,6 +280,7 @@ export async function listExecutions(db: Db, entityIds: readonly string[], limit
     assert(Number.isSafeInteger(actionCount), 'an action count is a safe integer');
     return {
       executionId,
+      ...factsView(facts.get(executionId), rolledBack.has(executionId)),
       firstAt: new Date(group.firstAt).toISOString(),
       lastAt: new Date(group.lastAt).toISOString(),
       actionCount,
@@ -205,8 +310,9 @@ export async function getExecution(db: Db, actor: Actor, executionId: string): P
   if (touched.length === 0) throw new ExecutionNotFound(executionId);
   requireScope(actor, 'read');
   const items = await itemsOf(db, [executionId], visible);
-  const rolledBack = await rolledBackSet(db, [executionId], visible);
-  return { executionId, rolledBack: rolledBack.has(executionId), items: items.map(publicItem) };
+  const rolledBack = (await rolledBackSet(db, [executionId], visible)).has(executionId);
+  const facts = await factsOf(db, actor, [executionId]);
+  return { executionId, ...factsView(facts.get(executionId), rolledBack), rolledBack, items: items.map(publicItem) };
 }
 
 /**
@@ -214,7 +320,15 @@ export async function getExecution(db: Db, actor: Actor, executionId: string): P
  * transfers as transfers (both books; a later payment against a loan or reimbursement comes first, or the rollback
  * fails and nothing changes), entries by a reversing entry. A second rollback reverses nothing new.
  */
-export async function rollbackExecution(trx: Trx, actor: Actor, executionId: string): Promise<RollbackResult> {
+export interface RollbackInput {
+  /** The Error Trigger's call: the execution failed (recorded, with its message, before it is rolled back). */
+  failed?: boolean | undefined;
+  errorMessage?: string | undefined;
+  workflowId?: string | undefined;
+  workflowName?: string | undefined;
+}
+
+export async function rollbackExecution(trx: Trx, actor: Actor, executionId: string, input: RollbackInput = {}): Promise<RollbackResult> {
   const visible = await visibleEntityIds(trx, actor);
   const touched = await touchedEntities(trx, executionId, visible);
   if (touched.length === 0) throw new ExecutionNotFound(executionId);
@@ -243,6 +357,24 @@ export async function rollbackExecution(trx: Trx, actor: Actor, executionId: str
   }
   for (const entityId of touched) {
     recordAudit(trx, actor, { action: ROLLED_BACK_ACTION, entityId, objectType: 'execution', objectId: executionId, after: result });
+  }
+  if (actor.userId !== undefined) {
+    const failedAt = input.failed === true ? new Date() : null;
+    const errorMessage = input.errorMessage?.slice(0, ERROR_MESSAGE_LENGTH_MAX) ?? null;
+    await trx
+      .insertInto('workflowExecutions')
+      .values({ ownerUserId: actor.userId, executionId, workflowId: input.workflowId ?? null, workflowName: input.workflowName ?? null, status: 'rolled_back', failedAt, errorMessage })
+      .onConflict((conflict) =>
+        conflict.columns(['ownerUserId', 'executionId']).doUpdateSet({
+          status: 'rolled_back',
+          failedAt: sql`coalesce(workflow_executions.failed_at, excluded.failed_at)`,
+          errorMessage: sql`coalesce(excluded.error_message, workflow_executions.error_message)`,
+          workflowId: sql`coalesce(workflow_executions.workflow_id, excluded.workflow_id)`,
+          workflowName: sql`coalesce(workflow_executions.workflow_name, excluded.workflow_name)`,
+          updatedAt: new Date(),
+        }),
+      )
+      .execute();
   }
   return result;
 }

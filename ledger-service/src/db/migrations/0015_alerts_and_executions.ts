@@ -37,6 +37,8 @@ const STATEMENTS: readonly string[] = [
     workflow_name text check (length(workflow_name) <= 200),
     status text not null default 'running' check (status in ('running', 'succeeded', 'failed', 'rolled_back')),
     error_message text check (length(error_message) <= 1000),
+    -- when n8n reported the execution failed (kept when it is then rolled back)
+    failed_at timestamptz,
     first_at timestamptz not null default now(),
     updated_at timestamptz not null default now(),
     primary key (owner_user_id, execution_id)

@@ -95,5 +95,25 @@ export const ExecutionRollback = z
     executionId: z.string(),
     reversed: z.array(z.object({ kind: ItemKind, id: Id, reversalId: Id })),
     alreadyReversed: z.array(z.object({ kind: ItemKind, id: Id })),
+    allocations: z
+      .array(z.object({ id: Id, entityId: Id, month: z.string(), amountCents: z.int(), reversedNow: z.boolean() }))
+      .openapi({ description: "the execution's allocations (Allocate node): amountCents taken back from the envelopes now (0 when it had been already)" }),
+    billsReopened: z
+      .array(z.object({ billId: Id, entityId: Id, dueOn: AccountingDate, entryId: Id }))
+      .openapi({ description: 'bill occurrences the execution paid: their payment is reversed, so they are due or late again' }),
+    bankMoneyMoved: z
+      .array(
+        z.object({
+          kind: ItemKind,
+          id: Id,
+          entryId: Id,
+          bankLineId: Id,
+          accountId: Id,
+          postedOn: AccountingDate,
+          amountCents: z.int(),
+          status: z.string(),
+        }),
+      )
+      .openapi({ description: 'bank lines already matched to what was reversed: the bank moved this money, the reversal does not move it back' }),
   })
   .openapi('ExecutionRollback');

@@ -156,11 +156,20 @@ export async function listOccurrences(db: Reader, entityId: string, query: Occur
     .where('dueOn', '>=', query.fromOn)
     .where('dueOn', '<=', query.toOn)
     .execute();
-  const settledByKey = new Map(settled.map((row) => [`${row.billId} ${row.dueOn}`, row]));
+  // A payment whose entry was reversed (an execution's rollback, a correction) no longer settles its occurrence.
+  const paidEntryIds = settled.flatMap((row) => (row.status === 'paid' && row.entryId !== null ? [row.entryId] : []));
+  const reversedEntries =
+    paidEntryIds.length === 0
+      ? new Set<string>()
+      : new Set(
+          (await db.selectFrom('journalEntries').select('reversesEntryId').where('reversesEntryId', 'in', paidEntryIds).execute()).map((row) => row.reversesEntryId as string),
+        );
+  const live = settled.filter((row) => !(row.status === 'paid' && row.entryId !== null && reversedEntries.has(row.entryId)));
+  const settledByKey = new Map(live.map((row) => [`${row.billId} ${row.dueOn}`, row]));
   const occurrences: OccurrenceView[] = [];
   for (const bill of bills) {
     const dates = new Set(dueDates(parseBillRule(bill.rrule, bill.startsOn), query.fromOn, query.toOn));
-    for (const row of settled) if (row.billId === bill.id) dates.add(row.dueOn);
+    for (const row of live) if (row.billId === bill.id) dates.add(row.dueOn);
     for (const dueOn of dates) {
       const row = settledByKey.get(`${bill.id} ${dueOn}`);
       const status = statusOf(dueOn, query.today, row?.status);

@@ -6,6 +6,7 @@ import { authorizeEntity, requireScope } from '../security/authorization';
 import { recordAudit } from './audit';
 import type { Actor } from './context';
 import { listEntities } from './entities';
+import { reverseAllocation } from './budget';
 import { reverseEntry } from './journal';
 import { reverseTransfer } from './veil';
 
@@ -15,8 +16,9 @@ import { reverseTransfer } from './veil';
 //
 // An execution's items are what it booked that can be undone: plain entries (`entry.booked` rows whose entry is not
 // one side of a transfer) and inter-entity transfers (`transfer.created`). Reversals it booked are actions, not
-// items (a reversal is not reversed again). A bill payment is its entry; an allocation is budget assignments and
-// is not undone by a rollback.
+// items (a reversal is not reversed again). Beyond the journal, a rollback takes back the budget assignments of the
+// execution's allocations, reopens the bill occurrences it paid (their payment entry is reversed), and reports the
+// bank lines already matched to what it reverses: money the bank moved, which a reversal in the books does not move back.
 
 type Trx = Transaction<Database>;
 type Reader = Db | Trx;
@@ -63,6 +65,15 @@ export interface RollbackResult {
   executionId: string;
   reversed: { kind: ExecutionItemKind; id: string; reversalId: string }[];
   alreadyReversed: { kind: ExecutionItemKind; id: string }[];
+  /** Allocations (Allocate node) whose budget assignments were taken back now, or had been already. */
+  allocations: { id: string; entityId: string; month: string; amountCents: number; reversedNow: boolean }[];
+  /** Bill occurrences the execution paid: their payment is reversed, so they read as due or late again. */
+  billsReopened: { billId: string; entityId: string; dueOn: string; entryId: string }[];
+  /**
+   * Money the bank already moved for what was reversed (a bank line matched to, or booked as, one of its entries):
+   * the reversal corrects the books, not the bank. Someone has to move the money back.
+   */
+  bankMoneyMoved: { kind: ExecutionItemKind; id: string; entryId: string; bankLineId: string; accountId: string; postedOn: string; amountCents: number; status: string }[];
 }
 
 export const ROLLED_BACK_ACTION = 'execution.rolled_back';
@@ -291,6 +302,60 @@ export async function listExecutions(db: Db, actor: Actor, entityIds: readonly s
   });
 }
 
+/** Audit rows of one action the execution wrote in the given entities, newest first. */
+async function auditObjects(db: Reader, executionId: string, entityIds: readonly string[], action: string, objectType: string) {
+  if (entityIds.length === 0) return [];
+  const rows = await db
+    .selectFrom('auditLog')
+    .select(['objectId', 'entityId', 'after'])
+    .where('executionId', '=', executionId)
+    .where('entityId', 'in', [...entityIds])
+    .where('action', '=', action)
+    .where('objectType', '=', objectType)
+    .orderBy('seq', 'desc')
+    .execute();
+  return rows.map((row) => ({ objectId: row.objectId as string, entityId: row.entityId as string, after: row.after as unknown }));
+}
+
+/** Bank lines matched to (or booked as) the entries of the items: money the bank already moved. */
+async function bankMoneyMovedFor(db: Reader, items: readonly ItemRow[]): Promise<RollbackResult['bankMoneyMoved']> {
+  const entryOf = new Map<string, ItemRow>();
+  const transferIds = items.filter((item) => item.kind === 'transfer').map((item) => item.id);
+  for (const item of items) if (item.kind === 'entry') entryOf.set(item.id, item);
+  if (transferIds.length > 0) {
+    const sides = await db.selectFrom('interEntityTransfers').select(['id', 'fromEntryId', 'toEntryId']).where('id', 'in', transferIds).execute();
+    for (const side of sides) {
+      const item = items.find((candidate) => candidate.kind === 'transfer' && candidate.id === side.id);
+      assert(item !== undefined, 'a transfer side belongs to an item');
+      entryOf.set(side.fromEntryId, item);
+      entryOf.set(side.toEntryId, item);
+    }
+  }
+  if (entryOf.size === 0) return [];
+  const lines = await db
+    .selectFrom('bankLines')
+    .select(['id', 'entryId', 'accountId', 'postedOn', 'amountCents', 'status'])
+    .where('entryId', 'in', [...entryOf.keys()])
+    .where('status', 'in', ['matched', 'booked'])
+    .orderBy('postedOn')
+    .orderBy('id')
+    .execute();
+  return lines.map((line) => {
+    const item = entryOf.get(line.entryId as string);
+    assert(item !== undefined, 'a bank line found by entry belongs to an item');
+    return {
+      kind: item.kind,
+      id: item.id,
+      entryId: line.entryId as string,
+      bankLineId: line.id,
+      accountId: line.accountId,
+      postedOn: line.postedOn,
+      amountCents: centsFromDb(line.amountCents),
+      status: line.status,
+    };
+  });
+}
+
 /** The entities among `entityIds` that the execution wrote to (audit rows); empty when it wrote to none. */
 async function touchedEntities(db: Reader, executionId: string, entityIds: readonly string[]): Promise<string[]> {
   if (entityIds.length === 0) return [];
@@ -341,7 +406,7 @@ export async function rollbackExecution(trx: Trx, actor: Actor, executionId: str
     const crossed = new Set(sides.flatMap((side) => [side.fromEntityId, side.toEntityId]));
     for (const entityId of crossed) await authorizeEntity(trx, actor, entityId, 'move_money');
   }
-  const result: RollbackResult = { executionId, reversed: [], alreadyReversed: [] };
+  const result: RollbackResult = { executionId, reversed: [], alreadyReversed: [], allocations: [], billsReopened: [], bankMoneyMoved: [] };
   for (const item of items) {
     if (item.reversedById !== null) {
       result.alreadyReversed.push({ kind: item.kind, id: item.id });
@@ -355,6 +420,18 @@ export async function rollbackExecution(trx: Trx, actor: Actor, executionId: str
       result.reversed.push({ kind: 'entry', id: item.id, reversalId: reversal.id });
     }
   }
+  // Budget assignments of the execution's allocations, newest first.
+  for (const allocation of await auditObjects(trx, executionId, visible, 'allocation.applied', 'allocation')) {
+    const reversed = await reverseAllocation(trx, allocation.objectId, actor);
+    result.allocations.push({ id: allocation.objectId, entityId: reversed.entityId, month: reversed.month, amountCents: reversed.amountCents, reversedNow: reversed.reversedNow });
+  }
+  // Bills it paid: the payment entry is among the items (reversed above), so the occurrence reads as unpaid again.
+  for (const paid of await auditObjects(trx, executionId, visible, 'bill.paid', 'bill')) {
+    const occurrence = paid.after as { billId?: string; dueOn?: string; entryId?: string } | null;
+    assert(typeof occurrence?.dueOn === 'string' && typeof occurrence.entryId === 'string', 'a bill.paid audit row names its occurrence and entry');
+    result.billsReopened.push({ billId: paid.objectId, entityId: paid.entityId, dueOn: occurrence.dueOn, entryId: occurrence.entryId });
+  }
+  result.bankMoneyMoved = await bankMoneyMovedFor(trx, items);
   for (const entityId of touched) {
     recordAudit(trx, actor, { action: ROLLED_BACK_ACTION, entityId, objectType: 'execution', objectId: executionId, after: result });
   }

@@ -119,6 +119,18 @@ describe('rollback beyond the journal', () => {
     expect(Number(reversals.rows[0]?.count)).toBe(2);
   });
 
+  it('a reopened bill occurrence can be paid again, once', async () => {
+    const paid = await write('post', `/bills/${billId}/occurrences/2026-06-15/pay`, { paidOn: '2026-06-20' }).expect(201);
+    expect(paid.body.occurrence).toMatchObject({ status: 'paid', paidOn: '2026-06-20' });
+    const first = (await sql<{ entryId: string }>`select entry_id from bill_occurrences where bill_id = ${billId} and settlement = 1`.execute(ledger.deps.db)).rows[0];
+    expect(paid.body.entry.id).not.toBe(first?.entryId);
+    expect((await occurrence('2026-06-15')).status).toBe('paid');
+    const twice = await write('post', `/bills/${billId}/occurrences/2026-06-15/pay`, {}).expect(409);
+    expect(twice.body.error.code).toBe('bill_occurrence_settled');
+    // Undo that payment by hand for the next test's figures.
+    await write('post', `/entries/${paid.body.entry.id}/reverse`, {}).expect(201);
+  });
+
   it('takes back an allocation of an amount (no income entry) and leaves later assignments of others alone', async () => {
     await write('post', `/entities/${books.entityId}/entries`, {
       postedOn: '2026-06-02',

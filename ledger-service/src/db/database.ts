@@ -399,6 +399,8 @@ export interface BillOccurrencesTable {
   billId: string;
   entityId: string;
   dueOn: string;
+  /** 1, then 2… when a paid settlement's entry was reversed and the occurrence was settled again (0015). */
+  settlement: ColumnType<number, number | undefined, never>;
   status: 'paid' | 'skipped';
   amountCents: ColumnType<string | null, number | null, never>;
   paidOn: string | null;

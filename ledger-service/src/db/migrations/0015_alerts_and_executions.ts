@@ -9,6 +9,8 @@ import { sql, type Kysely } from 'kysely';
 //   `insert … on conflict do update … where not active` returns a row to one transaction only.
 // - `workflow_executions`: what an n8n execution told the ledger about itself (workflow id and name) and its
 //   status. Its work is still read from the audit trail (0012); this adds what the trail cannot know.
+// - `bill_occurrences.settlement`: a paid occurrence whose payment is reversed (an execution's rollback) is open
+//   again and can be paid again: the settlements of one occurrence are numbered, one row each (still append-only).
 
 const STATEMENTS: readonly string[] = [
   `create table alert_settings (
@@ -44,6 +46,9 @@ const STATEMENTS: readonly string[] = [
     primary key (owner_user_id, execution_id)
   );`,
   `create index workflow_executions_workflow on workflow_executions (owner_user_id, workflow_id);`,
+  `alter table bill_occurrences add column settlement int not null default 1 check (settlement between 1 and 1000);`,
+  `alter table bill_occurrences drop constraint bill_occurrences_bill_id_due_on_key;`,
+  `alter table bill_occurrences add constraint bill_occurrences_settlement_key unique (bill_id, due_on, settlement);`,
 ];
 
 export async function up(db: Kysely<any>): Promise<void> {

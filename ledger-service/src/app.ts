@@ -26,6 +26,7 @@ import { mountBudgetRoutes } from './http/routes/budget';
 import { mountBillRoutes } from './http/routes/bills';
 import { mountEventRoutes } from './http/routes/events';
 import { mountExecutionRoutes } from './http/routes/executions';
+import { mountAlertRoutes } from './http/routes/alerts';
 import { mountImportRoutes } from './http/routes/imports';
 import { mountPlaidRoutes, RAW_BODY } from './http/routes/plaid';
 import { mountInvestmentRoutes } from './http/routes/investments';
@@ -155,6 +156,7 @@ export function createApp(
   mountBudgetRoutes(router, registry, deps, actorOf);
   mountBillRoutes(router, registry, deps, actorOf);
   mountEventRoutes(router, registry, deps, actorOf);
+  mountAlertRoutes(router, registry, deps, actorOf);
   mountExecutionRoutes(router, registry, deps, actorOf);
   mountImportRoutes(router, registry, deps, actorOf);
   mountPlaidRoutes(router, registry, deps, actorOf);

@@ -56,6 +56,8 @@ export const Env = z.object({
   VEIL_RATE_LIMIT_AUTH_MAX: z.coerce.number().int().min(1).max(10_000).default(10),
   /** How often the webhook dispatcher looks for due deliveries. */
   VEIL_WEBHOOK_DISPATCH_INTERVAL_MS: z.coerce.number().int().min(50).max(60_000).default(1_000),
+  // The alert sweep (bills due/late, month end): every 15 minutes by default; 0 turns it off (n8n calls POST /alerts/sweep).
+  VEIL_ALERT_SWEEP_INTERVAL_SECONDS: z.coerce.number().int().min(0).max(86_400).default(900),
   /** Which Plaid: its sandbox or production, or the bundled emulator (PLAID_BASE_URL says where it listens). */
   PLAID_ENV: z.enum(['sandbox', 'production', 'emulator']).optional(),
   /** Overrides the Plaid host PLAID_ENV implies (the emulator's URL). */
@@ -94,6 +96,7 @@ export interface Config {
   backupDir: string | undefined;
   backupKeep: number;
   webhookDispatchIntervalMs: number;
+  alertSweepIntervalMs: number;
   /** Absent when no Plaid credentials are configured: bank sync is then off (npm start runs the emulator). */
   plaid: PlaidConfig | undefined;
 }
@@ -157,6 +160,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     backupDir: parsed.VEIL_BACKUP_DIR ? path.resolve(parsed.VEIL_BACKUP_DIR) : undefined,
     backupKeep: parsed.VEIL_BACKUP_KEEP,
     webhookDispatchIntervalMs: parsed.VEIL_WEBHOOK_DISPATCH_INTERVAL_MS,
+    alertSweepIntervalMs: parsed.VEIL_ALERT_SWEEP_INTERVAL_SECONDS * 1000,
     plaid,
   };
 }

@@ -11,6 +11,7 @@ import { securityFromConfig } from './security/setup';
 import { register } from './services/auth';
 import { seedDemo } from './services/demo';
 import { loadAfrTable } from './services/reference';
+import { startAlertSweeper } from './services/alert-events';
 import { startDispatcher } from './services/events';
 import { liveBackupSource } from './services/backup';
 import { createPlaidDeps } from './plaid/client';
@@ -76,6 +77,8 @@ async function main(): Promise<void> {
   const app = createApp(deps, { metricsToken: config.metricsToken, metrics, stopping: () => state.stopping, dashboardDir: config.dashboardDir });
   // Webhook deliveries: every second, send what the outbox holds (retries back off on their own schedule).
   const stopDispatcher = startDispatcher(deps, config.webhookDispatchIntervalMs, metrics.observeDelivery);
+  // Date-driven alerts (bills due and late, month end) need no write to happen: sweep them on a timer too.
+  const stopAlertSweeper = config.alertSweepIntervalMs > 0 ? startAlertSweeper(deps, config.alertSweepIntervalMs) : async () => {};
   const server = app.listen(config.port, config.host, () => {
     const url = `http://${config.host}:${config.port}`;
     logger.info(
@@ -109,6 +112,7 @@ async function main(): Promise<void> {
     logger.info({ signal }, 'shutting down: finishing in-flight requests');
     server.close(async () => {
       await stopDispatcher();
+      await stopAlertSweeper();
       await handle.close();
       await redis?.quit();
       logger.info('stopped');

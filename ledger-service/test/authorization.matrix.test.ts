@@ -330,6 +330,7 @@ function fixture(route: Route): { url: string; body?: object; need: 'read' | 'wr
     },
     'post /bills/{billId}/occurrences/{dueOn}/pay': {},
     'post /bills/{billId}/occurrences/{dueOn}/skip': { reason: 'Intruder' },
+    'post /executions/{executionId}/status': { status: 'failed', errorMessage: 'Intruder' },
     'post /webhooks': { url: 'http://127.0.0.1:9/intruder', events: ['entry.posted'], entityIds: [victim.entityId] },
     'post /entities/{entityId}/payees': { name: 'Intruder payee', isContractor: true },
     'patch /payees/{payeeId}': { w9Status: 'missing' },

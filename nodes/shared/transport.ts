@@ -54,7 +54,13 @@ export async function veilRequest<T = IDataObject>(
 	const headers: IDataObject = { Accept: 'application/json' };
 	if ('getExecutionId' in context) {
 		const executionId = context.getExecutionId();
-		if (executionId) headers['X-N8N-Execution-Id'] = executionId;
+		if (executionId) {
+			headers['X-N8N-Execution-Id'] = executionId;
+			// The ledger records which workflow the execution belongs to; a header carries Latin-1 only, hence the encoding.
+			const workflow = 'getWorkflow' in context ? context.getWorkflow() : undefined;
+			if (workflow?.id) headers['X-N8N-Workflow-Id'] = String(workflow.id).slice(0, 100);
+			if (workflow?.name) headers['X-N8N-Workflow-Name'] = encodeURIComponent(Array.from(workflow.name).slice(0, 200).join(''));
+		}
 	}
 	if (options.idempotencyKey !== undefined) headers['Idempotency-Key'] = options.idempotencyKey;
 	const request: IHttpRequestOptions = {

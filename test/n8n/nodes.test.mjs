@@ -35,7 +35,14 @@ before(async () => {
   pack = loadPack();
   const target = new URL(ledger.baseUrl);
   proxy = http.createServer((req, res) => {
-    requests.push({ method: req.method, path: req.url, executionId: req.headers['x-n8n-execution-id'], key: req.headers['idempotency-key'] });
+    requests.push({
+      method: req.method,
+      path: req.url,
+      executionId: req.headers['x-n8n-execution-id'],
+      workflowId: req.headers['x-n8n-workflow-id'],
+      workflowName: req.headers['x-n8n-workflow-name'],
+      key: req.headers['idempotency-key'],
+    });
     const upstream = http.request({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers }, (answer) => {
       res.writeHead(answer.statusCode, answer.headers);
       answer.pipe(res);
@@ -117,6 +124,8 @@ describe('Veil Transfer', () => {
     assert.equal(writes.length, 2);
     assert.equal(writes[0].key, writes[1].key, 'the same execution, node and item give the same Idempotency-Key');
     assert.equal(writes[0].executionId, 'exec-draw-1');
+    // The workflow travels with the execution id (the ledger records it for the execution).
+    assert.deepEqual([writes[0].workflowId, writes[0].workflowName], ['wf-inprocess', 'in-process']);
     assert.equal((await balances(llc().id)).Checking, 490000, 'booked once');
     await run(node, [{}], 'exec-draw-2');
     assert.equal((await balances(llc().id)).Checking, 480000, 'another execution is another draw');

@@ -448,17 +448,26 @@ describe('workflow templates in a real n8n 2.41.1', () => {
       const again = await owner.call('POST', `/entities/${household.id}/allocations`, { month, sourceEntryId: paycheck.id }, { token: owner.session, key: key() });
       assert.equal(again.body.error?.code, 'already_allocated');
 
+      // The floor is the ledger's alert setting; the template is triggered by the balance.low event itself.
+      await post(`/entities/${household.id}/alert-settings`, { balanceCentsMin: 50_000 }, 200, 'PUT');
       await post(`/entities/${household.id}/entries`, {
         postedOn: today,
         description: 'Rent',
         postings: [{ accountId: household.accounts.Rent, amountCents: 250_000 }, { accountId: household.accounts.Checking, amountCents: -250_000 }],
       });
-      const low = await until(
-        () => messages('alert-low-balance').flatMap((message) => message.alerts ?? []).find((alert) => alert.kind === 'low_balance' && alert.accountId === household.accounts.Checking),
-        'a low-balance alert for checking',
-      );
-      assert.equal(low.amountCents ?? 20_000, 20_000);
+      const lowFor = () => messages('alert-low-balance').filter((message) => message.type === 'balance.low' && message.data?.accountId === household.accounts.Checking);
+      const [low] = await until(() => (lowFor().length > 0 ? lowFor() : undefined), 'a balance.low alert for checking');
+      assert.equal(low.data.balanceCents, 20_000);
+      assert.equal(low.data.thresholdCents, 50_000);
+      assert.match(low.text, /^Veil alert balance\.low: Checking holds 200\.00/);
+      // Still under the floor: no second alert for the same crossing.
+      await post(`/entities/${household.id}/entries`, {
+        postedOn: today,
+        description: 'Coffee',
+        postings: [{ accountId: household.accounts.Rent, amountCents: 500 }, { accountId: household.accounts.Checking, amountCents: -500 }],
+      });
       assert.equal((await balances('Household')).Savings, 30_000, 'the rent and the sweep entry are not swept again');
+      assert.equal(lowFor().length, 1, 'one balance.low per crossing');
       for (const file of ['allocate-paycheck.json', 'sweep-savings.json', 'alert-low-balance.json']) await server.deactivate(ids[file]);
       await until(async () => (await owner.call('GET', '/webhooks', undefined, { token: owner.apiToken })).body.items.length === 0, 'the subscriptions to go');
     });
@@ -527,6 +536,14 @@ describe('workflow templates in a real n8n 2.41.1', () => {
       assert.equal(detail.rolledBack, true);
       assert.equal(detail.items[0].description, 'Contribution before a failure');
       assert.ok(detail.items[0].reversedById);
+      // The Veil node named its workflow; the Error Trigger's call recorded the failure before the rollback.
+      assert.equal(detail.workflowId, failing.id);
+      assert.equal(detail.workflowName, failing.name);
+      assert.equal(detail.status, 'rolled_back');
+      assert.ok(detail.failedAt, 'the failure is recorded');
+      assert.ok(detail.errorMessage, 'with n8n\'s error message');
+      const byWorkflow = await get(`/executions?workflowId=${failing.id}`);
+      assert.deepEqual(byWorkflow.items.map((item) => item.executionId), [message.rollback.executionId]);
     });
   });
 });

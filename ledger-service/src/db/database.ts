@@ -399,6 +399,8 @@ export interface BillOccurrencesTable {
   billId: string;
   entityId: string;
   dueOn: string;
+  /** 1, then 2… when a paid settlement's entry was reversed and the occurrence was settled again (0015). */
+  settlement: ColumnType<number, number | undefined, never>;
   status: 'paid' | 'skipped';
   amountCents: ColumnType<string | null, number | null, never>;
   paidOn: string | null;
@@ -438,6 +440,38 @@ export interface WebhookDeliveriesTable {
   nextAttemptAt: Instant;
   lastError: ColumnType<string | null, never, string | null>;
   deliveredAt: NullableInstant;
+}
+
+export interface AlertSettingsTable {
+  entityId: string;
+  balanceCentsMin: Bigint;
+  accountBalanceCentsMin: Json;
+  billDueWithinDays: number;
+  updatedAt: Instant;
+}
+
+export interface AlertStatesTable {
+  entityId: string;
+  conditionKey: string;
+  type: string;
+  active: boolean;
+  raisedCount: ColumnType<number, number | undefined, number>;
+  raisedAt: Instant;
+  clearedAt: NullableInstant;
+}
+
+export type WorkflowExecutionStatus = 'running' | 'succeeded' | 'failed' | 'rolled_back';
+
+export interface WorkflowExecutionsTable {
+  ownerUserId: string;
+  executionId: string;
+  workflowId: string | null;
+  workflowName: string | null;
+  status: ColumnType<WorkflowExecutionStatus, WorkflowExecutionStatus | undefined, WorkflowExecutionStatus>;
+  errorMessage: string | null;
+  failedAt: NullableInstant;
+  firstAt: Instant;
+  updatedAt: Instant;
 }
 
 export type PlaidItemStatus = 'healthy' | 'login_required' | 'pending_expiration' | 'error' | 'removed';
@@ -687,6 +721,9 @@ export interface Database {
   plaidTransferEventCursor: PlaidTransferEventCursorTable;
   accountMonthTotals: AccountMonthTotalsTable;
   accountDayTotals: AccountDayTotalsTable;
+  alertSettings: AlertSettingsTable;
+  alertStates: AlertStatesTable;
+  workflowExecutions: WorkflowExecutionsTable;
   balanceHistoryDaily: BalanceHistoryDailyView;
 }
 

@@ -14,6 +14,7 @@ import * as m0006 from './migrations/0006_plaid';
 import * as m0012 from './migrations/0012_execution_index';
 import * as m0013 from './migrations/0013_bank_line_matching';
 import * as m0014 from './migrations/0014_period_totals';
+import * as m0015 from './migrations/0015_alerts_and_executions';
 import * as m0016 from './migrations/0016_investments';
 import * as m0017 from './migrations/0017_balance_history';
 import * as m0019 from './migrations/0019_plaid_transfer';
@@ -34,6 +35,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0012_execution_index': m0012,
   '0013_bank_line_matching': m0013,
   '0014_period_totals': m0014,
+  '0015_alerts_and_executions': m0015,
   '0016_investments': m0016,
   '0017_balance_history': m0017,
   '0019_plaid_transfer': m0019,

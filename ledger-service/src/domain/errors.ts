@@ -17,6 +17,7 @@ export type RuleCode =
   | 'amount_out_of_range'
   | 'not_found'
   | 'execution_not_found'
+  | 'execution_rolled_back'
   | 'invalid_request'
   | 'backups_not_configured'
   | 'backup_in_progress'

@@ -7,6 +7,7 @@ const STATUS_OF: Record<RuleCode, number> = {
   idempotency_key_required: 400,
   not_found: 404,
   execution_not_found: 404,
+  execution_rolled_back: 409,
   already_reversed: 409,
   idempotency_conflict: 409,
   duplicate_name: 409,

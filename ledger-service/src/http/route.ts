@@ -4,6 +4,7 @@ import type { Transaction } from 'kysely';
 import type { Database } from '../db/database';
 import { RuleViolation } from '../domain/errors';
 import { ANONYMOUS, type Actor, type Deps } from '../services/context';
+import { noteExecution } from '../services/executions';
 import { idempotentWrite } from '../services/idempotency';
 import { ErrorBody, IdempotencyHeaders } from './schemas';
 import { z } from './zod';
@@ -67,11 +68,26 @@ export interface WriteRoute<P, Q, B> extends RouteSpecBase<P, Q, B> {
 export type ActorResolver = (req: Request) => Promise<Actor>;
 
 const EXECUTION_ID_LENGTH_MAX = 100;
+const WORKFLOW_ID_LENGTH_MAX = 100;
+const WORKFLOW_NAME_LENGTH_MAX = 200;
 
-/** What every actor carries from the request itself: the n8n execution id and the request id, for the audit. */
-export function requestFacts(req: Request): Pick<Actor, 'executionId' | 'requestId'> {
+/** The workflow name travels percent-encoded (a header carries Latin-1 only); a malformed one is dropped. */
+function workflowNameOf(header: string | undefined): string | undefined {
+  if (header === undefined || header.length === 0) return undefined;
+  try {
+    return decodeURIComponent(header).slice(0, WORKFLOW_NAME_LENGTH_MAX);
+  } catch {
+    return undefined;
+  }
+}
+
+/** What every actor carries from the request itself: the n8n execution (and workflow) and the request id, for the audit. */
+export function requestFacts(req: Request): Pick<Actor, 'executionId' | 'workflowId' | 'workflowName' | 'requestId'> {
+  const executionId = req.get('x-n8n-execution-id')?.slice(0, EXECUTION_ID_LENGTH_MAX) || undefined;
   return {
-    executionId: req.get('x-n8n-execution-id')?.slice(0, EXECUTION_ID_LENGTH_MAX),
+    executionId,
+    workflowId: executionId === undefined ? undefined : req.get('x-n8n-workflow-id')?.slice(0, WORKFLOW_ID_LENGTH_MAX) || undefined,
+    workflowName: executionId === undefined ? undefined : workflowNameOf(req.get('x-n8n-workflow-name')),
     requestId: typeof req.id === 'string' ? req.id : undefined,
   };
 }
@@ -154,6 +170,8 @@ export function mountRoute<P extends AnyObject | undefined, Q extends AnyObject 
       deps,
       { scope: `${actor.type}:${actor.id}`, key, method: spec.method, path: req.originalUrl.split('?')[0] ?? '', body },
       async (trx) => {
+        // A write from an n8n execution records the execution (and its workflow) with the write.
+        await noteExecution(trx, actor);
         const reply = await spec.handler({ ...input, trx });
         return { statusCode: reply.status, body: reply.body };
       },

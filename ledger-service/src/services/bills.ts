@@ -156,11 +156,20 @@ export async function listOccurrences(db: Reader, entityId: string, query: Occur
     .where('dueOn', '>=', query.fromOn)
     .where('dueOn', '<=', query.toOn)
     .execute();
-  const settledByKey = new Map(settled.map((row) => [`${row.billId} ${row.dueOn}`, row]));
+  // A payment whose entry was reversed (an execution's rollback, a correction) no longer settles its occurrence.
+  const paidEntryIds = settled.flatMap((row) => (row.status === 'paid' && row.entryId !== null ? [row.entryId] : []));
+  const reversedEntries =
+    paidEntryIds.length === 0
+      ? new Set<string>()
+      : new Set(
+          (await db.selectFrom('journalEntries').select('reversesEntryId').where('reversesEntryId', 'in', paidEntryIds).execute()).map((row) => row.reversesEntryId as string),
+        );
+  const live = settled.filter((row) => !(row.status === 'paid' && row.entryId !== null && reversedEntries.has(row.entryId)));
+  const settledByKey = new Map(live.map((row) => [`${row.billId} ${row.dueOn}`, row]));
   const occurrences: OccurrenceView[] = [];
   for (const bill of bills) {
     const dates = new Set(dueDates(parseBillRule(bill.rrule, bill.startsOn), query.fromOn, query.toOn));
-    for (const row of settled) if (row.billId === bill.id) dates.add(row.dueOn);
+    for (const row of live) if (row.billId === bill.id) dates.add(row.dueOn);
     for (const dueOn of dates) {
       const row = settledByKey.get(`${bill.id} ${dueOn}`);
       const status = statusOf(dueOn, query.today, row?.status);
@@ -183,14 +192,24 @@ export async function listOccurrences(db: Reader, entityId: string, query: Occur
   return occurrences.sort((a, b) => (a.dueOn === b.dueOn ? a.billName.localeCompare(b.billName) : a.dueOn < b.dueOn ? -1 : 1));
 }
 
-async function settleable(trx: Trx, bill: Selectable<BillsTable>, dueOn: string): Promise<void> {
+/** Refuses a settled occurrence; returns the number of the new settlement (2… after a payment was reversed). */
+async function settleable(trx: Trx, bill: Selectable<BillsTable>, dueOn: string): Promise<number> {
   if (!isDueDate(parseBillRule(bill.rrule, bill.startsOn), dueOn)) {
     throw new RuleViolation('bill_occurrence_invalid', `${dueOn} is not a due date of bill ${bill.name}`, { dueOn });
   }
-  const existing = await trx.selectFrom('billOccurrences').select(['status', 'entryId']).where('billId', '=', bill.id).where('dueOn', '=', dueOn).executeTakeFirst();
-  if (existing !== undefined) {
-    throw new RuleViolation('bill_occurrence_settled', `the ${dueOn} occurrence of ${bill.name} is already ${existing.status}`, existing);
+  const existing = await trx
+    .selectFrom('billOccurrences as o')
+    .leftJoin('journalEntries as r', 'r.reversesEntryId', 'o.entryId')
+    .select(['o.status', 'o.entryId', 'o.settlement', 'r.id as reversalId'])
+    .where('o.billId', '=', bill.id)
+    .where('o.dueOn', '=', dueOn)
+    .orderBy('o.settlement', 'desc')
+    .execute();
+  const live = existing.find((row) => !(row.status === 'paid' && row.reversalId !== null));
+  if (live !== undefined) {
+    throw new RuleViolation('bill_occurrence_settled', `the ${dueOn} occurrence of ${bill.name} is already ${live.status}`, { status: live.status, entryId: live.entryId });
   }
+  return (existing[0]?.settlement ?? 0) + 1;
 }
 
 async function occurrenceOf(db: Reader, bill: Selectable<BillsTable>, dueOn: string, today: string): Promise<OccurrenceView> {
@@ -209,7 +228,7 @@ export async function payOccurrence(
 ): Promise<{ occurrence: OccurrenceView; entry: EntryView }> {
   // Lock the bill: two payments of the same occurrence queue here and the second finds the first's row.
   await trx.selectFrom('bills').select('id').where('id', '=', bill.id).forUpdate().executeTakeFirstOrThrow();
-  await settleable(trx, bill, dueOn);
+  const settlement = await settleable(trx, bill, dueOn);
   const fromAccountId = input.fromAccountId ?? bill.payFromAccountId;
   await checkPayFrom(trx, bill.entityId, fromAccountId);
   const amountCents = input.amountCents ?? centsFromDb(bill.amountCents);
@@ -222,7 +241,8 @@ export async function payOccurrence(
         postedOn: paidOn,
         description: `${bill.name}: ${bill.payee} (due ${dueOn})`,
         source: actor.executionId ? 'workflow' : 'manual',
-        idempotencyKey: `bill:${bill.id}:${dueOn}`,
+        // One entry per settlement: paying again after a reversed payment books anew.
+        idempotencyKey: settlement === 1 ? `bill:${bill.id}:${dueOn}` : `bill:${bill.id}:${dueOn}:${settlement}`,
         postings: [
           { accountId: bill.categoryAccountId, amountCents },
           { accountId: fromAccountId, amountCents: -amountCents },
@@ -237,7 +257,7 @@ export async function payOccurrence(
   try {
     await trx
       .insertInto('billOccurrences')
-      .values({ billId: bill.id, entityId: bill.entityId, dueOn, status: 'paid', amountCents, paidOn, entryId: entry.id, reason: null, actor: actorLabel(actor) })
+      .values({ billId: bill.id, entityId: bill.entityId, dueOn, settlement, status: 'paid', amountCents, paidOn, entryId: entry.id, reason: null, actor: actorLabel(actor) })
       .execute();
   } catch (error) {
     throw translateDbError(error);
@@ -257,11 +277,11 @@ export async function skipOccurrence(
   today: string,
 ): Promise<{ occurrence: OccurrenceView }> {
   await trx.selectFrom('bills').select('id').where('id', '=', bill.id).forUpdate().executeTakeFirstOrThrow();
-  await settleable(trx, bill, dueOn);
+  const settlement = await settleable(trx, bill, dueOn);
   try {
     await trx
       .insertInto('billOccurrences')
-      .values({ billId: bill.id, entityId: bill.entityId, dueOn, status: 'skipped', amountCents: null, paidOn: null, entryId: null, reason: input.reason, actor: actorLabel(actor) })
+      .values({ billId: bill.id, entityId: bill.entityId, dueOn, settlement, status: 'skipped', amountCents: null, paidOn: null, entryId: null, reason: input.reason, actor: actorLabel(actor) })
       .execute();
   } catch (error) {
     throw translateDbError(error);

@@ -15,6 +15,7 @@ import {
 } from '../domain/budget';
 import { NotFound, RuleViolation } from '../domain/errors';
 import { centsFromDb } from '../domain/money';
+import { alertsAfterAssignments } from './alert-events';
 import { recordAudit } from './audit';
 import { actorLabel, type Actor } from './context';
 import { translateDbError } from './db-errors';
@@ -422,6 +423,7 @@ async function insertAssignments(
     .insertInto('budgetAssignments')
     .values(nonZero.map((row) => ({ entityId, envelopeId: row.envelopeId, month, amountCents: row.amountCents, kind, groupId, actor: actorLabel(actor) })))
     .execute();
+  await alertsAfterAssignments(trx, entityId, month);
 }
 
 export async function assign(
@@ -606,6 +608,32 @@ export async function runAllocation(db: Reader, entityId: string, input: Allocat
   const applied = view(row.id, after.computed.readyToAssignCents);
   recordAudit(trx, actor, { action: 'allocation.applied', entityId, objectType: 'allocation', objectId: row.id, after: applied });
   return applied;
+}
+
+/**
+ * Takes back what an allocation assigned: one negating assignment per envelope and month still holding some of it
+ * (rows of the allocation's group). Returns false when nothing is left to take back (reversed already).
+ */
+export async function reverseAllocation(trx: Trx, allocationId: string, actor: Actor): Promise<{ reversedNow: boolean; entityId: string; month: Month; amountCents: number }> {
+  // The row lock makes two concurrent rollbacks take back the allocation once.
+  const allocation = await trx.selectFrom('allocations').select(['id', 'entityId', 'month']).where('id', '=', allocationId).forUpdate().executeTakeFirst();
+  if (allocation === undefined) throw new NotFound('allocation', allocationId);
+  const held = await trx
+    .selectFrom('budgetAssignments')
+    .select(['envelopeId', 'month', sql<string>`sum(amount_cents)::text`.as('cents')])
+    .where('entityId', '=', allocation.entityId)
+    .where('groupId', '=', allocationId)
+    .where('kind', '=', 'allocation')
+    .groupBy(['envelopeId', 'month'])
+    .execute();
+  const rows = held.map((row) => ({ envelopeId: row.envelopeId, month: row.month, amountCents: -centsFromDb(row.cents) })).filter((row) => row.amountCents !== 0);
+  const amountCents = -rows.reduce((sum, row) => sum + row.amountCents, 0);
+  if (rows.length === 0) return { reversedNow: false, entityId: allocation.entityId, month: allocation.month as Month, amountCents: 0 };
+  for (const month of new Set(rows.map((row) => row.month))) {
+    await insertAssignments(trx, allocation.entityId, month as Month, rows.filter((row) => row.month === month), 'allocation', allocationId, actor);
+  }
+  recordAudit(trx, actor, { action: 'allocation.reversed', entityId: allocation.entityId, objectType: 'allocation', objectId: allocationId, after: { lines: rows } });
+  return { reversedNow: true, entityId: allocation.entityId, month: allocation.month as Month, amountCents };
 }
 
 // ---- money flow (Sankey) ----

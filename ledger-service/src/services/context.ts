@@ -44,6 +44,9 @@ export interface Actor {
   mfa: boolean;
   /** The n8n execution that sent the request, when one did. */
   executionId?: string | undefined;
+  /** Its workflow, as the Veil nodes send it (X-N8N-Workflow-Id, X-N8N-Workflow-Name). */
+  workflowId?: string | undefined;
+  workflowName?: string | undefined;
   /** The request id, recorded in the audit trail. */
   requestId?: string | undefined;
 }

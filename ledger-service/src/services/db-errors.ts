@@ -23,6 +23,7 @@ const UNIQUE_CONSTRAINTS: Record<string, RuleViolation> = {
   allocations_source_entry: new RuleViolation('already_allocated', 'this income entry has already been allocated'),
   bills_entity_id_name_key: new RuleViolation('duplicate_name', 'a bill with this name already exists'),
   bill_occurrences_bill_id_due_on_key: new RuleViolation('bill_occurrence_settled', 'this occurrence is already paid or skipped'),
+  bill_occurrences_settlement_key: new RuleViolation('bill_occurrence_settled', 'this occurrence is already paid or skipped'),
 };
 
 export function translateDbError(error: unknown): unknown {

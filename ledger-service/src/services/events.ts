@@ -15,7 +15,7 @@ import type { Actor, Deps } from './context';
 
 type Trx = Transaction<Database>;
 
-/** Event types a subscription may ask for. Other services emit the later ones through emitEvent(). */
+/** Event types a subscription may ask for. */
 export const EVENT_TYPES = [
   'entry.posted',
   'entry.reversed',
@@ -26,6 +26,10 @@ export const EVENT_TYPES = [
   'bank_line.added',
   'budget.overspent',
   'contribution.limit_near',
+  // Alerts (services/alert-events.ts): each emitted once per occurrence of its condition.
+  'bill.late',
+  'budget.target_underfunded',
+  'budget.ready_to_assign_not_zero',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 

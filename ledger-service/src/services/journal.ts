@@ -9,6 +9,7 @@ import { PAGE_SIZE_DEFAULT } from '../domain/limits';
 import { centsFromDb } from '../domain/money';
 import { authorizeEntity } from '../security/authorization';
 import { recordAudit } from './audit';
+import { alertsAfterPostings } from './alert-events';
 import { emitEvents } from './events';
 import { actorLabel, type Actor } from './context';
 import { translateDbError } from './db-errors';
@@ -257,6 +258,15 @@ export async function bookEntries(
           : { entityId, type: 'entry.reversed' as const, payload: { entryId: entry.reversesEntryId, reversal: entry } },
       ),
   );
+  // Alerts that a posting can raise or clear (a balance under its floor, an envelope overspent), in this transaction.
+  if (fresh.length > 0) {
+    await alertsAfterPostings(
+      trx,
+      entityId,
+      fresh.flatMap((step) => step.postings.map((posting) => posting.accountId)),
+      fresh.map((step) => step.draft.postedOn),
+    );
+  }
   return booked;
 }
 

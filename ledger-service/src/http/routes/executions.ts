@@ -25,7 +25,7 @@ export function mountExecutionRoutes(router: Router, registry: OpenAPIRegistry, 
         requireScope(actor, 'read');
         entityIds = await executions.visibleEntityIds(deps.db, actor);
       }
-      return { status: 200, body: { items: await executions.listExecutions(deps.db, entityIds, query.limit) } };
+      return { status: 200, body: { items: await executions.listExecutions(deps.db, actor, entityIds, query.limit, query.workflowId) } };
     },
   });
   mount({
@@ -44,7 +44,19 @@ export function mountExecutionRoutes(router: Router, registry: OpenAPIRegistry, 
     summary: 'Reverse everything an n8n execution booked, in one transaction (transfers in both books); idempotent',
     idempotent: true,
     params: x.ExecutionParams,
+    body: x.RollbackRequest.optional(),
     responses: { 200: { description: 'what was reversed now and what already was', schema: x.ExecutionRollback }, 404: { description: 'execution_not_found' } },
-    handler: async ({ params, actor, trx }) => ({ status: 200, body: await executions.rollbackExecution(trx, actor, params.executionId) }),
+    handler: async ({ params, body, actor, trx }) => ({ status: 200, body: await executions.rollbackExecution(trx, actor, params.executionId, body ?? {}) }),
+  });
+  mount({
+    method: 'post',
+    path: '/executions/:executionId/status',
+    tag: 'executions',
+    summary: 'Report how an n8n execution ended (succeeded or failed, with the workflow); a rolled-back execution stays rolled back (409)',
+    idempotent: true,
+    params: x.ExecutionParams,
+    body: x.ExecutionStatusReport,
+    responses: { 200: { description: 'the execution as recorded', schema: x.ExecutionStatusView }, 409: { description: 'execution_rolled_back' } },
+    handler: async ({ params, body, actor, trx }) => ({ status: 200, body: await executions.reportExecutionStatus(trx, actor, params.executionId, body) }),
   });
 }

@@ -242,6 +242,7 @@ function fixture(route: Route): { url: string; body?: object; need: 'read' | 'wr
     .replace('{year}', '2026')
     .replace('{month}', '2026-05')
     .replace('{billId}', victimBillId)
+    .replace('{envelopeId}', victimEnvelopeId)
     .replace('{dueOn}', '2026-05-01')
     .replace('{subscriptionId}', victimSubscriptionId)
     .replace('{importId}', victimImportId)
@@ -328,6 +329,8 @@ function fixture(route: Route): { url: string; body?: object; need: 'read' | 'wr
       payFromAccountId: victim.accounts.VictimChecking,
       autopay: false,
     },
+    'patch /bills/{billId}': { name: 'Hacked bill' },
+    'patch /envelopes/{envelopeId}': { name: 'Hacked envelope' },
     'post /bills/{billId}/occurrences/{dueOn}/pay': {},
     'post /bills/{billId}/occurrences/{dueOn}/skip': { reason: 'Intruder' },
     'post /executions/{executionId}/status': { status: 'failed', errorMessage: 'Intruder' },

@@ -35,6 +35,15 @@ export const NewEnvelope = z
   })
   .strict()
   .openapi('NewEnvelope');
+export const EnvelopeChanges = z
+  .object({
+    name: z.string().trim().min(1).max(NAME_LENGTH_MAX).optional(),
+    groupId: Id.optional(),
+    target: Target.nullable().optional().openapi({ description: 'null clears the target' }),
+  })
+  .strict()
+  .refine((changes) => Object.keys(changes).length > 0, { message: 'name at least one field to change' })
+  .openapi('EnvelopeChanges');
 export const Envelope = z
   .object({
     id: Id,
@@ -141,6 +150,10 @@ export const Bill = NewBill.extend({
   nextDueOn: z.string().nullable().openapi({ description: 'the next due date from today, null when the rule has ended' }),
   createdAt: z.string(),
 }).openapi('Bill');
+export const BillChanges = NewBill.partial()
+  .strict()
+  .refine((changes) => Object.keys(changes).length > 0, { message: 'name at least one field to change' })
+  .openapi('BillChanges');
 export const BillOccurrence = z
   .object({
     billId: Id,

@@ -124,6 +124,41 @@ export async function createBill(trx: Trx, entityId: string, input: NewBill, act
   }
 }
 
+/**
+ * Changes a bill. The occurrences already paid or skipped stay as they were (they are history); the new amount and
+ * accounts apply to every occurrence not yet settled. A new rule applies from today unless `startsOn` says
+ * otherwise: moving the due day from the 15th to the 20th must not turn last month's 20th, which the payment on the
+ * 15th covered, into a late bill. Same checks as a new bill.
+ */
+export async function updateBill(trx: Trx, bill: Selectable<BillsTable>, changes: Partial<NewBill>, actor: Actor, today: string): Promise<BillView> {
+  const before = billView(bill, today);
+  if (changes.rrule !== undefined && changes.startsOn === undefined && changes.rrule.trim() !== before.rrule && before.startsOn < today) {
+    changes = { ...changes, startsOn: today };
+  }
+  const next: NewBill = { ...before, ...changes };
+  if (changes.rrule !== undefined || changes.startsOn !== undefined) parseBillRule(next.rrule, next.startsOn);
+  if (changes.categoryAccountId !== undefined) {
+    const category = await accountIn(trx, bill.entityId, next.categoryAccountId);
+    if (category.class !== 'expense' && category.id !== before.categoryAccountId) {
+      throw new RuleViolation('bill_invalid', `the category must be an expense account, not ${category.class}`, { accountId: next.categoryAccountId });
+    }
+  }
+  if (changes.payFromAccountId !== undefined) await checkPayFrom(trx, bill.entityId, next.payFromAccountId);
+  try {
+    const row = await trx
+      .updateTable('bills')
+      .set({ ...changes, ...(changes.rrule !== undefined ? { rrule: changes.rrule.trim() } : {}) })
+      .where('id', '=', bill.id)
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    const after = billView(row, today);
+    recordAudit(trx, actor, { action: 'bill.updated', entityId: bill.entityId, objectType: 'bill', objectId: bill.id, before, after });
+    return after;
+  } catch (error) {
+    throw translateDbError(error);
+  }
+}
+
 export async function listBills(db: Reader, entityId: string, today: string): Promise<BillView[]> {
   await getEntity(db, entityId);
   const rows = await db.selectFrom('bills').selectAll().where('entityId', '=', entityId).orderBy('name').execute();

@@ -176,6 +176,58 @@ export async function createEnvelope(trx: Trx, entityId: string, input: NewEnvel
   }
 }
 
+export interface EnvelopeChanges {
+  name?: string | undefined;
+  groupId?: string | undefined;
+  /** null clears the target. */
+  target?: NewEnvelope['target'] | null | undefined;
+}
+
+/** The entity an envelope belongs to, or not found. */
+export async function envelopeEntityId(db: Reader, envelopeId: string): Promise<string> {
+  const row = await db.selectFrom('envelopes').select('entityId').where('id', '=', envelopeId).executeTakeFirst();
+  if (row === undefined) throw new NotFound('envelope', envelopeId);
+  return row.entityId;
+}
+
+/**
+ * Renames an envelope, moves it to another group, or sets or clears its target. Its categories stay: the budget of
+ * past months is computed from them, and changing them would silently rewrite those months. A card payment
+ * envelope stays in the group the service keeps for them; only its name and target change.
+ */
+export async function updateEnvelope(trx: Trx, entityId: string, envelopeId: string, changes: EnvelopeChanges, actor: Actor): Promise<EnvelopeView> {
+  const before = await getEnvelope(trx, entityId, envelopeId);
+  await trx.selectFrom('envelopes').select('id').where('id', '=', envelopeId).forUpdate().execute();
+  if (changes.groupId !== undefined && changes.groupId !== before.groupId) {
+    if (before.kind === 'credit_card_payment') {
+      throw new RuleViolation('budget_envelope_invalid', "a card's payment envelope stays in the Credit Card Payments group, kept by the service");
+    }
+    const group = await trx.selectFrom('envelopeGroups').select(['id', 'systemRole']).where('id', '=', changes.groupId).where('entityId', '=', entityId).executeTakeFirst();
+    if (group === undefined) throw new NotFound('envelope group', changes.groupId);
+    if (group.systemRole !== null) throw new RuleViolation('budget_envelope_invalid', 'the credit-card payment group holds one envelope per card, kept by the service');
+  }
+  const target = changes.target;
+  if (target !== undefined && target !== null && (target.kind === 'by_date') !== (target.dueOn !== undefined)) {
+    throw new RuleViolation('budget_envelope_invalid', target.kind === 'by_date' ? 'a by_date target needs dueOn' : `a ${target.kind} target takes no dueOn`);
+  }
+  try {
+    await trx
+      .updateTable('envelopes')
+      .set({
+        ...(changes.name !== undefined ? { name: changes.name } : {}),
+        ...(changes.groupId !== undefined ? { groupId: changes.groupId } : {}),
+        ...(target !== undefined ? { targetKind: target?.kind ?? null, targetAmountCents: target?.amountCents ?? null, targetDueOn: target?.dueOn ?? null } : {}),
+      })
+      .where('id', '=', envelopeId)
+      .execute();
+  } catch (error) {
+    throw translateDbError(error);
+  }
+  const after = await getEnvelope(trx, entityId, envelopeId);
+  recordAudit(trx, actor, { action: 'envelope.updated', entityId, objectType: 'envelope', objectId: envelopeId, before, after });
+  return after;
+}
+
 /**
  * Every credit card of the entity gets a payment envelope in the service's "Credit Card Payments" group. Run by
  * every budget write, so a card opened since the last one is budgeted from then on (its history included: the

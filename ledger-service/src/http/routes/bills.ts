@@ -57,6 +57,20 @@ export function mountBillRoutes(router: Router, registry: OpenAPIRegistry, deps:
     },
   });
   mount({
+    method: 'patch',
+    path: '/bills/:billId',
+    tag: 'bills',
+    summary: 'Change a bill (name, payee, rule, amount, accounts, autopay); settled occurrences stay as they were, and a new rule applies from today unless startsOn is given',
+    idempotent: true,
+    params: BillParams,
+    body: b.BillChanges,
+    responses: { 200: { description: 'the bill as changed', schema: b.Bill } },
+    handler: async ({ params, body, actor, trx }) => {
+      const bill = await bills.authorizeBill(trx, actor, params.billId, 'write');
+      return { status: 200, body: await bills.updateBill(trx, bill, body, actor, today()) };
+    },
+  });
+  mount({
     method: 'get',
     path: '/entities/:entityId/bill-occurrences',
     tag: 'bills',

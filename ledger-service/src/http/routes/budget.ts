@@ -3,6 +3,7 @@ import type { Router } from 'express';
 import type { Deps } from '../../services/context';
 import * as budget from '../../services/budget';
 import { listAlerts } from '../../services/alerts';
+import { NotFound } from '../../domain/errors';
 import { authorizeEntity } from '../../security/authorization';
 import { createMounter, type ActorResolver } from '../route';
 import * as b from '../budget-schemas';
@@ -53,6 +54,27 @@ export function mountBudgetRoutes(router: Router, registry: OpenAPIRegistry, dep
     handler: async ({ params, body, actor, trx }) => {
       await authorizeEntity(trx, actor, params.entityId, 'write');
       return { status: 201, body: await budget.createEnvelope(trx, params.entityId, body, actor) };
+    },
+  });
+  mount({
+    method: 'patch',
+    path: '/envelopes/:envelopeId',
+    tag: 'budget',
+    summary: "Rename an envelope, move it to another group, or set or clear its target (its categories stay: past months' budget depends on them)",
+    idempotent: true,
+    params: z.object({ envelopeId: s.Id }),
+    body: b.EnvelopeChanges,
+    responses: { 200: { description: 'the envelope as changed', schema: b.Envelope } },
+    handler: async ({ params, body, actor, trx }) => {
+      const entityId = await budget.envelopeEntityId(trx, params.envelopeId);
+      try {
+        await authorizeEntity(trx, actor, entityId, 'write');
+      } catch (error) {
+        // Another user's envelope is answered like a missing one.
+        if (error instanceof NotFound) throw new NotFound('envelope', params.envelopeId);
+        throw error;
+      }
+      return { status: 200, body: await budget.updateEnvelope(trx, entityId, params.envelopeId, body, actor) };
     },
   });
   mount({

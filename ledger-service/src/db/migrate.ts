@@ -14,6 +14,7 @@ import * as m0006 from './migrations/0006_plaid';
 import * as m0012 from './migrations/0012_execution_index';
 import * as m0013 from './migrations/0013_bank_line_matching';
 import * as m0014 from './migrations/0014_period_totals';
+import * as m0018 from './migrations/0018_fast_write';
 
 // A static list rather than a folder scan: the same code runs from src (tsx, jest) and from dist.
 const MIGRATIONS: Record<string, Migration> = {
@@ -31,6 +32,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0012_execution_index': m0012,
   '0013_bank_line_matching': m0013,
   '0014_period_totals': m0014,
+  '0018_fast_write': m0018,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

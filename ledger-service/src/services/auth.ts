@@ -570,7 +570,12 @@ const UNAUTHENTICATED = () => new RuleViolation('unauthenticated', 'a valid Bear
  * one of our access tokens whose session is still open. Anything else is 401, with the same message whatever the
  * reason (expired, tampered, unknown, revoked).
  */
-export async function authenticate(deps: Deps, authorization: string | undefined, extra: Partial<Actor>): Promise<Actor> {
+export async function authenticate(
+  deps: Deps,
+  authorization: string | undefined,
+  extra: Partial<Actor>,
+  options: { deferRevocationCheck?: boolean } = {},
+): Promise<Actor> {
   const match = authorization === undefined ? null : /^Bearer ([\w.~+/=-]{10,2000})$/.exec(authorization);
   if (match === null) throw UNAUTHENTICATED();
   const credential = match[1] as string;
@@ -600,6 +605,9 @@ export async function authenticate(deps: Deps, authorization: string | undefined
   }
   const claims = await verifyAccessToken(deps.security.jwtSecret, credential, nowMs);
   if (claims === null) throw UNAUTHENTICATED();
+  if (options.deferRevocationCheck) {
+    return userActor(claims.userId, { ...extra, sessionId: claims.sessionId, mfa: claims.mfa, revocationDeferred: true });
+  }
   const session = await deps.db
     .selectFrom('sessions')
     .select(['revokedAt', 'userId'])

@@ -5,6 +5,7 @@ import * as accounts from '../../services/accounts';
 import { entityBalances } from '../../services/balances';
 import * as entities from '../../services/entities';
 import * as journal from '../../services/journal';
+import { bookEntriesFast } from '../../services/journal-fast';
 import { authorizeAccount, authorizeEntity, authorizeEntry, requireScope } from '../../security/authorization';
 import { RuleViolation } from '../../domain/errors';
 import { createMounter, type ActorResolver } from '../route';
@@ -139,6 +140,7 @@ export function mountLedgerRoutes(router: Router, registry: OpenAPIRegistry, dep
     params: EntityParams,
     body: s.NewEntry,
     responses: { 201: { description: 'booked', schema: s.Entry } },
+    fastPath: ({ params, body, actor, idempotency }) => bookEntriesFast(deps, idempotency, params.entityId, [body], actor, true),
     handler: async ({ params, body, actor, trx }) => {
       const { entityId } = params;
       await authorizeEntity(trx, actor, entityId, 'write');
@@ -156,6 +158,7 @@ export function mountLedgerRoutes(router: Router, registry: OpenAPIRegistry, dep
     params: EntityParams,
     body: s.NewBatch,
     responses: { 201: { description: 'booked', schema: s.BatchResult } },
+    fastPath: ({ params, body, actor, idempotency }) => bookEntriesFast(deps, idempotency, params.entityId, body.entries, actor, false),
     handler: async ({ params, body, actor, trx }) => {
       const { entityId } = params;
       await authorizeEntity(trx, actor, entityId, 'write');

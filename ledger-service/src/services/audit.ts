@@ -176,7 +176,7 @@ async function appendQueued(trx: Trx): Promise<void> {
   answers.delete(trx);
   if (queue.length === 0 && answer === undefined) return;
   await sql`select veil_finish_write(${answer?.scope ?? null}, ${answer?.key ?? null}, ${answer?.statusCode ?? null},
-    ${answer === undefined ? null : JSON.stringify(answer.response)}::jsonb, ${auditRowsParameter(queue)}::jsonb)`.execute(trx);
+    ${answer === undefined ? null : JSON.stringify(answer.response ?? null)}::jsonb, ${auditRowsParameter(queue)}::jsonb)`.execute(trx);
 }
 
 function rowView(row: Record<string, unknown>): AuditRow {

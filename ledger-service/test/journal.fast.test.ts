@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import { verifyAuditChain } from '../src/services/audit';
 import { fastPathOutcomes } from '../src/services/journal-fast';
 import { checkInvariants, createBooks, type Books } from './support/books';
+import { enableMfa } from './support/mfa';
 import { key, startTestLedger, type TestLedger } from './support/harness';
 
 // The journal's one-round-trip booking path (journal-fast.ts, migration 0018): it must book exactly what the long
@@ -193,5 +194,31 @@ describe('the fast booking path', () => {
     } finally {
       await sql`alter table audit_log enable trigger audit_log_append_only`.execute(db);
     }
+  });
+
+  it('books for an API token without looking it up again, and answers 401 once it is revoked, even to a replay', async () => {
+    const { user: mfaOwner } = await enableMfa(ledger, ledger.owner);
+    ledger.owner = mfaOwner;
+    const created = await ledger.http.post('/auth/tokens').send({ name: 'n8n', scopes: ['read', 'write'], entityIds: [books.entityId] }).expect(201);
+    const token = ledger.as(created.body.token);
+    const before = { ...fastPathOutcomes };
+    const replayKey = key('token');
+    const first = await token.post(`/entities/${books.entityId}/entries`).set('Idempotency-Key', replayKey).send(sale(41, 'by token')).expect(201);
+    expect(first.body.actor).toBe(`api_token:${created.body.id}`);
+    await token.post(`/entities/${books.entityId}/entries`).set('Idempotency-Key', key()).send(sale(42, 'by token')).expect(201);
+    expect(delta(before)).toEqual({ booked: 2, replayed: 0, declined: 0 });
+    // A token scoped to one entity reaches no other, fast path or not.
+    const elsewhere = await createBooks(ledger, { name: 'Not for the token', accounts: { a: 'checking', b: 'savings' } });
+    await token
+      .post(`/entities/${elsewhere.entityId}/entries`)
+      .set('Idempotency-Key', key())
+      .send({ ...sale(1), postings: [{ accountId: elsewhere.accounts.a, amountCents: 1 }, { accountId: elsewhere.accounts.b, amountCents: -1 }] })
+      .expect(404);
+
+    await ledger.http.delete(`/auth/tokens/${created.body.id}`).expect(200);
+    const count = await entryCount();
+    await token.post(`/entities/${books.entityId}/entries`).set('Idempotency-Key', key()).send(sale(43, 'by token')).expect(401);
+    await token.post(`/entities/${books.entityId}/entries`).set('Idempotency-Key', replayKey).send(sale(41, 'by token')).expect(401);
+    expect(await entryCount()).toBe(count);
   });
 });

@@ -83,7 +83,7 @@ export async function bookEntriesFast(
   // checked by the function.
   if (actor.type !== 'user' && actor.type !== 'api_token') return decline();
   if (actor.userId === undefined || !actor.scopes.includes('write')) return decline();
-  if (actor.revocationDeferred && actor.sessionId === undefined) return decline();
+  if (actor.revocationDeferred && actor.sessionId === undefined && actor.tokenId === undefined) return decline();
   if (actor.entityScope !== 'all' && !actor.entityScope.includes(entityId)) return decline();
   const keys = drafts.flatMap((draft) => (draft.idempotencyKey === undefined ? [] : [draft.idempotencyKey]));
   if (new Set(keys).size !== keys.length) return decline();

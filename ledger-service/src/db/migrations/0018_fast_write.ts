@@ -53,6 +53,9 @@ const STATEMENTS: readonly string[] = [
   `create function veil_finish_write(p_scope text, p_key text, p_status int, p_response jsonb, p_audit jsonb)
   returns void language plpgsql as $$
   begin
+    -- The commit-time checks (entries balanced, mirror accounts) run here, before the chain head is taken, so
+    -- that the head is held for nothing but the append and the COMMIT. Same checks, same errors, just earlier.
+    set constraints all immediate;
     if p_scope is not null then
       update idempotency_keys set status_code = p_status, response = p_response where scope = p_scope and key = p_key;
       if not found then

@@ -281,11 +281,14 @@ async function main() {
   } else {
     console.log('DATABASE_URL is not set: skipping PostgreSQL (the targets are for PostgreSQL)');
   }
-  await runBackend('PGlite', async () => {
-    const handle = await openDatabase({ pgliteDataDir: path.join(dataDir, 'pglite') });
-    await migrateToLatest(handle.db);
-    return { handle, env: { VEIL_DATA_DIR: dataDir, DATABASE_URL: '' }, cleanup: async () => {} };
-  });
+  // BENCH_PGLITE=0: PostgreSQL only (the targets are for PostgreSQL; PGlite's phases are slow on a loaded machine).
+  if (process.env.BENCH_PGLITE !== '0') {
+    await runBackend('PGlite', async () => {
+      const handle = await openDatabase({ pgliteDataDir: path.join(dataDir, 'pglite') });
+      await migrateToLatest(handle.db);
+      return { handle, env: { VEIL_DATA_DIR: dataDir, DATABASE_URL: '' }, cleanup: async () => {} };
+    });
+  }
   fs.rmSync(dataDir, { recursive: true, force: true });
 }
 

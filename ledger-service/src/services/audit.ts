@@ -72,13 +72,7 @@ export function recordAudit(trx: Trx, actor: Actor, event: AuditEvent): void {
   if (queue === undefined) {
     throw new AssertionFailure(`audit ${event.action}: the transaction was not opened by auditedTransaction`);
   }
-  queue.push({
-    ...event,
-    before: event.before === undefined ? undefined : redact(event.before),
-    after: event.after === undefined ? undefined : redact(event.after),
-    actor,
-    occurredAt: new Date(),
-  });
+  queue.push(queuedEvent(actor, event));
 }
 
 export interface AuditRow {
@@ -141,7 +135,7 @@ export function auditRowsParameter(queue: readonly QueuedEvent[]): string {
   );
 }
 
-/** An audit event as the fast booking path queues it (it opens no kysely transaction; see journal-fast.ts). */
+/** An audit event as queued: secrets redacted, stamped now (the fast booking path builds these itself). */
 export function queuedEvent(actor: Actor, event: AuditEvent): QueuedEvent {
   return {
     ...event,

@@ -1,9 +1,13 @@
 import { sql } from 'kysely';
+import request from 'supertest';
+import { createApp } from '../src/app';
+import { openDatabase } from '../src/db/database';
 import { verifyAuditChain } from '../src/services/audit';
 import { fastPathOutcomes } from '../src/services/journal-fast';
 import { checkInvariants, createBooks, type Books } from './support/books';
 import { enableMfa } from './support/mfa';
 import { key, startTestLedger, type TestLedger } from './support/harness';
+import { freePort } from './support/process';
 
 // The journal's one-round-trip booking path (journal-fast.ts, migration 0018): it must book exactly what the long
 // way books, and decline (writing nothing) whenever the long way would answer anything but a new entry.
@@ -220,5 +224,21 @@ describe('the fast booking path', () => {
     await token.post(`/entities/${books.entityId}/entries`).set('Idempotency-Key', key()).send(sale(43, 'by token')).expect(401);
     await token.post(`/entities/${books.entityId}/entries`).set('Idempotency-Key', replayKey).send(sale(41, 'by token')).expect(401);
     expect(await entryCount()).toBe(count);
+  });
+
+  it('answers 503 database_unavailable when the database is unreachable, as the long way does', async () => {
+    const unreachable = await openDatabase({ databaseUrl: `postgres://postgres@127.0.0.1:${await freePort()}/none`, poolSizeMax: 2 });
+    try {
+      const app = createApp({ ...ledger.deps, db: unreachable.db, backend: 'postgres' });
+      const response = await request(app)
+        .post(`/entities/${books.entityId}/entries`)
+        .set('Authorization', `Bearer ${ledger.owner.accessToken}`)
+        .set('Idempotency-Key', key())
+        .send(sale(9, 'never'))
+        .expect(503);
+      expect(response.body.error.code).toBe('database_unavailable');
+    } finally {
+      await unreachable.close();
+    }
   });
 });

@@ -88,7 +88,8 @@ export async function bookEntriesFast(
   const keys = drafts.flatMap((draft) => (draft.idempotencyKey === undefined ? [] : [draft.idempotencyKey]));
   if (new Set(keys).size !== keys.length) return decline();
 
-  const accounts = await knownAccounts(deps.db, drafts.flatMap((draft) => draft.postings.map((posting) => posting.accountId)));
+  // A database that cannot answer here is the long way's to report (it translates the error).
+  const accounts = await knownAccounts(deps.db, drafts.flatMap((draft) => draft.postings.map((posting) => posting.accountId))).catch(() => undefined);
   if (accounts === undefined) return decline();
   let checked: CheckedPosting[][];
   try {

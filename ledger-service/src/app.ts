@@ -62,7 +62,8 @@ export function createApp(
   options: { actorOf?: ActorResolver; metricsToken?: string | undefined; metrics?: Metrics | undefined; stopping?: () => boolean; dashboardDir?: string | undefined } = {},
 ) {
   const actorOf: ActorResolver =
-    options.actorOf ?? ((req: Request) => authenticate(deps, req.get('authorization'), requestFacts(req)));
+    options.actorOf ??
+    ((req: Request, resolveOptions = {}) => authenticate(deps, req.get('authorization'), requestFacts(req), resolveOptions));
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');

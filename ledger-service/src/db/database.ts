@@ -177,6 +177,8 @@ export interface AuditLogTable {
   requestId: string | null;
   prevHash: string;
   hash: string;
+  /** 1: linked by the service (before migration 0018); 2: linked in SQL by veil_audit_append. */
+  chainVersion: ColumnType<number, never, never>;
 }
 
 export interface AuditChainHeadTable {

@@ -17,6 +17,7 @@ import * as m0014 from './migrations/0014_period_totals';
 import * as m0015 from './migrations/0015_alerts_and_executions';
 import * as m0016 from './migrations/0016_investments';
 import * as m0017 from './migrations/0017_balance_history';
+import * as m0018 from './migrations/0018_fast_write';
 import * as m0019 from './migrations/0019_plaid_transfer';
 
 // A static list rather than a folder scan: the same code runs from src (tsx, jest) and from dist.
@@ -38,6 +39,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0015_alerts_and_executions': m0015,
   '0016_investments': m0016,
   '0017_balance_history': m0017,
+  '0018_fast_write': m0018,
   '0019_plaid_transfer': m0019,
 };
 

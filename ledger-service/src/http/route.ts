@@ -5,7 +5,7 @@ import type { Database } from '../db/database';
 import { RuleViolation } from '../domain/errors';
 import { ANONYMOUS, type Actor, type Deps } from '../services/context';
 import { noteExecution } from '../services/executions';
-import { idempotentWrite } from '../services/idempotency';
+import { idempotentWrite, type IdempotentRequest, type WriteResult } from '../services/idempotency';
 import { ErrorBody, IdempotencyHeaders } from './schemas';
 import { z } from './zod';
 
@@ -62,10 +62,19 @@ export interface ReadRoute<P, Q, B> extends RouteSpecBase<P, Q, B> {
 export interface WriteRoute<P, Q, B> extends RouteSpecBase<P, Q, B> {
   idempotent: true;
   handler: (input: RouteInput<P, Q, B> & { trx: Transaction<Database> }) => Promise<Reply>;
+  /**
+   * Tried first: does the whole write (key, work, answer, audit) in one round trip, or returns undefined having
+   * written nothing, and `handler` runs as usual. It must give exactly the answer `handler` would.
+   */
+  fastPath?: (input: RouteInput<P, Q, B> & { idempotency: IdempotentRequest }) => Promise<WriteResult<unknown> | undefined>;
 }
 
-/** Authenticates a request (401 when it cannot); called before anything else of a non-public route. */
-export type ActorResolver = (req: Request) => Promise<Actor>;
+/**
+ * Authenticates a request (401 when it cannot); called before anything else of a non-public route.
+ * `deferRevocationCheck`: a route with a fast path may leave a session's revocation to its own statement (see
+ * `Actor.revocationDeferred`); a resolver may ignore it and check everything.
+ */
+export type ActorResolver = (req: Request, options?: { deferRevocationCheck?: boolean }) => Promise<Actor>;
 
 const EXECUTION_ID_LENGTH_MAX = 100;
 const WORKFLOW_ID_LENGTH_MAX = 100;
@@ -148,12 +157,25 @@ export function mountRoute<P extends AnyObject | undefined, Q extends AnyObject 
 
   router[spec.method](spec.path, async (req: Request, res: Response) => {
     // Authentication comes first, so an anonymous caller learns nothing, not even which inputs are valid.
-    const actor = spec.public ? { ...ANONYMOUS, ...requestFacts(req) } : await actorOf(req);
-    const params = parsePart(spec.params, req.params, 'params');
-    const query = parsePart(spec.query, req.query, 'query');
-    if (spec.upload) await spec.upload.authorize({ params: params as Infer<P>, actor });
-    const body = parsePart(spec.body, spec.upload ? await spec.upload.read(req) : req.body, 'body');
-    const input = { params, query, body, actor, req } as RouteInput<P, Q, B>;
+    // A write from an n8n execution takes the long way: it records the execution beside what it books, which the
+    // one-statement fast path does not.
+    const fastPath = spec.idempotent && requestFacts(req).executionId === undefined ? spec.fastPath : undefined;
+    let actor = spec.public
+      ? { ...ANONYMOUS, ...requestFacts(req) }
+      : await actorOf(req, { deferRevocationCheck: fastPath !== undefined });
+    const parseInputs = async () => {
+      const params = parsePart(spec.params, req.params, 'params');
+      const query = parsePart(spec.query, req.query, 'query');
+      if (spec.upload) await spec.upload.authorize({ params: params as Infer<P>, actor });
+      const body = parsePart(spec.body, spec.upload ? await spec.upload.read(req) : req.body, 'body');
+      return { params, query, body };
+    };
+    const parsed = await parseInputs().catch(async (error: unknown) => {
+      // A revoked session learns nothing either: it hears 401, not which of its inputs were wrong.
+      if (actor.revocationDeferred) await actorOf(req);
+      throw error;
+    });
+    let input = { ...parsed, actor, req } as RouteInput<P, Q, B>;
     if (!spec.idempotent) {
       const reply = await spec.handler(input);
       res.status(reply.status).json(reply.body);
@@ -161,21 +183,31 @@ export function mountRoute<P extends AnyObject | undefined, Q extends AnyObject 
     }
     const key = req.get('idempotency-key');
     if (key === undefined || key.length === 0 || key.length > 200) {
+      if (actor.revocationDeferred) await actorOf(req);
       throw new RuleViolation(
         'idempotency_key_required',
         'every write needs an Idempotency-Key header (1 to 200 characters); reuse it when you retry',
       );
     }
-    const result = await idempotentWrite(
-      deps,
-      { scope: `${actor.type}:${actor.id}`, key, method: spec.method, path: req.originalUrl.split('?')[0] ?? '', body },
-      async (trx) => {
-        // A write from an n8n execution records the execution (and its workflow) with the write.
-        await noteExecution(trx, actor);
-        const reply = await spec.handler({ ...input, trx });
-        return { statusCode: reply.status, body: reply.body };
-      },
-    );
+    const idempotency: IdempotentRequest = {
+      scope: `${actor.type}:${actor.id}`,
+      key,
+      method: spec.method,
+      path: req.originalUrl.split('?')[0] ?? '',
+      body: parsed.body,
+    };
+    let result = fastPath ? await fastPath({ ...input, idempotency }) : undefined;
+    if (result === undefined && actor.revocationDeferred) {
+      // Declined: the long way, with every check, starting with the session's.
+      actor = await actorOf(req);
+      input = { ...input, actor };
+    }
+    result ??= await idempotentWrite(deps, idempotency, async (trx) => {
+      // A write from an n8n execution records the execution (and its workflow) with the write.
+      await noteExecution(trx, actor);
+      const reply = await spec.handler({ ...input, trx });
+      return { statusCode: reply.status, body: reply.body };
+    });
     if (result.replayed) res.setHeader('Idempotent-Replayed', 'true');
     res.status(result.statusCode).json(result.body);
   });

@@ -1,4 +1,5 @@
-import type { Transaction } from 'kysely';
+import { createHash } from 'node:crypto';
+import { sql, type Transaction } from 'kysely';
 import type { Database, Db } from '../db/database';
 import { AssertionFailure, assert, RuleViolation } from '../domain/errors';
 import { contentHash } from '../domain/hash';
@@ -8,12 +9,15 @@ import type { Actor } from './context';
 // The audit trail: one row per state change, written in the same transaction as the change, hash-chained.
 //
 // Services call `recordAudit(trx, …)` where the change happens; the row is only *queued* there. The transaction
-// opener (`auditedTransaction`, which `idempotentWrite` uses) appends the queue as its very last statement: it
-// locks the one-row chain head FOR UPDATE, hashes each row over the previous hash and its canonical content, inserts
-// them and moves the head. The head lock is therefore held only from the end of the work through COMMIT, so
-// concurrent writers overlap in everything but that last step. (An advisory lock would serialise the same way but
-// leave the previous hash to be found with `max(seq)` on every append; the head row keeps it in one place, and a
-// row lock behaves identically on PostgreSQL and PGlite.)
+// opener (`auditedTransaction`, which `idempotentWrite` uses) appends the queue, together with the write's stored
+// answer, as its very last statement (`veil_finish_write`, migration 0018): in the database, that statement locks the
+// one-row chain head (UPDATE), links each row to the previous hash, inserts them and moves the head. The head lock is
+// therefore held only for that statement and COMMIT, so concurrent writers overlap in everything but that last step.
+//
+// Links: a version-1 row (written before migration 0018) hashes the previous hash and its canonical content (RFC
+// 8785) in the service. A version-2 row's hash is sha256("v2|<prev_hash>|<seq>|<digest>"), where the digest is the
+// SHA-256 of the row's canonical content without its seq, computed by the service before it takes the head. The
+// verifier recomputes both kinds from the stored rows, so any change to a row's content, order or link is found.
 
 type Trx = Transaction<Database>;
 
@@ -26,7 +30,7 @@ export interface AuditEvent {
   after?: unknown;
 }
 
-interface QueuedEvent extends AuditEvent {
+export interface QueuedEvent extends AuditEvent {
   actor: Actor;
   occurredAt: Date;
 }
@@ -34,7 +38,6 @@ interface QueuedEvent extends AuditEvent {
 const queues = new WeakMap<object, QueuedEvent[]>();
 
 export const GENESIS_HASH = '0'.repeat(64);
-const AUDIT_ROWS_PER_INSERT = 500;
 const REDACTED = '[redacted]';
 // `code` alone is an account's chart code, not a secret; one-time codes are always named (totpCode, recoveryCode).
 const SECRET_KEY = /password|secret|ciphertext|^token$|tokenhash|accesstoken|refreshtoken|totpcode|recoverycodes?$|codehash/i;
@@ -69,13 +72,7 @@ export function recordAudit(trx: Trx, actor: Actor, event: AuditEvent): void {
   if (queue === undefined) {
     throw new AssertionFailure(`audit ${event.action}: the transaction was not opened by auditedTransaction`);
   }
-  queue.push({
-    ...event,
-    before: event.before === undefined ? undefined : redact(event.before),
-    after: event.after === undefined ? undefined : redact(event.after),
-    actor,
-    occurredAt: new Date(),
-  });
+  queue.push(queuedEvent(actor, event));
 }
 
 export interface AuditRow {
@@ -104,56 +101,76 @@ export function chainHash(prevHash: string, content: Content): string {
   return contentHash({ prevHash, content });
 }
 
-async function appendQueued(trx: Trx): Promise<void> {
-  const queue = queues.get(trx);
-  queues.delete(trx);
-  if (queue === undefined || queue.length === 0) return;
-  // Taking the head: UPDATE locks the row until commit and hands back the hash it still holds (the new hash is
-  // written by the second statement). Two round trips in all, whatever the number of rows.
-  const head = await trx
-    .updateTable('auditChainHead')
-    .set((eb) => ({ seq: eb('seq', '+', String(queue.length)) as never }))
-    .returning(['seq', 'hash'])
-    .executeTakeFirstOrThrow();
-  let seq = Number(head.seq) - queue.length;
-  let prevHash = head.hash;
-  const rows = queue.map((event) => {
-    seq += 1;
-    const content: Content = {
-      seq,
-      occurredAt: event.occurredAt.toISOString(),
-      actorType: event.actor.type,
-      actorId: event.actor.id,
-      actorUserId: event.actor.userId ?? null,
-      tokenId: event.actor.tokenId ?? null,
-      executionId: event.actor.executionId ?? null,
-      action: event.action,
-      entityId: event.entityId ?? null,
-      objectType: event.objectType,
-      objectId: event.objectId ?? null,
-      before: event.before ?? null,
-      after: event.after ?? null,
-      requestId: event.actor.requestId ?? null,
-    };
-    const hash = chainHash(prevHash, content);
-    const row = { ...content, occurredAt: event.occurredAt, before: json(content.before), after: json(content.after), prevHash, hash };
-    prevHash = hash;
-    return row;
-  });
-  assert(seq === Number(head.seq), 'the chain head advanced by the number of rows appended');
-  const lastChunkStart = Math.floor((rows.length - 1) / AUDIT_ROWS_PER_INSERT) * AUDIT_ROWS_PER_INSERT;
-  for (let start = 0; start < lastChunkStart; start += AUDIT_ROWS_PER_INSERT) {
-    await trx.insertInto('auditLog').values(rows.slice(start, start + AUDIT_ROWS_PER_INSERT)).execute();
-  }
-  await trx
-    .with('appended', (db) => db.insertInto('auditLog').values(rows.slice(lastChunkStart)).returning('seq'))
-    .updateTable('auditChainHead')
-    .set({ hash: prevHash })
-    .execute();
+/** What the chain link of a version-2 row covers besides the previous hash and the seq: the row's canonical content. */
+export function rowDigest(content: Omit<Content, 'seq'>): string {
+  return contentHash(content);
 }
 
-function json(value: unknown): string | null {
-  return value === null ? null : JSON.stringify(value);
+/** A version-2 link, as `veil_audit_append` computes it in SQL when it appends the row (migration 0018). */
+export function linkHash(prevHash: string, seq: number, digest: string): string {
+  return createHash('sha256').update(`v2|${prevHash}|${seq}|${digest}`, 'utf8').digest('hex');
+}
+
+/** The rows `veil_audit_append` takes: each row's content and its digest; the database adds seq and the links. */
+export function auditRowsParameter(queue: readonly QueuedEvent[]): string {
+  return JSON.stringify(
+    queue.map((event) => {
+      const content: Omit<Content, 'seq'> = {
+        occurredAt: event.occurredAt.toISOString(),
+        actorType: event.actor.type,
+        actorId: event.actor.id,
+        actorUserId: event.actor.userId ?? null,
+        tokenId: event.actor.tokenId ?? null,
+        executionId: event.actor.executionId ?? null,
+        action: event.action,
+        entityId: event.entityId ?? null,
+        objectType: event.objectType,
+        objectId: event.objectId ?? null,
+        before: event.before ?? null,
+        after: event.after ?? null,
+        requestId: event.actor.requestId ?? null,
+      };
+      return { ...content, digest: rowDigest(content) };
+    }),
+  );
+}
+
+/** An audit event as queued: secrets redacted, stamped now (the fast booking path builds these itself). */
+export function queuedEvent(actor: Actor, event: AuditEvent): QueuedEvent {
+  return {
+    ...event,
+    before: event.before === undefined ? undefined : redact(event.before),
+    after: event.after === undefined ? undefined : redact(event.after),
+    actor,
+    occurredAt: new Date(),
+  };
+}
+
+/** The answer an idempotent write stores, written by the same statement that appends the audit rows. */
+export interface StoredAnswer {
+  scope: string;
+  key: string;
+  statusCode: number;
+  response: unknown;
+}
+
+const answers = new WeakMap<object, StoredAnswer>();
+
+/** Hands the write's answer to `auditedTransaction`, which stores it with the audit rows as its last statement. */
+export function storeAnswerAtCommit(trx: Trx, answer: StoredAnswer): void {
+  answers.set(trx, answer);
+}
+
+// The last statement of a transaction: the stored answer (if any) and the audit rows, linked to the chain in SQL.
+// The chain head is locked from this statement to COMMIT only: two round trips, the shortest it can be.
+async function appendQueued(trx: Trx): Promise<void> {
+  const queue = queues.get(trx) ?? [];
+  queues.delete(trx);
+  const answer = answers.get(trx);
+  answers.delete(trx);
+  if (queue.length === 0 && answer === undefined) return;
+  await sql`select veil_finish_write(${answer?.scope ?? null}, ${answer?.key ?? null}, ${answer?.statusCode ?? null},
+    ${answer === undefined ? null : JSON.stringify(answer.response ?? null)}::jsonb, ${auditRowsParameter(queue)}::jsonb)`.execute(trx);
 }
 
 function rowView(row: Record<string, unknown>): AuditRow {
@@ -253,7 +270,10 @@ export async function verifyAuditChain(db: Db): Promise<ChainVerdict> {
       if (row.seq !== expectedSeq) return { ok: false, checked, firstBrokenSeq: expectedSeq, reason: 'row missing' };
       if (row.prevHash !== prevHash) return broken('prev_hash does not match the previous row');
       const { prevHash: _prev, hash, ...content } = row;
-      if (chainHash(prevHash, content) !== hash) return broken('content does not match its hash');
+      const { seq, ...unsequenced } = content;
+      const version = Number((raw as { chainVersion?: unknown }).chainVersion ?? 1);
+      const expected = version === 2 ? linkHash(prevHash, seq, rowDigest(unsequenced)) : chainHash(prevHash, content);
+      if (expected !== hash) return broken('content does not match its hash');
       prevHash = hash;
       expectedSeq += 1;
       checked += 1;

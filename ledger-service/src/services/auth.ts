@@ -563,6 +563,47 @@ export async function revokeApiToken(deps: Deps, actor: Actor, tokenId: string):
 
 // ---- authentication -----------------------------------------------------------------------------------------
 
+/**
+ * What never changes about an API token (only its revocation and last use do), kept per database after a full
+ * lookup so a write with a fast path can skip the lookup: `veil_book_entries` checks the revocation and expiry
+ * itself, in the statement that writes. Every other route looks the token up each time.
+ */
+interface KnownToken {
+  id: string;
+  userId: string;
+  scopes: Scope[];
+  entityIds: string[];
+  expiresAtMs: number | null;
+  /** When `last_used_at` was last written (or read): past a minute, the full lookup runs and touches it. */
+  usedAtMs: number;
+}
+
+const TOKENS_KNOWN_MAX = 1_000;
+const tokensByDb = new WeakMap<Db, Map<string, KnownToken>>();
+
+function knownTokens(db: Db): Map<string, KnownToken> {
+  let tokens = tokensByDb.get(db);
+  if (tokens === undefined) {
+    tokens = new Map();
+    tokensByDb.set(db, tokens);
+  }
+  return tokens;
+}
+
+function tokenActor(token: KnownToken, extra: Partial<Actor>): Actor {
+  return {
+    ...ANONYMOUS,
+    ...extra,
+    type: 'api_token',
+    id: token.id,
+    userId: token.userId,
+    tokenId: token.id,
+    scopes: token.scopes,
+    entityScope: token.entityIds,
+    mfa: true,
+  };
+}
+
 const UNAUTHENTICATED = () => new RuleViolation('unauthenticated', 'a valid Bearer access token or API token is required');
 
 /**
@@ -570,36 +611,61 @@ const UNAUTHENTICATED = () => new RuleViolation('unauthenticated', 'a valid Bear
  * one of our access tokens whose session is still open. Anything else is 401, with the same message whatever the
  * reason (expired, tampered, unknown, revoked).
  */
-export async function authenticate(deps: Deps, authorization: string | undefined, extra: Partial<Actor>): Promise<Actor> {
+export async function authenticate(
+  deps: Deps,
+  authorization: string | undefined,
+  extra: Partial<Actor>,
+  options: { deferRevocationCheck?: boolean } = {},
+): Promise<Actor> {
   const match = authorization === undefined ? null : /^Bearer ([\w.~+/=-]{10,2000})$/.exec(authorization);
   if (match === null) throw UNAUTHENTICATED();
   const credential = match[1] as string;
   const nowMs = deps.security.now();
   if (credential.startsWith(API_TOKEN_PREFIX)) {
+    const hash = tokenHash(credential);
+    const tokens = knownTokens(deps.db);
+    const known = tokens.get(hash);
+    // A token seen within the last minute, on a route whose own statement checks revocation: no lookup here.
+    if (
+      options.deferRevocationCheck &&
+      known !== undefined &&
+      nowMs - known.usedAtMs <= API_TOKEN_TOUCH_MS &&
+      (known.expiresAtMs === null || known.expiresAtMs > nowMs)
+    ) {
+      return { ...tokenActor(known, extra), revocationDeferred: true };
+    }
     const row = await deps.db
       .selectFrom('apiTokens')
       .select(['id', 'userId', 'scopes', 'entityIds', 'expiresAt', 'revokedAt', 'lastUsedAt'])
-      .where('tokenHash', '=', tokenHash(credential))
+      .where('tokenHash', '=', hash)
       .executeTakeFirst();
-    if (row === undefined || row.revokedAt !== null || (row.expiresAt !== null && row.expiresAt.getTime() <= nowMs)) throw UNAUTHENTICATED();
-    if (row.lastUsedAt === null || nowMs - row.lastUsedAt.getTime() > API_TOKEN_TOUCH_MS) {
+    if (row === undefined || row.revokedAt !== null || (row.expiresAt !== null && row.expiresAt.getTime() <= nowMs)) {
+      tokens.delete(hash);
+      throw UNAUTHENTICATED();
+    }
+    let usedAtMs = row.lastUsedAt?.getTime() ?? null;
+    if (usedAtMs === null || nowMs - usedAtMs > API_TOKEN_TOUCH_MS) {
       // Throttled to once a minute: "last used" is for people, and a write per request would cost the hot path.
       await deps.db.updateTable('apiTokens').set({ lastUsedAt: new Date(nowMs) }).where('id', '=', row.id).execute();
+      usedAtMs = nowMs;
     }
-    return {
-      ...ANONYMOUS,
-      ...extra,
-      type: 'api_token',
+    const facts: KnownToken = {
       id: row.id,
       userId: row.userId,
-      tokenId: row.id,
       scopes: row.scopes as Scope[],
-      entityScope: row.entityIds as string[],
-      mfa: true,
+      entityIds: row.entityIds as string[],
+      expiresAtMs: row.expiresAt?.getTime() ?? null,
+      usedAtMs,
     };
+    if (tokens.size >= TOKENS_KNOWN_MAX) tokens.clear();
+    tokens.set(hash, facts);
+    return tokenActor(facts, extra);
   }
   const claims = await verifyAccessToken(deps.security.jwtSecret, credential, nowMs);
   if (claims === null) throw UNAUTHENTICATED();
+  if (options.deferRevocationCheck) {
+    return userActor(claims.userId, { ...extra, sessionId: claims.sessionId, mfa: claims.mfa, revocationDeferred: true });
+  }
   const session = await deps.db
     .selectFrom('sessions')
     .select(['revokedAt', 'userId'])

@@ -49,6 +49,12 @@ export interface Actor {
   workflowName?: string | undefined;
   /** The request id, recorded in the audit trail. */
   requestId?: string | undefined;
+  /**
+   * True when the access token's signature and expiry were checked but its session's revocation was not looked
+   * up: the caller's own statement checks it together with its write (the journal's fast path, journal-fast.ts).
+   * Such an actor must not reach anything else; `mountRoute` authenticates fully before any other use.
+   */
+  revocationDeferred?: true | undefined;
 }
 
 export const ANONYMOUS: Actor = { type: 'anonymous', id: 'anonymous', scopes: [], entityScope: [], mfa: false };

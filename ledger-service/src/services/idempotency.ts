@@ -2,7 +2,7 @@ import type { Transaction } from 'kysely';
 import type { Database } from '../db/database';
 import { RuleViolation } from '../domain/errors';
 import { contentHash } from '../domain/hash';
-import { auditedTransaction } from './audit';
+import { auditedTransaction, storeAnswerAtCommit } from './audit';
 import type { Deps } from './context';
 import { translateDbError } from './db-errors';
 
@@ -22,6 +22,16 @@ export interface IdempotentRequest {
   body: unknown;
 }
 
+/** What tells a replay (same hash) from a conflicting reuse of its key (another hash). */
+export function idempotentRequestHash(request: IdempotentRequest): string {
+  return contentHash({ method: request.method, path: request.path, body: request.body ?? null });
+}
+
+/** The 409 for a key reused with another request, the same from every path that finds it. */
+export function idempotencyConflict(key: string): RuleViolation {
+  return new RuleViolation('idempotency_conflict', `Idempotency-Key "${key}" was already used for a different request`);
+}
+
 /**
  * Runs `work` exactly once per (scope, key). The key row is inserted first, inside the same transaction as the
  * write: a concurrent replay blocks on the unique index until the first commits, then reads its stored answer;
@@ -33,7 +43,7 @@ export async function idempotentWrite<T>(
   request: IdempotentRequest,
   work: (trx: Transaction<Database>) => Promise<{ statusCode: number; body: T }>,
 ): Promise<WriteResult<T>> {
-  const requestHash = contentHash({ method: request.method, path: request.path, body: request.body ?? null });
+  const requestHash = idempotentRequestHash(request);
   try {
     return await auditedTransaction(deps.db, async (trx) => {
       const claimed = await trx
@@ -49,21 +59,12 @@ export async function idempotentWrite<T>(
           .where('scope', '=', request.scope)
           .where('key', '=', request.key)
           .executeTakeFirstOrThrow();
-        if (stored.requestHash !== requestHash) {
-          throw new RuleViolation(
-            'idempotency_conflict',
-            `Idempotency-Key "${request.key}" was already used for a different request`,
-          );
-        }
+        if (stored.requestHash !== requestHash) throw idempotencyConflict(request.key);
         return { statusCode: stored.statusCode, body: stored.response as T, replayed: true };
       }
       const result = await work(trx);
-      await trx
-        .updateTable('idempotencyKeys')
-        .set({ statusCode: result.statusCode, response: JSON.stringify(result.body) })
-        .where('scope', '=', request.scope)
-        .where('key', '=', request.key)
-        .execute();
+      // Stored by the transaction's last statement, with its audit rows (audit.ts).
+      storeAnswerAtCommit(trx, { scope: request.scope, key: request.key, statusCode: result.statusCode, response: result.body });
       return { ...result, replayed: false };
     });
   } catch (error) {

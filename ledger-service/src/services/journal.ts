@@ -65,7 +65,8 @@ type Trx = Transaction<Database>;
 /** Insert in chunks: PostgreSQL takes at most 65,535 bind parameters per statement. */
 const POSTING_ROWS_PER_INSERT = 5_000;
 
-function entryHash(draft: EntryDraft): string {
+/** What tells a replayed per-entry key (same content) from a conflicting one. */
+export function entryHash(draft: EntryDraft): string {
   return contentHash({
     postedOn: draft.postedOn,
     description: draft.description,

@@ -7,6 +7,7 @@ import * as balanceHistory from '../../services/balance-history';
 import { historyWindow } from '../../domain/balance-history';
 import * as entities from '../../services/entities';
 import * as journal from '../../services/journal';
+import { bookEntriesFast } from '../../services/journal-fast';
 import { moveMoney } from '../../services/plaid-transfer';
 import { authorizeAccount, authorizeEntity, authorizeEntry, requireScope } from '../../security/authorization';
 import { RuleViolation } from '../../domain/errors';
@@ -171,6 +172,7 @@ export function mountLedgerRoutes(router: Router, registry: OpenAPIRegistry, dep
     params: EntityParams,
     body: s.NewEntry,
     responses: { 201: { description: 'booked', schema: s.Entry } },
+    fastPath: ({ params, body, actor, idempotency }) => bookEntriesFast(deps, idempotency, params.entityId, [body], actor, true),
     handler: async ({ params, body, actor, trx }) => {
       const { entityId } = params;
       await authorizeEntity(trx, actor, entityId, 'write');
@@ -188,6 +190,9 @@ export function mountLedgerRoutes(router: Router, registry: OpenAPIRegistry, dep
     params: EntityParams,
     body: s.NewBatch,
     responses: { 201: { description: 'booked', schema: s.BatchResult.extend({ moneyMovement: MoneyMovement.optional() }) } },
+    // Moving real money calls Plaid inside the write's transaction: the long way.
+    fastPath: ({ params, body, actor, idempotency }) =>
+      body.moveMoney === 'plaid_transfer' ? Promise.resolve(undefined) : bookEntriesFast(deps, idempotency, params.entityId, body.entries, actor, false),
     handler: async ({ params, body, actor, trx, req }) => {
       const { entityId } = params;
       await authorizeEntity(trx, actor, entityId, 'write');

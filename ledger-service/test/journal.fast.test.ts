@@ -1,0 +1,244 @@
+import { sql } from 'kysely';
+import request from 'supertest';
+import { createApp } from '../src/app';
+import { openDatabase } from '../src/db/database';
+import { verifyAuditChain } from '../src/services/audit';
+import { fastPathOutcomes } from '../src/services/journal-fast';
+import { checkInvariants, createBooks, type Books } from './support/books';
+import { enableMfa } from './support/mfa';
+import { key, startTestLedger, type TestLedger } from './support/harness';
+import { freePort } from './support/process';
+
+// The journal's one-round-trip booking path (journal-fast.ts, migration 0018): it must book exactly what the long
+// way books, and decline (writing nothing) whenever the long way would answer anything but a new entry.
+
+let ledger: TestLedger;
+let books: Books;
+
+beforeAll(async () => {
+  ledger = await startTestLedger();
+  books = await createBooks(ledger, {
+    accounts: { checking: 'checking', savings: 'savings', revenue: 'income_category', spare: 'expense_category' },
+  });
+});
+afterAll(() => ledger.close());
+
+function sale(amountCents: number, description = 'Invoice 7') {
+  return {
+    postedOn: '2026-05-02',
+    description,
+    postings: [
+      { accountId: books.accounts.checking, amountCents, memo: 'paid' },
+      { accountId: books.accounts.revenue, amountCents: -amountCents },
+    ],
+  };
+}
+
+function delta(before: typeof fastPathOutcomes) {
+  return {
+    booked: fastPathOutcomes.booked - before.booked,
+    replayed: fastPathOutcomes.replayed - before.replayed,
+    declined: fastPathOutcomes.declined - before.declined,
+  };
+}
+
+async function entryCount(): Promise<number> {
+  const row = await ledger.deps.db.selectFrom('journalEntries').select(sql<string>`count(*)`.as('n')).executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
+describe('the fast booking path', () => {
+  it('books an entry in one call with the same answer, audit row and event as the long way', async () => {
+    const before = { ...fastPathOutcomes };
+    const idempotencyKey = key('fast');
+    const booked = await ledger.http.post(`/entities/${books.entityId}/entries`).set('Idempotency-Key', idempotencyKey).send(sale(1234)).expect(201);
+    expect(delta(before)).toEqual({ booked: 1, replayed: 0, declined: 0 });
+    // What the API shows afterwards is what it answered.
+    const fetched = await ledger.http.get(`/entries/${booked.body.id}`).expect(200);
+    expect(fetched.body).toEqual(booked.body);
+    expect(booked.body.postings).toEqual([
+      { accountId: books.accounts.checking, amountCents: 1234, currency: 'USD', memo: 'paid' },
+      { accountId: books.accounts.revenue, amountCents: -1234, currency: 'USD', memo: null },
+    ]);
+    const checking = await ledger.http.get(`/accounts/${books.accounts.checking}`).expect(200);
+    expect(checking.body.balanceCents).toBe(1234);
+    const audit = await ledger.http.get('/audit').query({ objectId: booked.body.id }).expect(200);
+    expect(audit.body.items).toHaveLength(1);
+    expect(audit.body.items[0]).toMatchObject({ action: 'entry.booked', actorType: 'user', entityId: books.entityId, after: booked.body });
+    const events = await ledger.deps.db.selectFrom('ledgerEvents').select(['type', 'payload']).where('entityId', '=', books.entityId).execute();
+    expect(events.filter((event) => (event.payload as { entry?: { id: string } }).entry?.id === booked.body.id)).toEqual([
+      { type: 'entry.posted', payload: { entry: booked.body } },
+    ]);
+    expect(await verifyAuditChain(ledger.deps.db)).toMatchObject({ ok: true });
+
+    // Same key, same body: the stored answer. Same key, another body: 409, nothing written.
+    const count = await entryCount();
+    const replay = await ledger.http.post(`/entities/${books.entityId}/entries`).set('Idempotency-Key', idempotencyKey).send(sale(1234)).expect(201);
+    expect(replay.headers['idempotent-replayed']).toBe('true');
+    expect(replay.body).toEqual(booked.body);
+    const conflict = await ledger.http.post(`/entities/${books.entityId}/entries`).set('Idempotency-Key', idempotencyKey).send(sale(99)).expect(409);
+    expect(conflict.body.error.code).toBe('idempotency_conflict');
+    expect(await entryCount()).toBe(count);
+    expect(delta(before)).toEqual({ booked: 1, replayed: 1, declined: 0 });
+  });
+
+  it('books a batch in one call, and a batch with a per-entry key already used takes the long way and replays it', async () => {
+    const entries = [
+      { ...sale(10, 'first'), idempotencyKey: 'item-1' },
+      { ...sale(20, 'second'), idempotencyKey: 'item-2' },
+    ];
+    const before = { ...fastPathOutcomes };
+    const first = await ledger.http.post(`/entities/${books.entityId}/entries/batch`).set('Idempotency-Key', key()).send({ entries }).expect(201);
+    expect(delta(before)).toEqual({ booked: 1, replayed: 0, declined: 0 });
+    expect(first.body.entries.map((entry: { replayed: boolean }) => entry.replayed)).toEqual([false, false]);
+    const again = await ledger.http
+      .post(`/entities/${books.entityId}/entries/batch`)
+      .set('Idempotency-Key', key())
+      .send({ entries: [...entries, { ...sale(30, 'third'), idempotencyKey: 'item-3' }] })
+      .expect(201);
+    expect(delta(before)).toEqual({ booked: 1, replayed: 0, declined: 1 });
+    expect(again.body.entries.map((entry: { replayed: boolean }) => entry.replayed)).toEqual([true, true, false]);
+    expect(again.body.entries[0].id).toBe(first.body.entries[0].id);
+  });
+
+  it('declines, writing nothing, when the database knows better: an archived account, then an unbalanced entry', async () => {
+    // Warm the service's account facts, then archive the (empty) spare account behind its back.
+    await ledger.http
+      .post(`/entities/${books.entityId}/entries`)
+      .set('Idempotency-Key', key())
+      .send({ postedOn: '2026-05-03', description: 'to spare', postings: [
+        { accountId: books.accounts.spare, amountCents: 5 },
+        { accountId: books.accounts.checking, amountCents: -5 },
+      ] })
+      .expect(201);
+    await ledger.http
+      .post(`/entities/${books.entityId}/entries`)
+      .set('Idempotency-Key', key())
+      .send({ postedOn: '2026-05-03', description: 'back', postings: [
+        { accountId: books.accounts.spare, amountCents: -5 },
+        { accountId: books.accounts.checking, amountCents: 5 },
+      ] })
+      .expect(201);
+    await ledger.http.patch(`/accounts/${books.accounts.spare}`).set('Idempotency-Key', key()).send({ archived: true }).expect(200);
+    const count = await entryCount();
+    const before = { ...fastPathOutcomes };
+    const refused = await ledger.http
+      .post(`/entities/${books.entityId}/entries`)
+      .set('Idempotency-Key', key())
+      .send({ postedOn: '2026-05-04', description: 'archived', postings: [
+        { accountId: books.accounts.spare, amountCents: 7 },
+        { accountId: books.accounts.checking, amountCents: -7 },
+      ] })
+      .expect(422);
+    expect(refused.body.error.code).toBe('account_archived');
+    const unbalanced = await ledger.http
+      .post(`/entities/${books.entityId}/entries`)
+      .set('Idempotency-Key', key())
+      .send({ ...sale(10), postings: [{ accountId: books.accounts.checking, amountCents: 10 }, { accountId: books.accounts.savings, amountCents: -9 }] })
+      .expect(422);
+    expect(unbalanced.body.error.code).toBe('unbalanced_entry');
+    expect(delta(before)).toEqual({ booked: 0, replayed: 0, declined: 2 });
+    expect(await entryCount()).toBe(count);
+  });
+
+  it('answers 401 to a session that logged out, even to a replay of a key it used', async () => {
+    const user = await ledger.login(ledger.owner.email, ledger.owner.password);
+    const theirs = await createBooks(ledger, { name: 'Second LLC', accounts: { a: 'checking', b: 'savings' } });
+    const idempotencyKey = key();
+    const body = { postedOn: '2026-05-05', description: 'before logout', postings: [
+      { accountId: theirs.accounts.a, amountCents: 3 },
+      { accountId: theirs.accounts.b, amountCents: -3 },
+    ] };
+    await ledger.as(user.accessToken).post(`/entities/${theirs.entityId}/entries`).set('Idempotency-Key', idempotencyKey).send(body).expect(201);
+    await ledger.as(user.accessToken).post('/auth/logout').expect(204);
+    const count = await entryCount();
+    await ledger.as(user.accessToken).post(`/entities/${theirs.entityId}/entries`).set('Idempotency-Key', key()).send(body).expect(401);
+    await ledger.as(user.accessToken).post(`/entities/${theirs.entityId}/entries`).set('Idempotency-Key', idempotencyKey).send(body).expect(401);
+    // …and learns nothing from a malformed body either.
+    await ledger.as(user.accessToken).post(`/entities/${theirs.entityId}/entries`).set('Idempotency-Key', key()).send({ nonsense: true }).expect(401);
+    expect(await entryCount()).toBe(count);
+  });
+
+  it('answers 404 for an entity of another user, writing nothing', async () => {
+    const stranger = await ledger.createUser();
+    const before = { ...fastPathOutcomes };
+    await ledger.as(stranger.accessToken).post(`/entities/${books.entityId}/entries`).set('Idempotency-Key', key()).send(sale(5)).expect(404);
+    expect(delta(before).booked).toBe(0);
+  });
+
+  it('books exactly one entry for concurrent replays of one key, and keeps the chain and the books whole', async () => {
+    const idempotencyKey = key('race');
+    const responses = await Promise.all(
+      Array.from({ length: 8 }, () =>
+        ledger.http.post(`/entities/${books.entityId}/entries`).set('Idempotency-Key', idempotencyKey).send(sale(777, 'raced')),
+      ),
+    );
+    expect(responses.map((response) => response.status)).toEqual(Array(8).fill(201));
+    expect(new Set(responses.map((response) => response.body.id)).size).toBe(1);
+    const raced = await ledger.deps.db.selectFrom('journalEntries').select('id').where('description', '=', 'raced').execute();
+    expect(raced).toHaveLength(1);
+    // Concurrent distinct writers, then every invariant and the whole chain.
+    await Promise.all(Array.from({ length: 8 }, (_, index) =>
+      ledger.http.post(`/entities/${books.entityId}/entries`).set('Idempotency-Key', key()).send(sale(100 + index, `parallel ${index}`)).expect(201)));
+    expect(await checkInvariants(ledger.deps.db)).toMatchObject({ unbalancedEntries: 0, balanceMismatches: 0, periodTotalMismatches: 0, entitiesNotZero: 0 });
+    const chain = await verifyAuditChain(ledger.deps.db);
+    expect(chain).toMatchObject({ ok: true });
+    const rows = await ledger.deps.db.selectFrom('auditLog').select(sql<string>`count(*)`.as('n')).executeTakeFirstOrThrow();
+    expect(chain.checked).toBe(Number(rows.n));
+  });
+
+  it('finds a version-2 audit row changed behind the trigger', async () => {
+    const db = ledger.deps.db;
+    const target = await db.selectFrom('auditLog').select(['seq']).where('chainVersion', '=', 2 as never).where('action', '=', 'entry.booked').orderBy('seq', 'desc').executeTakeFirstOrThrow();
+    const seq = Number(target.seq);
+    await sql`alter table audit_log disable trigger audit_log_append_only`.execute(db);
+    try {
+      await sql`update audit_log set after = jsonb_set(after, '{description}', '"Edited after the fact"') where seq = ${seq}`.execute(db);
+      expect(await verifyAuditChain(db)).toMatchObject({ ok: false, firstBrokenSeq: seq, reason: 'content does not match its hash' });
+    } finally {
+      await sql`alter table audit_log enable trigger audit_log_append_only`.execute(db);
+    }
+  });
+
+  it('books for an API token without looking it up again, and answers 401 once it is revoked, even to a replay', async () => {
+    const { user: mfaOwner } = await enableMfa(ledger, ledger.owner);
+    ledger.owner = mfaOwner;
+    const created = await ledger.http.post('/auth/tokens').send({ name: 'n8n', scopes: ['read', 'write'], entityIds: [books.entityId] }).expect(201);
+    const token = ledger.as(created.body.token);
+    const before = { ...fastPathOutcomes };
+    const replayKey = key('token');
+    const first = await token.post(`/entities/${books.entityId}/entries`).set('Idempotency-Key', replayKey).send(sale(41, 'by token')).expect(201);
+    expect(first.body.actor).toBe(`api_token:${created.body.id}`);
+    await token.post(`/entities/${books.entityId}/entries`).set('Idempotency-Key', key()).send(sale(42, 'by token')).expect(201);
+    expect(delta(before)).toEqual({ booked: 2, replayed: 0, declined: 0 });
+    // A token scoped to one entity reaches no other, fast path or not.
+    const elsewhere = await createBooks(ledger, { name: 'Not for the token', accounts: { a: 'checking', b: 'savings' } });
+    await token
+      .post(`/entities/${elsewhere.entityId}/entries`)
+      .set('Idempotency-Key', key())
+      .send({ ...sale(1), postings: [{ accountId: elsewhere.accounts.a, amountCents: 1 }, { accountId: elsewhere.accounts.b, amountCents: -1 }] })
+      .expect(404);
+
+    await ledger.http.delete(`/auth/tokens/${created.body.id}`).expect(200);
+    const count = await entryCount();
+    await token.post(`/entities/${books.entityId}/entries`).set('Idempotency-Key', key()).send(sale(43, 'by token')).expect(401);
+    await token.post(`/entities/${books.entityId}/entries`).set('Idempotency-Key', replayKey).send(sale(41, 'by token')).expect(401);
+    expect(await entryCount()).toBe(count);
+  });
+
+  it('answers 503 database_unavailable when the database is unreachable, as the long way does', async () => {
+    const unreachable = await openDatabase({ databaseUrl: `postgres://postgres@127.0.0.1:${await freePort()}/none`, poolSizeMax: 2 });
+    try {
+      const app = createApp({ ...ledger.deps, db: unreachable.db, backend: 'postgres' });
+      const response = await request(app)
+        .post(`/entities/${books.entityId}/entries`)
+        .set('Authorization', `Bearer ${ledger.owner.accessToken}`)
+        .set('Idempotency-Key', key())
+        .send(sale(9, 'never'))
+        .expect(503);
+      expect(response.body.error.code).toBe('database_unavailable');
+    } finally {
+      await unreachable.close();
+    }
+  });
+});

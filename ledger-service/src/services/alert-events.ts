@@ -5,6 +5,7 @@ import { BILL_DUE_WINDOW_DAYS } from '../domain/bills';
 import { addDays, addMonths } from '../domain/dates';
 import { assert, RuleViolation } from '../domain/errors';
 import { centsFromDb } from '../domain/money';
+import { startPeriodic } from './periodic';
 import { recordAudit } from './audit';
 import { listOccurrences } from './bills';
 import { getBudgetMonth } from './budget';
@@ -351,27 +352,12 @@ export async function sweepableEntityIds(db: Db): Promise<string[]> {
 
 /** Runs a sweep of every entity every `intervalMs` (never two rounds at once); returns a function that stops it. */
 export function startAlertSweeper(deps: { db: Db; logger: { error: (object: object, message: string) => void }; security: { now: () => number } }, intervalMs: number): () => Promise<void> {
-  let running: Promise<unknown> = Promise.resolve();
-  let stopped = false;
-  const timer = setInterval(() => {
-    running = running.then(async () => {
-      if (stopped) return;
-      try {
-        const today = new Date(deps.security.now()).toISOString().slice(0, 10);
-        // One transaction per entity: one entity's failure does not hold back the others' alerts.
-        for (const entityId of await sweepableEntityIds(deps.db)) {
-          if (stopped) break;
-          await deps.db.transaction().execute((trx) => sweepEntity(trx, entityId, today));
-        }
-      } catch (error) {
-        deps.logger.error({ err: error }, 'alert sweep failed');
-      }
-    });
-  }, intervalMs);
-  timer.unref();
-  return async () => {
-    stopped = true;
-    clearInterval(timer);
-    await running;
-  };
+  return startPeriodic(intervalMs, deps.logger, 'alert sweep failed', async (isStopped) => {
+    const today = new Date(deps.security.now()).toISOString().slice(0, 10);
+    // One transaction per entity: one entity's failure does not hold back the others' alerts.
+    for (const entityId of await sweepableEntityIds(deps.db)) {
+      if (isStopped()) break;
+      await deps.db.transaction().execute((trx) => sweepEntity(trx, entityId, today));
+    }
+  });
 }

@@ -5,6 +5,7 @@ import { NotFound, RuleViolation } from '../domain/errors';
 import { authorizeEntity, requireScope } from '../security/authorization';
 import { decryptSecret, encryptSecret, type Keyring } from '../security/crypto';
 import { recordAudit } from './audit';
+import { startPeriodic } from './periodic';
 import type { Actor, Deps } from './context';
 
 // Ledger events and their webhook delivery (the Veil Trigger node subscribes here).
@@ -306,26 +307,11 @@ export async function dispatchDue(
 
 /** Runs dispatchDue every `intervalMs` (never two rounds at once); returns a function that stops it. */
 export function startDispatcher(deps: Deps, intervalMs = 1_000, observe?: DeliveryObserver): () => Promise<void> {
-  let running: Promise<unknown> = Promise.resolve();
-  let stopped = false;
-  const timer = setInterval(() => {
-    running = running.then(async () => {
-      if (stopped) return;
-      try {
-        // Drain: keep going while full pages come back.
-        for (;;) {
-          const report = await dispatchDue(deps, { observe });
-          if (report.delivered + report.retried + report.failed < 50 || stopped) break;
-        }
-      } catch (error) {
-        deps.logger.error({ err: error }, 'webhook dispatcher round failed');
-      }
-    });
-  }, intervalMs);
-  timer.unref();
-  return async () => {
-    stopped = true;
-    clearInterval(timer);
-    await running;
-  };
+  return startPeriodic(intervalMs, deps.logger, 'webhook dispatcher round failed', async (isStopped) => {
+    // Drain: keep going while full pages come back.
+    for (;;) {
+      const report = await dispatchDue(deps, { observe });
+      if (report.delivered + report.retried + report.failed < 50 || isStopped()) break;
+    }
+  });
 }

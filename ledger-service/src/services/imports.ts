@@ -9,6 +9,9 @@ import { recordAudit } from './audit';
 import { getBankLine, recordBankLines, setBankLineStatus, type BankLine, type BankLineDraft } from './bank-lines';
 import type { Actor } from './context';
 import { applyRulesAndBook } from './rules';
+import { payeeSimilarity } from './payee-similarity';
+
+export { payeeSimilarity };
 import { matchTransfers, type GuardContext } from './transfer-matching';
 
 type Trx = Transaction<Database>;
@@ -74,29 +77,6 @@ export interface ImportRequest {
 
 function refuse(error: StatementError): never {
   throw new RuleViolation('import_invalid', error.message, { errors: [{ file: error.file, line: error.line, message: error.reason }] });
-}
-
-/** Bigram (Dice) similarity of two payees after normalising case, digits and punctuation: 1 is identical. */
-export function payeeSimilarity(a: string | null, b: string | null): number {
-  const normalise = (value: string | null) => (value ?? '').toLowerCase().replace(/[^a-z\u00c0-\u024f]+/g, ' ').trim();
-  const left = normalise(a);
-  const right = normalise(b);
-  if (left.length === 0 || right.length === 0) return left === right ? 1 : 0;
-  if (left === right || left.includes(right) || right.includes(left)) return 1;
-  const bigrams = (text: string) => {
-    const counts = new Map<string, number>();
-    for (let index = 0; index < text.length - 1; index += 1) {
-      const pair = text.slice(index, index + 2);
-      counts.set(pair, (counts.get(pair) ?? 0) + 1);
-    }
-    return counts;
-  };
-  const leftPairs = bigrams(left);
-  const rightPairs = bigrams(right);
-  let shared = 0;
-  for (const [pair, count] of leftPairs) shared += Math.min(count, rightPairs.get(pair) ?? 0);
-  const total = [...leftPairs.values(), ...rightPairs.values()].reduce((sum, count) => sum + count, 0);
-  return total === 0 ? 0 : (2 * shared) / total;
 }
 
 /** External ids for lines the bank gave none: stable across re-exports of the same rows, distinct for true repeats. */
@@ -315,7 +295,8 @@ export async function importStatement(
   }
   const transfers = await matchTransfers(trx, fresh, actor, guard);
   const applied = await applyRulesAndBook(trx, transfers.rest, actor);
-  const bookedIds = new Set(applied.booked.map((decision) => decision.bankLineId));
+  // Lines booked by a rule, and lines that paid a bill (booked to its category, or matched to its payment).
+  const bookedIds = new Set([...applied.booked.map((decision) => decision.bankLineId), ...applied.billPayments]);
   for (const report of reports) {
     report.booked = fresh.filter((line) => line.accountId === report.accountId && bookedIds.has(line.id)).length;
   }

@@ -10,6 +10,7 @@ import { authorizeEntity } from '../security/authorization';
 import { auditedTransaction, recordAudit } from './audit';
 import { recordBankLines, type BankLine, type BankLineDraft } from './bank-lines';
 import { bookBankLines, withdrawBankLine, type Categorisation } from './bank-booking';
+import { matchBillPayments } from './bill-matching';
 import { createCategoriser, type Categoriser } from './plaid-categorise';
 import type { Actor, Deps } from './context';
 import { readSecret, storeSecret } from './secrets';
@@ -539,7 +540,16 @@ async function storeAndBook(trx: Trx, actor: Actor, accountId: string, drafts: B
   outcome.duplicates += recorded.duplicates.length;
   const draftOfLine = new Map(drafts.map((draft) => [draft.externalId, draft]));
   const toBook: { line: BankLine; categorisation: Categorisation }[] = [];
+  // A line that pays a bill settles it first (services/bill-matching.ts), before any categorisation.
+  const entityId = recorded.inserted[0]?.entityId;
+  const billPaid = entityId === undefined ? new Map<string, { entryId: string; status: 'booked' | 'matched' }>() : await matchBillPayments(trx, entityId, recorded.inserted, actor);
   for (const line of recorded.inserted) {
+    const billPayment = billPaid.get(line.id);
+    if (billPayment !== undefined) {
+      if (billPayment.status === 'booked') outcome.booked += 1;
+      outcome.lines.push({ ...line, ...billPayment });
+      continue;
+    }
     if (line.pending) {
       outcome.pendingStored += 1;
       outcome.lines.push(line);

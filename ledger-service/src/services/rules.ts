@@ -2,6 +2,7 @@ import { sql, type Transaction } from 'kysely';
 import type { Database, Db } from '../db/database';
 import { RuleViolation } from '../domain/errors';
 import { recordAudit } from './audit';
+import { matchBillPayments } from './bill-matching';
 import { bookBankLines, type BookingWork } from './bank-booking';
 import { getBankLine, type BankLine } from './bank-lines';
 import type { Actor } from './context';
@@ -236,16 +237,21 @@ export async function categorise(trx: Db, entityId: string, lines: readonly Bank
  * leaves the rest unmatched for the owner. Lines of several entities may be passed; each meets its own entity's
  * rules, compiled once, and each entity's lines are booked through the journal's batch path.
  */
-export async function applyRulesAndBook(trx: Trx, lines: readonly BankLine[], actor: Actor): Promise<{ booked: Decision[]; unmatched: string[] }> {
+export async function applyRulesAndBook(trx: Trx, lines: readonly BankLine[], actor: Actor): Promise<{ booked: Decision[]; unmatched: string[]; billPayments: string[] }> {
   const booked: Decision[] = [];
   const unmatched: string[] = [];
+  const billPayments: string[] = [];
   const byEntity = new Map<string, BankLine[]>();
   for (const line of lines) {
     const group = byEntity.get(line.entityId);
     if (group) group.push(line);
     else byEntity.set(line.entityId, [line]);
   }
-  for (const [entityId, group] of byEntity) {
+  for (const [entityId, all] of byEntity) {
+    // A line that pays a bill settles it first: more specific than any rule (services/bill-matching.ts).
+    const paid = await matchBillPayments(trx, entityId, all, actor);
+    billPayments.push(...paid.keys());
+    const group = all.filter((line) => !paid.has(line.id));
     const rules = await listRules(trx, entityId);
     if (rules.length === 0) {
       unmatched.push(...group.map((line) => line.id));
@@ -265,7 +271,7 @@ export async function applyRulesAndBook(trx: Trx, lines: readonly BankLine[], ac
     }
     await bookBankLines(trx, actor, entityId, work);
   }
-  return { booked, unmatched };
+  return { booked, unmatched, billPayments };
 }
 
 export const PREVIEW_LINES_MAX = 500;

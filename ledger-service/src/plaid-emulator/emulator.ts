@@ -721,7 +721,7 @@ export async function createPlaidEmulator(options: EmulatorOptions): Promise<Pla
   app.disable('x-powered-by');
   const faults: (EmulatorFault & { remaining: number; skipLeft: number })[] = [];
   const requestCounts = new Map<string, number>();
-  app.use((req: Request, res: Response, next: NextFunction) => {
+  app.use((req: Request, _res: Response, next: NextFunction) => {
     requestCounts.set(req.path, (requestCounts.get(req.path) ?? 0) + 1);
     const fault = faults.find((candidate) => candidate.path === req.path && candidate.remaining > 0);
     if (fault === undefined) return next();

@@ -236,20 +236,6 @@ export const HealthFixResult = z
   .object({ fix: z.string(), reversedEntryId: Id, reversalEntryId: Id, transfer: TransferWithEntries })
   .openapi('VeilHealthFixResult');
 
-export const ConsolidatedHistoryQuery = z
-  .object({
-    entityIds: z
-      .string()
-      .max(20 * 37)
-      .transform((value) => value.split(','))
-      .pipe(z.array(Id).min(1).max(20))
-      .openapi({ description: 'comma-separated entity ids (at most 20)' }),
-    from: AccountingDate.optional(),
-    to: AccountingDate.optional(),
-    interval: z.enum(['day', 'month']).optional(),
-  })
-  .strict();
-
 export const ConsolidatedQuery = z
   .object({
     entityIds: z
@@ -262,6 +248,9 @@ export const ConsolidatedQuery = z
     to: AccountingDate.optional(),
   })
   .strict();
+
+/** The consolidated query with the balance history's interval. */
+export const ConsolidatedHistoryQuery = ConsolidatedQuery.extend({ interval: z.enum(['day', 'month']).optional() }).strict();
 
 const Totals = z.object({
   netWorthCents: z.int(),

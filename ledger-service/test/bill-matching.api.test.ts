@@ -1,5 +1,4 @@
-import { sql } from 'kysely';
-import { checkInvariants, createBooks, type Books } from './support/books';
+import { checkInvariants, createBooks, entryCount, type Books } from './support/books';
 import { BACKEND, key, startTestLedger, type TestLedger } from './support/harness';
 
 // A bank line that pays a bill settles its occurrence: booked to the bill's category when the occurrence was open,
@@ -25,11 +24,6 @@ async function occurrence(billId: string, dueOn: string) {
   return (response.body.occurrences as { billId: string; status: string; entryId: string | null; amountCents: number; paidOn: string | null }[]).find(
     (item) => item.billId === billId,
   );
-}
-
-async function entryCount(): Promise<number> {
-  const result = await sql<{ count: string }>`select count(*) as count from journal_entries where entity_id = ${books.entityId}`.execute(ledger.deps.db);
-  return Number(result.rows[0]?.count);
 }
 
 beforeAll(async () => {
@@ -79,10 +73,10 @@ describe(`bank lines that pay bills (${BACKEND})`, () => {
 
   it('an occurrence already paid in Veil is matched to its payment, and nothing is booked again', async () => {
     const payment = await ledger.http.post(`/bills/${rentId}/occurrences/2026-04-01/pay`).set('Idempotency-Key', key()).send({ paidOn: '2026-03-30' }).expect(201);
-    const before = await entryCount();
+    const before = await entryCount(ledger.deps.db, books.entityId);
     const line = await bankLine(books.accounts.Checking as string, '2026-04-01', -180_000, 'Harbor Properties LLC');
     expect(line).toMatchObject({ status: 'matched', entryId: payment.body.entry.id });
-    expect(await entryCount()).toBe(before);
+    expect(await entryCount(ledger.deps.db, books.entityId)).toBe(before);
     expect(await occurrence(rentId, '2026-04-01')).toMatchObject({ status: 'paid', entryId: payment.body.entry.id });
   });
 
@@ -96,7 +90,7 @@ describe(`bank lines that pay bills (${BACKEND})`, () => {
   });
 
   it('another account, a date too far from the due date, money coming in, or another payee pays nothing', async () => {
-    const before = await entryCount();
+    const before = await entryCount(ledger.deps.db, books.entityId);
     const cases = [
       await bankLine(books.accounts.Savings as string, '2026-05-01', -180_000, 'Harbor Properties'),
       await bankLine(books.accounts.Checking as string, '2026-05-20', -180_000, 'Harbor Properties'),
@@ -104,7 +98,7 @@ describe(`bank lines that pay bills (${BACKEND})`, () => {
       await bankLine(books.accounts.Checking as string, '2026-05-02', -180_000, 'Grocery Outlet'),
     ];
     for (const line of cases) expect(line).toMatchObject({ status: 'unmatched', entryId: null });
-    expect(await entryCount()).toBe(before);
+    expect(await entryCount(ledger.deps.db, books.entityId)).toBe(before);
     expect((await occurrence(rentId, '2026-05-01'))?.status).not.toBe('paid');
     expect(await checkInvariants(ledger.deps.db)).toMatchObject({ balanceMismatches: 0 });
   });

@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import { checkInvariants, createBooks, type Books } from './support/books';
+import { checkInvariants, createBooks, entryCount, type Books } from './support/books';
 import { key, startTestLedger, type TestLedger } from './support/harness';
 
 // Bills over HTTP: recurrence, statuses against a given day, paying once (whatever the key), skipping.
@@ -20,11 +20,6 @@ function pay(billId: string, dueOn: string, body: object = {}, idempotencyKey = 
 async function occurrences(query: string) {
   const response = await ledger.http.get(`/entities/${books.entityId}/bill-occurrences?${query}`).expect(200);
   return response.body.occurrences as { billName: string; dueOn: string; status: string; amountCents: number; estimated: boolean; entryId: string | null; skipReason: string | null }[];
-}
-
-async function entryCount(): Promise<number> {
-  const result = await sql<{ count: string }>`select count(*) as count from journal_entries where entity_id = ${books.entityId}`.execute(ledger.deps.db);
-  return Number(result.rows[0]?.count);
 }
 
 beforeAll(async () => {
@@ -97,7 +92,7 @@ describe('bills', () => {
   });
 
   it('pays an occurrence once: the entry is booked, a retry replays, another key is refused', async () => {
-    const before = await entryCount();
+    const before = await entryCount(ledger.deps.db, books.entityId);
     const retried = key('pay');
     const paid = await pay(rentId, '2026-03-01', { paidOn: '2026-03-02' }, retried).expect(201);
     expect(paid.body.occurrence).toMatchObject({ billId: rentId, dueOn: '2026-03-01', status: 'paid', amountCents: 180_000, paidOn: '2026-03-02', entryId: paid.body.entry.id });
@@ -113,7 +108,7 @@ describe('bills', () => {
     expect(replay.body.entry.id).toBe(paid.body.entry.id);
     const again = await pay(rentId, '2026-03-01', { paidOn: '2026-03-03' }).expect(409);
     expect(again.body.error.code).toBe('bill_occurrence_settled');
-    expect(await entryCount()).toBe(before + 1);
+    expect(await entryCount(ledger.deps.db, books.entityId)).toBe(before + 1);
     const account = await ledger.http.get(`/accounts/${books.accounts.Checking}`).expect(200);
     expect(account.body.balanceCents).toBe(-180_000);
     const listed = await occurrences('from=2026-03-01&to=2026-03-01&today=2026-03-28');
@@ -121,10 +116,10 @@ describe('bills', () => {
   });
 
   it('pays two concurrent requests for the same occurrence exactly once', async () => {
-    const before = await entryCount();
+    const before = await entryCount(ledger.deps.db, books.entityId);
     const results = await Promise.all([pay(rentId, '2026-02-01'), pay(rentId, '2026-02-01'), pay(rentId, '2026-02-01')]);
     expect(results.map((result) => result.status).sort()).toEqual([201, 409, 409]);
-    expect(await entryCount()).toBe(before + 1);
+    expect(await entryCount(ledger.deps.db, books.entityId)).toBe(before + 1);
   });
 
   it('pays an estimated bill with the real amount, from another account', async () => {
@@ -146,7 +141,7 @@ describe('bills', () => {
   });
 
   it('refuses bad input with a code, booking nothing', async () => {
-    const before = await entryCount();
+    const before = await entryCount(ledger.deps.db, books.entityId);
     const base = {
       name: 'Phone',
       payee: 'Carrier',
@@ -171,7 +166,7 @@ describe('bills', () => {
     expect((await pay(rentId, '2026-04-01', { fromAccountId: books.accounts.Brokerage }).expect(422)).body.error.code).toBe('bill_invalid');
     expect((await pay('00000000-0000-4000-8000-000000000000', '2026-04-01').expect(404)).body.error.code).toBe('not_found');
     expect((await ledger.http.get(`/entities/${books.entityId}/bill-occurrences?from=2026-01-01&to=2030-01-01`).expect(400)).body.error.code).toBe('invalid_request');
-    expect(await entryCount()).toBe(before);
+    expect(await entryCount(ledger.deps.db, books.entityId)).toBe(before);
     expect((await ledger.http.get(`/entities/${books.entityId}/bills`)).body.bills).toHaveLength(2);
     expect(await checkInvariants(ledger.deps.db)).toMatchObject({ unbalancedEntries: 0, balanceMismatches: 0 });
   });

@@ -7,6 +7,12 @@ export interface Books {
   accounts: Record<string, string>;
 }
 
+/** Journal entries stored for one entity: what a test compares before and after to prove nothing was booked. */
+export async function entryCount(db: Db, entityId: string): Promise<number> {
+  const result = await sql<{ count: string }>`select count(*) as count from journal_entries where entity_id = ${entityId}`.execute(db);
+  return Number(result.rows[0]?.count);
+}
+
 /** An entity with named accounts, created through the API like a client would. */
 export async function createBooks(
   ledger: TestLedger,

@@ -1,5 +1,7 @@
 import fc from 'fast-check';
 import { sql } from 'kysely';
+import type { Db } from '../src/db/database';
+import { SCHEMA_DDL_LOCK } from '../src/db/migrate';
 import { TIMESCALE_STATEMENTS, timescaleUsable } from '../src/db/migrations/0017_balance_history';
 import { addDays } from '../src/domain/dates';
 import { historyPoints } from '../src/domain/balance-history';
@@ -215,14 +217,8 @@ it(`refuses bad windows, unknown intervals and other people's books with the err
   await ledger.anonymous.get(`/entities/${llc.entityId}/balance-history`).expect(401);
 });
 
-// TimescaleDB is not installable here, so its branch of 0017 cannot run for real. What can be checked without it
-// is everything but TimescaleDB's own functions: the statements run, in order, with stand-ins for
-// create_hypertable and add_continuous_aggregate_policy (no-ops), time_bucket (a day's bucket is the day) and the
-// continuous aggregate created as a plain view (same SELECT), in place of the plain path's view. The backfill, the
-// trigger on postings and the guard on the hypertable are then real, and the history endpoints must still equal
-// the postings' sums.
-it(`the TimescaleDB statements, with stand-ins for TimescaleDB's functions, give the same histories (${BACKEND})`, async () => {
-  const db = ledger.deps.db;
+/** 0017's TimescaleDB branch with stand-ins for TimescaleDB's functions, in place of the plain path's view. */
+async function switchToTimescaleStandIns(db: Db): Promise<void> {
   for (const statement of [
     `create function create_hypertable(relation regclass, time_column_name name, chunk_time_interval interval) returns void language plpgsql as $$ begin end $$`,
     `create function time_bucket(bucket_width interval, ts date) returns date language sql immutable as $$ select ts $$`,
@@ -239,6 +235,26 @@ it(`the TimescaleDB statements, with stand-ins for TimescaleDB's functions, give
       .replace('with no data;', ';');
     await sql.raw(standIn).execute(db);
   }
+}
+
+// TimescaleDB is not installable here, so its branch of 0017 cannot run for real. What can be checked without it
+// is everything but TimescaleDB's own functions: the statements run, in order, with stand-ins for
+// create_hypertable and add_continuous_aggregate_policy (no-ops), time_bucket (a day's bucket is the day) and the
+// continuous aggregate created as a plain view (same SELECT), in place of the plain path's view. The backfill, the
+// trigger on postings and the guard on the hypertable are then real, and the history endpoints must still equal
+// the postings' sums.
+it(`the TimescaleDB statements, with stand-ins for TimescaleDB's functions, give the same histories (${BACKEND})`, async () => {
+  const db = ledger.deps.db;
+  // Dropping a view is schema DDL: on PostgreSQL another file's migration may be reading the catalog meanwhile
+  // (Kysely's introspection names every relation of every schema), so it takes the lock migrations take.
+  await db.connection().execute(async (connection) => {
+    await sql`select pg_advisory_lock(${SCHEMA_DDL_LOCK})`.execute(connection);
+    try {
+      await switchToTimescaleStandIns(connection);
+    } finally {
+      await sql`select pg_advisory_unlock(${SCHEMA_DDL_LOCK})`.execute(connection);
+    }
+  });
   // Postings booked after the switch reach the hypertable through the trigger; those before, through the backfill.
   await ledger.http
     .post(`/entities/${llc.entityId}/entries`)

@@ -102,9 +102,11 @@ describe('docker-compose.yml', () => {
     expect(compose.services.ledger?.environment?.REDIS_URL).toMatch(/^redis:\/\/:\$\{REDIS_PASSWORD\}@redis:6379\//);
   });
 
-  it('keeps the ledger stateless and configured only with settings it reads', () => {
+  it('keeps the ledger stateless but for one backup volume every replica shares, and configured only with settings it reads', () => {
     const ledger = compose.services.ledger;
-    expect(ledger?.volumes ?? []).toEqual([]);
+    const backupDir = ledger?.environment?.VEIL_BACKUP_DIR;
+    expect(ledger?.volumes ?? []).toEqual([`ledger-backups:${backupDir}`]);
+    expect(Object.keys((parse(composeText) as { volumes: Record<string, unknown> }).volumes)).toContain('ledger-backups');
     const known = new Set(Object.keys(Env.shape));
     const unknown = Object.keys(ledger?.environment ?? {}).filter((key) => !known.has(key));
     expect(unknown).toEqual([]);
@@ -135,8 +137,24 @@ describe('ledger-service/Dockerfile', () => {
       const parts = (match[1] as string).split(/\s+/);
       for (const source of parts.slice(0, -1)) expect({ source, exists: fs.existsSync(path.join(ROOT, source)) }).toEqual({ source, exists: true });
     }
+    // The backup directory the compose file mounts exists in the image, owned by the user the service runs as.
+    const backupDir = compose.services.ledger?.environment?.VEIL_BACKUP_DIR as string;
+    expect(finalStage).toMatch(new RegExp(`^RUN mkdir -p .*${backupDir}\\b.*&& chown node:node .*${backupDir}\\b`, 'm'));
     // The compiled entry point the image runs is what `npm run build` produces from src/main.ts.
     expect(dockerfile).toMatch(/CMD \["node", "dist\/main.js"\]/);
     expect(fs.existsSync(path.join(ROOT, 'ledger-service/src/main.ts'))).toBe(true);
+  });
+
+  it('carries a pg_dump whose major version is the compose PostgreSQL server\'s (pg_dump refuses a newer server)', () => {
+    const finalStage = dockerfile.slice(dockerfile.lastIndexOf('\nFROM '));
+    const serverMajor = /-pg(\d+)$/.exec(compose.services.postgres?.image ?? '')?.[1];
+    expect(serverMajor).toBeDefined();
+    expect(finalStage).toMatch(new RegExp(`^ARG POSTGRES_CLIENT_MAJOR=${serverMajor}$`, 'm'));
+    expect(finalStage).toMatch(/apt-get install .*postgresql-client-\$\{POSTGRES_CLIENT_MAJOR\}/);
+    // PGDG's repository is set up before the client is installed (Debian bookworm's own client is 15).
+    expect(finalStage.indexOf('apt.postgresql.org.sh')).toBeGreaterThan(-1);
+    expect(finalStage.indexOf('apt.postgresql.org.sh')).toBeLessThan(finalStage.indexOf('postgresql-client-'));
+    // The runtime stage switches to the unprivileged user only after installing as root.
+    expect(finalStage.indexOf('postgresql-client-')).toBeLessThan(finalStage.indexOf('USER node'));
   });
 });

@@ -170,6 +170,32 @@ describe('moving money between two linked accounts of one entity', () => {
     expect(await counts()).toEqual(before);
   });
 
+  it('moves the money of a single entry too (POST …/entries): pending legs, and a retry moves nothing twice', async () => {
+    const checking = linked.owner['Plaid Checking'] as string;
+    const savings = linked.owner['Plaid Saving'] as string;
+    const [entry] = move(owner.entityId, checking, savings, 4_200).entries;
+    const { idempotencyKey: _perEntryKey, ...single } = entry as NonNullable<typeof entry>;
+    const requestKey = key('single');
+    const first = await post(`/entities/${owner.entityId}/entries`, { ...single, moveMoney: 'plaid_transfer' }, requestKey).expect(201);
+    expect(first.body.moneyMovement.status).toBe('pending');
+    expect(first.body.moneyMovement.transfers.map((leg: { accountId: string; direction: string; amountCents: number; entryId: string }) => [leg.accountId, leg.direction, leg.amountCents, leg.entryId])).toEqual([
+      [savings, 'credit', 4_200, first.body.id],
+      [checking, 'debit', 4_200, first.body.id],
+    ]);
+    const before = await counts();
+    const again = await post(`/entities/${owner.entityId}/entries`, { ...single, moveMoney: 'plaid_transfer' }, requestKey).expect(201);
+    expect(again.body).toEqual(first.body);
+    expect(await counts()).toEqual(before);
+    // Without moveMoney (or with ledger_only) the same route books and moves nothing, by the fast path as before.
+    const ledgerOnly = await post(`/entities/${owner.entityId}/entries`, { ...single, moveMoney: 'ledger_only' }).expect(201);
+    expect(ledgerOnly.body.moneyMovement).toBeUndefined();
+    expect(await counts()).toEqual({ ...before, entries: before.entries + 1 });
+    // A bad value is a 400 that books nothing.
+    const bad = await post(`/entities/${owner.entityId}/entries`, { ...single, moveMoney: 'wire' }).expect(400);
+    expect(bad.body.error.code).toEqual(expect.any(String));
+    expect(await counts()).toEqual({ ...before, entries: before.entries + 1 });
+  });
+
   it('refuses an entry with no Plaid-linked depository account (422) and books nothing', async () => {
     const before = await counts();
     const refused = await post(`/entities/${llc.entityId}/entries/batch`, move(llc.entityId, llc.accounts.cash as string, llc.accounts.software as string, 1_000)).expect(422);

@@ -148,10 +148,21 @@ export const BatchEntry = NewEntry.extend({
     .openapi({ description: 'per-entry key: an entry already booked under it is returned, not booked again' }),
 }).openapi('BatchEntry');
 
+const EntryMoveMoney = z.enum(['ledger_only', 'plaid_transfer']);
+
+/** One entry, and whether its real money moves through Plaid Transfer (the batch's per-entry form carries no such field). */
+export const NewEntryRequest = NewEntry.extend({
+  moveMoney: EntryMoveMoney.optional().openapi({
+    description: 'plaid_transfer: move the real money of the entry through Plaid Transfer (see MoveMoney); needs move_money',
+  }),
+})
+  .strict()
+  .openapi('NewEntryRequest');
+
 export const NewBatch = z
   .object({
     entries: z.array(BatchEntry).min(1).max(ENTRIES_PER_BATCH_MAX),
-    moveMoney: z.enum(['ledger_only', 'plaid_transfer']).optional().openapi({
+    moveMoney: EntryMoveMoney.optional().openapi({
       description: 'plaid_transfer: move the real money of every new entry through Plaid Transfer (see MoveMoney); needs move_money',
     }),
   })

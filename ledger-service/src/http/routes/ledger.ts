@@ -170,15 +170,25 @@ export function mountLedgerRoutes(router: Router, registry: OpenAPIRegistry, dep
     summary: 'Book one balanced journal entry',
     idempotent: true,
     params: EntityParams,
-    body: s.NewEntry,
-    responses: { 201: { description: 'booked', schema: s.Entry } },
-    fastPath: ({ params, body, actor, idempotency }) => bookEntriesFast(deps, idempotency, params.entityId, [body], actor, true),
-    handler: async ({ params, body, actor, trx }) => {
+    body: s.NewEntryRequest,
+    responses: { 201: { description: 'booked', schema: s.Entry.extend({ moneyMovement: MoneyMovement.optional() }) } },
+    // Moving real money calls Plaid inside the write's transaction: the long way.
+    fastPath: ({ params, body, actor, idempotency }) => {
+      const { moveMoney: how, ...entry } = body;
+      return how === 'plaid_transfer' ? Promise.resolve(undefined) : bookEntriesFast(deps, idempotency, params.entityId, [entry], actor, true);
+    },
+    handler: async ({ params, body, actor, trx, req }) => {
       const { entityId } = params;
+      const { moveMoney: how, ...draft } = body;
       await authorizeEntity(trx, actor, entityId, 'write');
-      const [entry] = await journal.bookEntries(trx, entityId, [body], actor);
+      if (how === 'plaid_transfer') await authorizeEntity(trx, actor, entityId, 'move_money');
+      const [entry] = await journal.bookEntries(trx, entityId, [draft], actor);
       const { replayed: _replayed, ...view } = entry as journal.BookedEntry;
-      return { status: 201, body: view };
+      if (how !== 'plaid_transfer') return { status: 201, body: view };
+      // The request's own Idempotency-Key names the movement to Plaid, so a retry after a lost commit is answered
+      // with the transfer Plaid already made rather than a second one.
+      const moneyMovement = await moveMoney(trx, deps, actor, [{ id: view.id, entityId, description: view.description, plaidKey: `entry:${req.get('idempotency-key') ?? view.id}` }]);
+      return { status: 201, body: { ...view, moneyMovement } };
     },
   });
   mount({

@@ -23,6 +23,8 @@ let owner: Books;
 /** Veil account ids of the linked accounts, by Plaid account name. */
 const linked: { llc: Record<string, string>; owner: Record<string, string> } = { llc: {}, owner: {} };
 const accessTokens: { llc: string; owner: string } = { llc: '', owner: '' };
+/** The emulator dates a posted transfer's bank transaction today (real time): entries are dated just before it. */
+const RECENT = new Date(Date.now() - 2 * 86_400_000).toISOString().slice(0, 10);
 
 beforeAll(async () => {
   ledger = await startTestLedger({ ownerMfa: true });
@@ -46,6 +48,8 @@ beforeAll(async () => {
     for (const account of item.body.accounts) linked[side][account.name] = account.accountId;
     const row = await ledger.deps.db.selectFrom('plaidItems').select('plaidItemId').where('id', '=', item.body.id).executeTakeFirstOrThrow();
     accessTokens[side] = emulator.accessTokenOf(row.plaidItemId);
+    // The history is in the books before any test: a posted transfer's sync then brings only its own line.
+    await ledger.http.post(`/plaid/items/${item.body.id}/sync`).set('Idempotency-Key', key()).send({}).expect(200);
   }
   await emulator.settleWebhooks();
 });
@@ -87,7 +91,7 @@ function move(entityId: string, fromAccountId: string, toAccountId: string, amou
     moveMoney,
     entries: [
       {
-        postedOn: '2026-11-20',
+        postedOn: RECENT,
         description: 'Move to savings',
         source: 'workflow',
         idempotencyKey: key('move'),
@@ -146,6 +150,19 @@ describe('moving money between two linked accounts of one entity', () => {
       await simulate(leg.plaidTransferId, 'posted');
       await simulate(leg.plaidTransferId, 'settled');
     }
+    // Posting, the bank shows each leg as a transaction; the sync that follows matches each line to the entry that
+    // moved the money instead of booking it again (a rule or Plaid's TRANSFER category would have).
+    const bankLines = await ledger.deps.db.selectFrom('bankLines').select(['accountId', 'amountCents', 'status']).where('entryId', '=', entry.id).orderBy('amountCents').execute();
+    expect(bankLines.map((line) => [line.accountId, Number(line.amountCents), line.status])).toEqual([
+      [checking, -25_000, 'matched'],
+      [savings, 25_000, 'matched'],
+    ]);
+    // Every bank line of that amount on the two accounts is one of these two: none was booked on its own.
+    const sameAmount = await ledger.deps.db.selectFrom('bankLines').select(['status', 'entryId']).where('accountId', 'in', [checking, savings]).where('amountCents', 'in', ['25000', '-25000'] as never).execute();
+    expect(sameAmount).toEqual([
+      { status: 'matched', entryId: entry.id },
+      { status: 'matched', entryId: entry.id },
+    ]);
     const after = await ledger.http.get(`/entities/${owner.entityId}/plaid/transfers?entryId=${entry.id}`).expect(200);
     expect(after.body.items.map((leg: { status: string; reversalEntryId: string | null }) => [leg.status, leg.reversalEntryId])).toEqual([
       ['settled', null],
@@ -168,6 +185,28 @@ describe('moving money between two linked accounts of one entity', () => {
     expect(rerun.body.entries[0]).toMatchObject({ id: first.body.entries[0].id, replayed: true });
     expect(rerun.body.moneyMovement).toBeUndefined();
     expect(await counts()).toEqual(before);
+  });
+
+  it('a return the bank shows before Plaid\'s event is matched to the reversal once the event books it', async () => {
+    const checking = linked.owner['Plaid Checking'] as string;
+    const savings = linked.owner['Plaid Saving'] as string;
+    const response = await post(`/entities/${owner.entityId}/entries/batch`, move(owner.entityId, checking, savings, 3_300)).expect(201);
+    const [debit] = response.body.moneyMovement.transfers.filter((leg: { direction: string }) => leg.direction === 'debit');
+    await simulate(debit.plaidTransferId, 'posted');
+    // The return's transfer event goes nowhere for now (as if Plaid's webhook were late); its bank transaction
+    // reaches the ledger through the item's own webhook, so the line arrives first, with no reversal to stand for.
+    await sandbox.sandboxTransferSimulate({ transfer_id: debit.plaidTransferId, event_type: 'returned', webhook: 'http://127.0.0.1:9/nowhere' });
+    await emulator.settleWebhooks();
+    const returnLine = () =>
+      ledger.deps.db.selectFrom('bankLines').select(['status', 'entryId']).where('accountId', '=', checking).where('amountCents', '=', '3300' as never).executeTakeFirstOrThrow();
+    expect(await returnLine()).toMatchObject({ status: 'unmatched', entryId: null });
+    // Reading the events books the reversal, and the waiting line is matched to it.
+    await ledger.http.post('/plaid/transfers/sync-events').set('Idempotency-Key', key()).send({}).expect(200);
+    const [leg] = (await ledger.http.get(`/entities/${owner.entityId}/plaid/transfers?entryId=${response.body.entries[0].id}`).expect(200)).body.items.filter(
+      (item: { direction: string }) => item.direction === 'debit',
+    );
+    expect(leg.reversalEntryId).toEqual(expect.any(String));
+    expect(await returnLine()).toEqual({ status: 'matched', entryId: leg.reversalEntryId });
   });
 
   it('moves the money of a single entry too (POST …/entries): pending legs, and a retry moves nothing twice', async () => {
@@ -290,7 +329,7 @@ describe('an owner draw through Plaid Transfer', () => {
       toEntityId: owner.entityId,
       toAccountId: ownerChecking,
       amountCents: 300_000,
-      postedOn: '2026-11-20',
+      postedOn: RECENT,
       moveMoney: 'plaid_transfer',
     }).expect(201);
     const legs = response.body.moneyMovement.transfers;
@@ -309,6 +348,18 @@ describe('an owner draw through Plaid Transfer', () => {
     expect([await balanceOf(llcChecking), await balanceOf(ownerChecking)]).toEqual([llcBefore, ownerBefore]);
     const [returned] = (await ledger.http.get(`/entities/${llc.entityId}/plaid/transfers?entryId=${response.body.fromEntryId}`).expect(200)).body.items;
     expect(returned).toMatchObject({ status: 'returned', failure: { achReturnCode: 'R01' }, reversalEntryId: transfer.body.reversal.fromReversalEntryId });
+
+    // The bank's lines: the debit posting matched the draw's entry, the return its reversal; nothing booked twice.
+    const llcLines = await ledger.deps.db
+      .selectFrom('bankLines')
+      .select(['amountCents', 'status', 'entryId'])
+      .where('entryId', 'in', [response.body.fromEntryId, transfer.body.reversal.fromReversalEntryId])
+      .orderBy('amountCents')
+      .execute();
+    expect(llcLines.map((line) => [Number(line.amountCents), line.status, line.entryId])).toEqual([
+      [-300_000, 'matched', response.body.fromEntryId],
+      [300_000, 'matched', transfer.body.reversal.fromReversalEntryId],
+    ]);
 
     // The credit leg failing afterwards finds the transfer already reversed.
     await simulate(legs[1].plaidTransferId, 'returned');

@@ -111,6 +111,7 @@ export async function runImport(argv: readonly string[], io: CliIo): Promise<num
   io.stdout(
     `${replayed ? 'already imported (the first answer): ' : ''}${String(body.format)} import ${String(body.importId)}: ${String(body.new)} new, ` +
       `${String(body.skippedExact)} already there, ${String(body.queuedForReview)} for review, ${String(body.booked)} booked by rules, ` +
+      `${String(body.matchedToEntries ?? 0)} already in the books, ` +
       `${String(body.transfersBooked)} transfers, ${String(body.transferProposals)} transfer proposals\n`,
   );
   io.stdout(`${JSON.stringify(body)}\n`);

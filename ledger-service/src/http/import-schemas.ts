@@ -67,6 +67,7 @@ export const ImportReport = z
     skippedExact: z.int().openapi({ description: 'lines whose external id (FITID, or the hash of the row and its ordinal) the account already had' }),
     queuedForReview: z.int().openapi({ description: 'stored with status review: they look like a line from another source' }),
     booked: z.int().openapi({ description: 'booked by a categorisation rule' }),
+    matchedToEntries: z.int().openapi({ description: 'lines that stand for an entry Veil had already booked (a Transfer, a draw, a bill paid in Veil): matched to it, never booked again' }),
     transfersBooked: z.int().openapi({ description: 'same-entity transfers booked from a line and its mirror in another account' }),
     transferProposals: z.int().openapi({ description: 'mirrors in another entity: proposals judged by Entity Guard, never booked automatically' }),
     warnings: z.array(z.object({ line: z.int(), message: z.string() })),

@@ -1201,6 +1201,25 @@ export async function createPlaidEmulator(options: EmulatorOptions): Promise<Pla
     state.transfer.cancellable = false;
     state.transfer.failure_reason = failure;
     appendTransferEvent(item, state.transfer, body.event_type, failure, body.webhook);
+    // The bank shows the movement like any other: a transaction on the account when it posts, and the money coming
+    // back when it is returned (Plaid's amount: positive = money out of the account).
+    if (account && (body.event_type === TransferEventType.Posted || body.event_type === TransferEventType.Returned)) {
+      const outCents = -signedCents * (body.event_type === TransferEventType.Posted ? 1 : -1);
+      record(item, 'added', {
+        transactionId: plaidId(item.random),
+        accountId: account.accountId,
+        amountCents: outCents,
+        date: today(),
+        authorizedDate: today(),
+        name: body.event_type === TransferEventType.Posted ? state.transfer.description : `RETURN ${state.transfer.description}`,
+        merchantName: null,
+        category: outCents > 0 ? { primary: 'TRANSFER_OUT', detailed: 'TRANSFER_OUT_ACCOUNT_TRANSFER' } : { primary: 'TRANSFER_IN', detailed: 'TRANSFER_IN_ACCOUNT_TRANSFER' },
+        channel: 'other',
+        pending: false,
+        pendingTransactionId: null,
+      });
+      fireWebhook(item, { webhook_type: 'TRANSACTIONS', webhook_code: 'SYNC_UPDATES_AVAILABLE', initial_update_complete: true, historical_update_complete: true });
+    }
     send(res, s.SandboxTransferSimulateResponseSchema, { request_id: requestId() });
   });
 

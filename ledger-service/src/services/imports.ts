@@ -9,6 +9,7 @@ import { recordAudit } from './audit';
 import { getBankLine, recordBankLines, setBankLineStatus, type BankLine, type BankLineDraft } from './bank-lines';
 import type { Actor } from './context';
 import { applyRulesAndBook } from './rules';
+import { matchBookedEntries } from './entry-matching';
 import { payeeSimilarity } from './payee-similarity';
 
 export { payeeSimilarity };
@@ -57,6 +58,8 @@ export interface ImportReport {
   skippedExact: number;
   queuedForReview: number;
   booked: number;
+  /** Lines that stand for an entry Veil had already booked (a Transfer, a draw, a bill paid in Veil): matched, not booked again. */
+  matchedToEntries: number;
   /** Same-entity transfers booked from a line here and its mirror in another account of the entity. */
   transfersBooked: number;
   /** Mirrors found in another entity: proposals for the owner, judged by Entity Guard, never booked here. */
@@ -293,7 +296,9 @@ export async function importStatement(
       balances: statementAccount.balances,
     });
   }
-  const transfers = await matchTransfers(trx, fresh, actor, guard);
+  // Money Veil already booked (services/entry-matching.ts) before anything could book it again as a transfer or by a rule.
+  const matchedToEntries = await matchBookedEntries(trx, fresh, actor);
+  const transfers = await matchTransfers(trx, fresh.filter((line) => !matchedToEntries.has(line.id)), actor, guard);
   const applied = await applyRulesAndBook(trx, transfers.rest, actor);
   // Lines booked by a rule, and lines that paid a bill (booked to its category, or matched to its payment).
   const bookedIds = new Set([...applied.booked.map((decision) => decision.bankLineId), ...applied.billPayments]);
@@ -319,6 +324,7 @@ export async function importStatement(
     skippedExact: reports.reduce((sum, item) => sum + item.skippedExact, 0),
     queuedForReview: reports.reduce((sum, item) => sum + item.queuedForReview, 0),
     booked: reports.reduce((sum, item) => sum + item.booked, 0),
+    matchedToEntries: matchedToEntries.size + applied.matchedToEntries.length,
     transfersBooked: transfers.matches.filter((match) => match.sameEntity).length,
     transferProposals: transfers.matches.filter((match) => !match.sameEntity).length,
     warnings: parsed.warnings.slice(0, 200),
@@ -338,7 +344,9 @@ export async function importStatement(
 export async function getImport(db: Db, importId: string): Promise<ImportReport & { entityId: string; createdAt: string }> {
   const row = await db.selectFrom('imports').select(['id', 'entityId', 'report', 'createdAt']).where('id', '=', importId).executeTakeFirst();
   if (!row) throw new RuleViolation('not_found', 'no such import', { importId });
-  return { ...(row.report as ImportReport), entityId: row.entityId, createdAt: row.createdAt.toISOString() };
+  // Reports stored before entry matching existed carry no matchedToEntries: none were matched then.
+  const report = row.report as Omit<ImportReport, 'matchedToEntries'> & Partial<Pick<ImportReport, 'matchedToEntries'>>;
+  return { ...report, matchedToEntries: report.matchedToEntries ?? 0, entityId: row.entityId, createdAt: row.createdAt.toISOString() };
 }
 
 export async function getCsvMapping(db: Db, accountId: string): Promise<Partial<CsvMapping> | null> {

@@ -8,6 +8,7 @@ import { callPlaid, requirePlaid } from '../plaid/client';
 import { auditedTransaction, recordAudit } from './audit';
 import type { Actor, Deps } from './context';
 import { getEntity } from './entities';
+import { matchWaitingLines } from './entry-matching';
 import { reverseEntry } from './journal';
 import { accessTokenOf } from './plaid';
 import { reverseTransfer } from './veil';
@@ -361,6 +362,8 @@ async function applyEvent(trx: Trx, event: TransferEvent): Promise<{ applied: bo
   if (FAILED.has(status) && reversalEntryId === null) {
     reversalEntryId = await reverseFailed(trx, row.entryId, `Plaid transfer ${status}${failure?.description ? ` (${failure.description})` : ''}`);
     reversed = true;
+    // The bank may have shown the money coming back before this event: that line stands for the reversal.
+    await matchWaitingLines(trx, [reversalEntryId], SYSTEM);
   }
   await trx
     .updateTable('plaidTransfers')

@@ -11,6 +11,7 @@ import { auditedTransaction, recordAudit } from './audit';
 import { recordBankLines, type BankLine, type BankLineDraft } from './bank-lines';
 import { bookBankLines, withdrawBankLine, type Categorisation } from './bank-booking';
 import { matchBillPayments } from './bill-matching';
+import { matchBookedEntries } from './entry-matching';
 import { createCategoriser, type Categoriser } from './plaid-categorise';
 import type { Actor, Deps } from './context';
 import { readSecret, storeSecret } from './secrets';
@@ -543,11 +544,18 @@ async function storeAndBook(trx: Trx, actor: Actor, accountId: string, drafts: B
   // A line that pays a bill settles it first (services/bill-matching.ts), before any categorisation.
   const entityId = recorded.inserted[0]?.entityId;
   const billPaid = entityId === undefined ? new Map<string, { entryId: string; status: 'booked' | 'matched' }>() : await matchBillPayments(trx, entityId, recorded.inserted, actor);
+  // Then money Veil had already booked (a Transfer, a draw, a Plaid Transfer leg): the bank's line stands for it.
+  const alreadyBooked = await matchBookedEntries(trx, recorded.inserted.filter((line) => !billPaid.has(line.id)), actor);
   for (const line of recorded.inserted) {
     const billPayment = billPaid.get(line.id);
     if (billPayment !== undefined) {
       if (billPayment.status === 'booked') outcome.booked += 1;
       outcome.lines.push({ ...line, ...billPayment });
+      continue;
+    }
+    const bookedEntryId = alreadyBooked.get(line.id);
+    if (bookedEntryId !== undefined) {
+      outcome.lines.push({ ...line, status: 'matched', entryId: bookedEntryId });
       continue;
     }
     if (line.pending) {

@@ -3,6 +3,7 @@ import type { Database, Db } from '../db/database';
 import { RuleViolation } from '../domain/errors';
 import { recordAudit } from './audit';
 import { matchBillPayments } from './bill-matching';
+import { matchBookedEntries } from './entry-matching';
 import { bookBankLines, type BookingWork } from './bank-booking';
 import { getBankLine, type BankLine } from './bank-lines';
 import type { Actor } from './context';
@@ -237,10 +238,15 @@ export async function categorise(trx: Db, entityId: string, lines: readonly Bank
  * leaves the rest unmatched for the owner. Lines of several entities may be passed; each meets its own entity's
  * rules, compiled once, and each entity's lines are booked through the journal's batch path.
  */
-export async function applyRulesAndBook(trx: Trx, lines: readonly BankLine[], actor: Actor): Promise<{ booked: Decision[]; unmatched: string[]; billPayments: string[] }> {
+export async function applyRulesAndBook(
+  trx: Trx,
+  lines: readonly BankLine[],
+  actor: Actor,
+): Promise<{ booked: Decision[]; unmatched: string[]; billPayments: string[]; matchedToEntries: string[] }> {
   const booked: Decision[] = [];
   const unmatched: string[] = [];
   const billPayments: string[] = [];
+  const matchedToEntries: string[] = [];
   const byEntity = new Map<string, BankLine[]>();
   for (const line of lines) {
     const group = byEntity.get(line.entityId);
@@ -251,7 +257,10 @@ export async function applyRulesAndBook(trx: Trx, lines: readonly BankLine[], ac
     // A line that pays a bill settles it first: more specific than any rule (services/bill-matching.ts).
     const paid = await matchBillPayments(trx, entityId, all, actor);
     billPayments.push(...paid.keys());
-    const group = all.filter((line) => !paid.has(line.id));
+    // Then money Veil had already booked: the line stands for that entry and no rule books it again.
+    const alreadyBooked = await matchBookedEntries(trx, all.filter((line) => !paid.has(line.id)), actor);
+    matchedToEntries.push(...alreadyBooked.keys());
+    const group = all.filter((line) => !paid.has(line.id) && !alreadyBooked.has(line.id));
     const rules = await listRules(trx, entityId);
     if (rules.length === 0) {
       unmatched.push(...group.map((line) => line.id));
@@ -271,7 +280,7 @@ export async function applyRulesAndBook(trx: Trx, lines: readonly BankLine[], ac
     }
     await bookBankLines(trx, actor, entityId, work);
   }
-  return { booked, unmatched, billPayments };
+  return { booked, unmatched, billPayments, matchedToEntries };
 }
 
 export const PREVIEW_LINES_MAX = 500;

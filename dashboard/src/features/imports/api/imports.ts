@@ -26,6 +26,7 @@ export interface ImportReport {
   skippedExact: number;
   queuedForReview: number;
   booked: number;
+  matchedToEntries: number;
   transfersBooked: number;
   transferProposals: number;
   warnings: { line: number; message: string }[];

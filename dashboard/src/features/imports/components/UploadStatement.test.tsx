@@ -21,6 +21,7 @@ const REPORT = {
   skippedExact: 1,
   queuedForReview: 1,
   booked: 0,
+  matchedToEntries: 0,
   transfersBooked: 0,
   transferProposals: 0,
   warnings: [{ line: 4, message: 'a pending line was skipped' }],

@@ -95,7 +95,8 @@ export function ReportView({ report, accounts, currency }: { report: ImportRepor
         <li>
           <strong>{report.new}</strong> new lines added
           {report.booked > 0 ? `, ${report.booked} booked by your rules` : ''}
-          {report.transfersBooked > 0 ? `, ${report.transfersBooked} booked as transfers between your accounts` : ''}.
+          {report.transfersBooked > 0 ? `, ${report.transfersBooked} booked as transfers between your accounts` : ''}
+          {report.matchedToEntries > 0 ? `, ${report.matchedToEntries} matched to entries already in your books` : ''}.
         </li>
         <li>
           <strong>{report.skippedExact}</strong> skipped as duplicates: the account already had a line with the same bank id (FITID), or the same row at the

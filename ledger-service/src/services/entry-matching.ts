@@ -1,0 +1,167 @@
+import { sql, type Transaction } from 'kysely';
+import type { Database } from '../db/database';
+import { daysBetween, addDays } from '../domain/dates';
+import { centsFromDb } from '../domain/money';
+import { recordAudit } from './audit';
+import type { BankLine } from './bank-lines';
+import type { Actor } from './context';
+
+type Trx = Transaction<Database>;
+
+// Money Veil moved before the bank said so: a Transfer, an owner draw, a bill paid through Pay Bill, a Plaid
+// Transfer, an entry typed in by hand. When the bank's own line for that money arrives (import, Plaid sync, manual
+// line), it must stand for the entry already booked, never be booked a second time by a rule or a transfer match.
+//
+// A line matches an entry when the entry has a posting on the line's account for exactly the line's amount (both
+// signed the same way: positive = money into the account), the entry is dated from ENTRY_EARLY_DAYS after the
+// line to ENTRY_LATE_DAYS before it (banks post after the ledger books, ACH takes days), and no bank line stands
+// for that posting yet. Each posting takes one line, each line one posting; the closest date wins, then the entry
+// booked first. Not candidates: entries that opened an account (opening balances), and the reversal of an entry
+// whose bank line the bank withdrew (that reversal echoes the bank; it is not money the bank will show again). The
+// reversal of a returned or failed movement is a candidate: the bank shows the money coming back.
+
+/** How far the bank's line may come before the entry's date (a back-dated entry). */
+export const ENTRY_EARLY_DAYS = 3;
+/** How far after the entry's date the bank may post it (ACH, weekends, holidays). */
+export const ENTRY_LATE_DAYS = 10;
+
+interface Candidate {
+  entryId: string;
+  accountId: string;
+  amountCents: number;
+  postedOn: string;
+  description: string;
+  createdAt: number;
+}
+
+/**
+ * Matches these lines (any entities, status unmatched, not pending) to the entries Veil already booked for them;
+ * returns line id → entry id for the lines it matched. In the caller's transaction.
+ */
+export async function matchBookedEntries(trx: Trx, lines: readonly BankLine[], actor: Actor): Promise<Map<string, string>> {
+  const matched = new Map<string, string>();
+  const waiting = lines.filter((line) => line.status === 'unmatched' && !line.pending && line.amountCents !== 0);
+  if (waiting.length === 0) return matched;
+  const accountIds = [...new Set(waiting.map((line) => line.accountId))];
+  const dates = waiting.map((line) => line.postedOn).sort();
+  const fromOn = addDays(dates[0] as string, -ENTRY_LATE_DAYS);
+  const toOn = addDays(dates.at(-1) as string, ENTRY_EARLY_DAYS);
+  // Unclaimed postings on these accounts in the window, in one statement.
+  const rows = await sql<{ entryId: string; accountId: string; amountCents: string | number; postedOn: string; description: string; createdAt: Date }>`
+    select p.entry_id as "entryId", p.account_id as "accountId", p.amount_cents as "amountCents",
+           to_char(e.posted_on, 'YYYY-MM-DD') as "postedOn", e.description, e.created_at as "createdAt"
+      from postings p
+      join journal_entries e on e.id = p.entry_id
+     where p.account_id in (${sql.join(accountIds)})
+       and e.posted_on between ${fromOn}::date and ${toOn}::date
+       and p.amount_cents <> 0
+       and not exists (select 1 from bank_lines b where b.entry_id = p.entry_id and b.account_id = p.account_id)
+       and not exists (select 1 from postings o join accounts a on a.id = o.account_id
+                        where o.entry_id = e.id and a.kind = 'opening_balance')
+       and not exists (select 1 from bank_lines w where e.reverses_entry_id is not null
+                          and w.entry_id = e.reverses_entry_id and w.status = 'removed')`.execute(trx);
+  if (rows.rows.length === 0) return matched;
+  const byKey = new Map<string, Candidate[]>();
+  for (const row of rows.rows) {
+    const candidate: Candidate = {
+      entryId: row.entryId,
+      accountId: row.accountId,
+      amountCents: centsFromDb(row.amountCents),
+      postedOn: row.postedOn,
+      description: row.description,
+      createdAt: new Date(row.createdAt).getTime(),
+    };
+    const key = `${candidate.accountId}|${candidate.amountCents}`;
+    byKey.set(key, [...(byKey.get(key) ?? []), candidate]);
+  }
+  const taken = new Set<string>();
+  const pairs: { line: BankLine; candidate: Candidate }[] = [];
+  for (const line of waiting) {
+    let best: { candidate: Candidate; days: number } | undefined;
+    for (const candidate of byKey.get(`${line.accountId}|${line.amountCents}`) ?? []) {
+      if (taken.has(`${candidate.entryId}|${candidate.accountId}`)) continue;
+      // Positive: the bank posted after the entry's date.
+      const days = daysBetween(candidate.postedOn, line.postedOn);
+      if (days < -ENTRY_EARLY_DAYS || days > ENTRY_LATE_DAYS) continue;
+      if (
+        !best ||
+        Math.abs(days) < Math.abs(best.days) ||
+        (Math.abs(days) === Math.abs(best.days) && candidate.createdAt < best.candidate.createdAt)
+      ) {
+        best = { candidate, days };
+      }
+    }
+    if (!best) continue;
+    taken.add(`${best.candidate.entryId}|${best.candidate.accountId}`);
+    pairs.push({ line, candidate: best.candidate });
+  }
+  for (let start = 0; start < pairs.length; start += 1_000) {
+    const chunk = pairs.slice(start, start + 1_000);
+    const values = chunk.map(
+      ({ line, candidate }) =>
+        sql`(${line.id}::uuid, ${candidate.entryId}::uuid, ${`the bank's side of "${candidate.description}" of ${candidate.postedOn}, already in the books`}::text)`,
+    );
+    const updated = await sql<{ id: string }>`
+      update bank_lines as l set status = 'matched', entry_id = v.entry_id, status_reason = v.reason, updated_at = now()
+        from (values ${sql.join(values)}) as v (id, entry_id, reason)
+       where l.id = v.id and l.status = 'unmatched' and not l.pending
+      returning l.id`.execute(trx);
+    const done = new Set(updated.rows.map((row) => row.id));
+    for (const { line, candidate } of chunk) {
+      if (!done.has(line.id)) continue;
+      matched.set(line.id, candidate.entryId);
+      recordAudit(trx, actor, {
+        action: 'bank_line.status_changed',
+        entityId: line.entityId,
+        objectType: 'bank_line',
+        objectId: line.id,
+        before: { status: line.status, entryId: line.entryId },
+        after: { status: 'matched', entryId: candidate.entryId, reason: 'already in the books' },
+      });
+    }
+  }
+  return matched;
+}
+
+/**
+ * The other order: an entry booked after its bank line arrived (a Plaid Transfer's reversal, when the bank showed
+ * the returned money before Plaid's event said so). Each posting of these entries takes the closest waiting line
+ * of its account with its exact amount, within the same window. Returns line id → entry id. In the caller's
+ * transaction.
+ */
+export async function matchWaitingLines(trx: Trx, entryIds: readonly string[], actor: Actor): Promise<Map<string, string>> {
+  const matched = new Map<string, string>();
+  if (entryIds.length === 0) return matched;
+  const rows = await sql<{ lineId: string; entityId: string; entryId: string; description: string; entryOn: string; lineOn: string }>`
+    select l.id as "lineId", l.entity_id as "entityId", p.entry_id as "entryId", e.description,
+           to_char(e.posted_on, 'YYYY-MM-DD') as "entryOn", to_char(l.posted_on, 'YYYY-MM-DD') as "lineOn"
+      from postings p
+      join journal_entries e on e.id = p.entry_id
+      join bank_lines l on l.account_id = p.account_id and l.amount_cents = p.amount_cents
+     where p.entry_id in (${sql.join(entryIds)})
+       and l.status = 'unmatched' and not l.pending
+       and l.posted_on between e.posted_on - ${ENTRY_EARLY_DAYS}::int and e.posted_on + ${ENTRY_LATE_DAYS}::int
+       and not exists (select 1 from bank_lines b where b.entry_id = p.entry_id and b.account_id = p.account_id)
+     order by abs(l.posted_on - e.posted_on), l.created_at, l.id`.execute(trx);
+  // Closest first; the statement itself keeps it one line per posting and one posting per line.
+  for (const row of rows.rows) {
+    if (matched.has(row.lineId)) continue;
+    const updated = await sql<{ id: string }>`
+      update bank_lines set status = 'matched', entry_id = ${row.entryId}, updated_at = now(),
+             status_reason = ${`the bank's side of "${row.description}" of ${row.entryOn}, booked after the line arrived`}
+       where id = ${row.lineId} and status = 'unmatched' and not pending
+         and not exists (select 1 from bank_lines b where b.entry_id = ${row.entryId} and b.account_id = bank_lines.account_id)
+      returning id`.execute(trx);
+    if (updated.rows.length === 0) continue;
+    matched.set(row.lineId, row.entryId);
+    recordAudit(trx, actor, {
+      action: 'bank_line.status_changed',
+      entityId: row.entityId,
+      objectType: 'bank_line',
+      objectId: row.lineId,
+      before: { status: 'unmatched', entryId: null },
+      after: { status: 'matched', entryId: row.entryId, reason: 'booked after the line arrived' },
+    });
+  }
+  return matched;
+}

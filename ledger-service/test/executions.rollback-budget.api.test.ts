@@ -105,6 +105,18 @@ describe('rollback of budget changes made by hand under an execution', () => {
   });
 });
 
+describe('two rollbacks of one execution at the same time', () => {
+  it('take its assignment back once', async () => {
+    await write('post', `/entities/${books.entityId}/budget/2026-06/assign`, { envelopeId: envelope.Fun, amountCents: 900 }, 'exec-budget-4').expect(200);
+    const before = (await assigned()).fun;
+    const answers = await Promise.all([1, 2].map(() => write('post', '/executions/exec-budget-4/rollback', {})));
+    expect(answers.map((answer) => answer.status)).toEqual([200, 200]);
+    const reversedNow = answers.map((answer) => answer.body.budgetChanges[0].reversedNow as boolean).sort();
+    expect(reversedNow).toEqual([false, true]);
+    expect((await assigned()).fun).toBe(before - 900);
+  });
+});
+
 describe('allocating an income entry again after its allocation was taken back', () => {
   it('works once: the next attempt is already_allocated again', async () => {
     const again = await write('post', `/entities/${books.entityId}/allocations`, { month: '2026-06', sourceEntryId: paycheckId }, 'exec-budget-3').expect(201);

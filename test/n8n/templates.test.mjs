@@ -472,6 +472,16 @@ describe('workflow templates in a real n8n 2.41.1', () => {
       for (const file of ['allocate-paycheck.json', 'sweep-savings.json']) {
         await until(async () => (await statusesOf(file)).join() === 'succeeded', `${file}: its one booking execution recorded succeeded`);
       }
+      // The allocation rolled back (its assignments taken back), the paycheck can be allocated again, once.
+      const [allocating] = (await get(`/executions?workflowId=${ids['allocate-paycheck.json']}`)).items;
+      const rollback = await post(`/executions/${allocating.executionId}/rollback`, undefined, 200);
+      assert.deepEqual(rollback.allocations.map((allocation) => [allocation.amountCents, allocation.reversedNow]), [[300_000, true]]);
+      assert.equal((await get(`/entities/${household.id}/budget/${month}`)).totals.assignedCents, 0);
+      const reallocated = await post(`/entities/${household.id}/allocations`, { month, sourceEntryId: paycheck.id });
+      assert.deepEqual(reallocated.lines.map((line) => [line.envelopeId, line.amountCents]), [[rent.id, 150_000], [buffer.id, 150_000]]);
+      const twice = await owner.call('POST', `/entities/${household.id}/allocations`, { month, sourceEntryId: paycheck.id }, { token: owner.session, key: key() });
+      assert.equal(twice.body.error?.code, 'already_allocated');
+      assert.deepEqual(await statusesOf('allocate-paycheck.json'), ['rolled_back']);
 
       // The floor is the ledger's alert setting; the template is triggered by the balance.low event itself.
       await post(`/entities/${household.id}/alert-settings`, { balanceCentsMin: 50_000 }, 200, 'PUT');

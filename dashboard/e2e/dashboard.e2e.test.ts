@@ -35,7 +35,7 @@ describe(`dashboard in chromium on ${BACKEND}`, () => {
     expect(login.status).toBe(200);
     const { accessToken } = (await login.json()) as { accessToken: string };
     // GET, or POST the body (with an Idempotency-Key) when one is given.
-    return async <T>(url: string, body?: unknown, headers: Record<string, string> = {}): Promise<T> => {
+    return async <T>(url: string, body?: unknown, headers: Record<string, string> = {}, statusExpected = body === undefined ? 200 : 201): Promise<T> => {
       const response = await fetch(`${ledger.baseUrl}${url}`, {
         method: body === undefined ? 'GET' : 'POST',
         headers: {
@@ -45,7 +45,7 @@ describe(`dashboard in chromium on ${BACKEND}`, () => {
         },
         body: body === undefined ? undefined : JSON.stringify(body),
       });
-      expect(response.status).toBe(body === undefined ? 200 : 201);
+      expect(response.status).toBe(statusExpected);
       return (await response.json()) as T;
     };
   }
@@ -366,7 +366,7 @@ describe(`dashboard in chromium on ${BACKEND}`, () => {
     await shot('budget');
   });
 
-  it('lists what an n8n execution booked and rolls it back, restoring the balance', async () => {
+  it('lists what an n8n execution booked, with its workflow and status, and rolls it back, restoring the balance and naming the bank money moved', async () => {
     const api = await outsideApi();
     const entities = await api<{ items: { id: string; kind: string }[] }>('/entities');
     const llc = entities.items.find((entity) => entity.kind === 'llc');
@@ -375,27 +375,48 @@ describe(`dashboard in chromium on ${BACKEND}`, () => {
     const supplies = before.find((account) => account.name === 'Office Supplies');
     const checking = before.find((account) => account.name === 'Business Checking');
     const executionId = `e2e-${randomUUID().slice(0, 8)}`;
-    // Two entries booked as an n8n execution would book them: with its execution id.
+    const workflowId = `wfE2e${randomUUID().slice(0, 6)}`;
+    // As the Veil nodes send them: the execution id, and the workflow's id and (percent-encoded) name.
+    const n8nHeaders = { 'x-n8n-execution-id': executionId, 'x-n8n-workflow-id': workflowId, 'x-n8n-workflow-name': encodeURIComponent('E2E: supplies run') };
+    const today = new Date().toISOString().slice(0, 10);
+    // Two entries booked as an n8n execution would book them.
     for (const cents of [1_111, 2_222]) {
       await api(`/entities/${llc?.id}/entries`, {
-        postedOn: new Date().toISOString().slice(0, 10),
+        postedOn: today,
         description: `E2E workflow ${cents}`,
         postings: [{ accountId: supplies?.id, amountCents: cents }, { accountId: checking?.id, amountCents: -cents }],
-      }, { 'x-n8n-execution-id': executionId });
+      }, n8nHeaders);
     }
+    // And a bank line it booked: money the bank has already moved, which a rollback must name.
+    const line = await api<{ id: string }>(`/accounts/${checking?.id}/bank-lines`, { postedOn: today, amountCents: -4_444, payee: 'E2E supplier' });
+    await api(`/bank-lines/${line.id}/book`, { categoryAccountId: supplies?.id }, n8nHeaders);
     const suppliesNow = async () => (await balances()).find((account) => account.id === supplies?.id)?.balanceCents;
-    expect(await suppliesNow()).toBe((supplies?.balanceCents as number) + 3_333);
+    expect(await suppliesNow()).toBe((supplies?.balanceCents as number) + 3_333 + 4_444);
 
     await page.getByRole('link', { name: 'Executions' }).click();
     const row = page.getByRole('row').filter({ hasText: executionId });
-    await row.getByText('2 entries, 0 transfers').waitFor();
+    await row.getByText('3 entries, 0 transfers').waitFor();
+    await row.getByRole('cell', { name: `E2E: supplies run (id ${workflowId})` }).waitFor();
+    // Nothing reported the end yet: running. The workflow's last node (Veil Execution) reports success.
+    await row.getByRole('cell', { name: 'running', exact: true }).waitFor();
+    await api(`/executions/${executionId}/status`, { status: 'succeeded' }, {}, 200);
+    await page.reload();
+    await row.getByRole('cell', { name: 'succeeded', exact: true }).waitFor();
     await row.getByRole('button', { name: executionId, exact: true }).click();
     await page.getByRole('rowheader', { name: 'E2E workflow 2222' }).waitFor();
+    const card = page.getByRole('region', { name: `Execution ${executionId}` });
+    await card.getByRole('definition').filter({ hasText: 'succeeded' }).waitFor();
+    expect(await card.getByRole('definition').first().textContent()).toBe(`E2E: supplies run (id ${workflowId})`);
     await page.getByRole('button', { name: `Roll back execution ${executionId}` }).click();
-    await page.getByRole('status').getByText(`Rolled back execution ${executionId}: 2 items reversed`).waitFor();
+    await page.getByRole('status').getByText(`Rolled back execution ${executionId}: 3 items reversed`).waitFor();
     await row.getByText('rolled back').waitFor();
+    const moved = page.getByRole('table', { name: `Money the bank already moved for execution ${executionId}` });
+    const movedLine = moved.getByRole('row').filter({ hasText: today });
+    expect(await movedLine.getByRole('cell').allTextContents()).toEqual(['Entry', 'booked', formatCents(-4_444)]);
     await shot('executions');
     expect(await suppliesNow()).toBe(supplies?.balanceCents);
+    const listed = await api<{ items: { executionId: string; status: string; workflowId: string | null }[] }>(`/executions?entityId=${llc?.id}`);
+    expect(listed.items.find((item) => item.executionId === executionId)).toMatchObject({ status: 'rolled_back', workflowId });
   });
 
   it('fits a phone screen', async () => {

@@ -239,7 +239,7 @@ describe('n8n executions', () => {
   it('reports what was already reversed by hand, and reverses the rest', async () => {
     await write(`/entries/${ids.other}/reverse`, {}).expect(201);
     const rollback = await write('/executions/102/rollback', undefined).expect(200);
-    expect(rollback.body).toEqual({ executionId: '102', reversed: [], alreadyReversed: [{ kind: 'entry', id: ids.other }], allocations: [], billsReopened: [], bankMoneyMoved: [] });
+    expect(rollback.body).toEqual({ executionId: '102', reversed: [], alreadyReversed: [{ kind: 'entry', id: ids.other }], allocations: [], budgetChanges: [], billsReopened: [], bankMoneyMoved: [] });
   });
 
   it('changes nothing when a transfer of the execution has a live payment booked by another execution', async () => {

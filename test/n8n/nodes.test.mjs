@@ -295,7 +295,59 @@ describe('Veil API credential and Veil Trigger', () => {
       assert.equal(node.description.credentials[0].name, 'veilApi', name);
       assert.equal(node.description.usableAsTool === true, name !== 'veilTrigger', name);
     }
-    assert.deepEqual(Object.keys(pack.nodes).sort(), ['veilAllocate', 'veilEntityGuard', 'veilPayBill', 'veilPlaidAccount', 'veilTransfer', 'veilTrigger']);
+    assert.deepEqual(Object.keys(pack.nodes).sort(), ['veilAllocate', 'veilEntityGuard', 'veilExecution', 'veilPayBill', 'veilPlaidAccount', 'veilTransfer', 'veilTrigger']);
+  });
+});
+
+describe('Veil Execution', () => {
+  const report = { type: 'veilExecution', parameters: { resource: 'execution', operation: 'reportSuccess' } };
+  const execution = async (executionId) => (await owner.call('GET', `/executions/${executionId}`, undefined, { token: owner.session })).body;
+
+  it('records the execution that booked as succeeded, with its workflow, in one request whatever the items', async () => {
+    const move = {
+      type: 'veilTransfer',
+      parameters: { resource: 'move', operation: 'create', entityId: llc().id, moveFromAccountId: llc().accounts.Checking, moveToAccountId: llc().accounts.Savings, amountCents: 100, postedOn: '2026-06-07' },
+    };
+    const booked = await run(move, [{}], 'exec-report-1');
+    assert.equal(booked.error, undefined, booked.error?.message);
+    assert.equal((await execution('exec-report-1')).status, 'running');
+    requests.length = 0;
+    const { error, outputs } = await run(report, [{ a: 1 }, { a: 2 }, { a: 3 }], 'exec-report-1');
+    assert.equal(error, undefined, error?.message);
+    const writes = requests.filter((request) => request.method === 'POST');
+    assert.deepEqual(writes.map((request) => [request.path, request.executionId]), [['/executions/exec-report-1/status', 'exec-report-1']]);
+    assert.ok(writes[0].key, 'sent with an Idempotency-Key');
+    assert.equal(outputs[0].length, 1);
+    assert.deepEqual(outputs[0][0].pairedItem, [{ item: 0 }, { item: 1 }, { item: 2 }]);
+    assert.deepEqual(
+      [outputs[0][0].json.recorded, outputs[0][0].json.status, outputs[0][0].json.workflowId, outputs[0][0].json.workflowName],
+      [true, 'succeeded', 'wf-inprocess', 'in-process'],
+    );
+    const recorded = await execution('exec-report-1');
+    assert.deepEqual([recorded.status, recorded.workflowId, recorded.failedAt], ['succeeded', 'wf-inprocess', null]);
+    // A retried execution replays the report instead of failing.
+    const retry = await run(report, [{}], 'exec-report-1');
+    assert.equal(retry.error, undefined, retry.error?.message);
+    assert.equal(retry.outputs[0][0].json.status, 'succeeded');
+  });
+
+  it('an execution that booked nothing has nothing to report: the node passes, recorded false', async () => {
+    const { error, outputs } = await run(report, [{}], 'exec-report-nothing');
+    assert.equal(error, undefined, error?.message);
+    assert.deepEqual(outputs[0][0].json, { executionId: 'exec-report-nothing', recorded: false });
+  });
+
+  it('a rolled-back execution stays rolled back: the report fails with the ledger code', async () => {
+    const move = {
+      type: 'veilTransfer',
+      parameters: { resource: 'move', operation: 'create', entityId: llc().id, moveFromAccountId: llc().accounts.Checking, moveToAccountId: llc().accounts.Savings, amountCents: 100, postedOn: '2026-06-07' },
+    };
+    await run(move, [{}], 'exec-report-2');
+    const rollback = await owner.call('POST', '/executions/exec-report-2/rollback', {}, { token: owner.session, key: key() });
+    assert.equal(rollback.status, 200, JSON.stringify(rollback.body));
+    const { error } = await run(report, [{}], 'exec-report-2');
+    assert.match(error?.message ?? '', /^\[execution_rolled_back\]/);
+    assert.equal((await execution('exec-report-2')).status, 'rolled_back');
   });
 });
 

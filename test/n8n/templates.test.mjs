@@ -134,6 +134,9 @@ async function runTemplate(file) {
   return run.data.data.resultData.runData;
 }
 
+/** The statuses the ledger recorded for the executions of one template's workflow (the Veil nodes name it), newest first. */
+const statusesOf = async (file) => (await get(`/executions?workflowId=${ids[file]}`)).items.map((item) => item.status);
+
 const outputOf = (runData, nodeName, output = 0) => (runData[nodeName]?.[0]?.data?.main?.[output] ?? []).map((item) => item.json);
 
 before(async () => {
@@ -244,6 +247,8 @@ describe('workflow templates in a real n8n 2.41.1', () => {
     const after = await balances('Acme LLC');
     assert.equal(after['Tax Reserve'] - before['Tax Reserve'], expected);
     assert.equal(before.Checking - after.Checking, expected);
+    // Its last node reported the end: the execution is recorded as succeeded, not left running.
+    assert.deepEqual(await statusesOf('set-aside-quarterly-tax.json'), ['succeeded']);
   });
 
   it('draw-owner-monthly: draws profit after tax, keeping the operating reserve, with its draw record; a rollback restores the books', async () => {
@@ -267,6 +272,8 @@ describe('workflow templates in a real n8n 2.41.1', () => {
     assert.ok(execution, JSON.stringify(listed));
     const detail = await get(`/executions/${execution.executionId}`);
     assert.deepEqual(detail.items.map((item) => [item.kind, item.id]), [['transfer', draw.id]]);
+    assert.equal(execution.status, 'succeeded', 'the last node reported success');
+    assert.equal(execution.workflowId, ids['draw-owner-monthly.json']);
     const rollback = await post(`/executions/${execution.executionId}/rollback`, undefined, 200);
     assert.deepEqual(rollback.reversed.map((item) => item.id), [draw.id]);
     // (The draw opened the equity accounts it needed; they are back at zero.)
@@ -275,6 +282,7 @@ describe('workflow templates in a real n8n 2.41.1', () => {
       for (const [name, cents] of Object.entries(restored[side])) assert.deepEqual([side, name, cents], [side, name, before[side][name] ?? 0]);
     }
     assert.equal((await get(`/executions/${execution.executionId}`)).rolledBack, true);
+    assert.deepEqual(await statusesOf('draw-owner-monthly.json'), ['rolled_back']);
   });
 
   it('backup-ledger-daily: the ledger writes a backup into its directory, and the next run replaces it (keep 1)', async () => {
@@ -293,6 +301,7 @@ describe('workflow templates in a real n8n 2.41.1', () => {
     assert.deepEqual(second.removed, [first[0].file]);
     assert.deepEqual(files(), [second.file]);
     assert.deepEqual(messages('backup-ledger-daily'), []);
+    assert.deepEqual(await statusesOf('backup-ledger-daily.json'), [], 'a backup books nothing in any book');
   });
 
   it('contribute-investment-monthly: contributes to the IRA while under the limit', async () => {
@@ -303,6 +312,7 @@ describe('workflow templates in a real n8n 2.41.1', () => {
     assert.equal(after['Roth IRA'] - before['Roth IRA'], 50_000);
     assert.equal(before['Personal Checking'] - after['Personal Checking'], 50_000);
     assert.deepEqual(messages('contribute-investment-monthly'), []);
+    assert.deepEqual(await statusesOf('contribute-investment-monthly.json'), ['succeeded']);
   });
 
   it('reimburse-owner: a reimbursement request with its receipt, then the LLC pays the owner back', async () => {
@@ -324,6 +334,7 @@ describe('workflow templates in a real n8n 2.41.1', () => {
     assert.deepEqual(pairing.mismatches, []);
     const [message] = messages('reimburse-owner');
     assert.equal(message?.transferId, payment.id);
+    assert.deepEqual(await statusesOf('reimburse-owner.json'), ['succeeded']);
   });
 
   it('close-month-end: sends veil health, net income, the balance sheet and the pairing check, and books nothing', async () => {
@@ -336,6 +347,7 @@ describe('workflow templates in a real n8n 2.41.1', () => {
     assert.equal(close.pairingMismatches, 0);
     assert.ok(close.balanceSheet, 'the balance sheet rides along');
     assert.deepEqual(await balances('Acme LLC'), before);
+    assert.deepEqual(await statusesOf('close-month-end.json'), [], 'the close books nothing');
   });
 
   it('sync-bank-daily: syncs the Plaid item through the ledger and puts every posted line before Entity Guard', async () => {
@@ -358,6 +370,13 @@ describe('workflow templates in a real n8n 2.41.1', () => {
     assert.ok(stored >= posted.length && posted.length > 0, `${stored} lines stored, ${posted.length} posted lines synced`);
     const entries = await get(`/entities/${synced.id}/entries?source=plaid&limit=500`);
     assert.ok(entries.items.length > 0, 'categorised lines were booked');
+    assert.deepEqual(await statusesOf('sync-bank-daily.json'), ['succeeded']);
+    // A second run finds nothing new and still ends recorded (the sync wrote its cursor under the execution).
+    const again = await n8n.execute(ids['sync-bank-daily.json']);
+    assert.ok(again.ok, again.output.slice(-4000));
+    assert.deepEqual(outputOf(again.data.data.resultData.runData, 'Entity Guard').length, 0);
+    const statuses = await statusesOf('sync-bank-daily.json');
+    assert.ok(statuses.length >= 1 && statuses.every((status) => status === 'succeeded'), JSON.stringify(statuses));
   });
 
   let approval;
@@ -383,6 +402,7 @@ describe('workflow templates in a real n8n 2.41.1', () => {
     assert.match(approval.resumeUrl, /\/webhook-waiting\//);
     const occurrences = await get(`/entities/${acme.id}/bill-occurrences?from=${today}&to=${addDays(7)}`);
     assert.equal(occurrences.occurrences[0].status, 'due');
+    assert.deepEqual(await statusesOf('pay-bills-with-approval.json'), [], 'listing and asking books nothing');
   });
 
   describe('in a running n8n (triggers, the Wait webhook, the Error Trigger)', () => {
@@ -415,6 +435,8 @@ describe('workflow templates in a real n8n 2.41.1', () => {
       const after = await balances('Acme LLC');
       assert.equal(before.Checking - after.Checking, 8_000);
       assert.equal(after.Software - before.Software, 8_000);
+      // The resumed execution paid, then its last node reported the end.
+      await until(async () => (await statusesOf('pay-bills-with-approval.json')).join() === 'succeeded', 'the paying execution to be recorded succeeded');
     });
 
     it('allocate-paycheck, sweep-savings and alert-low-balance: a paycheck is allocated to zero, 10% is swept, and low cash is reported', async () => {
@@ -447,6 +469,19 @@ describe('workflow templates in a real n8n 2.41.1', () => {
       // Exactly once: the allocation of this entry and the sweep keyed by it.
       const again = await owner.call('POST', `/entities/${household.id}/allocations`, { month, sourceEntryId: paycheck.id }, { token: owner.session, key: key() });
       assert.equal(again.body.error?.code, 'already_allocated');
+      for (const file of ['allocate-paycheck.json', 'sweep-savings.json']) {
+        await until(async () => (await statusesOf(file)).join() === 'succeeded', `${file}: its one booking execution recorded succeeded`);
+      }
+      // The allocation rolled back (its assignments taken back), the paycheck can be allocated again, once.
+      const [allocating] = (await get(`/executions?workflowId=${ids['allocate-paycheck.json']}`)).items;
+      const rollback = await post(`/executions/${allocating.executionId}/rollback`, undefined, 200);
+      assert.deepEqual(rollback.allocations.map((allocation) => [allocation.amountCents, allocation.reversedNow]), [[300_000, true]]);
+      assert.equal((await get(`/entities/${household.id}/budget/${month}`)).totals.assignedCents, 0);
+      const reallocated = await post(`/entities/${household.id}/allocations`, { month, sourceEntryId: paycheck.id });
+      assert.deepEqual(reallocated.lines.map((line) => [line.envelopeId, line.amountCents]), [[rent.id, 150_000], [buffer.id, 150_000]]);
+      const twice = await owner.call('POST', `/entities/${household.id}/allocations`, { month, sourceEntryId: paycheck.id }, { token: owner.session, key: key() });
+      assert.equal(twice.body.error?.code, 'already_allocated');
+      assert.deepEqual(await statusesOf('allocate-paycheck.json'), ['rolled_back']);
 
       // The floor is the ledger's alert setting; the template is triggered by the balance.low event itself.
       await post(`/entities/${household.id}/alert-settings`, { balanceCentsMin: 50_000 }, 200, 'PUT');
@@ -468,6 +503,8 @@ describe('workflow templates in a real n8n 2.41.1', () => {
       });
       assert.equal((await balances('Household')).Savings, 30_000, 'the rent and the sweep entry are not swept again');
       assert.equal(lowFor().length, 1, 'one balance.low per crossing');
+      assert.deepEqual(await statusesOf('alert-low-balance.json'), [], 'alerting books nothing');
+      assert.deepEqual(await statusesOf('sweep-savings.json'), ['succeeded'], 'the rent and the coffee were not swept: no other execution booked');
       for (const file of ['allocate-paycheck.json', 'sweep-savings.json', 'alert-low-balance.json']) await server.deactivate(ids[file]);
       await until(async () => (await owner.call('GET', '/webhooks', undefined, { token: owner.apiToken })).body.items.length === 0, 'the subscriptions to go');
     });
@@ -494,6 +531,11 @@ describe('workflow templates in a real n8n 2.41.1', () => {
       assert.equal((await balances('Sam Owner'))['Personal Checking'] - before.owner['Personal Checking'], 1_599);
       const told = await until(() => messages('watch-commingling').find((message) => message.decision === 'block'), 'the owner to be told');
       assert.equal(told.transferId, draw.id);
+      const reclassified = await until(async () => {
+        const statuses = await statusesOf('watch-commingling.json');
+        return statuses.length > 0 && statuses.every((status) => status === 'succeeded') ? statuses : undefined;
+      }, 'the reclassifying execution to be recorded succeeded');
+      assert.ok(reclassified.length >= 1);
       await server.deactivate(ids['watch-commingling.json']);
     });
 
@@ -544,6 +586,17 @@ describe('workflow templates in a real n8n 2.41.1', () => {
       assert.ok(detail.errorMessage, 'with n8n\'s error message');
       const byWorkflow = await get(`/executions?workflowId=${failing.id}`);
       assert.deepEqual(byWorkflow.items.map((item) => item.executionId), [message.rollback.executionId]);
+      // The Error Trigger workflow's own execution (it booked the reversals) ends recorded, not stuck running.
+      const own = await until(async () => {
+        const items = (await get(`/executions?workflowId=${ids['rollback-failed-execution.json']}`)).items;
+        return items.length === 1 && items[0].status !== 'running' ? items : undefined;
+      }, "the rollback workflow's own execution to be recorded");
+      assert.equal(own[0].status, 'succeeded');
+      assert.notEqual(own[0].executionId, message.rollback.executionId);
+      assert.equal(own[0].workflowName, 'Veil: roll back a failed execution');
+      // Every execution of the suite that wrote to the books ended recorded: none is left running.
+      const all = await get('/executions?limit=200');
+      assert.deepEqual(all.items.filter((item) => item.status === 'running').map((item) => [item.executionId, item.workflowId]), []);
     });
   });
 });

@@ -378,6 +378,17 @@ export interface AllocationsTable {
   leftoverCents: Bigint;
   actor: string;
   createdAt: CreatedAt;
+  /** The allocations of one income entry are numbered: a new one only after the previous one was taken back. */
+  attempt: ColumnType<number, number | undefined, never>;
+}
+
+/** A group of budget assignments (an allocation, a move, an /assign) taken back, once (migration 0021). */
+export interface BudgetReversalsTable {
+  groupId: string;
+  entityId: string;
+  kind: 'assign' | 'move' | 'allocation';
+  actor: string;
+  reversedAt: ColumnType<Date, Date | undefined, never>;
 }
 
 export interface BillsTable {
@@ -696,6 +707,7 @@ export interface Database {
   budgetAssignments: BudgetAssignmentsTable;
   allocationRules: AllocationRulesTable;
   allocations: AllocationsTable;
+  budgetReversals: BudgetReversalsTable;
   bills: BillsTable;
   billOccurrences: BillOccurrencesTable;
   webhookSubscriptions: WebhookSubscriptionsTable;

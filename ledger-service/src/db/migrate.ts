@@ -19,6 +19,7 @@ import * as m0016 from './migrations/0016_investments';
 import * as m0017 from './migrations/0017_balance_history';
 import * as m0018 from './migrations/0018_fast_write';
 import * as m0019 from './migrations/0019_plaid_transfer';
+import * as m0021 from './migrations/0021_budget_reversals';
 import * as m0023 from './migrations/0023_bank_line_entry';
 
 // A static list rather than a folder scan: the same code runs from src (tsx, jest) and from dist.
@@ -42,6 +43,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0017_balance_history': m0017,
   '0018_fast_write': m0018,
   '0019_plaid_transfer': m0019,
+  '0021_budget_reversals': m0021,
   '0023_bank_line_entry': m0023,
 };
 

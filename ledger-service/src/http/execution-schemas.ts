@@ -98,6 +98,20 @@ export const ExecutionRollback = z
     allocations: z
       .array(z.object({ id: Id, entityId: Id, month: z.string(), amountCents: z.int(), reversedNow: z.boolean() }))
       .openapi({ description: "the execution's allocations (Allocate node): amountCents taken back from the envelopes now (0 when it had been already)" }),
+    budgetChanges: z
+      .array(
+        z.object({
+          kind: z.enum(['assign', 'move']),
+          id: Id.openapi({ description: 'the assignment or move (its group of budget rows)' }),
+          entityId: Id,
+          month: z.string(),
+          fromEnvelopeId: Id.nullable().openapi({ description: 'the envelope a move took money from; null for an assignment' }),
+          toEnvelopeId: Id.openapi({ description: 'the envelope assigned to, or moved to' }),
+          amountCents: z.int().openapi({ description: 'integer cents assigned or moved by the execution' }),
+          reversedNow: z.boolean().openapi({ description: 'taken back by this call (false: it had been already)' }),
+        }),
+      )
+      .openapi({ description: 'assignments (/assign) and moves (/move) the execution made, taken back by negating budget rows' }),
     billsReopened: z
       .array(z.object({ billId: Id, entityId: Id, dueOn: AccountingDate, entryId: Id }))
       .openapi({ description: 'bill occurrences the execution paid: their payment is reversed, so they are due or late again' }),

@@ -488,8 +488,10 @@ export async function assign(
   assertMonth(month);
   await ensureCardPaymentEnvelopes(trx, entityId, actor);
   await getEnvelope(trx, entityId, input.envelopeId);
-  await insertAssignments(trx, entityId, month, [input], 'assign', null, actor);
-  recordAudit(trx, actor, { action: 'budget.assigned', entityId, objectType: 'envelope', objectId: input.envelopeId, after: { month, ...input } });
+  // The group id names this assignment, so a rollback of the execution that made it can take it back once.
+  const assignmentId = randomUUID();
+  await insertAssignments(trx, entityId, month, [input], 'assign', assignmentId, actor);
+  recordAudit(trx, actor, { action: 'budget.assigned', entityId, objectType: 'envelope', objectId: input.envelopeId, after: { month, ...input, assignmentId } });
   return getBudgetMonth(trx, entityId, month);
 }
 
@@ -591,6 +593,11 @@ export interface AllocationView {
 async function incomeOfEntry(db: Reader, entityId: string, entryId: string): Promise<number> {
   const entry = await db.selectFrom('journalEntries').select(['id', 'entityId']).where('id', '=', entryId).executeTakeFirst();
   if (entry === undefined || entry.entityId !== entityId) throw new NotFound('entry', entryId);
+  // A reversed income entry brought nothing in (e.g. a rolled-back execution's paycheck): nothing to allocate again.
+  const reversal = await db.selectFrom('journalEntries').select('id').where('reversesEntryId', '=', entryId).executeTakeFirst();
+  if (reversal !== undefined) {
+    throw new RuleViolation('allocation_income_invalid', `entry ${entryId} was reversed by entry ${reversal.id}: it brought nothing to allocate`, { reversalId: reversal.id });
+  }
   const row = await db
     .selectFrom('postings as p')
     .innerJoin('accounts as a', 'a.id', 'p.accountId')
@@ -611,9 +618,21 @@ export async function runAllocation(db: Reader, entityId: string, input: Allocat
   if ((input.amountCents === undefined) === (input.sourceEntryId === undefined)) {
     throw new RuleViolation('allocation_income_invalid', 'give either amountCents or sourceEntryId');
   }
+  // An income entry is allocated once; once more only after that allocation was taken back (a rollback).
+  let attempt = 1;
   if (input.sourceEntryId !== undefined && input.dryRun !== true) {
-    const earlier = await db.selectFrom('allocations').select('id').where('entityId', '=', entityId).where('sourceEntryId', '=', input.sourceEntryId).executeTakeFirst();
-    if (earlier !== undefined) throw new RuleViolation('already_allocated', `entry ${input.sourceEntryId} was allocated by allocation ${earlier.id}`, { allocationId: earlier.id });
+    const earlier = await db
+      .selectFrom('allocations as a')
+      .leftJoin('budgetReversals as r', 'r.groupId', 'a.id')
+      .select(['a.id', 'a.attempt', 'r.groupId as reversedId'])
+      .where('a.entityId', '=', entityId)
+      .where('a.sourceEntryId', '=', input.sourceEntryId)
+      .orderBy('a.attempt', 'desc')
+      .executeTakeFirst();
+    if (earlier !== undefined && earlier.reversedId === null) {
+      throw new RuleViolation('already_allocated', `entry ${input.sourceEntryId} was allocated by allocation ${earlier.id}`, { allocationId: earlier.id });
+    }
+    if (earlier !== undefined) attempt = earlier.attempt + 1;
   }
   const incomeCents = input.amountCents ?? (await incomeOfEntry(db, entityId, input.sourceEntryId as string));
   if (trx !== undefined) await ensureCardPaymentEnvelopes(trx, entityId, actor);
@@ -649,6 +668,7 @@ export async function runAllocation(db: Reader, entityId: string, input: Allocat
       lines: JSON.stringify(lines),
       leftoverCents: result.leftoverCents,
       actor: actorLabel(actor),
+      attempt,
     })
     .returning('id')
     .executeTakeFirstOrThrow()
@@ -662,30 +682,68 @@ export async function runAllocation(db: Reader, entityId: string, input: Allocat
   return applied;
 }
 
+export type BudgetGroupKind = 'assign' | 'move' | 'allocation';
+
 /**
- * Takes back what an allocation assigned: one negating assignment per envelope and month still holding some of it
- * (rows of the allocation's group). Returns false when nothing is left to take back (reversed already).
+ * Takes back a group of assignments (an allocation, a move or an /assign): one negating row per envelope and month
+ * still holding some of it, under the same group. The budget_reversals row is the guard: a group is taken back once,
+ * even by two rollbacks at the same time (the second waits for the first and then finds the row).
+ * Returns false when it had been taken back already.
  */
-export async function reverseAllocation(trx: Trx, allocationId: string, actor: Actor): Promise<{ reversedNow: boolean; entityId: string; month: Month; amountCents: number }> {
-  // The row lock makes two concurrent rollbacks take back the allocation once.
-  const allocation = await trx.selectFrom('allocations').select(['id', 'entityId', 'month']).where('id', '=', allocationId).forUpdate().executeTakeFirst();
-  if (allocation === undefined) throw new NotFound('allocation', allocationId);
+async function takeBackGroup(trx: Trx, entityId: string, kind: BudgetGroupKind, groupId: string, actor: Actor): Promise<{ reversedNow: boolean; lines: { envelopeId: string; month: string; amountCents: number }[] }> {
+  const guard = await trx
+    .insertInto('budgetReversals')
+    .values({ groupId, entityId, kind, actor: actorLabel(actor) })
+    .onConflict((conflict) => conflict.column('groupId').doNothing())
+    .returning('groupId')
+    .executeTakeFirst();
+  if (guard === undefined) return { reversedNow: false, lines: [] };
   const held = await trx
     .selectFrom('budgetAssignments')
     .select(['envelopeId', 'month', sql<string>`sum(amount_cents)::text`.as('cents')])
-    .where('entityId', '=', allocation.entityId)
-    .where('groupId', '=', allocationId)
-    .where('kind', '=', 'allocation')
+    .where('entityId', '=', entityId)
+    .where('groupId', '=', groupId)
+    .where('kind', '=', kind)
     .groupBy(['envelopeId', 'month'])
+    .orderBy('month')
+    .orderBy('envelopeId')
     .execute();
-  const rows = held.map((row) => ({ envelopeId: row.envelopeId, month: row.month, amountCents: -centsFromDb(row.cents) })).filter((row) => row.amountCents !== 0);
-  const amountCents = -rows.reduce((sum, row) => sum + row.amountCents, 0);
-  if (rows.length === 0) return { reversedNow: false, entityId: allocation.entityId, month: allocation.month as Month, amountCents: 0 };
-  for (const month of new Set(rows.map((row) => row.month))) {
-    await insertAssignments(trx, allocation.entityId, month as Month, rows.filter((row) => row.month === month), 'allocation', allocationId, actor);
+  const lines = held.map((row) => ({ envelopeId: row.envelopeId, month: row.month, amountCents: -centsFromDb(row.cents) })).filter((row) => row.amountCents !== 0);
+  for (const month of new Set(lines.map((row) => row.month))) {
+    await insertAssignments(trx, entityId, month as Month, lines.filter((row) => row.month === month), kind, groupId, actor);
   }
-  recordAudit(trx, actor, { action: 'allocation.reversed', entityId: allocation.entityId, objectType: 'allocation', objectId: allocationId, after: { lines: rows } });
-  return { reversedNow: true, entityId: allocation.entityId, month: allocation.month as Month, amountCents };
+  return { reversedNow: true, lines };
+}
+
+/**
+ * Takes back what an allocation assigned (see takeBackGroup). amountCents is what left the envelopes now: 0 when it
+ * had been taken back already.
+ */
+export async function reverseAllocation(trx: Trx, allocationId: string, actor: Actor): Promise<{ reversedNow: boolean; entityId: string; month: Month; amountCents: number }> {
+  const allocation = await trx.selectFrom('allocations').select(['id', 'entityId', 'month']).where('id', '=', allocationId).executeTakeFirst();
+  if (allocation === undefined) throw new NotFound('allocation', allocationId);
+  const { reversedNow, lines } = await takeBackGroup(trx, allocation.entityId, 'allocation', allocationId, actor);
+  const amountCents = -lines.reduce((sum, row) => sum + row.amountCents, 0);
+  if (reversedNow) recordAudit(trx, actor, { action: 'allocation.reversed', entityId: allocation.entityId, objectType: 'allocation', objectId: allocationId, after: { lines } });
+  return { reversedNow, entityId: allocation.entityId, month: allocation.month as Month, amountCents };
+}
+
+/**
+ * Takes back an assignment (/assign) or a move (/move) by its group id: the envelopes hold what they held before it.
+ * Audited as budget.assignment_reversed or budget.move_reversed.
+ */
+export async function reverseBudgetChange(trx: Trx, entityId: string, kind: 'assign' | 'move', groupId: string, actor: Actor): Promise<{ reversedNow: boolean }> {
+  const { reversedNow, lines } = await takeBackGroup(trx, entityId, kind, groupId, actor);
+  if (reversedNow) {
+    recordAudit(trx, actor, {
+      action: kind === 'assign' ? 'budget.assignment_reversed' : 'budget.move_reversed',
+      entityId,
+      objectType: kind === 'assign' ? 'budget_assignment' : 'budget_move',
+      objectId: groupId,
+      after: { lines },
+    });
+  }
+  return { reversedNow };
 }
 
 // ---- money flow (Sankey) ----

@@ -6,7 +6,7 @@ import { authorizeEntity, requireScope } from '../security/authorization';
 import { recordAudit } from './audit';
 import type { Actor } from './context';
 import { listEntities } from './entities';
-import { reverseAllocation } from './budget';
+import { reverseAllocation, reverseBudgetChange } from './budget';
 import { reverseEntry } from './journal';
 import { reverseTransfer } from './veil';
 
@@ -67,6 +67,11 @@ export interface RollbackResult {
   alreadyReversed: { kind: ExecutionItemKind; id: string }[];
   /** Allocations (Allocate node) whose budget assignments were taken back now, or had been already. */
   allocations: { id: string; entityId: string; month: string; amountCents: number; reversedNow: boolean }[];
+  /**
+   * Assignments (/assign) and moves (/move) the execution made by hand, taken back by negating rows now, or had been
+   * already. An assignment names its envelope in `toEnvelopeId`; amountCents is what was assigned or moved.
+   */
+  budgetChanges: { kind: 'assign' | 'move'; id: string; entityId: string; month: string; fromEnvelopeId: string | null; toEnvelopeId: string; amountCents: number; reversedNow: boolean }[];
   /** Bill occurrences the execution paid: their payment is reversed, so they read as due or late again. */
   billsReopened: { billId: string; entityId: string; dueOn: string; entryId: string }[];
   /**
@@ -406,7 +411,7 @@ export async function rollbackExecution(trx: Trx, actor: Actor, executionId: str
     const crossed = new Set(sides.flatMap((side) => [side.fromEntityId, side.toEntityId]));
     for (const entityId of crossed) await authorizeEntity(trx, actor, entityId, 'move_money');
   }
-  const result: RollbackResult = { executionId, reversed: [], alreadyReversed: [], allocations: [], billsReopened: [], bankMoneyMoved: [] };
+  const result: RollbackResult = { executionId, reversed: [], alreadyReversed: [], allocations: [], budgetChanges: [], billsReopened: [], bankMoneyMoved: [] };
   for (const item of items) {
     if (item.reversedById !== null) {
       result.alreadyReversed.push({ kind: item.kind, id: item.id });
@@ -424,6 +429,21 @@ export async function rollbackExecution(trx: Trx, actor: Actor, executionId: str
   for (const allocation of await auditObjects(trx, executionId, visible, 'allocation.applied', 'allocation')) {
     const reversed = await reverseAllocation(trx, allocation.objectId, actor);
     result.allocations.push({ id: allocation.objectId, entityId: reversed.entityId, month: reversed.month, amountCents: reversed.amountCents, reversedNow: reversed.reversedNow });
+  }
+  // Assignments and moves it made by hand, newest first. Assignments made before migration 0021 carry no id: they
+  // cannot be told apart from later ones of the same envelope, so they are not taken back (none come from n8n).
+  for (const change of await auditObjects(trx, executionId, visible, 'budget.moved', 'budget_move')) {
+    const move = change.after as { month?: string; fromEnvelopeId?: string; toEnvelopeId?: string; amountCents?: number } | null;
+    assert(typeof move?.month === 'string' && typeof move.fromEnvelopeId === 'string' && typeof move.toEnvelopeId === 'string' && typeof move.amountCents === 'number', 'a budget.moved audit row names its move');
+    const { reversedNow } = await reverseBudgetChange(trx, change.entityId, 'move', change.objectId, actor);
+    result.budgetChanges.push({ kind: 'move', id: change.objectId, entityId: change.entityId, month: move.month, fromEnvelopeId: move.fromEnvelopeId, toEnvelopeId: move.toEnvelopeId, amountCents: move.amountCents, reversedNow });
+  }
+  for (const change of await auditObjects(trx, executionId, visible, 'budget.assigned', 'envelope')) {
+    const assigned = change.after as { month?: string; envelopeId?: string; amountCents?: number; assignmentId?: string } | null;
+    assert(typeof assigned?.month === 'string' && typeof assigned.envelopeId === 'string' && typeof assigned.amountCents === 'number', 'a budget.assigned audit row names its envelope');
+    if (assigned.assignmentId === undefined) continue;
+    const { reversedNow } = await reverseBudgetChange(trx, change.entityId, 'assign', assigned.assignmentId, actor);
+    result.budgetChanges.push({ kind: 'assign', id: assigned.assignmentId, entityId: change.entityId, month: assigned.month, fromEnvelopeId: null, toEnvelopeId: assigned.envelopeId, amountCents: assigned.amountCents, reversedNow });
   }
   // Bills it paid: the payment entry is among the items (reversed above), so the occurrence reads as unpaid again.
   for (const paid of await auditObjects(trx, executionId, visible, 'bill.paid', 'bill')) {

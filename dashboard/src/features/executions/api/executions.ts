@@ -6,7 +6,18 @@ import { api } from '../../../lib/api-client';
 
 export const EXECUTIONS_PAGE_LIMIT = 50;
 
-export interface ExecutionSummary {
+export type ExecutionStatus = 'running' | 'succeeded' | 'failed' | 'rolled_back';
+
+/** What n8n told the ledger about an execution: its workflow (sent by the Veil nodes) and how it ended. */
+export interface ExecutionFacts {
+  workflowId: string | null;
+  workflowName: string | null;
+  status: ExecutionStatus;
+  failedAt: string | null;
+  errorMessage: string | null;
+}
+
+export interface ExecutionSummary extends ExecutionFacts {
   executionId: string;
   firstAt: string;
   lastAt: string;
@@ -27,7 +38,7 @@ export interface ExecutionItem {
   reversedById: string | null;
 }
 
-export interface ExecutionDetail {
+export interface ExecutionDetail extends ExecutionFacts {
   executionId: string;
   rolledBack: boolean;
   items: ExecutionItem[];
@@ -37,6 +48,22 @@ export interface RollbackResult {
   executionId: string;
   reversed: { kind: 'entry' | 'transfer'; id: string; reversalId: string }[];
   alreadyReversed: { kind: 'entry' | 'transfer'; id: string }[];
+  allocations: { id: string; entityId: string; month: string; amountCents: number; reversedNow: boolean }[];
+  budgetChanges: { kind: 'assign' | 'move'; id: string; entityId: string; month: string; amountCents: number; reversedNow: boolean }[];
+  billsReopened: { billId: string; entityId: string; dueOn: string; entryId: string }[];
+  /** Bank lines already matched to what was reversed: money the bank moved, which a reversal does not move back. */
+  bankMoneyMoved: BankMoneyMoved[];
+}
+
+export interface BankMoneyMoved {
+  kind: 'entry' | 'transfer';
+  id: string;
+  entryId: string;
+  bankLineId: string;
+  accountId: string;
+  postedOn: string;
+  amountCents: number;
+  status: string;
 }
 
 const path = (executionId: string) => `/executions/${encodeURIComponent(executionId)}`;

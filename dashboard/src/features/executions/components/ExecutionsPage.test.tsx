@@ -5,12 +5,21 @@ import { formatCents } from '../../../lib/money';
 import { mockLedger, renderPage, type SentRequest } from '../../../test-utils';
 import { ExecutionsPage } from './ExecutionsPage';
 
-const EXEC_LIVE = { executionId: '4711', firstAt: '2026-11-20T10:00:00.000Z', lastAt: '2026-11-20T10:00:05.000Z', actionCount: 3, entryCount: 2, transferCount: 1, rolledBack: false };
-const EXEC_OLD = { executionId: '4700', firstAt: '2026-11-19T09:00:00.000Z', lastAt: '2026-11-19T09:00:01.000Z', actionCount: 1, entryCount: 1, transferCount: 0, rolledBack: true };
+const NOT_FAILED = { failedAt: null, errorMessage: null };
+const EXEC_LIVE = { executionId: '4711', workflowId: 'wfDraw01', workflowName: 'Veil: monthly owner draw', status: 'succeeded', ...NOT_FAILED, firstAt: '2026-11-20T10:00:00.000Z', lastAt: '2026-11-20T10:00:05.000Z', actionCount: 3, entryCount: 2, transferCount: 1, rolledBack: false };
+const EXEC_OLD = { executionId: '4700', workflowId: null, workflowName: null, status: 'rolled_back', ...NOT_FAILED, firstAt: '2026-11-19T09:00:00.000Z', lastAt: '2026-11-19T09:00:01.000Z', actionCount: 1, entryCount: 1, transferCount: 0, rolledBack: true };
+const EXEC_STUCK = { executionId: '4690', workflowId: 'wfSweep1', workflowName: 'Veil: savings sweep', status: 'running', ...NOT_FAILED, firstAt: '2026-11-18T09:00:00.000Z', lastAt: '2026-11-18T09:00:01.000Z', actionCount: 1, entryCount: 1, transferCount: 0, rolledBack: false };
+const EXEC_FAILED = { executionId: '4680', workflowId: 'wfSweep1', workflowName: 'Veil: savings sweep', status: 'failed', failedAt: '2026-11-17T09:00:02.000Z', errorMessage: 'Bad gateway', firstAt: '2026-11-17T09:00:00.000Z', lastAt: '2026-11-17T09:00:01.000Z', actionCount: 1, entryCount: 1, transferCount: 0, rolledBack: false };
+
+const NOTHING_ELSE = { allocations: [], budgetChanges: [], billsReopened: [] };
 
 function detail(rolledBack: boolean) {
   return {
     executionId: '4711',
+    workflowId: EXEC_LIVE.workflowId,
+    workflowName: EXEC_LIVE.workflowName,
+    status: rolledBack ? 'rolled_back' : 'succeeded',
+    ...NOT_FAILED,
     rolledBack,
     items: [
       { kind: 'entry', id: 'e1', entityId: 'l1', postedOn: '2026-11-20', description: 'Figma subscription', amountCents: 1500, createdAt: EXEC_LIVE.firstAt, reversedById: rolledBack ? 'r1' : null },
@@ -26,7 +35,10 @@ afterEach(() => vi.unstubAllGlobals());
 function executionsLedger(rollback: (request: SentRequest) => { status?: number; body?: unknown }) {
   let rolledBack = false;
   return mockLedger((request) => {
-    if (request.method === 'GET' && request.path === '/executions') return { body: { items: [{ ...EXEC_LIVE, rolledBack }, EXEC_OLD] } };
+    if (request.method === 'GET' && request.path === '/executions') {
+      return { body: { items: [{ ...EXEC_LIVE, rolledBack, status: rolledBack ? 'rolled_back' : 'succeeded' }, EXEC_OLD, EXEC_STUCK, EXEC_FAILED] } };
+    }
+    if (request.method === 'GET' && request.path === '/executions/4680') return { body: { ...EXEC_FAILED, items: [] } };
     if (request.method === 'GET' && request.path === '/executions/4711') return { body: detail(rolledBack) };
     if (request.method === 'POST' && request.path === '/executions/4711/rollback') {
       const answer = rollback(request);
@@ -53,17 +65,54 @@ describe('ExecutionsPage', () => {
     expect(old.textContent).toContain('1 entry, 0 transfers');
     expect(old.textContent).toContain('rolled back');
     expect(within(old).queryByRole('button', { name: /Roll back/ })).toBeNull();
+    // The workflow (name and id) and how each execution ended, as n8n reported it.
+    const cells = (row: HTMLElement) => within(row).getAllByRole('cell').map((cell) => cell.textContent);
+    expect(cells(live)).toContain('Veil: monthly owner draw (id wfDraw01)');
+    expect(cells(live)).toContain('succeeded');
+    expect(cells(old)).toContain('unknown workflow');
+    expect(cells(old)).toContain('rolled back');
+    const stuck = within(table).getByRole('row', { name: /4690/ });
+    expect(cells(stuck)).toEqual(expect.arrayContaining(['Veil: savings sweep (id wfSweep1)', 'running']));
+    const failed = within(table).getByRole('row', { name: /4680/ });
+    expect(cells(failed)).toContain('failed');
+    expect(within(failed).getByRole('button', { name: 'Roll back execution 4680' })).toBeTruthy();
 
     await user.click(within(live).getByRole('button', { name: '4711' }));
     const items = await screen.findByRole('table', { name: 'What execution 4711 posted' });
     expect(within(items).getByRole('row', { name: /Figma subscription/ }).textContent).toContain(formatCents(1500));
     expect(within(items).getByRole('row', { name: /Stripe payout/ }).textContent).toContain('reversed');
     expect(within(items).getByRole('row', { name: /Owner draw/ }).textContent).toContain('Transfer');
+    const card = screen.getByRole('region', { name: 'Execution 4711' });
+    expect(within(card).getByText('Workflow', { selector: 'dt' }).nextElementSibling?.textContent).toBe('Veil: monthly owner draw (id wfDraw01)');
+    expect(within(card).getByText('Status', { selector: 'dt' }).nextElementSibling?.textContent).toBe('succeeded');
+    expect(within(card).queryByText('Error', { selector: 'dt' })).toBeNull();
+
+    // A failed execution says when and why.
+    await user.click(within(table).getByRole('button', { name: '4680' }));
+    const failedCard = await screen.findByRole('region', { name: 'Execution 4680' });
+    await within(failedCard).findByText('Bad gateway');
+    expect(within(failedCard).getByText('Status', { selector: 'dt' }).nextElementSibling?.textContent).toBe('failed');
+    expect(within(failedCard).getByText('Failed at')).toBeTruthy();
+    expect(within(failedCard).getByText('This execution posted nothing.')).toBeTruthy();
+  });
+
+  it('shows the error when the list cannot be read', async () => {
+    mockLedger((request) => (request.path === '/executions' ? { status: 503, body: { error: { code: 'unavailable', message: 'the ledger is restarting' } } } : undefined));
+    renderPage(<ExecutionsPage />);
+    const alert = await screen.findByRole('alert');
+    expect(alert.textContent).toContain('the ledger is restarting');
+    expect(screen.queryByRole('table', { name: 'Workflow executions' })).toBeNull();
   });
 
   it('rolls an execution back once confirmed, with an Idempotency-Key, and reports what was reversed', async () => {
     const sent = executionsLedger(() => ({
-      body: { executionId: '4711', reversed: [{ kind: 'entry', id: 'e1', reversalId: 'r1' }, { kind: 'transfer', id: 't1', reversalId: 'r2' }], alreadyReversed: [{ kind: 'entry', id: 'e2' }] },
+      body: {
+        executionId: '4711',
+        reversed: [{ kind: 'entry', id: 'e1', reversalId: 'r1' }, { kind: 'transfer', id: 't1', reversalId: 'r2' }],
+        alreadyReversed: [{ kind: 'entry', id: 'e2' }],
+        ...NOTHING_ELSE,
+        bankMoneyMoved: [{ kind: 'transfer', id: 't1', entryId: 'te1', bankLineId: 'bl1', accountId: 'a1', postedOn: '2026-11-21', amountCents: -25000, status: 'matched' }],
+      },
     }));
     const confirm = vi.fn().mockReturnValueOnce(false).mockReturnValue(true);
     vi.stubGlobal('confirm', confirm);
@@ -75,6 +124,11 @@ describe('ExecutionsPage', () => {
     await user.click(button);
     const status = await screen.findByText(/Rolled back execution 4711/);
     expect(status.textContent).toContain('2 items reversed, 1 already reversed before');
+    // The money the bank already moved is listed, not ignored.
+    const moved = screen.getByRole('table', { name: 'Money the bank already moved for execution 4711' });
+    const line = within(moved).getByRole('row', { name: /2026-11-21/ });
+    expect(within(line).getAllByRole('cell').map((cell) => cell.textContent)).toEqual(['Transfer', 'matched', formatCents(-25000)]);
+    expect(screen.getByText(/move it back yourself/)).toBeTruthy();
     const posts = sent.filter((request) => request.method === 'POST');
     expect(posts).toHaveLength(1);
     expect(posts[0]?.headers['idempotency-key']).toMatch(/^[0-9a-f-]{36}$/);
@@ -82,6 +136,29 @@ describe('ExecutionsPage', () => {
     await waitFor(() => expect(screen.queryByRole('button', { name: 'Roll back execution 4711' })).toBeNull());
     const items = await screen.findByRole('table', { name: 'What execution 4711 posted' });
     await waitFor(() => expect(within(items).getByRole('row', { name: /Figma subscription/ }).textContent).toContain('reversed'));
+  });
+
+  it('says the bank moved nothing when no bank line matched what was reversed, and counts budget changes and bills', async () => {
+    executionsLedger(() => ({
+      body: {
+        executionId: '4711',
+        reversed: [{ kind: 'entry', id: 'e1', reversalId: 'r1' }],
+        alreadyReversed: [],
+        allocations: [{ id: 'al1', entityId: 'l1', month: '2026-11', amountCents: 300000, reversedNow: true }],
+        budgetChanges: [{ kind: 'move', id: 'm1', entityId: 'l1', month: '2026-11', fromEnvelopeId: 'v1', toEnvelopeId: 'v2', amountCents: 500, reversedNow: true }],
+        billsReopened: [{ billId: 'b1', entityId: 'l1', dueOn: '2026-11-15', entryId: 'e1' }],
+        bankMoneyMoved: [],
+      },
+    }));
+    vi.stubGlobal('confirm', () => true);
+    const user = userEvent.setup();
+    renderPage(<ExecutionsPage />);
+    await user.click(await screen.findByRole('button', { name: 'Roll back execution 4711' }));
+    const status = await screen.findByRole('status');
+    expect(status.textContent).toBe('Rolled back execution 4711: 1 item reversed; 2 budget changes taken back; 1 bill due again.');
+    const bank = screen.getByRole('region', { name: 'Bank money already moved' });
+    expect(within(bank).getByText(/The bank had moved no money/)).toBeTruthy();
+    expect(within(bank).queryByRole('table')).toBeNull();
   });
 
   it("shows the ledger's error code when a rollback is refused", async () => {

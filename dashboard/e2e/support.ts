@@ -90,4 +90,5 @@ export async function startBrowser(): Promise<Browser> {
   };
 }
 
-export const SCREENSHOT_DIR = process.env.VEIL_SCREENSHOT_DIR ?? path.join(os.tmpdir(), 'veil-dashboard-screenshots');
+// Inside the repository, where .gitignore's `screenshots/` keeps them out of every commit and a reviewer finds them.
+export const SCREENSHOT_DIR = process.env.VEIL_SCREENSHOT_DIR ?? path.resolve(__dirname, '..', 'screenshots');

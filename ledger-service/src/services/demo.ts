@@ -5,14 +5,18 @@ import { auditedTransaction } from './audit';
 import { systemActor, type Actor, type Deps } from './context';
 import { createEntity } from './entities';
 import { addMonths } from '../domain/dates';
+import { assert } from '../domain/errors';
 import { createBill } from './bills';
 import * as budget from './budget';
 import { bookEntries, type EntryDraft } from './journal';
 import { loadAfrTable } from './reference';
 import { createTransfer, type NewTransfer } from './veil';
 
-// A realistic, deterministic demo: a design studio LLC and its owner, four months of books. Seeded only into an
-// empty ledger, so restarting never doubles it.
+// A realistic, deterministic demo: a design studio LLC and its owner, the four months of books that end on the
+// demo's "today" (the ledger's clock unless a test names a day). Seeded only into an empty ledger, so restarting
+// never doubles it. Nothing is dated after today: a future-dated entry would already count in every balance while
+// the balance history and the reports dated today leave it out, so "net worth now" and the history's last point
+// would disagree.
 
 
 type Chart = Record<string, { kind: AccountKind; code?: string }>;
@@ -82,8 +86,9 @@ const PERSONAL_NAMES: Record<keyof typeof PERSONAL_CHART, string> = {
 };
 
 
-function day(year: number, month: number, dayOfMonth: number): string {
-  return `${year}-${String(month).padStart(2, '0')}-${String(dayOfMonth).padStart(2, '0')}`;
+/** The day `dayOfMonth` (1 to 28, so that it exists in every month) of the month `offset` months after `start`. */
+function day(start: string, offset: number, dayOfMonth: number): string {
+  return `${addMonths(start, offset).slice(0, 8)}${String(dayOfMonth).padStart(2, '0')}`;
 }
 
 function move(postedOn: string, description: string, debit: string, credit: string, amountCents: number): EntryDraft {
@@ -98,18 +103,25 @@ function move(postedOn: string, description: string, debit: string, credit: stri
   };
 }
 
-/** Seeds the demo books, owned by `ownerUserId` (the demo user) so that they are visible to that user only. */
+/**
+ * Seeds the demo books, owned by `ownerUserId` (the demo user) so that they are visible to that user only: the
+ * `months` months up to and including the month of `todayOn` (default: the ledger's clock, as a UTC date like
+ * every route's "today"), with nothing dated after `todayOn`.
+ */
 export async function seedDemo(
   deps: Deps,
-  options: { ownerUserId: string; year?: number; firstMonth?: number; months?: number },
+  options: { ownerUserId: string; todayOn?: string; months?: number },
 ) {
   const afrRows = deps.afrRows ?? loadAfrTable();
   const SYSTEM: Actor = { ...systemActor('demo-seed'), userId: options.ownerUserId };
   const existing = await deps.db.selectFrom('entities').select('id').limit(1).execute();
   if (existing.length > 0) return null;
-  const year = options.year ?? 2026;
-  const firstMonth = options.firstMonth ?? 8;
+  const todayOn = options.todayOn ?? new Date(deps.security.now()).toISOString().slice(0, 10);
   const monthCount = options.months ?? 4;
+  // The loan, the reimbursement and its payment fall in the first two months, which must be in the past.
+  assert(Number.isSafeInteger(monthCount) && monthCount >= 3 && monthCount <= 24, `the demo covers 3 to 24 months, not ${monthCount}`);
+  const start = addMonths(`${todayOn.slice(0, 7)}-01`, 1 - monthCount);
+  const isPast = (postedOn: string) => postedOn <= todayOn;
   const random = seededRandom(20_261_124);
   const between = (lowCents: number, highCents: number) => Math.round(lowCents + random() * (highCents - lowCents));
 
@@ -125,7 +137,6 @@ export async function seedDemo(
       p[key] = (await createAccount(trx, person.id, { name: PERSONAL_NAMES[key], kind: spec.kind }, SYSTEM)).id;
     }
 
-    const start = day(year, firstMonth, 1);
     const llcEntries: EntryDraft[] = [
       move(start, 'Opening balance: business checking', b.checking, b.opening, 1_842_500),
       move(start, 'Opening balance: business savings', b.savings, b.opening, 2_500_000),
@@ -138,43 +149,44 @@ export async function seedDemo(
       move(start, 'Opening balance: Roth IRA', p.ira, p.opening, 3_875_540),
       move(start, 'Opening balance: mortgage', p.opening, p.mortgage, 31_250_000),
     ];
-    for (let offset = 0; offset < monthCount; offset += 1) {
-      const month = firstMonth + offset;
+    for (let month = 0; month < monthCount; month += 1) {
       const clients = ['Harbor Coffee Co.', 'Lumen Health', 'Cedar & Pine Realty'];
       for (const [index, client] of clients.entries()) {
         llcEntries.push(
-          move(day(year, month, 5 + index * 7), `Invoice paid: ${client}`, b.checking, b.revenue, between(320_000, 880_000)),
+          move(day(start, month, 5 + index * 7), `Invoice paid: ${client}`, b.checking, b.revenue, between(320_000, 880_000)),
         );
       }
       llcEntries.push(
-        move(day(year, month, 3), 'Figma, Adobe, Notion subscriptions', b.software, b.card, between(18_000, 24_000)),
-        move(day(year, month, 12), 'Freelance illustrator', b.contractors, b.checking, between(150_000, 300_000)),
-        move(day(year, month, 16), 'LinkedIn ads', b.advertising, b.card, between(20_000, 60_000)),
-        move(day(year, month, 18), 'Printer paper and toner', b.supplies, b.card, between(4_000, 12_000)),
-        move(day(year, month, 28), 'Monthly account fee', b.bankFees, b.checking, 1_500),
-        move(day(year, month, 25), 'Credit card payment', b.card, b.checking, between(40_000, 90_000)),
-        move(day(year, month, 26), 'Set aside for estimated taxes', b.savings, b.checking, 250_000),
+        move(day(start, month, 3), 'Figma, Adobe, Notion subscriptions', b.software, b.card, between(18_000, 24_000)),
+        move(day(start, month, 12), 'Freelance illustrator', b.contractors, b.checking, between(150_000, 300_000)),
+        move(day(start, month, 16), 'LinkedIn ads', b.advertising, b.card, between(20_000, 60_000)),
+        move(day(start, month, 18), 'Printer paper and toner', b.supplies, b.card, between(4_000, 12_000)),
+        move(day(start, month, 28), 'Monthly account fee', b.bankFees, b.checking, 1_500),
+        move(day(start, month, 25), 'Credit card payment', b.card, b.checking, between(40_000, 90_000)),
+        move(day(start, month, 26), 'Set aside for estimated taxes', b.savings, b.checking, 250_000),
       );
       personalEntries.push(
-        move(day(year, month, 1), 'Mortgage interest', p.mortgageInterest, p.checking, between(118_000, 121_000)),
-        move(day(year, month, 1), 'Mortgage principal', p.mortgage, p.checking, between(61_000, 64_000)),
-        move(day(year, month, 8), 'Whole Foods', p.groceries, p.card, between(12_000, 28_000)),
-        move(day(year, month, 15), 'Trader Joe\'s', p.groceries, p.card, between(8_000, 16_000)),
-        move(day(year, month, 11), 'Dinner out', p.dining, p.card, between(6_000, 14_000)),
-        move(day(year, month, 14), 'Electric and water', p.utilities, p.checking, between(14_000, 22_000)),
-        move(day(year, month, 20), 'Streaming and music', p.subscriptions, p.card, 3_297),
-        move(day(year, month, 22), 'Transit pass and fuel', p.transport, p.card, between(9_000, 15_000)),
-        move(day(year, month, 27), 'Visa payment', p.card, p.checking, between(50_000, 70_000)),
-        move(day(year, month, 28), 'Savings interest', p.savings, p.interest, between(5_500, 6_500)),
-        move(day(year, month, 2), 'Monthly Roth IRA contribution', p.ira, p.checking, 58_300),
-        move(day(year, month, 1), 'Transfer from money market', p.checking, p.moneyMarket, 350_000),
+        move(day(start, month, 1), 'Mortgage interest', p.mortgageInterest, p.checking, between(118_000, 121_000)),
+        move(day(start, month, 1), 'Mortgage principal', p.mortgage, p.checking, between(61_000, 64_000)),
+        move(day(start, month, 8), 'Whole Foods', p.groceries, p.card, between(12_000, 28_000)),
+        move(day(start, month, 15), 'Trader Joe\'s', p.groceries, p.card, between(8_000, 16_000)),
+        move(day(start, month, 11), 'Dinner out', p.dining, p.card, between(6_000, 14_000)),
+        move(day(start, month, 14), 'Electric and water', p.utilities, p.checking, between(14_000, 22_000)),
+        move(day(start, month, 20), 'Streaming and music', p.subscriptions, p.card, 3_297),
+        move(day(start, month, 22), 'Transit pass and fuel', p.transport, p.card, between(9_000, 15_000)),
+        move(day(start, month, 27), 'Visa payment', p.card, p.checking, between(50_000, 70_000)),
+        move(day(start, month, 28), 'Savings interest', p.savings, p.interest, between(5_500, 6_500)),
+        move(day(start, month, 2), 'Monthly Roth IRA contribution', p.ira, p.checking, 58_300),
+        move(day(start, month, 1), 'Transfer from money market', p.checking, p.moneyMarket, 350_000),
       );
     }
-    const llcBooked = await bookEntries(trx, llc.id, llcEntries, SYSTEM);
-    await bookEntries(trx, person.id, personalEntries, SYSTEM);
+    // Drawn for every month in full (the same random amounts whatever the day), then cut at today.
+    const llcBooked = await bookEntries(trx, llc.id, llcEntries.filter((entry) => isPast(entry.postedOn)), SYSTEM);
+    await bookEntries(trx, person.id, personalEntries.filter((entry) => isPast(entry.postedOn)), SYSTEM);
 
     // The veil at work: money crosses only as classified, documented transfers.
     const cross = (input: Omit<NewTransfer, 'fromEntityId' | 'toEntityId'> & { from: 'llc' | 'person' }) => {
+      assert(isPast(input.postedOn), `a demo transfer dated after today: ${input.postedOn}`);
       const { from, ...rest } = input;
       const [fromEntityId, toEntityId] = from === 'llc' ? [llc.id, person.id] : [person.id, llc.id];
       return createTransfer(trx, { ...rest, fromEntityId, toEntityId }, SYSTEM, afrRows);
@@ -187,7 +199,7 @@ export async function seedDemo(
       fromAccountId: p.savings,
       toAccountId: b.checking,
       amountCents: 1_000_000,
-      postedOn: day(year, firstMonth, 10),
+      postedOn: day(start, 0, 10),
       memo: 'Working capital for new equipment',
       loan: { annualRateBasisPoints: 300, termMonths: 24, paymentFrequency: 'monthly' },
     });
@@ -197,17 +209,18 @@ export async function seedDemo(
       fromAccountId: p.card,
       toAccountId: b.software,
       amountCents: 12_900,
-      postedOn: day(year, firstMonth + 1, 4),
-      reimbursement: { businessPurpose: 'Font licence for a client project', receiptReference: 'receipts/fonts-invoice-2291.pdf', expenseOn: day(year, firstMonth + 1, 4) },
+      postedOn: day(start, 1, 4),
+      reimbursement: { businessPurpose: 'Font licence for a client project', receiptReference: 'receipts/fonts-invoice-2291.pdf', expenseOn: day(start, 1, 4) },
     });
-    await cross({ from: 'llc', classification: 'reimbursement_payment', fromAccountId: b.checking, toAccountId: p.checking, amountCents: 12_900, postedOn: day(year, firstMonth + 1, 20), relatedTransferId: expense.id });
+    await cross({ from: 'llc', classification: 'reimbursement_payment', fromAccountId: b.checking, toAccountId: p.checking, amountCents: 12_900, postedOn: day(start, 1, 20), relatedTransferId: expense.id });
     let transfers = 4;
-    for (let offset = 0; offset < monthCount; offset += 1) {
-      const month = firstMonth + offset;
-      await cross({ from: 'llc', classification: 'owner_draw', fromAccountId: b.checking, toAccountId: p.checking, amountCents: 600_000, postedOn: day(year, month, 15), memo: 'Monthly owner draw' });
-      transfers += 1;
-      if (offset > 0) {
-        await cross({ from: 'llc', classification: 'loan_repayment', fromAccountId: b.checking, toAccountId: p.savings, amountCents: 42_981, postedOn: day(year, month, 10), relatedTransferId: loan.id });
+    for (let month = 0; month < monthCount; month += 1) {
+      if (isPast(day(start, month, 15))) {
+        await cross({ from: 'llc', classification: 'owner_draw', fromAccountId: b.checking, toAccountId: p.checking, amountCents: 600_000, postedOn: day(start, month, 15), memo: 'Monthly owner draw' });
+        transfers += 1;
+      }
+      if (month > 0 && isPast(day(start, month, 10))) {
+        await cross({ from: 'llc', classification: 'loan_repayment', fromAccountId: b.checking, toAccountId: p.savings, amountCents: 42_981, postedOn: day(start, month, 10), relatedTransferId: loan.id });
         transfers += 1;
       }
     }
@@ -275,10 +288,8 @@ export async function seedDemo(
       if (readyToAssignCents !== 0) await budget.assign(trx, entityId, budgetMonths[0] as string, { envelopeId: reserve as string, amountCents: readyToAssignCents }, SYSTEM);
     }
 
-    // Bills from the month after the books end, so none is shown late.
-    const billsStartOn = addMonths(start, monthCount);
-    const today = billsStartOn;
-    const bill = (entityId: string, input: Omit<Parameters<typeof createBill>[2], 'startsOn'>) => createBill(trx, entityId, { ...input, startsOn: billsStartOn }, SYSTEM, today);
+    // Bills from today on, where the books end, so none is shown late and the rest of this month is upcoming.
+    const bill = (entityId: string, input: Omit<Parameters<typeof createBill>[2], 'startsOn'>) => createBill(trx, entityId, { ...input, startsOn: todayOn }, SYSTEM, todayOn);
     await bill(person.id, { name: 'Mortgage interest', payee: 'Homestead Bank', rrule: 'FREQ=MONTHLY;BYMONTHDAY=1', amountCents: 120_000, estimated: true, categoryAccountId: p.mortgageInterest, payFromAccountId: p.checking, autopay: true });
     await bill(person.id, { name: 'Electric and water', payee: 'City Utilities', rrule: 'FREQ=MONTHLY;BYMONTHDAY=14', amountCents: 18_000, estimated: true, categoryAccountId: p.utilities, payFromAccountId: p.checking, autopay: false });
     await bill(person.id, { name: 'Streaming and music', payee: 'StreamCo', rrule: 'FREQ=MONTHLY;BYMONTHDAY=20', amountCents: 3_297, estimated: false, categoryAccountId: p.subscriptions, payFromAccountId: p.card, autopay: true });

@@ -1,4 +1,4 @@
-import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { api } from '../../../lib/api-client';
 
 // Contract of the bills endpoints (built in parallel on the ledger).
@@ -18,6 +18,8 @@ export const useOccurrences = (entityId: string, from: string, to: string) =>
     queryKey: ['bills', entityId, from, to],
     queryFn: () => api.get<{ occurrences: Occurrence[] }>(`/entities/${entityId}/bill-occurrences`, { from, to }).then((data) => data.occurrences),
     retry: false,
+    // The calendar stays on screen (and keeps the keyboard focus) while the next month loads.
+    placeholderData: keepPreviousData,
   });
 
 export function usePayOccurrence() {

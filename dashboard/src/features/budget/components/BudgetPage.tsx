@@ -107,7 +107,27 @@ function EnvelopeRow({ envelope, currency, onAssign }: { envelope: Envelope; cur
             }
           }}
         >
-          <input aria-label={`Amount to assign to ${envelope.name}`} inputMode="decimal" value={amount} onChange={(event) => setAmount(event.target.value)} size={8} />
+          <input
+            aria-label={`Amount to assign to ${envelope.name}`}
+            aria-keyshortcuts="ArrowUp ArrowDown Escape"
+            data-assign-input=""
+            inputMode="decimal"
+            value={amount}
+            onChange={(event) => setAmount(event.target.value)}
+            onKeyDown={(event) => {
+              // Spreadsheet keys: up and down go to the envelope above or below, Escape drops what was typed.
+              if (event.key === 'Escape') setAmount('');
+              const step = event.key === 'ArrowDown' ? 1 : event.key === 'ArrowUp' ? -1 : 0;
+              if (step === 0) return;
+              const inputs = [...document.querySelectorAll<HTMLInputElement>('input[data-assign-input]')];
+              const next = inputs[inputs.indexOf(event.currentTarget) + step];
+              if (next) {
+                event.preventDefault();
+                next.focus();
+              }
+            }}
+            size={8}
+          />
           <button type="submit" aria-label={`Assign to ${envelope.name}`} disabled={cents === null || cents === 0}>
             Assign
           </button>

@@ -1,5 +1,6 @@
 import { useQuery } from '@tanstack/react-query';
 import { api } from '../../../lib/api-client';
+import { sumCents } from '../../../lib/money';
 
 // Contract of the money-flow endpoint (built in parallel on the ledger).
 export interface MoneyFlow {
@@ -48,4 +49,62 @@ export function toSankeyData(flow: MoneyFlow) {
     links.push({ source, target, value: link.valueCents });
   }
   return { nodes: flow.nodes.map((node) => ({ name: node.name, kind: node.kind })), links, omitted };
+}
+
+// ---- LLC ↔ owner flows by kind ----
+
+export interface InterEntityTransfer {
+  id: string;
+  classification: string;
+  fromEntityId: string;
+  toEntityId: string;
+  amountCents: number;
+  currency: string;
+  postedOn: string;
+  reversal: { createdAt: string } | null;
+}
+
+export const CLASSIFICATION_NAMES: Record<string, string> = {
+  capital_contribution: 'Capital contributions',
+  owner_draw: 'Owner draws',
+  loan: 'Loans',
+  loan_repayment: 'Loan repayments',
+  reimbursement: 'Reimbursable expenses',
+  reimbursement_payment: 'Reimbursements paid',
+};
+
+export const useTransfers = (entityId: string) =>
+  useQuery({
+    queryKey: ['transfers', entityId],
+    queryFn: () => api.get<{ items: InterEntityTransfer[] }>(`/entities/${entityId}/transfers`).then((data) => data.items),
+  });
+
+export interface KindFlow {
+  classification: string;
+  /** Out of these books into the other entity's, or into these books. */
+  direction: 'out' | 'in';
+  counterpartyEntityId: string;
+  count: number;
+  totalCents: number;
+}
+
+/**
+ * The period's money across the veil, per classification and direction, seen from one entity: reversed transfers
+ * are left out (their reversal undid them), and only the entity's currency is added up.
+ */
+export function flowsByKind(transfers: readonly InterEntityTransfer[], entityId: string, currency: string, fromOn: string, toOn: string): KindFlow[] {
+  const flows = new Map<string, KindFlow>();
+  for (const transfer of transfers) {
+    if (transfer.reversal !== null || transfer.currency !== currency || transfer.postedOn < fromOn || transfer.postedOn > toOn) continue;
+    const direction = transfer.fromEntityId === entityId ? 'out' : transfer.toEntityId === entityId ? 'in' : null;
+    if (direction === null) continue;
+    const counterpartyEntityId = direction === 'out' ? transfer.toEntityId : transfer.fromEntityId;
+    const key = `${transfer.classification}:${direction}:${counterpartyEntityId}`;
+    const flow = flows.get(key) ?? { classification: transfer.classification, direction, counterpartyEntityId, count: 0, totalCents: 0 };
+    flow.count += 1;
+    flow.totalCents = sumCents([flow.totalCents, transfer.amountCents]);
+    flows.set(key, flow);
+  }
+  const order = Object.keys(CLASSIFICATION_NAMES);
+  return [...flows.values()].sort((a, b) => order.indexOf(a.classification) - order.indexOf(b.classification) || a.direction.localeCompare(b.direction));
 }

@@ -2,10 +2,10 @@ import { useState } from 'react';
 import { ResponsiveContainer, Sankey, Tooltip } from 'recharts';
 import { Card, Empty, Money, NeedsEntity, PageHeader, QueryState } from '../../../components/ui';
 import { firstOfYearOn, todayOn } from '../../../lib/dates';
-import { useEntity } from '../../../lib/entity-context';
+import { useEntity, useScope } from '../../../lib/entity-context';
 import { formatCents } from '../../../lib/money';
 import type { Entity } from '../../../lib/types';
-import { toSankeyData, useMoneyFlow } from '../api/money-flow';
+import { CLASSIFICATION_NAMES, flowsByKind, toSankeyData, useMoneyFlow, useTransfers } from '../api/money-flow';
 
 export function MoneyFlowPage() {
   const entity = useEntity();
@@ -18,6 +18,9 @@ function EntityMoneyFlow({ entity }: { entity: Entity }) {
   const [from, setFrom] = useState(firstOfYearOn(today));
   const [to, setTo] = useState(today);
   const flow = useMoneyFlow(entity.id, from, to);
+  const transfers = useTransfers(entity.id);
+  const { entities } = useScope();
+  const entityName = (id: string) => entities.find((candidate) => candidate.id === id)?.name ?? 'another entity';
   return (
     <>
       <PageHeader title="Money flow" />
@@ -62,6 +65,46 @@ function EntityMoneyFlow({ entity }: { entity: Entity }) {
                   ))}
                 </tbody>
               </table>
+            </Card>
+          );
+        }}
+      </QueryState>
+      <QueryState query={transfers} label="Loading inter-entity transfers">
+        {(items) => {
+          const flows = flowsByKind(items, entity.id, entity.currency, from, to);
+          return (
+            <Card title="Across the veil, by kind">
+              {flows.length === 0 ? (
+                <Empty>No money crossed between the books in this period.</Empty>
+              ) : (
+                <table>
+                  <caption className="visually-hidden">Money between {entity.name} and the other books, by kind</caption>
+                  <thead>
+                    <tr>
+                      <th scope="col">Kind</th>
+                      <th scope="col">Direction</th>
+                      <th scope="col" className="amount">
+                        Transfers
+                      </th>
+                      <th scope="col" className="amount">
+                        Total
+                      </th>
+                    </tr>
+                  </thead>
+                  <tbody>
+                    {flows.map((flow) => (
+                      <tr key={`${flow.classification}-${flow.direction}-${flow.counterpartyEntityId}`}>
+                        <th scope="row">{CLASSIFICATION_NAMES[flow.classification] ?? flow.classification}</th>
+                        <td>{flow.direction === 'out' ? `${entity.name} → ${entityName(flow.counterpartyEntityId)}` : `${entityName(flow.counterpartyEntityId)} → ${entity.name}`}</td>
+                        <td className="amount">{flow.count}</td>
+                        <td className="amount">
+                          <Money cents={flow.totalCents} currency={entity.currency} />
+                        </td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              )}
             </Card>
           );
         }}

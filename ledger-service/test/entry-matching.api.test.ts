@@ -115,6 +115,21 @@ describe(`bank lines for entries already booked (${BACKEND})`, () => {
     expect(await entryCount(ledger.deps.db, books.entityId)).toBe(before + 2);
   });
 
+  it('never matches an entry that was reversed, nor its reversal: a corrected mistake moved no money', async () => {
+    const mistake = await book('2026-08-03', 'Printer paper (typo)', [
+      ['software', 1_234],
+      ['checking', -1_234],
+    ]);
+    await ledger.http.post(`/entries/${mistake}/reverse`).set('Idempotency-Key', key()).send({}).expect(201);
+    const report = await importCsv('checking', ['2026-08-04,OFFICE DEPOT,-12.34', '2026-08-04,OFFICE DEPOT REFUND,12.34']);
+    expect(report.body).toMatchObject({ new: 2, matchedToEntries: 0 });
+    const lines = (await linesOf('checking')).filter((line) => line.postedOn === '2026-08-04');
+    expect(lines.map((line) => [line.status, line.entryId])).toEqual([
+      ['unmatched', null],
+      ['unmatched', null],
+    ]);
+  });
+
   it('a line typed in by hand matches too, and the bank line it stands for is the entry on that account only', async () => {
     const entryId = await book('2026-07-01', 'Owner transfer in', [
       ['checking', 30_000],

@@ -16,9 +16,10 @@ type Trx = Transaction<Database>;
 // signed the same way: positive = money into the account), the entry is dated from ENTRY_EARLY_DAYS after the
 // line to ENTRY_LATE_DAYS before it (banks post after the ledger books, ACH takes days), and no bank line stands
 // for that posting yet. Each posting takes one line, each line one posting; the closest date wins, then the entry
-// booked first. Not candidates: entries that opened an account (opening balances), and the reversal of an entry
-// whose bank line the bank withdrew (that reversal echoes the bank; it is not money the bank will show again). The
-// reversal of a returned or failed movement is a candidate: the bank shows the money coming back.
+// booked first. Not candidates: entries that opened an account (opening balances); an entry since reversed (a
+// correction: no money moved, net); and a reversal, unless the bank showed the entry it reverses on that account
+// (a returned Plaid Transfer: the bank shows the money coming back) — so never the reversal of a typed mistake, nor
+// the reversal of an entry whose bank line the bank withdrew (that reversal only echoes the bank).
 
 /** How far the bank's line may come before the entry's date (a back-dated entry). */
 export const ENTRY_EARLY_DAYS = 3;
@@ -58,8 +59,10 @@ export async function matchBookedEntries(trx: Trx, lines: readonly BankLine[], a
        and not exists (select 1 from bank_lines b where b.entry_id = p.entry_id and b.account_id = p.account_id)
        and not exists (select 1 from postings o join accounts a on a.id = o.account_id
                         where o.entry_id = e.id and a.kind = 'opening_balance')
-       and not exists (select 1 from bank_lines w where e.reverses_entry_id is not null
-                          and w.entry_id = e.reverses_entry_id and w.status = 'removed')`.execute(trx);
+       and not exists (select 1 from journal_entries r where r.reverses_entry_id = e.id)
+       and (e.reverses_entry_id is null
+            or exists (select 1 from bank_lines w where w.entry_id = e.reverses_entry_id and w.account_id = p.account_id
+                          and w.status in ('matched', 'booked')))`.execute(trx);
   if (rows.rows.length === 0) return matched;
   const byKey = new Map<string, Candidate[]>();
   for (const row of rows.rows) {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { sql, type Transaction } from 'kysely';
+import { sql, type RawBuilder, type Transaction } from 'kysely';
 import type { Database, Db } from '../db/database';
 import { AssertionFailure, assert, RuleViolation } from '../domain/errors';
 import { contentHash } from '../domain/hash';
@@ -146,6 +146,18 @@ export function queuedEvent(actor: Actor, event: AuditEvent): QueuedEvent {
   };
 }
 
+/**
+ * Audit rows a set-based step built in SQL (services/ingest.ts): a jsonb array expression of rows in the shape
+ * `auditRowsParameter` gives (content and digest), evaluated by the transaction's last statement and appended
+ * after the queued rows. The rows must still be there then (a table of the transaction, dropped at commit).
+ */
+const stagedAudit = new WeakMap<object, RawBuilder<unknown>[]>();
+
+export function appendAuditRowsAtCommit(trx: Trx, rows: RawBuilder<unknown>): void {
+  if (!queues.has(trx)) throw new AssertionFailure('staged audit rows: the transaction was not opened by auditedTransaction');
+  stagedAudit.set(trx, [...(stagedAudit.get(trx) ?? []), rows]);
+}
+
 /** The answer an idempotent write stores, written by the same statement that appends the audit rows. */
 export interface StoredAnswer {
   scope: string;
@@ -168,9 +180,12 @@ async function appendQueued(trx: Trx): Promise<void> {
   queues.delete(trx);
   const answer = answers.get(trx);
   answers.delete(trx);
-  if (queue.length === 0 && answer === undefined) return;
+  const staged = stagedAudit.get(trx) ?? [];
+  stagedAudit.delete(trx);
+  if (queue.length === 0 && answer === undefined && staged.length === 0) return;
+  const rows = staged.reduce<RawBuilder<unknown>>((all, more) => sql`${all} || ${more}`, sql`${auditRowsParameter(queue)}::jsonb`);
   await sql`select veil_finish_write(${answer?.scope ?? null}, ${answer?.key ?? null}, ${answer?.statusCode ?? null},
-    ${answer === undefined ? null : JSON.stringify(answer.response ?? null)}::jsonb, ${auditRowsParameter(queue)}::jsonb)`.execute(trx);
+    ${answer === undefined ? null : JSON.stringify(answer.response ?? null)}::jsonb, ${rows})`.execute(trx);
 }
 
 function rowView(row: Record<string, unknown>): AuditRow {

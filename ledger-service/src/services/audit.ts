@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { sql, type RawBuilder, type Transaction } from 'kysely';
+import { sql, type Transaction } from 'kysely';
 import type { Database, Db } from '../db/database';
 import { AssertionFailure, assert, RuleViolation } from '../domain/errors';
 import { contentHash } from '../domain/hash';
@@ -147,15 +147,16 @@ export function queuedEvent(actor: Actor, event: AuditEvent): QueuedEvent {
 }
 
 /**
- * Audit rows a set-based step built in SQL (services/ingest.ts): a jsonb array expression of rows in the shape
- * `auditRowsParameter` gives (content and digest), evaluated by the transaction's last statement and appended
- * after the queued rows. The rows must still be there then (a table of the transaction, dropped at commit).
+ * Audit rows a set-based step built in SQL (services/ingest.ts), appended at the end of the transaction before the
+ * queued ones: `append` calls veil_audit_append with them (in the shape `auditRowsParameter` gives), as many times
+ * as it needs (a jsonb array holds at most 256 MB). The commit-time checks run first, so the chain head is held for
+ * the appends, the last statement and COMMIT only, as for any write.
  */
-const stagedAudit = new WeakMap<object, RawBuilder<unknown>[]>();
+const stagedAudit = new WeakMap<object, ((trx: Trx) => Promise<void>)[]>();
 
-export function appendAuditRowsAtCommit(trx: Trx, rows: RawBuilder<unknown>): void {
+export function appendAuditRowsAtCommit(trx: Trx, append: (trx: Trx) => Promise<void>): void {
   if (!queues.has(trx)) throw new AssertionFailure('staged audit rows: the transaction was not opened by auditedTransaction');
-  stagedAudit.set(trx, [...(stagedAudit.get(trx) ?? []), rows]);
+  stagedAudit.set(trx, [...(stagedAudit.get(trx) ?? []), append]);
 }
 
 /** The answer an idempotent write stores, written by the same statement that appends the audit rows. */
@@ -182,10 +183,13 @@ async function appendQueued(trx: Trx): Promise<void> {
   answers.delete(trx);
   const staged = stagedAudit.get(trx) ?? [];
   stagedAudit.delete(trx);
-  if (queue.length === 0 && answer === undefined && staged.length === 0) return;
-  const rows = staged.reduce<RawBuilder<unknown>>((all, more) => sql`${all} || ${more}`, sql`${auditRowsParameter(queue)}::jsonb`);
+  if (staged.length > 0) {
+    await sql`set constraints all immediate`.execute(trx);
+    for (const append of staged) await append(trx);
+  }
+  if (queue.length === 0 && answer === undefined) return;
   await sql`select veil_finish_write(${answer?.scope ?? null}, ${answer?.key ?? null}, ${answer?.statusCode ?? null},
-    ${answer === undefined ? null : JSON.stringify(answer.response ?? null)}::jsonb, ${rows})`.execute(trx);
+    ${answer === undefined ? null : JSON.stringify(answer.response ?? null)}::jsonb, ${auditRowsParameter(queue)}::jsonb)`.execute(trx);
 }
 
 function rowView(row: Record<string, unknown>): AuditRow {

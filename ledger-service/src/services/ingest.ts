@@ -119,8 +119,12 @@ export class LineStage {
     const copy = this.copy as CopyStreamQuery;
     const text = this.copyText;
     this.copyText = '';
-    if (text.length > 0 && !copy.write(text)) await Promise.race([once(copy, 'drain'), once(copy, 'close')]);
+    // events.once rejects if the stream errors meanwhile (the server refused a row).
+    if (text.length > 0 && !copy.write(text)) await once(copy, 'drain');
     if (this.copyError !== undefined) throw this.copyError;
+    // While the socket takes every write at once, parsing and sending run on microtasks alone and would starve the
+    // event loop (timers, other requests) for the whole file: give it a turn every chunk.
+    await new Promise((resolve) => setImmediate(resolve));
   }
 
   private async flushInsert(): Promise<void> {
@@ -131,6 +135,7 @@ export class LineStage {
         sql`(${first + index}::int, ${line.accountIndex}::int, ${line.externalId}::text, ${line.postedOn}::date, ${String(line.amountCents)}::bigint, ${line.payee}::text, ${line.memo}::text, ${line.rawJson}::jsonb, ${line.ruleId}::uuid)`,
     );
     this.buffer = [];
+    await new Promise((resolve) => setImmediate(resolve));
     await sql`insert into ${sql.table(STAGED_LINES)} (ord, account_index, external_id, posted_on, amount_cents, payee, memo, raw, rule_id) values ${sql.join(values)}`.execute(this.trx);
   }
 
@@ -164,6 +169,10 @@ export async function dropStage(trx: Trx): Promise<void> {
 const BOOKED_LINES = 'veil_ingest_booked';
 /** Audit rows built in SQL for the booked lines, appended at commit (audit.ts appendAuditRowsAtCommit). */
 const AUDIT_ROWS = 'veil_ingest_audit';
+/** Audit rows handed to veil_audit_append at a time: a jsonb array holds at most 256 MB. */
+const AUDIT_APPEND_ROWS = 20_000;
+/** Transactions whose AUDIT_ROWS table is already appended at commit (a transaction may import several files). */
+const auditRowsRegistered = new WeakSet<object>();
 /** Lines named by one `bank_lines.booked` audit row, as bookBankLines writes one per journal batch. */
 const AUDIT_BATCH_LINES = BOOKING_BATCH_MAX;
 
@@ -385,11 +394,19 @@ export async function bookFreshLinesByRules(
       from (select v.position / ${AUDIT_BATCH_LINES}::int as batch, string_agg(${lineItem}, ',' order by v.position) as items
               from veil_ingest_views v group by 1) g
      order by g.batch`.execute(trx);
-  appendAuditRowsAtCommit(
-    trx,
-    sql`(select coalesce(jsonb_agg(a.content::jsonb || jsonb_build_object('digest', encode(sha256(convert_to(a.content, 'UTF8')), 'hex')) order by a.position), '[]'::jsonb)
-           from ${sql.table(AUDIT_ROWS)} a)`,
-  );
+  if (!auditRowsRegistered.has(trx)) {
+    auditRowsRegistered.add(trx);
+    appendAuditRowsAtCommit(trx, async (last) => {
+      const { rows } = await sql<{ count: string }>`select count(*) as count from ${sql.table(AUDIT_ROWS)}`.execute(last);
+      const total = Number(rows[0]?.count ?? 0);
+      for (let start = 1; start <= total; start += AUDIT_APPEND_ROWS) {
+        await sql`
+          select veil_audit_append((
+            select jsonb_agg(a.content::jsonb || jsonb_build_object('digest', encode(sha256(convert_to(a.content, 'UTF8')), 'hex')) order by a.position)
+              from ${sql.table(AUDIT_ROWS)} a where a.position between ${start}::bigint and ${start + AUDIT_APPEND_ROWS - 1}::bigint))`.execute(last);
+      }
+    });
+  }
   const { rows: perAccount } = await sql<{ accountId: string; count: string }>`select account_id as "accountId", count(*) as count from ${booked} group by account_id`.execute(trx);
   for (const row of perAccount) accountCount(row.accountId, Number(row.count));
   const { rows: days } = await sql<{ postedOn: string }>`select distinct to_char(posted_on, 'YYYY-MM-DD') as "postedOn" from ${booked}`.execute(trx);

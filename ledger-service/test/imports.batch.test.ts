@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import { addDays } from '../src/domain/dates';
 import { auditedTransaction, verifyAuditChain } from '../src/services/audit';
 import { recordBankLines } from '../src/services/bank-lines';
+import { entryHash } from '../src/services/journal';
 import { systemActor } from '../src/services/context';
 import { checkInvariants, createBooks, type Books } from './support/books';
 import { key, startTestLedger, type TestLedger } from './support/harness';
@@ -88,6 +89,27 @@ describe('a statement larger than every batch', () => {
     expect(balanceOf(checking)).toBe(-(sum(10_000, TRANSFERS) + 77_777 + sum(200_000, RULED)));
     expect(await checkInvariants(ledger.deps.db)).toMatchObject({ unbalancedEntries: 0, balanceMismatches: 0, entitiesNotZero: 0 });
     expect((await verifyAuditChain(ledger.deps.db)).ok).toBe(true);
+    // The rule's lines are booked set-based: each entry still has its audit row, its event, and the content hash the
+    // journal computes for the same entry (so a replay of its key is told from a conflict exactly as before).
+    expect(await count(`select count(*) from audit_log where action = 'entry.booked' and entity_id = '${books.entityId}'`)).toBe(TRANSFERS + 1 + RULED);
+    expect(await count(`select count(*) from ledger_events where type = 'entry.posted' and entity_id = '${books.entityId}'`)).toBe(TRANSFERS + 1 + RULED);
+    const ruled = await ledger.deps.db.selectFrom('bankLines').select('entryId').where('accountId', '=', checking).where('ruleId', 'is not', null).execute();
+    const entryIds = ruled.map((row) => row.entryId as string);
+    const entries = await ledger.deps.db.selectFrom('journalEntries').select(['id', 'postedOn', 'description', 'source', 'contentHash']).where('id', 'in', entryIds).execute();
+    const postings = await ledger.deps.db.selectFrom('postings').select(['entryId', 'accountId', 'amountCents', 'memo']).where('entryId', 'in', entryIds).orderBy('id').execute();
+    expect(entries).toHaveLength(RULED);
+    for (const entry of entries) {
+      const draft = {
+        postedOn: entry.postedOn,
+        description: entry.description,
+        source: entry.source as 'import',
+        postings: postings.filter((posting) => posting.entryId === entry.id).map((posting) => ({ accountId: posting.accountId, amountCents: Number(posting.amountCents), memo: posting.memo ?? undefined })),
+      };
+      expect(entry.contentHash).toBe(entryHash(draft));
+    }
+    const audited = await sql<{ after: { id: string; postings: unknown[]; createdAt: string } }>`select after from audit_log where action = 'entry.booked' and object_id = ${entryIds[0]}`.execute(ledger.deps.db);
+    const served = await ledger.http.get(`/entries/${entryIds[0]}`).expect(200);
+    expect(audited.rows[0]?.after).toMatchObject({ id: entryIds[0], createdAt: served.body.createdAt, postings: served.body.postings });
 
     const again = await upload(checking, 'big-again.csv', rows).expect(201);
     expect(again.body).toMatchObject({ new: 0, skippedExact: lines, booked: 0, transfersBooked: 0 });

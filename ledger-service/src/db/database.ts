@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { PGlite, types as pgliteTypes } from '@electric-sql/pglite';
-import { CamelCasePlugin, Kysely, PostgresDialect, type ColumnType, type Generated } from 'kysely';
+import { CamelCasePlugin, Kysely, PostgresDialect, sql, type ColumnType, type Generated } from 'kysely';
 import { PGliteDialect } from 'kysely-pglite-dialect';
 import pg from 'pg';
 
@@ -832,6 +832,38 @@ export function pgliteParsers() {
   };
 }
 
+// Bulk loads (COPY FROM STDIN, services/ingest.ts) need the pg client that runs the caller's transaction, which
+// kysely does not expose: the pooled clients are known by their server process id, which the transaction can ask
+// for (`pg_backend_pid()`). A process id seen on two clients (two servers) is ambiguous, and COPY is not used then.
+const clientsByProcessId = new Map<number, pg.ClientBase[]>();
+
+function processIdOf(client: pg.ClientBase): number | undefined {
+  const id = (client as pg.ClientBase & { processID?: unknown }).processID;
+  return typeof id === 'number' ? id : undefined;
+}
+
+function rememberClient(client: pg.ClientBase): void {
+  const id = processIdOf(client);
+  if (id === undefined) return;
+  clientsByProcessId.set(id, [...(clientsByProcessId.get(id) ?? []), client]);
+}
+
+function forgetClient(client: pg.ClientBase): void {
+  const id = processIdOf(client);
+  if (id === undefined) return;
+  const left = (clientsByProcessId.get(id) ?? []).filter((other) => other !== client);
+  if (left.length === 0) clientsByProcessId.delete(id);
+  else clientsByProcessId.set(id, left);
+}
+
+/** The PostgreSQL client running this transaction, for COPY; undefined on PGlite or when it cannot be told. */
+export async function transactionClient(trx: Kysely<Database>): Promise<pg.ClientBase | undefined> {
+  if (clientsByProcessId.size === 0) return undefined;
+  const { rows } = await sql<{ pid: number }>`select pg_backend_pid() as pid`.execute(trx);
+  const clients = clientsByProcessId.get(Number(rows[0]?.pid));
+  return clients?.length === 1 ? clients[0] : undefined;
+}
+
 export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHandle> {
   const plugins = [new CamelCasePlugin()];
   if (options.databaseUrl) {
@@ -846,7 +878,11 @@ export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHa
     // rolls back, and the pool drops the broken client when it is released: nothing to do here but to listen. (An
     // idle client's error also passes through this listener before the pool reports it once, below.) Found by the
     // hardening harness restarting PostgreSQL under load.
-    pool.on('connect', (client) => client.on('error', () => {}));
+    pool.on('connect', (client) => {
+      client.on('error', () => {});
+      rememberClient(client);
+    });
+    pool.on('remove', (client) => forgetClient(client));
     pool.on('error', (error) => options.onPoolError?.(error));
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }), plugins });
     return { db, backend: 'postgres', close: () => db.destroy() };

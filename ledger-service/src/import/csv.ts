@@ -169,6 +169,19 @@ function guessDecimalSeparator(values: string[]): ',' | '.' {
 }
 
 const SNIFF_ROWS = 30;
+/** Text handed to csv-parse at a time: given the whole file as one chunk, it parses every record before the first is read. */
+const CHUNK_CHARS = 64 * 1024;
+
+/** The text in chunks that end at a line break (never inside a character), for csv-parse to parse as it is read. */
+function* textChunks(text: string): Generator<string> {
+  let start = 0;
+  while (start < text.length) {
+    const newline = text.indexOf('\n', start + CHUNK_CHARS);
+    const end = newline === -1 ? text.length : newline + 1;
+    yield text.slice(start, end);
+    start = end;
+  }
+}
 
 export interface CsvResult extends ParsedStatement {
   mapping: CsvMapping;
@@ -186,7 +199,7 @@ export async function parseCsv(
   onLine?: (line: ParsedLine) => void | Promise<void>,
 ): Promise<CsvResult> {
   const delimiter = given?.delimiter ?? sniffDelimiter(text);
-  const source = Readable.from([text]);
+  const source = Readable.from(textChunks(text));
   const parser = source.pipe(
     parse({ delimiter, relax_column_count: true, relax_quotes: true, skip_empty_lines: true, info: true, bom: true }),
   );

@@ -29,6 +29,11 @@ export interface ParseOptions {
   file: string;
   csvMapping?: Partial<CsvMapping> | undefined;
   encoding?: TextEncoding | undefined;
+  /**
+   * CSV only: each transaction is handed over as it is read and not collected (the result's one account then has
+   * no lines), so a large export is never held as objects. Other formats are small and always collected.
+   */
+  onCsvLine?: ((line: ParsedLine) => void | Promise<void>) | undefined;
 }
 
 export interface ParseResult extends ParsedStatement {
@@ -88,7 +93,7 @@ export async function parseStatement(bytes: Uint8Array, options: ParseOptions): 
     case 'pdf':
       throw new StatementError(options.file, 1, 'a PDF header past the first kilobyte: not a statement PDF');
     case 'csv': {
-      const { mapping, preset, ...statement } = await parseCsv(text, options.file, options.csvMapping);
+      const { mapping, preset, ...statement } = await parseCsv(text, options.file, options.csvMapping, options.onCsvLine);
       result = { ...statement, encoding, csv: { mapping, preset } };
       break;
     }

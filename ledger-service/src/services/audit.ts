@@ -146,6 +146,19 @@ export function queuedEvent(actor: Actor, event: AuditEvent): QueuedEvent {
   };
 }
 
+/**
+ * Audit rows a set-based step built in SQL (services/ingest.ts), appended at the end of the transaction before the
+ * queued ones: `append` calls veil_audit_append with them (in the shape `auditRowsParameter` gives), as many times
+ * as it needs (a jsonb array holds at most 256 MB). The commit-time checks run first, so the chain head is held for
+ * the appends, the last statement and COMMIT only, as for any write.
+ */
+const stagedAudit = new WeakMap<object, ((trx: Trx) => Promise<void>)[]>();
+
+export function appendAuditRowsAtCommit(trx: Trx, append: (trx: Trx) => Promise<void>): void {
+  if (!queues.has(trx)) throw new AssertionFailure('staged audit rows: the transaction was not opened by auditedTransaction');
+  stagedAudit.set(trx, [...(stagedAudit.get(trx) ?? []), append]);
+}
+
 /** The answer an idempotent write stores, written by the same statement that appends the audit rows. */
 export interface StoredAnswer {
   scope: string;
@@ -168,6 +181,12 @@ async function appendQueued(trx: Trx): Promise<void> {
   queues.delete(trx);
   const answer = answers.get(trx);
   answers.delete(trx);
+  const staged = stagedAudit.get(trx) ?? [];
+  stagedAudit.delete(trx);
+  if (staged.length > 0) {
+    await sql`set constraints all immediate`.execute(trx);
+    for (const append of staged) await append(trx);
+  }
   if (queue.length === 0 && answer === undefined) return;
   await sql`select veil_finish_write(${answer?.scope ?? null}, ${answer?.key ?? null}, ${answer?.statusCode ?? null},
     ${answer === undefined ? null : JSON.stringify(answer.response ?? null)}::jsonb, ${auditRowsParameter(queue)}::jsonb)`.execute(trx);

@@ -4,16 +4,19 @@ import type { BankLineSource, Database, Db } from '../db/database';
 import { addDays, daysBetween } from '../domain/dates';
 import { RuleViolation } from '../domain/errors';
 import { centsFromDb } from '../domain/money';
-import { parseStatement, rowIdentity, StatementError, type CsvMapping, type ParsedAccount, type ParsedLine } from '../import/index';
+import { parseStatement, rowIdentity, StatementError, type CsvMapping, type ParsedAccount, type ParsedLine, type ParseResult } from '../import/index';
 import { recordAudit } from './audit';
-import { getBankLine, recordBankLines, setBankLineStatus, type BankLine, type BankLineDraft } from './bank-lines';
+import { bookBankLines, type BookingWork } from './bank-booking';
+import { getBankLine, getBankLines, recordBankLines, setBankLineStatus, type BankLine, type BankLineDraft } from './bank-lines';
+import { matchBillPayments } from './bill-matching';
 import type { Actor } from './context';
-import { applyRulesAndBook } from './rules';
-import { matchBookedEntries } from './entry-matching';
+import { ENTRY_EARLY_DAYS, ENTRY_LATE_DAYS, matchBookedEntries } from './entry-matching';
+import { bookFreshLinesByRules, dropStage, FRESH_LINES, LineStage, STAGED_LINES } from './ingest';
+import { applyRulesAndBook, compileRule, listRules, splitByShares, type Rule } from './rules';
 import { payeeSimilarity } from './payee-similarity';
 
 export { payeeSimilarity };
-import { matchTransfers, type GuardContext } from './transfer-matching';
+import { matchStagedTransfers, type GuardContext } from './transfer-matching';
 
 type Trx = Transaction<Database>;
 
@@ -189,7 +192,7 @@ async function accountOf(trx: Trx, accountId: string) {
 }
 
 /** Which Veil account each statement account goes to; a file with several accounts needs them named. */
-function resolveTargets(parsed: readonly ParsedAccount[], accountId: string | undefined, accountMap: Record<string, string> | undefined): string[] {
+function resolveTargets(parsed: readonly ParsedAccount[], lineCounts: readonly number[], accountId: string | undefined, accountMap: Record<string, string> | undefined): string[] {
   const unnamed: string[] = [];
   const targets = parsed.map((account) => {
     const mapped = accountMap?.[account.statementAccountId];
@@ -200,15 +203,39 @@ function resolveTargets(parsed: readonly ParsedAccount[], accountId: string | un
   });
   if (unnamed.length > 0) {
     throw new RuleViolation('import_mapping_required', `this file holds ${parsed.length} accounts: name the Veil account for each of ${unnamed.map((id) => `"${id}"`).join(', ')} in accountMap`, {
-      statementAccounts: parsed.map((account) => ({ statementAccountId: account.statementAccountId, kind: account.kind, currency: account.currency, lines: account.lines.length })),
+      statementAccounts: parsed.map((account, index) => ({ statementAccountId: account.statementAccountId, kind: account.kind, currency: account.currency, lines: lineCounts[index] ?? 0 })),
     });
   }
   return targets;
 }
 
+/** Per statement account: the lines read, their sum, and the ordinals of identical rows (for ids the bank gave none). */
+interface StagedAccount {
+  lines: number;
+  totalCents: number;
+  ordinals: Map<string, number>;
+}
+
+/** The external id of one line, as externalIdsOf gives it, counting identical rows as they stream past. */
+function externalIdOf(line: ParsedLine, ordinals: Map<string, number>): string {
+  if (line.externalId !== null && line.externalId.length > 0 && line.externalId.length <= 200) return line.externalId;
+  const identity = rowIdentity(line);
+  const ordinal = ordinals.get(identity) ?? 0;
+  ordinals.set(identity, ordinal + 1);
+  return `row:${createHash('sha256').update(`${identity}\u001e${ordinal}`).digest('hex').slice(0, 40)}`;
+}
+
+/** Rows of the import's fresh-lines table read back at a time (to book them, or to hand them to bill matching). */
+const FRESH_READ_ROWS = 1_000;
+
 /**
  * Imports one statement file into one account (or, with accountMap, into several of one entity). Everything happens
  * in the caller's transaction: a file refused for any reason writes nothing at all.
+ *
+ * Set-based (services/ingest.ts): the lines are loaded into a table of the transaction as they are parsed (a CSV is
+ * streamed, never held as objects), the entity's rules are decided in Node on the way, and each later step (exact
+ * dedup, storing, near-duplicates, transfers, bills, booking) is a statement over that table. Only the lines a step
+ * acts on (review candidates, transfer pairs, lines to book, a batch at a time) come back to Node.
  */
 export async function importStatement(
   trx: Trx,
@@ -217,6 +244,8 @@ export async function importStatement(
   request: ImportRequest,
   authorize: (accountId: string) => Promise<void>,
   guard: GuardContext,
+  /** Told as each step ends, by name (the benchmark prints where the time goes). */
+  options: { onPhase?: ((phase: string) => void) | undefined } = {},
 ): Promise<ImportReport> {
   if (request.bytes.length > IMPORT_BYTES_MAX) throw new RuleViolation('invalid_request', `a statement file is at most ${IMPORT_BYTES_MAX} bytes`);
   let csvMapping = request.csvMapping;
@@ -224,15 +253,55 @@ export async function importStatement(
     const saved = await trx.selectFrom('csvMappings').select('mapping').where('accountId', '=', target.accountId).executeTakeFirst();
     if (saved) csvMapping = saved.mapping as Partial<CsvMapping>;
   }
-  let parsed;
+  const ruleList = await listRules(trx, target.entityId);
+  const rules = ruleList.map(compileRule);
+  const ruleById = new Map(ruleList.map((rule) => [rule.id, rule]));
+  const staged: StagedAccount[] = [];
+  const stage = await LineStage.open(trx);
+  const add = async (line: ParsedLine, accountIndex: number, accountId: string | undefined) => {
+    const account = staged[accountIndex] ?? { lines: 0, totalCents: 0, ordinals: new Map<string, number>() };
+    staged[accountIndex] = account;
+    account.lines += 1;
+    account.totalCents += line.amountCents;
+    const payee = line.payee?.slice(0, 500) ?? null;
+    const memo = line.memo?.slice(0, 500) ?? null;
+    const decided = accountId === undefined ? undefined : rules.find((rule) => rule.matches({ payee, memo, amountCents: line.amountCents, accountId }));
+    await stage.add({
+      accountIndex,
+      externalId: externalIdOf(line, account.ordinals),
+      postedOn: line.postedOn,
+      amountCents: line.amountCents,
+      payee,
+      memo,
+      rawJson: JSON.stringify({ ...line.raw, file: request.fileName, line: line.line }),
+      ruleId: decided?.rule.id ?? null,
+    });
+  };
+  // A CSV holds one account: the Veil account its lines go to is known before it is read (resolveTargets agrees).
+  const csvTarget = request.accountMap?.[''] ?? target.accountId;
+  let parsed: ParseResult;
+  let targets: string[];
   try {
-    parsed = await parseStatement(request.bytes, { file: request.fileName, csvMapping });
+    try {
+      parsed = await parseStatement(request.bytes, { file: request.fileName, csvMapping, onCsvLine: (line) => add(line, 0, csvTarget) });
+    } catch (error) {
+      if (error instanceof StatementError) refuse(error);
+      throw error;
+    }
+    const lineCounts = parsed.accounts.map((account, index) => (parsed.format === 'csv' ? (staged[index]?.lines ?? 0) : account.lines.length));
+    targets = resolveTargets(parsed.accounts, lineCounts, target.accountId, request.accountMap);
+    if (parsed.format !== 'csv') {
+      for (const [index, statementAccount] of parsed.accounts.entries()) {
+        for (const line of statementAccount.lines) await add(line, index, targets[index]);
+      }
+    }
+    await stage.finish();
   } catch (error) {
-    if (error instanceof StatementError) refuse(error);
+    await stage.abort(error);
     throw error;
   }
-  const targets = resolveTargets(parsed.accounts, target.accountId, request.accountMap);
-  const accounts = [];
+  options.onPhase?.('parse and stage');
+  const accounts: Awaited<ReturnType<typeof accountOf>>[] = [];
   for (const accountId of targets) {
     await authorize(accountId);
     const account = await accountOf(trx, accountId);
@@ -246,6 +315,11 @@ export async function importStatement(
         statementAccountId: statementAccount.statementAccountId,
         accountId: account.id,
       });
+    }
+  }
+  for (const account of accounts) {
+    if (account.class !== 'asset' && account.class !== 'liability') {
+      throw new RuleViolation('account_kind_mismatch', 'bank lines belong to asset or liability accounts (a bank, card or loan account)', { accountId: account.id, class: account.class });
     }
   }
   const sha256 = createHash('sha256').update(request.bytes).digest('hex');
@@ -263,48 +337,159 @@ export async function importStatement(
     .returning('id')
     .executeTakeFirstOrThrow();
   const source: BankLineSource = parsed.format;
-  const reports: ImportAccountReport[] = [];
-  const fresh: BankLine[] = [];
+  const accountValues = accounts.map((account, index) => sql`(${index}::int, ${account.id}::uuid, ${account.entityId}::uuid, ${account.currency}::text)`);
+  const fresh = sql.table(FRESH_LINES);
+  // Exact dedup: a line whose external id the account already has is skipped (counted); the rest is stored.
+  await sql`
+    create temporary table ${fresh} on commit drop as
+    select gen_random_uuid() as id, s.ord, s.account_index, a.account_id, a.entity_id, a.currency, s.external_id, s.posted_on,
+           s.amount_cents, s.payee, s.memo, s.raw, s.rule_id, 'unmatched'::text as status
+      from ${sql.table(STAGED_LINES)} s
+      join (values ${sql.join(accountValues)}) as a (account_index, account_id, entity_id, currency) on a.account_index = s.account_index
+     where not exists (select 1 from bank_lines b where b.account_id = a.account_id and b.external_id = s.external_id)`.execute(trx);
+  options.onPhase?.('dedup');
+  const freshCount = Number((await sql<{ count: string }>`select count(*) as count from ${fresh}`.execute(trx)).rows[0]?.count ?? 0);
+  const stored = await sql`
+    insert into bank_lines (id, entity_id, account_id, currency, source, external_id, import_id, posted_on, amount_cents, payee, memo, raw)
+    select id, entity_id, account_id, currency, ${source}, external_id, ${importRow.id}::uuid, posted_on, amount_cents, payee, memo, raw
+      from ${fresh} order by ord
+    on conflict (account_id, external_id) do nothing`.execute(trx);
+  // A repeat within the file (the bank gave one id twice), or a line another import stored meanwhile: the first
+  // stored wins and the others are duplicates, exactly as one row at a time would have it.
+  if (Number(stored.numAffectedRows ?? 0) !== freshCount) {
+    await sql`delete from ${fresh} f where not exists (select 1 from bank_lines b where b.id = f.id and b.import_id = ${importRow.id}::uuid)`.execute(trx);
+  }
+  options.onPhase?.('store');
+  await sql`analyze ${fresh}`.execute(trx);
+  const perAccount = await sql<{ accountIndex: number; count: string }>`select account_index as "accountIndex", count(*) as count from ${fresh} group by account_index`.execute(trx);
+  const newOf = new Map(perAccount.rows.map((row) => [Number(row.accountIndex), Number(row.count)]));
+  for (const [index, account] of accounts.entries()) {
+    const inserted = newOf.get(index) ?? 0;
+    const duplicates = (staged[index]?.lines ?? 0) - inserted;
+    if (inserted > 0 || duplicates > 0) {
+      recordAudit(trx, actor, {
+        action: 'bank_lines.recorded',
+        entityId: account.entityId,
+        objectType: 'account',
+        objectId: account.id,
+        after: { source, importId: importRow.id, inserted, duplicates },
+      });
+    }
+  }
+  options.onPhase?.('analyze');
+  const reviewOf = await sendNearDuplicatesToReview(trx, source, target.entityId, actor);
   for (const [index, statementAccount] of parsed.accounts.entries()) {
     const account = accounts[index] as (typeof accounts)[number];
-    const ids = externalIdsOf(statementAccount.lines);
-    const drafts: BankLineDraft[] = statementAccount.lines.map((line, lineIndex) => ({
-      externalId: ids[lineIndex] as string,
-      postedOn: line.postedOn,
-      amountCents: line.amountCents,
-      payee: line.payee?.slice(0, 500) ?? null,
-      memo: line.memo?.slice(0, 500) ?? null,
-      raw: { ...line.raw, file: request.fileName, line: line.line },
-    }));
-    const recorded = await recordWithReview(trx, { accountId: account.id, source, importId: importRow.id }, drafts, actor);
     for (const balance of statementAccount.balances) {
       await trx
         .insertInto('balanceAssertions')
         .values({ entityId: account.entityId, accountId: account.id, asOn: balance.asOn, balanceCents: balance.amountCents, kind: balance.kind, importId: importRow.id })
         .execute();
     }
-    fresh.push(...recorded.inserted.filter((line) => line.status === 'unmatched'));
-    reports.push({
+  }
+  options.onPhase?.('near-duplicates');
+  // Money Veil already booked (services/entry-matching.ts), before anything could book it again as a transfer or by
+  // a rule. Only the fresh lines whose account and amount meet an unclaimed posting in the window are read back.
+  const { rows: entryCandidates } = await sql<{ id: string }>`
+    with window_of as (select min(posted_on) - ${ENTRY_LATE_DAYS}::int as from_on, max(posted_on) + ${ENTRY_EARLY_DAYS}::int as to_on from ${fresh}),
+         postings_waiting as (
+           select distinct p.account_id, p.amount_cents
+             from postings p
+             join journal_entries e on e.id = p.entry_id
+             cross join window_of w
+            where p.account_id in (${sql.join(accounts.map((account) => sql`${account.id}::uuid`))})
+              and e.posted_on between w.from_on and w.to_on
+              and not exists (select 1 from bank_lines b where b.entry_id = p.entry_id and b.account_id = p.account_id))
+    select f.id from ${fresh} f
+      join postings_waiting c on c.account_id = f.account_id and c.amount_cents = f.amount_cents
+     where f.status = 'unmatched'
+     order by f.ord`.execute(trx);
+  let matchedToEntries = 0;
+  for (let start = 0; start < entryCandidates.length; start += FRESH_READ_ROWS) {
+    const ids = entryCandidates.slice(start, start + FRESH_READ_ROWS).map((row) => row.id);
+    const lines = await getBankLines(trx, ids);
+    const byId = new Map(lines.map((line) => [line.id, line]));
+    const matched = await matchBookedEntries(trx, ids.map((id) => byId.get(id) as BankLine), actor);
+    matchedToEntries += matched.size;
+    const matchedIds = [...matched.keys()];
+    for (let at = 0; at < matchedIds.length; at += REVIEW_UPDATE_ROWS) {
+      await sql`update ${fresh} set status = 'entry' where id in (${sql.join(matchedIds.slice(at, at + REVIEW_UPDATE_ROWS).map((id) => sql`${id}::uuid`))})`.execute(trx);
+    }
+  }
+  options.onPhase?.('entries already booked');
+  const matches = await matchStagedTransfers(trx, target.entityId, FRESH_LINES, actor, guard);
+  const matchedIds = matches.flatMap((match) => [match.outflowLineId, match.inflowLineId]);
+  for (let start = 0; start < matchedIds.length; start += REVIEW_UPDATE_ROWS) {
+    const chunk = matchedIds.slice(start, start + REVIEW_UPDATE_ROWS);
+    await sql`update ${fresh} set status = 'transfer' where id in (${sql.join(chunk.map((id) => sql`${id}::uuid`))})`.execute(trx);
+  }
+  options.onPhase?.('transfers');
+  const bookedOf = new Map<string, number>();
+  const count = (accountId: string) => bookedOf.set(accountId, (bookedOf.get(accountId) ?? 0) + 1);
+  // A line that pays a bill settles it first (services/bill-matching.ts), before any rule.
+  const billAccounts = await trx
+    .selectFrom('bills')
+    .select('payFromAccountId')
+    .distinct()
+    .where('entityId', '=', target.entityId)
+    .where('payFromAccountId', 'in', accounts.map((account) => account.id))
+    .execute();
+  if (billAccounts.length > 0) {
+    const { rows } = await sql<{ id: string }>`
+      select id from ${fresh}
+       where status = 'unmatched' and amount_cents < 0 and account_id in (${sql.join(billAccounts.map((row) => sql`${row.payFromAccountId}::uuid`))})
+       order by ord`.execute(trx);
+    const lines = new Map<string, BankLine>();
+    for (let start = 0; start < rows.length; start += FRESH_READ_ROWS) {
+      for (const line of await getBankLines(trx, rows.slice(start, start + FRESH_READ_ROWS).map((row) => row.id))) lines.set(line.id, line);
+    }
+    const paid = await matchBillPayments(trx, target.entityId, rows.map((row) => lines.get(row.id) as BankLine), actor);
+    const paidIds = [...paid.keys()];
+    for (const id of paidIds) count((lines.get(id) as BankLine).accountId);
+    for (let start = 0; start < paidIds.length; start += REVIEW_UPDATE_ROWS) {
+      await sql`update ${fresh} set status = 'bill' where id in (${sql.join(paidIds.slice(start, start + REVIEW_UPDATE_ROWS).map((id) => sql`${id}::uuid`))})`.execute(trx);
+    }
+  }
+  options.onPhase?.('bills');
+  // The rules' decisions were taken as the lines were read: book the lines still waiting that a rule decided, set
+  // based; what that declines (and lines of split rules) a journal batch at a time, exactly as before.
+  await bookFreshLinesByRules(trx, actor, target.entityId, ruleList, 'import', (accountId, lines) => bookedOf.set(accountId, (bookedOf.get(accountId) ?? 0) + lines));
+  let afterOrd = -1;
+  for (;;) {
+    const { rows } = await sql<{ id: string; ord: number; ruleId: string }>`
+      select id, ord, rule_id as "ruleId" from ${fresh}
+       where status = 'unmatched' and rule_id is not null and ord > ${afterOrd}::int
+       order by ord limit ${FRESH_READ_ROWS}::int`.execute(trx);
+    if (rows.length === 0) break;
+    afterOrd = Number((rows.at(-1) as { ord: number }).ord);
+    const lines = new Map((await getBankLines(trx, rows.map((row) => row.id))).map((line) => [line.id, line]));
+    const work: BookingWork[] = rows.map((row) => {
+      const line = lines.get(row.id) as BankLine;
+      const rule = ruleById.get(row.ruleId) as Rule;
+      const splits = rule.action.splits ? splitByShares(line.amountCents, rule.action.splits) : [{ accountId: rule.action.categoryAccountId as string, amountCents: line.amountCents }];
+      return { line, categorisation: { splits, description: rule.action.description }, ruleId: rule.id };
+    });
+    await bookBankLines(trx, actor, target.entityId, work);
+    for (const item of work) count(item.line.accountId);
+  }
+  options.onPhase?.('booking');
+  await dropStage(trx);
+  const reports: ImportAccountReport[] = parsed.accounts.map((statementAccount, index) => {
+    const account = accounts[index] as (typeof accounts)[number];
+    const lines = staged[index]?.lines ?? 0;
+    const inserted = newOf.get(index) ?? 0;
+    return {
       statementAccountId: statementAccount.statementAccountId,
       accountId: account.id,
-      lines: statementAccount.lines.length,
-      totalCents: statementAccount.lines.reduce((sum, line) => sum + line.amountCents, 0),
-      new: recorded.inserted.length,
-      skippedExact: recorded.skippedExact,
-      queuedForReview: recorded.review.length,
-      booked: 0,
+      lines,
+      totalCents: staged[index]?.totalCents ?? 0,
+      new: inserted,
+      skippedExact: lines - inserted,
+      queuedForReview: reviewOf.get(account.id) ?? 0,
+      booked: bookedOf.get(account.id) ?? 0,
       balances: statementAccount.balances,
-    });
-  }
-  // Money Veil already booked (services/entry-matching.ts) before anything could book it again as a transfer or by a rule.
-  const matchedToEntries = await matchBookedEntries(trx, fresh, actor);
-  const transfers = await matchTransfers(trx, fresh.filter((line) => !matchedToEntries.has(line.id)), actor, guard);
-  const applied = await applyRulesAndBook(trx, transfers.rest, actor);
-  // Lines booked by a rule, and lines that paid a bill (booked to its category, or matched to its payment).
-  const bookedIds = new Set([...applied.booked.map((decision) => decision.bankLineId), ...applied.billPayments]);
-  for (const report of reports) {
-    report.booked = fresh.filter((line) => line.accountId === report.accountId && bookedIds.has(line.id)).length;
-  }
+    };
+  });
   const usedMapping = parsed.csv?.mapping;
   if (usedMapping && request.saveMapping && target.accountId !== undefined) {
     await trx
@@ -324,9 +509,9 @@ export async function importStatement(
     skippedExact: reports.reduce((sum, item) => sum + item.skippedExact, 0),
     queuedForReview: reports.reduce((sum, item) => sum + item.queuedForReview, 0),
     booked: reports.reduce((sum, item) => sum + item.booked, 0),
-    matchedToEntries: matchedToEntries.size + applied.matchedToEntries.length,
-    transfersBooked: transfers.matches.filter((match) => match.sameEntity).length,
-    transferProposals: transfers.matches.filter((match) => !match.sameEntity).length,
+    matchedToEntries,
+    transfersBooked: matches.filter((match) => match.sameEntity).length,
+    transferProposals: matches.filter((match) => !match.sameEntity).length,
     warnings: parsed.warnings.slice(0, 200),
     errors: [],
   };
@@ -339,6 +524,89 @@ export async function importStatement(
     after: { fileName: request.fileName, sha256, format: parsed.format, new: report.new, skippedExact: report.skippedExact, queuedForReview: report.queuedForReview, booked: report.booked },
   });
   return report;
+}
+
+interface NearDuplicateRow {
+  lineId: string;
+  accountId: string;
+  linePostedOn: string;
+  linePayee: string | null;
+  id: string;
+  source: string;
+  postedOn: string;
+  payee: string | null;
+}
+
+/**
+ * recordWithReview's near-duplicate check over the import's fresh lines: the lines of another source that could
+ * explain each (same account and amount, dates within NEAR_DUPLICATE_DAYS_MAX) come from one statement; the payee
+ * similarity and the claiming (each earlier line explains at most one new line, in file order) stay in Node.
+ * Returns the lines sent to review per account.
+ */
+async function sendNearDuplicatesToReview(trx: Trx, source: BankLineSource, entityId: string, actor: Actor): Promise<Map<string, number>> {
+  const fresh = sql.table(FRESH_LINES);
+  const { rows } = await sql<NearDuplicateRow>`
+    with earlier as materialized (
+      select b.id, b.account_id, b.source, b.posted_on, b.amount_cents, b.payee
+        from bank_lines b
+       where b.account_id in (select distinct account_id from ${fresh})
+         and b.source <> ${source} and b.status <> 'removed'
+         and b.posted_on between (select min(posted_on) from ${fresh}) - ${NEAR_DUPLICATE_DAYS_MAX}::int
+                             and (select max(posted_on) from ${fresh}) + ${NEAR_DUPLICATE_DAYS_MAX}::int)
+    select f.id as "lineId", f.account_id as "accountId", f.posted_on::text as "linePostedOn", f.payee as "linePayee",
+           e.id, e.source, e.posted_on::text as "postedOn", e.payee
+      from ${fresh} f
+      join earlier e on e.account_id = f.account_id and e.amount_cents = f.amount_cents
+                    and e.posted_on between f.posted_on - ${NEAR_DUPLICATE_DAYS_MAX}::int and f.posted_on + ${NEAR_DUPLICATE_DAYS_MAX}::int
+     order by f.ord, e.posted_on, e.id`.execute(trx);
+  const reviewed = new Map<string, number>();
+  if (rows.length === 0) return reviewed;
+  const byLine = new Map<string, NearDuplicateRow[]>();
+  for (const row of rows) {
+    const list = byLine.get(row.lineId);
+    if (list) list.push(row);
+    else byLine.set(row.lineId, [row]);
+  }
+  const claimed = new Set<string>();
+  const verdicts: { lineId: string; accountId: string; reviewOf: string; reason: string }[] = [];
+  for (const [lineId, candidates] of byLine) {
+    const line = candidates[0] as NearDuplicateRow;
+    let best: { candidate: NearDuplicateRow; similarity: number; days: number } | undefined;
+    for (const candidate of candidates) {
+      if (claimed.has(candidate.id)) continue;
+      const days = Math.abs(daysBetween(candidate.postedOn, line.linePostedOn));
+      const similarity = payeeSimilarity(candidate.payee, line.linePayee);
+      if (similarity < PAYEE_SIMILARITY_MIN && candidate.payee !== null && line.linePayee !== null) continue;
+      if (!best || days < best.days || (days === best.days && similarity > best.similarity)) best = { candidate, similarity, days };
+    }
+    if (!best) continue;
+    claimed.add(best.candidate.id);
+    const reason =
+      `possible duplicate of a ${best.candidate.source} line of ${best.candidate.postedOn} (${best.candidate.payee ?? 'no payee'}): ` +
+      `same amount, ${best.days} day${best.days === 1 ? '' : 's'} apart, payee similarity ${best.similarity.toFixed(2)}`;
+    verdicts.push({ lineId, accountId: line.accountId, reviewOf: best.candidate.id, reason });
+  }
+  for (let start = 0; start < verdicts.length; start += REVIEW_UPDATE_ROWS) {
+    const chunk = verdicts.slice(start, start + REVIEW_UPDATE_ROWS);
+    const values = chunk.map((verdict) => sql`(${verdict.lineId}::uuid, ${verdict.reviewOf}::uuid, ${verdict.reason}::text)`);
+    await sql`
+      update bank_lines as l set status = 'review', review_of = v.review_of, status_reason = v.reason, updated_at = now()
+        from (values ${sql.join(values)}) as v (id, review_of, reason)
+       where l.id = v.id`.execute(trx);
+    await sql`update ${fresh} set status = 'review' where id in (${sql.join(chunk.map((verdict) => sql`${verdict.lineId}::uuid`))})`.execute(trx);
+    for (const verdict of chunk) {
+      recordAudit(trx, actor, {
+        action: 'bank_line.status_changed',
+        entityId,
+        objectType: 'bank_line',
+        objectId: verdict.lineId,
+        before: { status: 'unmatched', entryId: null },
+        after: { status: 'review', entryId: null, reason: verdict.reason },
+      });
+      reviewed.set(verdict.accountId, (reviewed.get(verdict.accountId) ?? 0) + 1);
+    }
+  }
+  return reviewed;
 }
 
 export async function getImport(db: Db, importId: string): Promise<ImportReport & { entityId: string; createdAt: string }> {

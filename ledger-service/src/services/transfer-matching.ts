@@ -81,21 +81,12 @@ async function mirrorCandidates(trx: Trx, lines: readonly BankLine[], entities: 
  * same-entity transfers booked through the journal's batch path.
  */
 export async function matchTransfers(trx: Trx, fresh: readonly BankLine[], actor: Actor, guard: GuardContext): Promise<{ matches: TransferMatch[]; rest: BankLine[] }> {
-  const matches: TransferMatch[] = [];
   const eligible = fresh.filter((line) => !line.pending && line.status === 'unmatched' && line.amountCents !== 0);
-  if (eligible.length === 0) return { matches, rest: [...fresh] };
+  if (eligible.length === 0) return { matches: [], rest: [...fresh] };
   // Group the lines by the set of entities their owner holds: the only places their mirrors may be.
   const entitiesOf = new Map<string, string[]>();
   for (const entityId of new Set(eligible.map((line) => line.entityId))) entitiesOf.set(entityId, await ownedEntityIds(trx, entityId));
   const allEntities = [...new Set([...entitiesOf.values()].flat())];
-  // Lines already in an open proposal are spoken for (either side).
-  const open = await trx
-    .selectFrom('transferProposals')
-    .select(['outflowLineId', 'inflowLineId'])
-    .where('status', '=', 'open')
-    .where((eb) => eb.or([eb('outflowEntityId', 'in', allEntities), eb('inflowEntityId', 'in', allEntities)]))
-    .execute();
-  const taken = new Set(open.flatMap((row) => [row.outflowLineId, row.inflowLineId]));
   const candidates = new Map<string, MirrorRow[]>();
   const groups = new Map<string, { entities: string[]; lines: BankLine[] }>();
   for (const line of eligible) {
@@ -108,7 +99,66 @@ export async function matchTransfers(trx: Trx, fresh: readonly BankLine[], actor
   for (const group of groups.values()) {
     for (const [lineId, rows] of await mirrorCandidates(trx, group.lines, group.entities)) candidates.set(lineId, rows);
   }
-  const freshById = new Map(fresh.map((line) => [line.id, line]));
+  const matches = await pairAndBook(trx, eligible, new Map(fresh.map((line) => [line.id, line])), candidates, allEntities, actor, guard);
+  const matched = new Set(matches.flatMap((match) => [match.outflowLineId, match.inflowLineId]));
+  return { matches, rest: fresh.filter((line) => !matched.has(line.id)) };
+}
+
+/**
+ * matchTransfers for the lines an import just stored, listed in a table of the transaction (`id`, `ord`, `status`;
+ * services/ingest.ts), all of one entity: the candidates come from one statement over that table, and only the
+ * lines that have one are read into memory. Same pairing, same entries and proposals.
+ */
+export async function matchStagedTransfers(trx: Trx, entityId: string, freshTable: string, actor: Actor, guard: GuardContext): Promise<TransferMatch[]> {
+  const entities = await ownedEntityIds(trx, entityId);
+  const { rows } = await sql<MirrorRow>`
+    select f.id as "freshId", b.id, b.entity_id as "entityId", b.account_id as "accountId", b.posted_on::text as "postedOn"
+      from ${sql.table(freshTable)} f
+      join bank_lines b
+        on b.entity_id in (${sql.join(entities.map((id) => sql`${id}::uuid`))})
+       and b.status = 'unmatched' and not b.pending
+       and b.amount_cents = -f.amount_cents and b.currency = f.currency and b.account_id <> f.account_id
+       and b.posted_on between f.posted_on - ${TRANSFER_MATCH_DAYS_MAX}::int and f.posted_on + ${TRANSFER_MATCH_DAYS_MAX}::int
+     where f.status = 'unmatched' and f.amount_cents <> 0
+     order by f.ord, b.posted_on, b.id`.execute(trx);
+  if (rows.length === 0) return [];
+  const candidates = new Map<string, MirrorRow[]>();
+  const order: string[] = [];
+  for (const row of rows) {
+    const list = candidates.get(row.freshId);
+    if (list) list.push(row);
+    else {
+      candidates.set(row.freshId, [row]);
+      order.push(row.freshId);
+    }
+  }
+  const known = new Map<string, BankLine>();
+  for (let start = 0; start < order.length; start += MIRROR_LOOKUP_LINES) {
+    for (const line of await getBankLines(trx, order.slice(start, start + MIRROR_LOOKUP_LINES))) known.set(line.id, line);
+  }
+  const eligible = order.map((id) => known.get(id) as BankLine);
+  return pairAndBook(trx, eligible, known, candidates, entities, actor, guard);
+}
+
+/** Pairs each eligible line (in order) with its nearest free mirror, then books or proposes every pair. */
+async function pairAndBook(
+  trx: Trx,
+  eligible: readonly BankLine[],
+  known: ReadonlyMap<string, BankLine>,
+  candidates: ReadonlyMap<string, MirrorRow[]>,
+  allEntities: readonly string[],
+  actor: Actor,
+  guard: GuardContext,
+): Promise<TransferMatch[]> {
+  const matches: TransferMatch[] = [];
+  // Lines already in an open proposal are spoken for (either side).
+  const open = await trx
+    .selectFrom('transferProposals')
+    .select(['outflowLineId', 'inflowLineId'])
+    .where('status', '=', 'open')
+    .where((eb) => eb.or([eb('outflowEntityId', 'in', allEntities), eb('inflowEntityId', 'in', allEntities)]))
+    .execute();
+  const taken = new Set(open.flatMap((row) => [row.outflowLineId, row.inflowLineId]));
   const used = new Set<string>();
   const pairs: { outflowId: string; inflowId: string }[] = [];
   for (const line of eligible) {
@@ -124,7 +174,7 @@ export async function matchTransfers(trx: Trx, fresh: readonly BankLine[], actor
     pairs.push(line.amountCents < 0 ? { outflowId: line.id, inflowId: mirror.id } : { outflowId: mirror.id, inflowId: line.id });
   }
   // Mirrors found among older lines are read once, in one query per chunk.
-  const lines = new Map(freshById);
+  const lines = new Map(known);
   const missing = [...new Set(pairs.flatMap((pair) => [pair.outflowId, pair.inflowId]))].filter((id) => !lines.has(id));
   for (let start = 0; start < missing.length; start += MIRROR_LOOKUP_LINES) {
     for (const line of await getBankLines(trx, missing.slice(start, start + MIRROR_LOOKUP_LINES))) lines.set(line.id, line);
@@ -166,8 +216,7 @@ export async function matchTransfers(trx: Trx, fresh: readonly BankLine[], actor
       matches.push({ outflowLineId: item.line.id, inflowLineId: (item.mirror as BankLine).id, sameEntity: true, entryId: (entries[index] as { id: string }).id, proposalId: null });
     }
   }
-  const matched = new Set(matches.flatMap((match) => [match.outflowLineId, match.inflowLineId]));
-  return { matches, rest: fresh.filter((line) => !matched.has(line.id)) };
+  return matches;
 }
 
 export interface TransferProposalView {

@@ -1,0 +1,420 @@
+import { once } from 'node:events';
+import { finished } from 'node:stream/promises';
+import canonicalize from 'canonicalize';
+import { sql, type RawBuilder, type Transaction } from 'kysely';
+import type pg from 'pg';
+import { from as copyFrom, type CopyStreamQuery } from 'pg-copy-streams';
+import { transactionClient, type Database } from '../db/database';
+import type { AccountClass } from '../domain/accounts';
+import { assert, RuleViolation } from '../domain/errors';
+import { checkEntry } from '../domain/journal';
+import { AMOUNT_CENTS_MAX } from '../domain/limits';
+import { alertsAfterPostings } from './alert-events';
+import { appendAuditRowsAtCommit } from './audit';
+import { BOOKING_BATCH_MAX } from './bank-booking';
+import { actorLabel, type Actor } from './context';
+import { lockAccounts } from './idempotency';
+import type { Rule } from './rules';
+
+type Trx = Transaction<Database>;
+
+// Set-based ingestion of bank lines: the lines of a statement are loaded into a table of the transaction (COPY on
+// PostgreSQL, multi-row INSERTs on PGlite) as they are parsed, and every later step (exact dedup, near-duplicates,
+// transfers, bills, rules, booking) is a statement over that table instead of work per line. The tables are
+// temporary (dropped at commit, and by `dropStage` when the import ends), so a refused import leaves nothing.
+
+/** The lines as the file gave them, in file order (`ord`), with the rule Node found for each. */
+export const STAGED_LINES = 'veil_ingest_lines';
+/** The lines stored by this import (not already in the account), with where each ended up (`status`). */
+export const FRESH_LINES = 'veil_ingest_fresh';
+
+export interface StagedLine {
+  /** Which statement account of the file (0 for a CSV). */
+  accountIndex: number;
+  externalId: string;
+  postedOn: string;
+  amountCents: number;
+  payee: string | null;
+  memo: string | null;
+  /** JSON text of the line's raw data. */
+  rawJson: string;
+  /** The first rule that matches the line, decided in Node (a rule may hold a JavaScript regular expression). */
+  ruleId: string | null;
+}
+
+/** Rows a multi-row INSERT carries on PGlite (9 values a row, well under the bind parameter cap). */
+const INSERT_ROWS = 1_000;
+/** Rows a COPY data message carries: one message (and socket write) a row made the client the bottleneck. */
+const COPY_ROWS = 2_000;
+
+const COPY_ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
+
+/** A value in COPY's text format: backslash, tab, newline and carriage return escaped; null as \N. */
+function copyValue(value: string | null): string {
+  if (value === null) return '\\N';
+  return value.replace(/[\\\t\n\r]/g, (character) => COPY_ESCAPES[character] as string);
+}
+
+/**
+ * Collects staged lines into the transaction's STAGED_LINES table. `add` buffers; the buffer goes to the database
+ * a chunk at a time. While a COPY is open, the transaction's connection runs nothing else: call `finish` (or
+ * `abort`) before the next query.
+ */
+export class LineStage {
+  private count = 0;
+  private buffer: StagedLine[] = [];
+  private copyText = '';
+  private copyError: unknown = undefined;
+
+  private constructor(
+    private readonly trx: Trx,
+    private readonly copy: CopyStreamQuery | undefined,
+  ) {}
+
+  static async open(trx: Trx): Promise<LineStage> {
+    await sql`drop table if exists ${sql.table(FRESH_LINES)}`.execute(trx);
+    await sql`drop table if exists ${sql.table(STAGED_LINES)}`.execute(trx);
+    await sql`
+      create temporary table ${sql.table(STAGED_LINES)} (
+        ord integer not null,
+        account_index integer not null,
+        external_id text not null,
+        posted_on date not null,
+        amount_cents bigint not null,
+        payee text,
+        memo text,
+        raw jsonb not null,
+        rule_id uuid
+      ) on commit drop`.execute(trx);
+    const client: pg.ClientBase | undefined = await transactionClient(trx);
+    if (client === undefined) return new LineStage(trx, undefined);
+    const copy = client.query(
+      copyFrom(`copy ${STAGED_LINES} (ord, account_index, external_id, posted_on, amount_cents, payee, memo, raw, rule_id) from stdin`),
+    );
+    const stage = new LineStage(trx, copy);
+    copy.on('error', (error: unknown) => {
+      stage.copyError = error;
+    });
+    return stage;
+  }
+
+  get lines(): number {
+    return this.count;
+  }
+
+  async add(line: StagedLine): Promise<void> {
+    const ord = this.count;
+    this.count += 1;
+    if (this.copy) {
+      this.copyText += `${ord}\t${line.accountIndex}\t${copyValue(line.externalId)}\t${line.postedOn}\t${line.amountCents}\t${copyValue(line.payee)}\t${copyValue(line.memo)}\t${copyValue(line.rawJson)}\t${line.ruleId ?? '\\N'}\n`;
+      if (this.count % COPY_ROWS === 0) await this.flushCopy();
+      return;
+    }
+    this.buffer.push(line);
+    if (this.buffer.length >= INSERT_ROWS) await this.flushInsert();
+  }
+
+  private async flushCopy(): Promise<void> {
+    if (this.copyError !== undefined) throw this.copyError;
+    const copy = this.copy as CopyStreamQuery;
+    const text = this.copyText;
+    this.copyText = '';
+    // events.once rejects if the stream errors meanwhile (the server refused a row).
+    if (text.length > 0 && !copy.write(text)) await once(copy, 'drain');
+    if (this.copyError !== undefined) throw this.copyError;
+    // While the socket takes every write at once, parsing and sending run on microtasks alone and would starve the
+    // event loop (timers, other requests) for the whole file: give it a turn every chunk.
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+
+  private async flushInsert(): Promise<void> {
+    if (this.buffer.length === 0) return;
+    const first = this.count - this.buffer.length;
+    const values = this.buffer.map(
+      (line, index) =>
+        sql`(${first + index}::int, ${line.accountIndex}::int, ${line.externalId}::text, ${line.postedOn}::date, ${String(line.amountCents)}::bigint, ${line.payee}::text, ${line.memo}::text, ${line.rawJson}::jsonb, ${line.ruleId}::uuid)`,
+    );
+    this.buffer = [];
+    await new Promise((resolve) => setImmediate(resolve));
+    await sql`insert into ${sql.table(STAGED_LINES)} (ord, account_index, external_id, posted_on, amount_cents, payee, memo, raw, rule_id) values ${sql.join(values)}`.execute(this.trx);
+  }
+
+  /** Sends what is buffered and closes the COPY; the table then holds every line added. */
+  async finish(): Promise<void> {
+    if (this.copy) {
+      await this.flushCopy();
+      this.copy.end();
+      await finished(this.copy);
+      if (this.copyError !== undefined) throw this.copyError;
+    } else {
+      await this.flushInsert();
+    }
+  }
+
+  /** Ends an unfinished COPY (CopyFail) so the connection can roll the transaction back. */
+  async abort(reason: unknown): Promise<void> {
+    if (!this.copy || this.copy.destroyed) return;
+    this.copy.destroy(reason instanceof Error ? reason : new Error(String(reason)));
+    await finished(this.copy).catch(() => undefined);
+  }
+}
+
+/** Drops the import's tables now: a transaction that imports twice starts clean, and memory is freed early. */
+export async function dropStage(trx: Trx): Promise<void> {
+  await sql`drop table if exists ${sql.table(FRESH_LINES)}`.execute(trx);
+  await sql`drop table if exists ${sql.table(STAGED_LINES)}`.execute(trx);
+}
+
+/** The lines of FRESH_LINES a single-category rule books, with their entry ids (BOOKED_LINES). */
+const BOOKED_LINES = 'veil_ingest_booked';
+/** Audit rows built in SQL for the booked lines, appended at commit (audit.ts appendAuditRowsAtCommit). */
+const AUDIT_ROWS = 'veil_ingest_audit';
+/** Audit rows handed to veil_audit_append at a time: a jsonb array holds at most 256 MB. */
+const AUDIT_APPEND_ROWS = 20_000;
+/** Transactions whose AUDIT_ROWS table is already appended at commit (a transaction may import several files). */
+const auditRowsRegistered = new WeakSet<object>();
+/** Lines named by one `bank_lines.booked` audit row, as bookBankLines writes one per journal batch. */
+const AUDIT_BATCH_LINES = BOOKING_BATCH_MAX;
+
+/**
+ * JSON text built in SQL from a value's RFC 8785 canonical form: `canonicalize` lays out the constant parts (key
+ * order, literals), and each hole (a string `@@name@@` in the value) is replaced by an SQL expression giving the
+ * JSON text of that member. So the text is canonical by construction, and its SHA-256 is what contentHash gives.
+ */
+function canonicalTemplate(value: unknown, holes: Record<string, RawBuilder<string>>): RawBuilder<string> {
+  const text = canonicalize(value);
+  assert(text !== undefined, 'canonicalTemplate: value has no JSON form');
+  const parts = text.split(/"@@(\w+)@@"/);
+  const pieces: RawBuilder<string>[] = [];
+  for (const [index, part] of parts.entries()) {
+    if (index % 2 === 0) {
+      if (part.length > 0) pieces.push(sql<string>`${part}::text`);
+      continue;
+    }
+    const hole = holes[part];
+    assert(hole !== undefined, `canonicalTemplate: no expression for @@${part}@@`);
+    pieces.push(hole);
+  }
+  return sql<string>`(${sql.join(pieces, sql` || `)})`;
+}
+
+const hole = (name: string) => `@@${name}@@`;
+const jsonText = (expression: RawBuilder<unknown>) => sql<string>`to_json(${expression})::text`;
+
+/**
+ * Books the fresh lines a single-category rule decided (status still `unmatched`), set-based: the very entries,
+ * postings, line updates, events and audit rows bookBankLines would write (same entry key `bank-line:<id>`, same
+ * content hash, one `entry.booked` audit row and one `entry.posted` event per entry, one `bank_lines.booked` row per
+ * batch of lines), in a handful of statements instead of a round of work per thousand lines. It declines (books
+ * nothing, returns false) whenever a line is not plainly bookable by the same checks — an amount of zero or out of
+ * range, an account the journal would refuse — so the caller's one-batch-at-a-time path books it or reports the
+ * exact error. Lines of split rules are left to that path too.
+ */
+export async function bookFreshLinesByRules(
+  trx: Trx,
+  actor: Actor,
+  entityId: string,
+  rules: readonly Rule[],
+  entrySource: 'import' | 'plaid',
+  accountCount: (accountId: string, booked: number) => void,
+): Promise<boolean> {
+  const simple = rules.filter((rule) => rule.action.categoryAccountId !== undefined && rule.action.splits === undefined);
+  if (simple.length === 0) return true;
+  const fresh = sql.table(FRESH_LINES);
+  const booked = sql.table(BOOKED_LINES);
+  const ruleValues = simple.map((rule) => sql`(${rule.id}::uuid, ${rule.action.categoryAccountId as string}::uuid, ${rule.action.description ?? null}::text)`);
+  await sql`drop table if exists ${booked}`.execute(trx);
+  await sql`
+    create temporary table ${booked} on commit drop as
+    select f.id as line_id, gen_random_uuid() as entry_id, f.ord, f.account_id, f.currency, f.posted_on, f.amount_cents, f.memo,
+           f.rule_id, r.category_account_id, coalesce(r.description, f.payee, f.memo, 'Bank line') as description,
+           row_number() over (order by f.ord) - 1 as position
+      from ${fresh} f
+      join (values ${sql.join(ruleValues)}) as r (rule_id, category_account_id, description) on r.rule_id = f.rule_id
+     where f.status = 'unmatched'`.execute(trx);
+  const { rows: pairs } = await sql<{ accountId: string; categoryAccountId: string; lines: string; unbookable: string }>`
+    select account_id as "accountId", category_account_id as "categoryAccountId", count(*) as lines,
+           count(*) filter (where amount_cents = 0 or abs(amount_cents) > ${AMOUNT_CENTS_MAX}::bigint) as unbookable
+      from ${booked} group by account_id, category_account_id`.execute(trx);
+  if (pairs.length === 0) return true;
+  // The journal's own checks, on one entry of each account pair (the accounts locked in id order, as bookEntries
+  // does); amounts are the only thing that differs between the entries of a pair, and were counted above.
+  const facts = new Map(
+    (await lockAccounts(trx, pairs.flatMap((pair) => [pair.accountId, pair.categoryAccountId]))).map((row) => [
+      row.id,
+      { id: row.id, entityId: row.entityId, currency: row.currency, accountClass: row.class as AccountClass, archived: row.archivedAt !== null, interEntity: row.counterpartyEntityId !== null },
+    ]),
+  );
+  for (const pair of pairs) {
+    if (Number(pair.unbookable) > 0) return false;
+    try {
+      checkEntry(entityId, [{ accountId: pair.accountId, amountCents: 1 }, { accountId: pair.categoryAccountId, amountCents: -1 }], facts);
+    } catch (error) {
+      if (error instanceof RuleViolation) return false;
+      throw error;
+    }
+  }
+  const currencyValues = [...facts.values()].map((account) => sql`(${account.id}::uuid, ${account.currency}::text)`);
+  const label = actorLabel(actor);
+  const createdAt = (await sql<{ createdAt: string }>`select to_json(now())#>>'{}' as "createdAt"`.execute(trx)).rows[0]?.createdAt;
+  assert(createdAt !== undefined, 'now() has a value');
+  // Exactly the JavaScript Date the journal's answer would carry (milliseconds, UTC).
+  const createdAtIso = new Date(createdAt).toISOString();
+  const entryHashText = canonicalTemplate(
+    {
+      postedOn: hole('postedOn'),
+      description: hole('description'),
+      source: entrySource,
+      postings: [
+        { accountId: hole('accountId'), amountCents: hole('amountCents'), memo: hole('memo') },
+        { accountId: hole('categoryAccountId'), amountCents: hole('categoryCents'), memo: null },
+      ],
+    },
+    {
+      postedOn: jsonText(sql`to_char(b.posted_on, 'YYYY-MM-DD')`),
+      description: jsonText(sql`b.description`),
+      accountId: jsonText(sql`b.account_id::text`),
+      amountCents: sql<string>`b.amount_cents::text`,
+      memo: sql<string>`coalesce(to_json(b.memo)::text, 'null')`,
+      categoryAccountId: jsonText(sql`b.category_account_id::text`),
+      categoryCents: sql<string>`(-b.amount_cents)::text`,
+    },
+  );
+  await sql`
+    insert into journal_entries (id, entity_id, posted_on, description, source, idempotency_key, content_hash, actor)
+    select b.entry_id, ${entityId}::uuid, b.posted_on, b.description, ${entrySource}, 'bank-line:' || b.line_id,
+           encode(sha256(convert_to(${entryHashText}, 'UTF8')), 'hex'), ${label}
+      from ${booked} b order by b.ord`.execute(trx);
+  await sql`
+    insert into postings (entry_id, entity_id, account_id, currency, amount_cents, memo)
+    select p.entry_id, ${entityId}::uuid, p.account_id, c.currency, p.amount_cents, p.memo
+      from (select b.entry_id, b.ord, 0 as side, b.account_id, b.amount_cents, b.memo from ${booked} b
+            union all
+            select b.entry_id, b.ord, 1 as side, b.category_account_id, -b.amount_cents, null from ${booked} b) p
+      join (values ${sql.join(currencyValues)}) as c (id, currency) on c.id = p.account_id
+     order by p.ord, p.side`.execute(trx);
+  const updated = await sql`
+    update bank_lines l
+       set status = 'booked', entry_id = b.entry_id, rule_id = coalesce(b.rule_id, l.rule_id), status_reason = null, updated_at = now()
+      from ${booked} b
+     where l.id = b.line_id and l.status in ('unmatched', 'review') and not l.pending`.execute(trx);
+  const count = pairs.reduce((sum, pair) => sum + Number(pair.lines), 0);
+  if (Number(updated.numAffectedRows ?? 0) !== count) {
+    throw new RuleViolation('bank_line_state', `${count - Number(updated.numAffectedRows ?? 0)} of these bank lines changed meanwhile (already booked or pending): nothing was booked`);
+  }
+  await sql`update ${fresh} f set status = 'booked' from ${booked} b where f.id = b.line_id`.execute(trx);
+  // The entry as the journal answers it (BookedEntry): the `entry.posted` event's payload and the audit row's after.
+  const currencyOf = (column: RawBuilder<unknown>) => sql<string>`to_json((select c.currency from (values ${sql.join(currencyValues)}) as c (id, currency) where c.id = ${column}))::text`;
+  const entryView = canonicalTemplate(
+    {
+      id: hole('id'),
+      entityId,
+      postedOn: hole('postedOn'),
+      description: hole('description'),
+      source: entrySource,
+      reversesEntryId: null,
+      reversedByEntryId: null,
+      idempotencyKey: hole('idempotencyKey'),
+      actor: label,
+      createdAt: createdAtIso,
+      postings: [
+        { accountId: hole('accountId'), amountCents: hole('amountCents'), currency: hole('currency'), memo: hole('memo') },
+        { accountId: hole('categoryAccountId'), amountCents: hole('categoryCents'), currency: hole('categoryCurrency'), memo: null },
+      ],
+    },
+    {
+      id: jsonText(sql`b.entry_id::text`),
+      postedOn: jsonText(sql`to_char(b.posted_on, 'YYYY-MM-DD')`),
+      description: jsonText(sql`b.description`),
+      idempotencyKey: jsonText(sql`'bank-line:' || b.line_id`),
+      accountId: jsonText(sql`b.account_id::text`),
+      amountCents: sql<string>`b.amount_cents::text`,
+      currency: currencyOf(sql`b.account_id`),
+      memo: sql<string>`coalesce(to_json(b.memo)::text, 'null')`,
+      categoryAccountId: jsonText(sql`b.category_account_id::text`),
+      categoryCents: sql<string>`(-b.amount_cents)::text`,
+      categoryCurrency: currencyOf(sql`b.category_account_id`),
+    },
+  );
+  // The outbox: one event per entry, and its deliveries to the owner's subscriptions that want it (as emitEvents).
+  const subscriptions = await trx
+    .selectFrom('webhookSubscriptions as s')
+    .innerJoin('entities as e', 'e.ownerUserId', 's.ownerUserId')
+    .select(['s.id', 's.events', 's.entityIds'])
+    .where('e.id', '=', entityId)
+    .where('s.deletedAt', 'is', null)
+    .execute();
+  const wanted = subscriptions.filter((subscription) => (subscription.events as string[]).includes('entry.posted') && ((subscription.entityIds as string[] | null) === null || (subscription.entityIds as string[]).includes(entityId)));
+  const occurredAt = new Date().toISOString();
+  await sql`drop table if exists ${sql.table('veil_ingest_views')}`.execute(trx);
+  await sql`
+    create temporary table veil_ingest_views on commit drop as
+    select b.position, b.entry_id, b.line_id, b.rule_id, ${entryView} as view from ${booked} b`.execute(trx);
+  if (wanted.length === 0) {
+    await sql`
+      insert into ledger_events (entity_id, type, payload)
+      select ${entityId}::uuid, 'entry.posted', ('{"entry":' || v.view || '}')::jsonb from veil_ingest_views v order by v.position`.execute(trx);
+  } else {
+    await sql`
+      with events as (
+        insert into ledger_events (entity_id, type, payload)
+        select ${entityId}::uuid, 'entry.posted', ('{"entry":' || v.view || '}')::jsonb from veil_ingest_views v order by v.position
+        returning id)
+      insert into webhook_deliveries (event_id, subscription_id)
+      select events.id, s.id from events cross join (values ${sql.join(wanted.map((subscription) => sql`(${subscription.id}::uuid)`))}) as s (id)`.execute(trx);
+  }
+  // Audit rows, in the shape auditRowsParameter gives them: the content (canonical) and its digest.
+  const auditContent = (action: string, objectType: string, objectId: RawBuilder<string>, after: RawBuilder<string>) =>
+    canonicalTemplate(
+      {
+        occurredAt,
+        actorType: actor.type,
+        actorId: actor.id,
+        actorUserId: actor.userId ?? null,
+        tokenId: actor.tokenId ?? null,
+        executionId: actor.executionId ?? null,
+        action,
+        entityId,
+        objectType,
+        objectId: hole('objectId'),
+        before: null,
+        after: hole('after'),
+        requestId: actor.requestId ?? null,
+      },
+      { objectId, after },
+    );
+  await sql`create temporary table if not exists ${sql.table(AUDIT_ROWS)} (position bigint generated always as identity, content text not null) on commit drop`.execute(trx);
+  await sql`
+    insert into ${sql.table(AUDIT_ROWS)} (content)
+    select ${auditContent('entry.booked', 'entry', jsonText(sql`v.entry_id::text`), sql<string>`v.view`)} from veil_ingest_views v order by v.position`.execute(trx);
+  const lineItem = sql<string>`'{"bankLineId":' || to_json(v.line_id::text)::text || ',"entryId":' || to_json(v.entry_id::text)::text || case when v.rule_id is null then '' else ',"ruleId":' || to_json(v.rule_id::text)::text end || '}'`;
+  await sql`
+    insert into ${sql.table(AUDIT_ROWS)} (content)
+    select ${auditContent('bank_lines.booked', 'bank_line_batch', sql<string>`'null'`, sql<string>`'{"lines":[' || g.items || ']}'`)}
+      from (select v.position / ${AUDIT_BATCH_LINES}::int as batch, string_agg(${lineItem}, ',' order by v.position) as items
+              from veil_ingest_views v group by 1) g
+     order by g.batch`.execute(trx);
+  if (!auditRowsRegistered.has(trx)) {
+    auditRowsRegistered.add(trx);
+    appendAuditRowsAtCommit(trx, async (last) => {
+      const { rows } = await sql<{ count: string }>`select count(*) as count from ${sql.table(AUDIT_ROWS)}`.execute(last);
+      const total = Number(rows[0]?.count ?? 0);
+      for (let start = 1; start <= total; start += AUDIT_APPEND_ROWS) {
+        await sql`
+          select veil_audit_append((
+            select jsonb_agg(a.content::jsonb || jsonb_build_object('digest', encode(sha256(convert_to(a.content, 'UTF8')), 'hex')) order by a.position)
+              from ${sql.table(AUDIT_ROWS)} a where a.position between ${start}::bigint and ${start + AUDIT_APPEND_ROWS - 1}::bigint))`.execute(last);
+      }
+    });
+  }
+  const { rows: perAccount } = await sql<{ accountId: string; count: string }>`select account_id as "accountId", count(*) as count from ${booked} group by account_id`.execute(trx);
+  for (const row of perAccount) accountCount(row.accountId, Number(row.count));
+  const { rows: days } = await sql<{ postedOn: string }>`select distinct to_char(posted_on, 'YYYY-MM-DD') as "postedOn" from ${booked}`.execute(trx);
+  await alertsAfterPostings(
+    trx,
+    entityId,
+    [...facts.keys()],
+    days.map((day) => day.postedOn),
+  );
+  return true;
+}

@@ -95,6 +95,33 @@ describe('booking bank lines', () => {
     expect(await balance(card)).toBe(before - 4_999);
   });
 
+  it('a line whose entry the owner reverses waits again, and is booked again under a new entry key, each time once', async () => {
+    const card = books.accounts.card as string;
+    const { inserted } = await record(card, [line('charge-wrong', '2026-04-05', -2_500, 'Delta')]);
+    const id = inserted[0]?.id as string;
+    const before = await balance(card);
+    const first = await book(id, { categoryAccountId: books.accounts.software }).expect(201);
+    expect(first.body.entry.idempotencyKey).toBe(`bank-line:${id}`);
+    // The owner reverses the wrong category: the line is waiting again, with the reason.
+    await ledger.http.post(`/entries/${first.body.entry.id}/reverse`).set('Idempotency-Key', key()).send({}).expect(201);
+    const waiting = await ledger.http.get(`/bank-lines/${id}`).expect(200);
+    expect(waiting.body).toMatchObject({ status: 'unmatched', entryId: null, statusReason: expect.stringMatching(/reversed/) });
+    expect(await balance(card)).toBe(before);
+    // Booked again, to travel: a new entry (not the reversed one replayed), once however often it is asked.
+    const second = await book(id, { categoryAccountId: books.accounts.travel }).expect(201);
+    expect(second.body.entry.id).not.toBe(first.body.entry.id);
+    expect(second.body.entry.idempotencyKey).toBe(`bank-line:${id}#2`);
+    expect(second.body.entry.postings).toEqual(expect.arrayContaining([expect.objectContaining({ accountId: books.accounts.travel, amountCents: 2_500 })]));
+    await book(id, { categoryAccountId: books.accounts.travel }).expect(409);
+    expect(await balance(card)).toBe(before - 2_500);
+    // And a third time, after a second reversal.
+    await ledger.http.post(`/entries/${second.body.entry.id}/reverse`).set('Idempotency-Key', key()).send({}).expect(201);
+    const third = await book(id, { categoryAccountId: books.accounts.software }).expect(201);
+    expect(third.body.entry.idempotencyKey).toBe(`bank-line:${id}#3`);
+    expect(await balance(card)).toBe(before - 2_500);
+    expect(await verifyAuditChain(ledger.deps.db)).toMatchObject({ ok: true });
+  });
+
   it('books a split that adds up, and refuses one that does not, a pending line, and a crossing into other books', async () => {
     const checking = books.accounts.checking as string;
     const { inserted } = await record(checking, [

@@ -264,6 +264,8 @@ export interface BankLinesTable {
   updatedAt: Instant;
   reviewOf: ColumnType<string | null, string | null | undefined, string | null>;
   ruleId: ColumnType<string | null, string | null | undefined, string | null>;
+  /** 1 until the owner reverses the line's entry; the next booking's entry key carries it (0023). */
+  bookingAttempt: ColumnType<number, number | undefined, number>;
 }
 
 export interface ImportsTable {

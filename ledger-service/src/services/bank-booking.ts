@@ -16,9 +16,50 @@ export interface Categorisation {
 
 const BOOKABLE = new Set(['unmatched', 'review']);
 
-/** The entry key that makes booking a line at most once, whoever asks and however often. */
-export function bankLineEntryKey(bankLineId: string): string {
-  return `bank-line:${bankLineId}`;
+/** The entry key that makes booking a line at most once per attempt, whoever asks and however often. */
+export function bankLineEntryKey(bankLineId: string, attempt = 1): string {
+  return attempt === 1 ? `bank-line:${bankLineId}` : `bank-line:${bankLineId}#${attempt}`;
+}
+
+/** Lines booked again after their entry was reversed: their attempt number (absent: the first). */
+async function bookingAttempts(trx: Trx, bankLineIds: readonly string[]): Promise<Map<string, number>> {
+  const attempts = new Map<string, number>();
+  for (let start = 0; start < bankLineIds.length; start += BOOKING_BATCH_MAX) {
+    const rows = await trx
+      .selectFrom('bankLines')
+      .select(['id', 'bookingAttempt'])
+      .where('id', 'in', bankLineIds.slice(start, start + BOOKING_BATCH_MAX))
+      .where('bookingAttempt', '>', 1)
+      .execute();
+    for (const row of rows) attempts.set(row.id, row.bookingAttempt);
+  }
+  return attempts;
+}
+
+/**
+ * The owner reversed an entry that bank lines stand for (booked from them, or matched to them): the lines go back
+ * to waiting, to be categorised again, and their next booking takes a new entry key. Only the owner's own reversal
+ * does this: a rollback or a failed Plaid Transfer keeps its lines, whose money the bank really moved.
+ */
+export async function releaseBankLines(trx: Trx, entryId: string, reversalEntryId: string, actor: Actor): Promise<string[]> {
+  const released = await sql<{ id: string; entityId: string; status: string }>`
+    update bank_lines as l
+       set status = 'unmatched', entry_id = null, rule_id = null, booking_attempt = l.booking_attempt + 1, updated_at = now(),
+           status_reason = ${`its entry was reversed (by ${reversalEntryId}): categorise it again`}
+      from (select id, status from bank_lines where entry_id = ${entryId} and status in ('booked', 'matched') and not pending for update) as old
+     where l.id = old.id
+    returning l.id, l.entity_id as "entityId", old.status`.execute(trx);
+  for (const line of released.rows) {
+    recordAudit(trx, actor, {
+      action: 'bank_line.status_changed',
+      entityId: line.entityId,
+      objectType: 'bank_line',
+      objectId: line.id,
+      before: { status: line.status, entryId },
+      after: { status: 'unmatched', entryId: null, reason: 'its entry was reversed', reversalEntryId },
+    });
+  }
+  return released.rows.map((line) => line.id);
 }
 
 /**
@@ -60,7 +101,7 @@ export async function bookBankLine(trx: Trx, bankLineId: string, categorisation:
         postedOn: line.postedOn,
         description: categorisation.description ?? line.payee ?? line.memo ?? 'Bank line',
         source: line.source === 'plaid' ? 'plaid' : 'import',
-        idempotencyKey: bankLineEntryKey(line.id),
+        idempotencyKey: bankLineEntryKey(line.id, (await bookingAttempts(trx, [line.id])).get(line.id)),
         postings: [
           { accountId: line.accountId, amountCents: line.amountCents, memo: line.memo ?? undefined },
           ...categorisation.splits.map((split) => ({ accountId: split.accountId, amountCents: -split.amountCents, memo: split.memo ?? undefined })),
@@ -123,6 +164,7 @@ export async function bookBankLines(trx: Trx, actor: Actor, entityId: string, wo
       }
     }
   }
+  const attempts = await bookingAttempts(trx, work.map((item) => item.line.id));
   const booked: BookedEntry[] = [];
   for (let start = 0; start < work.length; start += BOOKING_BATCH_MAX) {
     const chunk = work.slice(start, start + BOOKING_BATCH_MAX);
@@ -133,7 +175,7 @@ export async function bookBankLines(trx: Trx, actor: Actor, entityId: string, wo
         postedOn: line.postedOn,
         description: categorisation.description ?? line.payee ?? line.memo ?? 'Bank line',
         source: line.source === 'plaid' ? ('plaid' as const) : ('import' as const),
-        idempotencyKey: bankLineEntryKey(line.id),
+        idempotencyKey: bankLineEntryKey(line.id, attempts.get(line.id)),
         postings: [
           { accountId: line.accountId, amountCents: line.amountCents, memo: line.memo ?? undefined },
           ...categorisation.splits.map((split) => ({ accountId: split.accountId, amountCents: -split.amountCents, memo: split.memo ?? undefined })),

@@ -9,6 +9,7 @@ import * as entities from '../../services/entities';
 import * as journal from '../../services/journal';
 import { bookEntriesFast } from '../../services/journal-fast';
 import { moveMoney } from '../../services/plaid-transfer';
+import { releaseBankLines } from '../../services/bank-booking';
 import { authorizeAccount, authorizeEntity, authorizeEntry, requireScope } from '../../security/authorization';
 import { RuleViolation } from '../../domain/errors';
 import { createMounter, type ActorResolver } from '../route';
@@ -267,7 +268,10 @@ export function mountLedgerRoutes(router: Router, registry: OpenAPIRegistry, dep
     responses: { 201: { description: 'the reversing entry', schema: s.Entry } },
     handler: async ({ params, body, actor, trx }) => {
       await authorizeEntry(trx, actor, params.entryId, 'write');
-      return { status: 201, body: await journal.reverseEntry(trx, params.entryId, body, actor) };
+      const reversal = await journal.reverseEntry(trx, params.entryId, body, actor);
+      // The owner's correction: bank lines that stood for the entry wait to be categorised again.
+      await releaseBankLines(trx, params.entryId, reversal.id, actor);
+      return { status: 201, body: reversal };
     },
   });
 }

@@ -195,7 +195,29 @@ async function check(client: Client, world: World, tally: Tally, into: string[])
   return verdict.entries;
 }
 
-async function phase(name: string, work: (result: PhaseResult) => Promise<void>): Promise<void> {
+/** Error-level lines (pino level 50 and up) the service processes logged, each read once: a failure the service swallows (an alert evaluation that deadlocked after a fast-path booking was only logged) shows only there. */
+const serviceErrorLog: string[] = [];
+const serviceLinesRead = new WeakMap<ServiceProcess, number>();
+function collectServiceErrors(): void {
+  if (service === undefined) return;
+  const lines = service.output().split('\n');
+  const complete = lines.length - 1; // the last line may be still unfinished
+  for (const line of lines.slice(serviceLinesRead.get(service) ?? 0, complete)) {
+    let level = 0;
+    try {
+      level = Number((JSON.parse(line) as { level?: unknown }).level);
+    } catch {
+      // not a log line
+    }
+    if (level >= 50) serviceErrorLog.push(line.slice(0, 600));
+  }
+  serviceLinesRead.set(service, complete);
+}
+
+/** `errorsExpected`: a phase that takes the database away, where the service rightly logs errors; elsewhere each is a violation. */
+async function phase(name: string, work: (result: PhaseResult) => Promise<void>, errorsExpected = false): Promise<void> {
+  collectServiceErrors();
+  const errorsBefore = serviceErrorLog.length;
   const result: PhaseResult = {
     phase: name,
     operations: 0,
@@ -215,6 +237,11 @@ async function phase(name: string, work: (result: PhaseResult) => Promise<void>)
     );
   }
   result.durationMs = Date.now() - started;
+  collectServiceErrors();
+  const logged = serviceErrorLog.slice(errorsBefore);
+  if (errorsExpected) {
+    if (logged.length > 0) result.notes += `; the service logged ${logged.length} errors`;
+  } else result.violations.push(...logged.map((line) => `the service logged an error: ${line}`));
   progressDone();
   results.push(result);
   console.log(
@@ -324,6 +351,7 @@ async function main(): Promise<void> {
         halted: () => halted,
       });
       await new Promise((resolve) => setTimeout(resolve, 100 + Math.floor(random() * 1_500)));
+      collectServiceErrors();
       await killHard(service as ServiceProcess);
       halted = true;
       await load;
@@ -391,7 +419,7 @@ async function main(): Promise<void> {
       result.faults = CONFIG.dbRestarts;
       result.notes = `/readyz not ready ${notReadySeen}× while down; ${tally.faultsSeen - faultsBefore} answers 503/lost and retried; ${stored} entries stored = acknowledged`;
       result.serverErrors.push(...tally.serverErrors.slice(serverErrorsBefore));
-    });
+    }, true);
   }
 
   await phase(`fuzz (${CONFIG.fuzzRuns} requests)`, async (result) => {
@@ -456,6 +484,7 @@ async function main(): Promise<void> {
     await check(client, world, tally, result.violations);
     if (BACKEND === 'pglite') {
       // Only the service may open PGlite's files: stop it, then run the SQL checks on the same data directory.
+      collectServiceErrors();
       await killHard(service as ServiceProcess);
       service = undefined;
       const handle = await openDatabase({

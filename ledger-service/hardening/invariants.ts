@@ -4,7 +4,7 @@ import { pairingReport } from '../src/services/veil';
 import { checkInvariants } from '../test/support/books';
 import type { Client } from './client';
 import type { Tally } from './load';
-import type { World } from './operations';
+import { BUDGET_MONTH, entityIdsOf, type World } from './operations';
 
 // The books are checked twice, independently: through the API (recomputing every balance from the listed
 // postings, on both backends and while the service runs), and, when the harness can reach the database, in SQL
@@ -19,7 +19,10 @@ export interface BookCheck {
 const PAGE = 500;
 
 async function listEntries(client: Client, entityId: string) {
-  const entries: { id: string; postings: { accountId: string; amountCents: number; currency: string }[] }[] = [];
+  const entries: {
+    id: string;
+    postings: { accountId: string; amountCents: number; currency: string }[];
+  }[] = [];
   let cursor: string | undefined;
   do {
     const page = await client.expect(client.get(`/entities/${entityId}/entries?limit=${PAGE}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`), 200);
@@ -33,7 +36,7 @@ export async function checkBooks(client: Client, world: World, tally: Tally, db?
   const violations: string[] = [];
   if (tally.pending.length > 0) violations.push(`checked with ${tally.pending.length} writes pending (harness error)`);
   const stored = new Map<string, number>();
-  for (const entityId of [world.llcId, world.personalId]) {
+  for (const entityId of entityIdsOf(world)) {
     const sums = new Map<string, number>();
     for (const entry of await listEntries(client, entityId)) {
       stored.set(entry.id, (stored.get(entry.id) ?? 0) + 1);
@@ -46,7 +49,10 @@ export async function checkBooks(client: Client, world: World, tally: Tally, db?
       for (const [currency, total] of byCurrency) if (total !== 0) violations.push(`entry ${entry.id} is off by ${total} ${currency}`);
     }
     const balances = await client.expect(client.get(`/entities/${entityId}/balances`), 200);
-    for (const account of balances.accounts as { id: string; balanceCents: number }[]) {
+    for (const account of balances.accounts as {
+      id: string;
+      balanceCents: number;
+    }[]) {
       const expected = sums.get(account.id) ?? 0;
       if (account.balanceCents !== expected) violations.push(`account ${account.id}: balance ${account.balanceCents}, postings sum ${expected}`);
     }
@@ -69,7 +75,26 @@ export async function checkBooks(client: Client, world: World, tally: Tally, db?
       if (copies !== 1) violations.push(`acknowledged entry ${id} (${key}) stored ${copies} times`);
     }
   }
-  if (stored.size !== acknowledgedIds.size) violations.push(`stored ${stored.size} entries, acknowledged ${acknowledgedIds.size}`);
+  const unacknowledged = [...stored.keys()].filter((id) => !acknowledgedIds.has(id) && !world.baselineEntries.has(id));
+  if (unacknowledged.length > 0) violations.push(`${unacknowledged.length} stored entries no acknowledged write booked (first ${unacknowledged[0]})`);
+  const harnessStored = stored.size - [...world.baselineEntries].filter((id) => stored.has(id)).length;
+  if (harnessStored !== acknowledgedIds.size) violations.push(`stored ${harnessStored} entries, acknowledged ${acknowledgedIds.size}`);
+
+  // What acknowledged writes did besides entries: assignments, contribution rows, Plaid transfer legs.
+  const month = await client.expect(client.get(`/entities/${world.personalId}/budget/${BUDGET_MONTH}`), 200);
+  const assigned = new Map((month.groups as { envelopes: { id: string; assignedCents: number }[] }[]).flatMap((group) => group.envelopes.map((line) => [line.id, line.assignedCents] as const)));
+  for (const envelopeId of [world.envelopes.fixed, world.envelopes.remainder]) {
+    const expected = world.allocatedCents.get(envelopeId) ?? 0;
+    if (assigned.get(envelopeId) !== expected) violations.push(`envelope ${envelopeId}: assigned ${assigned.get(envelopeId)}, acknowledged allocations ${expected}`);
+  }
+  const contributions = await client.expect(client.get(`/entities/${world.personalId}/contributions?year=${BUDGET_MONTH.slice(0, 4)}`), 200);
+  const contributionRows = (contributions.contributions as unknown[]).length;
+  if (contributionRows !== world.contributions) violations.push(`${contributionRows} contributions stored, ${world.contributions} acknowledged`);
+  if (world.plaid && world.plaidMoves * 2 <= 1_000) {
+    const legs = await client.expect(client.get(`/entities/${world.plaid.entityId}/plaid/transfers?limit=1000`), 200);
+    const count = (legs.items as unknown[]).length;
+    if (count !== world.plaidMoves * 2) violations.push(`${count} Plaid transfer legs stored, ${world.plaidMoves} moves acknowledged (two legs each)`);
+  }
 
   if (db) {
     const report = await checkInvariants(db);
@@ -80,7 +105,7 @@ export async function checkBooks(client: Client, world: World, tally: Tally, db?
     const inWorld = await db
       .selectFrom('journalEntries')
       .select((eb) => eb.fn.countAll<string>().as('count'))
-      .where('entityId', 'in', [world.llcId, world.personalId])
+      .where('entityId', 'in', entityIdsOf(world))
       .executeTakeFirstOrThrow();
     if (Number(inWorld.count) !== stored.size) violations.push(`SQL: ${inWorld.count} entries of these books in the database, ${stored.size} listed by the API`);
     const verdict = await verifyAuditChain(db);

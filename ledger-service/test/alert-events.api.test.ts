@@ -1,6 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { sql } from 'kysely';
+import { applyEvaluation } from '../src/services/alert-events';
 import { dispatchDue } from '../src/services/events';
 import { createBooks, type Books } from './support/books';
 import { key, startTestLedger, type TestLedger } from './support/harness';
@@ -143,6 +144,29 @@ describe('balance.low under concurrency', () => {
     await Promise.all([1, 2, 3, 4].map(() => book('2026-03-07', 5_000, 'Reserve', 'Rent'))); // 30,000 → 10,000
     const low = (await emitted('balance.low')).slice(before);
     expect(low.map((event) => event.payload.accountId)).toEqual([books.accounts.Reserve]);
+  });
+});
+
+describe('alert evaluations at the same time', () => {
+  // Found by the hardening soak on PostgreSQL: two evaluations of one entity upserting overlapping alert_states
+  // rows in different orders ended in 'deadlock detected'.
+  it('raise and clear overlapping conditions of one entity in opposite orders without a deadlock', async () => {
+    const conditions = Array.from({ length: 120 }, (_, index) => ({ key: `test.deadlock:${String(index).padStart(3, '0')}`, type: 'balance.low' as const, payload: { index } }));
+    const allKeys = conditions.map((condition) => condition.key);
+    // An evaluation authoritative for the keys it raises (and, to clear them, for all).
+    const evaluate = (firing: typeof conditions, keys = firing.map((condition) => condition.key)) =>
+      ledger.deps.db.transaction().execute((trx) => applyEvaluation(trx, books.entityId, { keys, prefixes: [], firing }));
+    const reversed = [...conditions].reverse();
+    for (let round = 0; round < 6; round += 1) {
+      // Raise all (rows exist and are active), clear all, then raise them again at once in opposite orders:
+      // the upserts take the existing rows' locks.
+      await evaluate(conditions);
+      await evaluate([], allKeys);
+      const raised = await Promise.all([evaluate(conditions), evaluate(reversed), evaluate(conditions.filter((_, index) => index % 2 === 0).reverse())]);
+      // Each condition turned active once: one of the evaluations raised it, the others found it active.
+      expect(raised.flat().map((condition) => condition.key).sort()).toEqual(allKeys);
+    }
+    await evaluate([], allKeys);
   });
 });
 

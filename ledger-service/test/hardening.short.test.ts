@@ -9,12 +9,17 @@ import { newTally, runLoad } from '../hardening/load';
 import { createWorld, type World } from '../hardening/operations';
 import { sqlSnapshot } from '../hardening/snapshot';
 import fc from 'fast-check';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createPlaidEmulator, type PlaidEmulator } from '../src/plaid-emulator/emulator';
+import { createPlaidDeps } from '../src/plaid/client';
 import { checkInvariants } from './support/books';
 import { BACKEND, listen, startTestLedger, type TestLedger } from './support/harness';
 
 // The short version of `npm run hardening` (hardening/run.ts): a small soak of every operation in the table with
-// the invariant checks, and the OpenAPI fuzzer with a bounded number of runs, against the app in this process.
-// The long version adds kill -9 and database restarts against a real service process.
+// the invariant checks (Plaid moves against the Plaid emulator), and the OpenAPI fuzzer with a bounded number of
+// runs, against the app in this process. The long version adds kill -9 and database restarts against a real
+// service process.
 
 const SOAK_CLIENTS = 2;
 const SOAK_OPERATIONS = 200;
@@ -26,14 +31,29 @@ jest.setTimeout(300_000);
 let ledger: TestLedger;
 let server: Awaited<ReturnType<typeof listen>>;
 let world: World;
+let emulator: PlaidEmulator;
+let emulatorServer: Server;
 
 beforeAll(async () => {
   ledger = await startTestLedger({ ownerMfa: true, poolSizeMax: SOAK_CLIENTS + 2 });
   server = await listen(ledger.app);
-  world = await createWorld(new Client(fetchTransport(() => server.baseUrl), ledger.owner.accessToken), { spreadAccounts: 40, parallel: 2 });
+  emulator = await createPlaidEmulator({ clientId: 'short-client', secret: 'short-secret', seed: 5, historyDays: 5 });
+  emulatorServer = await new Promise<Server>((resolve) => {
+    const listening = emulator.app.listen(0, '127.0.0.1', () => resolve(listening));
+  });
+  const emulatorUrl = `http://127.0.0.1:${(emulatorServer.address() as AddressInfo).port}`;
+  ledger.deps.plaid = createPlaidDeps({ basePath: emulatorUrl, clientId: 'short-client', secret: 'short-secret', webhookUrl: `${server.baseUrl}/plaid/webhook`, emulator: true });
+  world = await createWorld(new Client(fetchTransport(() => server.baseUrl), ledger.owner.accessToken), {
+    spreadAccounts: 40,
+    parallel: 2,
+    plaid: { settle: () => emulator.settleWebhooks() },
+  });
 });
 afterAll(async () => {
+  await emulator.settleWebhooks();
   await server.stop();
+  emulatorServer.closeAllConnections();
+  await new Promise((resolve) => emulatorServer.close(resolve));
   await ledger.close();
 });
 
@@ -52,7 +72,9 @@ it(`soak: ${SOAK_CLIENTS} clients × ${SOAK_OPERATIONS} operations of every kind
   // The mix really ran: most writes were acknowledged, and more than plain entries were among them.
   const operations = new Set([...tally.acknowledged.values()].map((write) => write.operation));
   expect(tally.acknowledged.size).toBeGreaterThan(SOAK_OPERATIONS * 0.8);
-  for (const name of ['entry_hot', 'entry_spread', 'batch', 'reversal', 'capital_contribution', 'owner_draw']) expect(operations).toContain(name);
+  for (const name of ['entry_hot', 'entry_spread', 'batch', 'reversal', 'capital_contribution', 'owner_draw', 'bill_payment', 'allocation', 'contribution', 'alert_sweep', 'plaid_move']) {
+    expect(operations).toContain(name);
+  }
 });
 
 it(`fuzz: ${FUZZ_RUNS} mutated OpenAPI requests, ${WEBHOOK_RUNS} webhook deliveries and ${IMPORT_RUNS} mutated statement uploads: no 5xx, every refusal coded, no partial write (${BACKEND})`, async () => {

@@ -27,6 +27,25 @@ describe('GET /metrics', () => {
     expect(scrape.text).not.toContain(books.entityId);
   });
 
+  it('counts how the one-statement fast path took entry writes: booked, replayed, declined', async () => {
+    const books = await createBooks(ledger, { name: 'Fast LLC', accounts: { cash: 'cash', sales: 'income_category' } });
+    const outcomes = async () => {
+      const text = (await ledger.anonymous.get('/metrics').expect(200)).text;
+      const read = (outcome: string) => Number(new RegExp(`^veil_fast_path_requests\\{outcome="${outcome}"\\} (\\d+)$`, 'm').exec(text)?.[1]);
+      return { booked: read('booked'), replayed: read('replayed'), declined: read('declined') };
+    };
+    const before = await outcomes();
+    const body = { postedOn: '2026-02-01', description: 'Sale', postings: [{ accountId: books.accounts.cash, amountCents: 500 }, { accountId: books.accounts.sales, amountCents: -500 }] };
+    const retried = key();
+    await ledger.http.post(`/entities/${books.entityId}/entries`).set('Idempotency-Key', retried).send(body).expect(201);
+    await ledger.http.post(`/entities/${books.entityId}/entries`).set('Idempotency-Key', retried).send(body).expect(201);
+    // An unknown account: declined, and the long way refuses it.
+    const unknown = { ...body, postings: [body.postings[0], { accountId: '00000000-0000-4000-8000-000000000000', amountCents: -500 }] };
+    await ledger.http.post(`/entities/${books.entityId}/entries`).set('Idempotency-Key', key()).send(unknown).expect(404);
+    const after = await outcomes();
+    expect({ booked: after.booked - before.booked, replayed: after.replayed - before.replayed, declined: after.declined - before.declined }).toEqual({ booked: 1, replayed: 1, declined: 1 });
+  });
+
   it('wants the metrics token when one is configured', async () => {
     const app = createApp(ledger.deps, { metricsToken: 'a-metrics-token-of-length' });
     const server = await listen(app);

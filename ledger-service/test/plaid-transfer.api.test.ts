@@ -126,6 +126,18 @@ describe('Plaid Transfer settings', () => {
   });
 });
 
+describe('linking', () => {
+  // Found by the hardening fuzzer: a public token Plaid does not know was answered 502 plaid_upstream_error.
+  it('refuses a public token Plaid does not know with 400 invalid_request and links nothing', async () => {
+    const items = () => ledger.deps.db.selectFrom('plaidItems').select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow();
+    const before = await items();
+    const refused = await post('/plaid/items', { entityId: owner.entityId, publicToken: 'public-sandbox-not-a-token' }).expect(400);
+    expect(refused.body.error).toMatchObject({ code: 'invalid_request', details: { plaidErrorCode: 'INVALID_PUBLIC_TOKEN' } });
+    expect(refused.body.error.message).toContain('public token');
+    expect(await items()).toEqual(before);
+  });
+});
+
 describe('moving money between two linked accounts of one entity', () => {
   it('books the entry pending with a debit and a credit, and settles it when Plaid settles both legs', async () => {
     const checking = linked.owner['Plaid Checking'] as string;

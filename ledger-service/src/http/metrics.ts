@@ -4,6 +4,7 @@ import { sql } from 'kysely';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Deps } from '../services/context';
 import type { DeliveryObserver } from '../services/events';
+import { fastPathOutcomes } from '../services/journal-fast';
 
 /**
  * Prometheus metrics, one registry per app (tests build several apps in one process). Request figures come from
@@ -50,6 +51,15 @@ export function createMetrics(deps: Deps): Metrics {
     async collect() {
       const row = await deps.db.selectFrom('auditChainHead').select('seq').executeTakeFirst();
       this.set(Number(row?.seq ?? 0));
+    },
+  });
+  new Gauge({
+    name: 'veil_fast_path_requests',
+    help: "Entry and batch writes by how the one-statement fast path took them since this process started: booked, replayed, or declined (booked the long way)",
+    labelNames: ['outcome'] as const,
+    registers: [registry],
+    collect() {
+      for (const [outcome, count] of Object.entries(fastPathOutcomes)) this.set({ outcome }, count);
     },
   });
   new Gauge({

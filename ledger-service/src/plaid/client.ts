@@ -117,6 +117,8 @@ function plaidViolation(error: unknown, attempts: number): RuleViolation {
   if (plaid === undefined) return new RuleViolation('plaid_upstream_error', `Plaid could not be reached: ${(error as Error).message}`, { attempts });
   const details = { plaidErrorType: plaid.error_type, plaidErrorCode: plaid.error_code, plaidRequestId: plaid.request_id ?? null, attempts };
   if (plaid.error_type === 'ITEM_ERROR') return new RuleViolation('plaid_item_error', plaid.display_message ?? plaid.error_message, details);
+  // The one Plaid input a caller hands Veil as is (POST /plaid/items): Plaid refusing it is the caller's error, a 400.
+  if (plaid.error_code === 'INVALID_PUBLIC_TOKEN') return new RuleViolation('invalid_request', `the public token is invalid or expired: ${plaid.error_message}`, details);
   return new RuleViolation('plaid_upstream_error', `Plaid answered ${plaid.error_code}: ${plaid.error_message}`, details);
 }
 

@@ -1,4 +1,4 @@
-import { sql, type Transaction } from 'kysely';
+import { sql, type ExpressionBuilder, type Transaction } from 'kysely';
 import type { Database, Db } from '../db/database';
 import { CASH_KINDS } from '../domain/accounts';
 import { BILL_DUE_WINDOW_DAYS } from '../domain/bills';
@@ -123,10 +123,33 @@ export async function applyEvaluation(trx: Trx, entityId: string, evaluation: Ev
   const raised: Condition[] = [];
   const firingKeys = new Set(evaluation.firing.map((condition) => condition.key));
   assert(firingKeys.size === evaluation.firing.length, 'one condition per key');
+  const clears = evaluation.keys.length > 0 || evaluation.prefixes.length > 0;
+  const clearable = (eb: ExpressionBuilder<Database, 'alertStates'>) =>
+    eb.or([
+      ...(evaluation.keys.length > 0 ? [eb('conditionKey', 'in', evaluation.keys)] : []),
+      ...evaluation.prefixes.map((prefix) => eb('conditionKey', 'like', `${prefix.replace(/[\\%_]/g, '\\$&')}%`)),
+    ]);
+  // Two evaluations of one entity at once (a booking's and a sweep's, or two bookings') lock the same rows: take
+  // every existing row this one may raise or clear first, in key order, then insert the new keys in key order, so
+  // neither waits for the other in a cycle (the hardening soak saw 'deadlock detected' on this upsert).
+  const keysInOrder = [...firingKeys].sort();
+  if (keysInOrder.length > 0 || clears) {
+    await trx
+      .selectFrom('alertStates')
+      .select('conditionKey')
+      .where('entityId', '=', entityId)
+      .where((eb) =>
+        eb.or([...(keysInOrder.length > 0 ? [eb('conditionKey', 'in', keysInOrder)] : []), ...(clears ? [eb.and([eb('active', '=', true), clearable(eb)])] : [])]),
+      )
+      .orderBy('conditionKey')
+      .forUpdate()
+      .execute();
+  }
   if (evaluation.firing.length > 0) {
+    const byKeyFiring = new Map(evaluation.firing.map((condition) => [condition.key, condition]));
     const rows = await trx
       .insertInto('alertStates')
-      .values(evaluation.firing.map((condition) => ({ entityId, conditionKey: condition.key, type: condition.type, active: true })))
+      .values(keysInOrder.map((key) => byKeyFiring.get(key) as Condition).map((condition) => ({ entityId, conditionKey: condition.key, type: condition.type, active: true })))
       .onConflict((conflict) =>
         conflict
           .columns(['entityId', 'conditionKey'])
@@ -145,18 +168,13 @@ export async function applyEvaluation(trx: Trx, entityId: string, evaluation: Ev
     }
     await emitEvents(trx, drafts);
   }
-  if (evaluation.keys.length > 0 || evaluation.prefixes.length > 0) {
+  if (clears) {
     await trx
       .updateTable('alertStates')
       .set({ active: false, clearedAt: new Date() })
       .where('entityId', '=', entityId)
       .where('active', '=', true)
-      .where((eb) =>
-        eb.or([
-          ...(evaluation.keys.length > 0 ? [eb('conditionKey', 'in', evaluation.keys)] : []),
-          ...evaluation.prefixes.map((prefix) => eb('conditionKey', 'like', `${prefix.replace(/[\\%_]/g, '\\$&')}%`)),
-        ]),
-      )
+      .where(clearable)
       .$if(firingKeys.size > 0, (query) => query.where('conditionKey', 'not in', [...firingKeys]))
       .execute();
   }

@@ -21,9 +21,9 @@ export interface ServiceProcess {
   output(): string;
 }
 
-/** Starts the real service (src/main.ts) as its own process and waits until /readyz answers 200. */
+/** Starts the real service (src/main.ts) as its own process and waits until /readyz answers 200; on env.PORT when given (a restart on the same address), else on a free port. */
 export async function startService(env: Record<string, string>, readyTimeoutMs = 240_000): Promise<ServiceProcess> {
-  const port = await freePort();
+  const port = env.PORT ? Number(env.PORT) : await freePort();
   // `node --import tsx`, not the tsx wrapper: the wrapper runs the service in a child process that a SIGKILL to
   // the wrapper would leave running.
   // VEIL_SERVICE_NODE_ARGS passes flags such as --cpu-prof to the service (NODE_OPTIONS refuses some of them).

@@ -57,6 +57,17 @@ function limiter(deps: Deps, prefix: string, limit: number): RequestHandler {
 }
 
 /** Builds the whole service from its dependencies; main.ts listens, tests drive it directly. */
+/**
+ * PostgreSQL text cannot hold a NUL character: a JSON string carrying one (\u0000) would reach the database and fail
+ * there as a 500. The body parser refuses it instead, as invalid JSON for this service (400 invalid_json).
+ */
+function refuseNul(key: string, value: unknown): unknown {
+  if ((typeof value === 'string' && value.includes('\u0000')) || key.includes('\u0000')) {
+    throw new SyntaxError(`${key === '' ? 'the body' : `"${key.replace(/\u0000/g, '\\u0000')}"`} holds a NUL character (\\u0000), which no field accepts`);
+  }
+  return value;
+}
+
 export function createApp(
   deps: Deps,
   options: { actorOf?: ActorResolver; metricsToken?: string | undefined; metrics?: Metrics | undefined; stopping?: () => boolean; dashboardDir?: string | undefined } = {},
@@ -114,10 +125,11 @@ export function createApp(
     }),
   );
   // Credentials and codes are small: the auth routes refuse anything bigger long before argon2 sees it.
-  app.use('/auth', express.json({ limit: AUTH_BODY_BYTES_MAX }));
+  app.use('/auth', express.json({ limit: AUTH_BODY_BYTES_MAX, reviver: refuseNul }));
   app.use(
     express.json({
       limit: REQUEST_BODY_BYTES_MAX,
+      reviver: refuseNul,
       // Plaid signs the exact bytes of a webhook body: keep them for the signature check.
       verify: (req, _res, buffer) => {
         if (req.url?.startsWith('/plaid/webhook')) (req as unknown as Record<symbol, Buffer>)[RAW_BODY] = Buffer.from(buffer);

@@ -94,6 +94,15 @@ describe('statement import', () => {
     });
     expect(await lineCount(accountId)).toBe(0);
     expect(await imports()).toBe(before);
+    // A damaged file with NUL bytes inside a field (found by the hardening fuzzer: it was a 500 from the database).
+    const qif = read('card.qif');
+    const at = qif.indexOf('\n', Math.floor(qif.length * 0.3)) + 2;
+    const damaged = Buffer.concat([qif.subarray(0, at), Buffer.alloc(64), qif.subarray(at)]);
+    const line = qif.subarray(0, at).toString('utf8').split('\n').length;
+    const refused = await upload(accountId, 'card.qif', damaged).expect(422);
+    expect(refused.body.error).toMatchObject({ code: 'import_invalid', message: expect.stringMatching(new RegExp(`^card\\.qif:${line}: a NUL byte`)) });
+    expect(await lineCount(accountId)).toBe(0);
+    expect(await imports()).toBe(before);
   });
 
   it('asks for an account mapping when a file holds several accounts, and imports with one', async () => {

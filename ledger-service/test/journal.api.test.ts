@@ -165,6 +165,11 @@ describe('journal entries', () => {
       .send('{"postedOn":')
       .expect(400);
     expect(bad.body.error.code).toBe('invalid_json');
+    // A NUL character in any string (PostgreSQL text cannot hold one) is refused before anything is read, not a 500.
+    const before = await counts();
+    const nul = await post(`/entities/${books.entityId}/entries`, { ...sale(100), description: 'coffee\u0000beans' }).expect(400);
+    expect(nul.body.error).toMatchObject({ code: 'invalid_json', message: expect.stringMatching(/"description" holds a NUL character/) });
+    expect(await counts()).toEqual(before);
     const keyless = await post(`/entities/${books.entityId}/entries`, sale(100), null).expect(400);
     expect(keyless.body.error.code).toBe('idempotency_key_required');
   });

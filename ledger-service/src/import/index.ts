@@ -75,6 +75,12 @@ export async function parseStatement(bytes: Uint8Array, options: ParseOptions): 
     return result;
   }
   const { text, encoding } = decodeText(bytes, options.encoding);
+  // No statement format has a NUL character in its text, and the database cannot store one: a damaged file.
+  const nul = text.indexOf('\u0000');
+  if (nul >= 0) {
+    const line = text.slice(0, nul).split('\n').length;
+    throw new StatementError(options.file, line, `a NUL byte (0x00) in the text (as ${encoding}): the file is damaged or not a text statement`);
+  }
   const format = detectFormat(text, options.file);
   let result: ParseResult;
   switch (format) {

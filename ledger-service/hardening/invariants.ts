@@ -96,6 +96,9 @@ export async function checkBooks(client: Client, world: World, tally: Tally, db?
     if (count !== world.plaidMoves * 2) violations.push(`${count} Plaid transfer legs stored, ${world.plaidMoves} moves acknowledged (two legs each)`);
   }
 
+  const importedLines = await countBankLines(client, world.importAccount);
+  if (importedLines !== world.importedLines) violations.push(`${importedLines} bank lines stored by imports, ${world.importedLines} acknowledged`);
+
   if (db) {
     const report = await checkInvariants(db);
     if (report.unbalancedEntries !== 0) violations.push(`SQL: ${report.unbalancedEntries} unbalanced entries`);
@@ -114,4 +117,16 @@ export async function checkBooks(client: Client, world: World, tally: Tally, db?
     if (sqlPairing.mismatches.length > 0) violations.push(`SQL: pairing ${JSON.stringify(sqlPairing.mismatches)}`);
   }
   return { violations, entries: stored.size };
+}
+
+/** Every bank line of an account, counted through the API's pages. */
+async function countBankLines(client: Client, accountId: string): Promise<number> {
+  let count = 0;
+  let cursor: string | null = null;
+  do {
+    const page: Record<string, unknown> = await client.expect(client.get(`/accounts/${accountId}/bank-lines?limit=500${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`), 200);
+    count += (page.items as unknown[]).length;
+    cursor = (page.nextCursor as string | null | undefined) ?? null;
+  } while (cursor !== null);
+  return count;
 }

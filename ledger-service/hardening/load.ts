@@ -31,7 +31,10 @@ type Outcome = 'settled' | 'lost';
 export async function attempt(client: Client, world: World, tally: Tally, write: PlannedWrite): Promise<Outcome> {
   let response;
   try {
-    response = await client.write(write.path, write.idempotencyKey, write.body);
+    response =
+      write.upload === undefined
+        ? await client.write(write.path, write.idempotencyKey, write.body)
+        : await client.send({ method: 'post', path: write.path, upload: write.upload, headers: { 'idempotency-key': write.idempotencyKey } });
   } catch {
     tally.faultsSeen += 1;
     return 'lost';

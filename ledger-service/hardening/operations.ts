@@ -39,6 +39,10 @@ export interface World {
   plaidMoves: number;
   /** Entries no harness write booked: what linking the Plaid item imported. */
   baselineEntries: Set<string>;
+  /** An LLC checking account statements are imported into (no rule, no bill, no entries: imports book nothing). */
+  importAccount: string;
+  /** Bank lines acknowledged imports stored (their reports' `new`). */
+  importedLines: number;
 }
 
 /** The entities whose books the harness writes to and checks. */
@@ -55,6 +59,8 @@ export interface PlannedWrite {
   entryIdsOf(answer: Record<string, unknown>): string[];
   /** Updates the world once the write is acknowledged (what later operations may build on). */
   settle?(world: World, answer: Record<string, unknown>): void;
+  /** A multipart upload (a statement import) sent instead of the JSON body. */
+  upload?: { field: string; fileName: string; bytes: Uint8Array };
 }
 
 export type Random = () => number;
@@ -382,6 +388,33 @@ export const OPERATIONS: Operation[] = [
     },
   },
   {
+    // A small CSV statement through the set-based import (stream parse, staging, dedup, near-duplicates, entry,
+    // transfer and bill matching): its lines are new (unique payees), and with no rule it books nothing, so what
+    // it stored is its report's `new`, once, however often a retry sends it.
+    name: 'statement_import',
+    weight: 2,
+    plan: (world, random) => {
+      const rows = 1 + Math.floor(random() * 5);
+      const lines = ['Date,Description,Amount'];
+      for (let index = 0; index < rows; index += 1) {
+        const cents = amount(random, 50_000) * (random() < 0.5 ? -1 : 1);
+        const text = `${cents < 0 ? '-' : ''}${Math.trunc(Math.abs(cents) / 100)}.${String(Math.abs(cents) % 100).padStart(2, '0')}`;
+        lines.push(`2026-06-${String(1 + Math.floor(random() * 28)).padStart(2, '0')},HARNESS ${randomUUID()},${text}`);
+      }
+      return {
+        operation: 'statement_import',
+        path: `/accounts/${world.importAccount}/imports`,
+        body: undefined,
+        upload: { field: 'file', fileName: 'harness.csv', bytes: Buffer.from(`${lines.join('\n')}\n`) },
+        idempotencyKey: `import-${randomUUID()}`,
+        entryIdsOf: () => [],
+        settle: (w, answer) => {
+          w.importedLines += Number(answer.new);
+        },
+      };
+    },
+  },
+  {
     name: 'alert_sweep',
     weight: 1,
     plan: (world, random) => ({
@@ -503,6 +536,8 @@ export async function createWorld(client: Client, options: WorldOptions): Promis
     contributions: 0,
     plaidMoves: 0,
     baselineEntries: new Set(),
+    importAccount: await account(llc.id, 'Import checking', 'checking'),
+    importedLines: 0,
   };
   const bill = await setupWrite(client, `/entities/${world.llcId}/bills`, {
     name: 'Harness hosting',

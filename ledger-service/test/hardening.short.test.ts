@@ -72,7 +72,7 @@ it(`soak: ${SOAK_CLIENTS} clients × ${SOAK_OPERATIONS} operations of every kind
   // The mix really ran: most writes were acknowledged, and more than plain entries were among them.
   const operations = new Set([...tally.acknowledged.values()].map((write) => write.operation));
   expect(tally.acknowledged.size).toBeGreaterThan(SOAK_OPERATIONS * 0.8);
-  for (const name of ['entry_hot', 'entry_spread', 'batch', 'reversal', 'capital_contribution', 'owner_draw', 'bill_payment', 'allocation', 'contribution', 'alert_sweep', 'plaid_move']) {
+  for (const name of ['entry_hot', 'entry_spread', 'batch', 'reversal', 'capital_contribution', 'owner_draw', 'bill_payment', 'allocation', 'contribution', 'alert_sweep', 'plaid_move', 'statement_import']) {
     expect(operations).toContain(name);
   }
 });

@@ -99,6 +99,11 @@ describe('statement import', () => {
     const at = qif.indexOf('\n', Math.floor(qif.length * 0.3)) + 2;
     const damaged = Buffer.concat([qif.subarray(0, at), Buffer.alloc(64), qif.subarray(at)]);
     const line = qif.subarray(0, at).toString('utf8').split('\n').length;
+    // A file refused on its first line, while the COPY into the staging table is still opening (found by the
+    // hardening fuzzer: ending the COPY early broke the connection, answered 503 database_unavailable).
+    const early = await upload(accountId, 'early.csv', Buffer.from(`Date,Description,Amount\n0${'X'.repeat(200_000)}\n`)).expect(422);
+    expect(early.body.error.code).toBe('import_invalid');
+    expect(early.body.error.message).toMatch(/^early\.csv:2: /);
     const refused = await upload(accountId, 'card.qif', damaged).expect(422);
     expect(refused.body.error).toMatchObject({ code: 'import_invalid', message: expect.stringMatching(new RegExp(`^card\\.qif:${line}: a NUL byte`)) });
     expect(await lineCount(accountId)).toBe(0);

@@ -151,10 +151,15 @@ export class LineStage {
     }
   }
 
-  /** Ends an unfinished COPY (CopyFail) so the connection can roll the transaction back. */
-  async abort(reason: unknown): Promise<void> {
-    if (!this.copy || this.copy.destroyed) return;
-    this.copy.destroy(reason instanceof Error ? reason : new Error(String(reason)));
+  /**
+   * Ends an unfinished COPY so the connection can roll the transaction back. It is ended, not destroyed: destroying
+   * it sends CopyFail, and one sent before the server's CopyInResponse (a file refused on its first line) broke the
+   * connection ("not queryable"), so the refusal came back as 503 database_unavailable instead of the parse error.
+   * What was sent lands in a table of a transaction about to roll back.
+   */
+  async abort(_reason: unknown): Promise<void> {
+    if (!this.copy || this.copy.destroyed || this.copy.writableEnded) return;
+    this.copy.end();
     await finished(this.copy).catch(() => undefined);
   }
 }

@@ -23,6 +23,21 @@ export interface ServiceProcess {
 
 /** Starts the real service (src/main.ts) as its own process and waits until /readyz answers 200; on env.PORT when given (a restart on the same address), else on a free port. */
 export async function startService(env: Record<string, string>, readyTimeoutMs = 240_000): Promise<ServiceProcess> {
+  // A free port can be taken by another test's process between freePort() and our bind: that one's /readyz would
+  // answer for ours, whose bind then fails. So a start is confirmed by our process still running a moment after
+  // the answer, and one that died is retried on another port (never with env.PORT, which the caller chose).
+  for (let attempt = 1; ; attempt += 1) {
+    const service = await startOnce(env, readyTimeoutMs);
+    const exited = await Promise.race([
+      new Promise<boolean>((resolve) => service.child.once('exit', () => resolve(true))),
+      new Promise<boolean>((resolve) => setTimeout(() => resolve(service.child.exitCode !== null), 1_000)),
+    ]);
+    if (!exited) return service;
+    if (env.PORT || attempt >= 3) throw new Error(`service exited right after /readyz answered (${service.baseUrl}):\n${service.output()}`);
+  }
+}
+
+async function startOnce(env: Record<string, string>, readyTimeoutMs: number): Promise<ServiceProcess> {
   const port = env.PORT ? Number(env.PORT) : await freePort();
   // `node --import tsx`, not the tsx wrapper: the wrapper runs the service in a child process that a SIGKILL to
   // the wrapper would leave running.

@@ -75,7 +75,9 @@ export async function matchBookedEntries(trx: Trx, lines: readonly BankLine[], a
       createdAt: new Date(row.createdAt).getTime(),
     };
     const key = `${candidate.accountId}|${candidate.amountCents}`;
-    byKey.set(key, [...(byKey.get(key) ?? []), candidate]);
+    const list = byKey.get(key);
+    if (list) list.push(candidate);
+    else byKey.set(key, [candidate]);
   }
   const taken = new Set<string>();
   const pairs: { line: BankLine; candidate: Candidate }[] = [];

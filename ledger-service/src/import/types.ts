@@ -50,8 +50,11 @@ export class StatementError extends Error {
     readonly line: number,
     message: string,
   ) {
-    super(`${file}:${line}: ${message}`);
-    this.reason = message;
+    // A quoted value from the file can be anything up to the whole file (a 200,000-character field): the message
+    // quotes its start and says how long it was.
+    const quoted = message.replace(/"([^"]{81,})"/g, (_whole, value: string) => `"${value.slice(0, 60)}…" (${value.length.toLocaleString('en-US')} characters)`);
+    super(`${file}:${line}: ${quoted}`);
+    this.reason = quoted;
   }
   readonly reason: string;
 }

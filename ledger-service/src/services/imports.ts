@@ -106,6 +106,33 @@ interface Candidate {
 }
 
 /**
+ * The earlier line of another source, not yet claimed, that best explains a new line of the same amount: within
+ * NEAR_DUPLICATE_DAYS_MAX days, a payee alike (or one of them unknown); closest date first, then most alike payee.
+ * Shared by the row-at-a-time path (manual lines) and the set-based import.
+ */
+function closestNearDuplicate<C extends Omit<Candidate, 'amountCents'>>(
+  candidates: Iterable<C>,
+  postedOn: string,
+  payee: string | null,
+  claimed: ReadonlySet<string>,
+): { candidate: C; reason: string } | undefined {
+  let best: { candidate: C; similarity: number; days: number } | undefined;
+  for (const candidate of candidates) {
+    if (claimed.has(candidate.id)) continue;
+    const days = Math.abs(daysBetween(candidate.postedOn, postedOn));
+    if (days > NEAR_DUPLICATE_DAYS_MAX) continue;
+    const similarity = payeeSimilarity(candidate.payee, payee);
+    if (similarity < PAYEE_SIMILARITY_MIN && candidate.payee !== null && payee !== null) continue;
+    if (!best || days < best.days || (days === best.days && similarity > best.similarity)) best = { candidate, similarity, days };
+  }
+  if (!best) return undefined;
+  const reason =
+    `possible duplicate of a ${best.candidate.source} line of ${best.candidate.postedOn} (${best.candidate.payee ?? 'no payee'}): ` +
+    `same amount, ${best.days} day${best.days === 1 ? '' : 's'} apart, payee similarity ${best.similarity.toFixed(2)}`;
+  return { candidate: best.candidate, reason };
+}
+
+/**
  * Stores drafts on one account and sends near-duplicates to review. Shared by statement imports and manual entry;
  * runs in the caller's transaction so a refused import stores nothing.
  */
@@ -140,21 +167,10 @@ export async function recordWithReview(
   const claimed = new Set<string>();
   const verdicts: { line: BankLine; reviewOf: string; reason: string }[] = [];
   for (const line of recorded.inserted) {
-    let best: { candidate: Candidate; similarity: number; days: number } | undefined;
-    for (const candidate of byAmount.get(line.amountCents) ?? []) {
-      if (claimed.has(candidate.id)) continue;
-      const days = Math.abs(daysBetween(candidate.postedOn, line.postedOn));
-      if (days > NEAR_DUPLICATE_DAYS_MAX) continue;
-      const similarity = payeeSimilarity(candidate.payee, line.payee);
-      if (similarity < PAYEE_SIMILARITY_MIN && candidate.payee !== null && line.payee !== null) continue;
-      if (!best || days < best.days || (days === best.days && similarity > best.similarity)) best = { candidate, similarity, days };
-    }
+    const best = closestNearDuplicate(byAmount.get(line.amountCents) ?? [], line.postedOn, line.payee, claimed);
     if (!best) continue;
     claimed.add(best.candidate.id);
-    const reason =
-      `possible duplicate of a ${best.candidate.source} line of ${best.candidate.postedOn} (${best.candidate.payee ?? 'no payee'}): ` +
-      `same amount, ${best.days} day${best.days === 1 ? '' : 's'} apart, payee similarity ${best.similarity.toFixed(2)}`;
-    verdicts.push({ line, reviewOf: best.candidate.id, reason });
+    verdicts.push({ line, reviewOf: best.candidate.id, reason: best.reason });
   }
   // One UPDATE per chunk sends them to review; each line keeps its own audit row, as setBankLineStatus writes it.
   const review: BankLine[] = [];
@@ -571,20 +587,10 @@ async function sendNearDuplicatesToReview(trx: Trx, source: BankLineSource, enti
   const verdicts: { lineId: string; accountId: string; reviewOf: string; reason: string }[] = [];
   for (const [lineId, candidates] of byLine) {
     const line = candidates[0] as NearDuplicateRow;
-    let best: { candidate: NearDuplicateRow; similarity: number; days: number } | undefined;
-    for (const candidate of candidates) {
-      if (claimed.has(candidate.id)) continue;
-      const days = Math.abs(daysBetween(candidate.postedOn, line.linePostedOn));
-      const similarity = payeeSimilarity(candidate.payee, line.linePayee);
-      if (similarity < PAYEE_SIMILARITY_MIN && candidate.payee !== null && line.linePayee !== null) continue;
-      if (!best || days < best.days || (days === best.days && similarity > best.similarity)) best = { candidate, similarity, days };
-    }
+    const best = closestNearDuplicate(candidates, line.linePostedOn, line.linePayee, claimed);
     if (!best) continue;
     claimed.add(best.candidate.id);
-    const reason =
-      `possible duplicate of a ${best.candidate.source} line of ${best.candidate.postedOn} (${best.candidate.payee ?? 'no payee'}): ` +
-      `same amount, ${best.days} day${best.days === 1 ? '' : 's'} apart, payee similarity ${best.similarity.toFixed(2)}`;
-    verdicts.push({ lineId, accountId: line.accountId, reviewOf: best.candidate.id, reason });
+    verdicts.push({ lineId, accountId: line.accountId, reviewOf: best.candidate.id, reason: best.reason });
   }
   for (let start = 0; start < verdicts.length; start += REVIEW_UPDATE_ROWS) {
     const chunk = verdicts.slice(start, start + REVIEW_UPDATE_ROWS);

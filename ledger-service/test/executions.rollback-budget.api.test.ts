@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import { createBooks, type Books } from './support/books';
+import { budgetAssigned, createBooks, n8nWrite, type Books } from './support/books';
 import { key, startTestLedger, type TestLedger } from './support/harness';
 
 // A rollback takes back the budget changes an execution made by hand (/assign, /move) as well as its allocations,
@@ -13,17 +13,12 @@ const EXECUTION = 'exec-budget-1';
 
 jest.setTimeout(600_000);
 
-function write(method: 'post' | 'put', path: string, body: object | undefined, executionId?: string) {
-  const request = ledger.http[method](path).set('Idempotency-Key', key());
-  if (executionId !== undefined) request.set('X-N8N-Execution-Id', executionId);
-  return body === undefined ? request : request.send(body);
-}
+const write = (method: 'post' | 'put', path: string, body: object | undefined, executionId?: string) => n8nWrite(ledger, method, path, body, executionId);
 
 async function assigned() {
-  const response = await ledger.http.get(`/entities/${books.entityId}/budget/2026-06`).expect(200);
-  const lines = response.body.groups.flatMap((group: { envelopes: { id: string; assignedCents: number }[] }) => group.envelopes);
-  const byId = Object.fromEntries(lines.map((line: { id: string; assignedCents: number }) => [line.id, line.assignedCents]));
-  return { readyToAssignCents: response.body.readyToAssignCents as number, rent: byId[envelope.Rent as string], buffer: byId[envelope.Buffer as string], fun: byId[envelope.Fun as string] };
+  const { readyToAssignCents, assigned: byId } = await budgetAssigned(ledger, books.entityId, '2026-06');
+  const of = (name: string) => byId[envelope[name] as string] as number;
+  return { readyToAssignCents, rent: of('Rent'), buffer: of('Buffer'), fun: of('Fun') };
 }
 
 async function budgetRows(): Promise<number> {

@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
-import { checkInvariants, createBooks, type Books } from './support/books';
-import { key, startTestLedger, type TestLedger } from './support/harness';
+import { budgetAssigned, checkInvariants, createBooks, n8nWrite, type Books } from './support/books';
+import { startTestLedger, type TestLedger } from './support/harness';
 
 // A rollback undoes what an execution did beyond its entries: the budget assignments of its allocations, the bill
 // occurrences it paid (due or late again), and it reports money the bank already moved instead of ignoring it.
@@ -14,20 +14,8 @@ const EXECUTION = 'exec-state-1';
 
 jest.setTimeout(600_000);
 
-function write(method: 'post' | 'put', path: string, body: object | undefined, executionId?: string) {
-  const request = ledger.http[method](path).set('Idempotency-Key', key());
-  if (executionId !== undefined) request.set('X-N8N-Execution-Id', executionId);
-  return body === undefined ? request : request.send(body);
-}
-
-async function budgetMonth() {
-  const response = await ledger.http.get(`/entities/${books.entityId}/budget/2026-06`).expect(200);
-  const lines = response.body.groups.flatMap((group: { envelopes: { id: string; assignedCents: number }[] }) => group.envelopes);
-  return {
-    readyToAssignCents: response.body.readyToAssignCents as number,
-    assigned: Object.fromEntries(lines.map((line: { id: string; assignedCents: number }) => [line.id, line.assignedCents])),
-  };
-}
+const write = (method: 'post' | 'put', path: string, body: object | undefined, executionId?: string) => n8nWrite(ledger, method, path, body, executionId);
+const budgetMonth = () => budgetAssigned(ledger, books.entityId, '2026-06');
 
 async function occurrence(dueOn: string) {
   const response = await ledger.http.get(`/entities/${books.entityId}/bill-occurrences?from=${dueOn}&to=${dueOn}&today=2026-06-20`).expect(200);

@@ -13,6 +13,23 @@ export async function entryCount(db: Db, entityId: string): Promise<number> {
   return Number(result.rows[0]?.count);
 }
 
+/** A write as n8n sends it: an Idempotency-Key and, when given, the execution id. */
+export function n8nWrite(ledger: TestLedger, method: 'post' | 'put', path: string, body: object | undefined, executionId?: string) {
+  const request = ledger.http[method](path).set('Idempotency-Key', key());
+  if (executionId !== undefined) request.set('X-N8N-Execution-Id', executionId);
+  return body === undefined ? request : request.send(body);
+}
+
+/** Ready to Assign and what each envelope has assigned in one month of an entity's budget. */
+export async function budgetAssigned(ledger: TestLedger, entityId: string, month: string): Promise<{ readyToAssignCents: number; assigned: Record<string, number> }> {
+  const response = await ledger.http.get(`/entities/${entityId}/budget/${month}`).expect(200);
+  const lines = response.body.groups.flatMap((group: { envelopes: { id: string; assignedCents: number }[] }) => group.envelopes);
+  return {
+    readyToAssignCents: response.body.readyToAssignCents as number,
+    assigned: Object.fromEntries(lines.map((line: { id: string; assignedCents: number }) => [line.id, line.assignedCents])),
+  };
+}
+
 /** An entity with named accounts, created through the API like a client would. */
 export async function createBooks(
   ledger: TestLedger,

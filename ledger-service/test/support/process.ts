@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import path from 'node:path';
@@ -21,20 +22,59 @@ export interface ServiceProcess {
   output(): string;
 }
 
-/** Starts the real service (src/main.ts) as its own process and waits until /readyz answers 200; on env.PORT when given (a restart on the same address), else on a free port. */
+/**
+ * Starts the real service (src/main.ts) as its own process and waits until /readyz answers 200 from it; on env.PORT
+ * when given (a restart on the same address), else on a free port. A free port can be taken by another test's
+ * server between freePort() and our bind: that server would answer /readyz for ours (whose bind then fails) and
+ * the test would talk to the wrong ledger (401, or ECONNREFUSED once it closes). So the answer counts only when our
+ * process holds the listening socket (Linux: /proc), and a start whose port was taken is retried on another port.
+ */
 export async function startService(env: Record<string, string>, readyTimeoutMs = 240_000): Promise<ServiceProcess> {
-  // A free port can be taken by another test's process between freePort() and our bind: that one's /readyz would
-  // answer for ours, whose bind then fails. So a start is confirmed by our process still running a moment after
-  // the answer, and one that died is retried on another port (never with env.PORT, which the caller chose).
   for (let attempt = 1; ; attempt += 1) {
-    const service = await startOnce(env, readyTimeoutMs);
-    const exited = await Promise.race([
-      new Promise<boolean>((resolve) => service.child.once('exit', () => resolve(true))),
-      new Promise<boolean>((resolve) => setTimeout(() => resolve(service.child.exitCode !== null), 1_000)),
-    ]);
-    if (!exited) return service;
-    if (env.PORT || attempt >= 3) throw new Error(`service exited right after /readyz answered (${service.baseUrl}):\n${service.output()}`);
+    try {
+      return await startOnce(env, readyTimeoutMs);
+    } catch (error) {
+      if (!(error instanceof PortTaken) || env.PORT || attempt >= 3) throw error;
+    }
   }
+}
+
+class PortTaken extends Error {}
+
+/** Whether process `pid` holds a socket listening on TCP `port` (true where /proc cannot tell). */
+function listensOn(pid: number, port: number): boolean {
+  let inodes: Set<string>;
+  try {
+    inodes = new Set(
+      fs
+        .readdirSync(`/proc/${pid}/fd`)
+        .map((fd) => {
+          try {
+            return /^socket:\[(\d+)\]$/.exec(fs.readlinkSync(`/proc/${pid}/fd/${fd}`))?.[1];
+          } catch {
+            return undefined;
+          }
+        })
+        .filter((inode): inode is string => inode !== undefined),
+    );
+  } catch {
+    return true;
+  }
+  const hexPort = port.toString(16).toUpperCase().padStart(4, '0');
+  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    let text: string;
+    try {
+      text = fs.readFileSync(table, 'utf8');
+    } catch {
+      continue;
+    }
+    for (const line of text.split('\n').slice(1)) {
+      const fields = line.trim().split(/\s+/);
+      // local_address is ADDR:PORT in hex, st 0A is LISTEN, the tenth field the socket's inode.
+      if (fields.length > 9 && fields[1]?.endsWith(`:${hexPort}`) && fields[3] === '0A' && inodes.has(fields[9] as string)) return true;
+    }
+  }
+  return false;
 }
 
 async function startOnce(env: Record<string, string>, readyTimeoutMs: number): Promise<ServiceProcess> {
@@ -54,11 +94,19 @@ async function startOnce(env: Record<string, string>, readyTimeoutMs: number): P
   child.stderr?.on('data', (chunk) => (output += chunk));
   const baseUrl = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + readyTimeoutMs;
+  // Another process answered /readyz on our port: if ours then dies, the port was taken.
+  let foreignAnswer = false;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`service exited with ${child.exitCode}:\n${output}`);
+    if (child.exitCode !== null) {
+      if (foreignAnswer || /EADDRINUSE/.test(output)) throw new PortTaken(`port ${port} was taken by another process:\n${output}`);
+      throw new Error(`service exited with ${child.exitCode}:\n${output}`);
+    }
     try {
       const response = await fetch(`${baseUrl}/readyz`);
-      if (response.status === 200) return { child, baseUrl, output: () => output };
+      if (response.status === 200) {
+        if (listensOn(child.pid as number, port)) return { child, baseUrl, output: () => output };
+        foreignAnswer = true;
+      }
     } catch {
       // not listening yet
     }

@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import { budgetAssigned, createBooks, n8nWrite, type Books } from './support/books';
+import { budgetAssigned, createBooks, createEnvelopes, n8nWrite, type Books } from './support/books';
 import { key, startTestLedger, type TestLedger } from './support/harness';
 
 // A rollback takes back the budget changes an execution made by hand (/assign, /move) as well as its allocations,
@@ -30,11 +30,7 @@ beforeAll(async () => {
   ledger = await startTestLedger({ ownerMfa: true });
   ledger.clock.set(Date.UTC(2026, 5, 10, 12));
   books = await createBooks(ledger, { name: 'Rollback Budget LLC', accounts: { Checking: 'checking', Salary: 'income_category', Rent: 'expense_category' } });
-  const group = await write('post', `/entities/${books.entityId}/envelope-groups`, { name: 'Monthly' }).expect(201);
-  for (const name of ['Rent', 'Buffer', 'Fun']) {
-    const response = await write('post', `/entities/${books.entityId}/envelopes`, { name, groupId: group.body.id, categoryAccountIds: name === 'Rent' ? [books.accounts.Rent] : [] }).expect(201);
-    envelope[name] = response.body.id;
-  }
+  Object.assign(envelope, await createEnvelopes(ledger, books.entityId, { Rent: [books.accounts.Rent as string], Buffer: [], Fun: [] }));
   await write('put', `/entities/${books.entityId}/allocation-rules`, { rules: [{ kind: 'fixed', envelopeId: envelope.Rent, amountCents: 100_000 }, { kind: 'remainder', envelopeId: envelope.Buffer }] }).expect(200);
   // The paycheck is booked by hand (not by the execution): it stays when the execution is rolled back.
   const paycheck = await write('post', `/entities/${books.entityId}/entries`, {

@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import { budgetAssigned, checkInvariants, createBooks, n8nWrite, type Books } from './support/books';
+import { budgetAssigned, checkInvariants, createBooks, createEnvelopes, n8nWrite, type Books } from './support/books';
 import { startTestLedger, type TestLedger } from './support/harness';
 
 // A rollback undoes what an execution did beyond its entries: the budget assignments of its allocations, the bill
@@ -29,11 +29,7 @@ beforeAll(async () => {
     name: 'Rollback State LLC',
     accounts: { Checking: 'checking', Salary: 'income_category', Rent: 'expense_category', Fees: 'expense_category' },
   });
-  const group = await write('post', `/entities/${books.entityId}/envelope-groups`, { name: 'Monthly' }).expect(201);
-  for (const name of ['Rent', 'Buffer']) {
-    const response = await write('post', `/entities/${books.entityId}/envelopes`, { name, groupId: group.body.id, categoryAccountIds: name === 'Rent' ? [books.accounts.Rent] : [] }).expect(201);
-    envelope[name] = response.body.id;
-  }
+  Object.assign(envelope, await createEnvelopes(ledger, books.entityId, { Rent: [books.accounts.Rent as string], Buffer: [] }));
   await write('put', `/entities/${books.entityId}/allocation-rules`, { rules: [{ kind: 'fixed', envelopeId: envelope.Rent, amountCents: 100_000 }, { kind: 'remainder', envelopeId: envelope.Buffer }] }).expect(200);
   const bill = await write('post', `/entities/${books.entityId}/bills`, {
     name: 'Office rent',

@@ -30,6 +30,17 @@ export async function budgetAssigned(ledger: TestLedger, entityId: string, month
   };
 }
 
+/** One envelope group "Monthly" with the named envelopes (each with its category accounts); their ids by name. */
+export async function createEnvelopes(ledger: TestLedger, entityId: string, envelopes: Record<string, string[]>): Promise<Record<string, string>> {
+  const group = await n8nWrite(ledger, 'post', `/entities/${entityId}/envelope-groups`, { name: 'Monthly' }).expect(201);
+  const ids: Record<string, string> = {};
+  for (const [name, categoryAccountIds] of Object.entries(envelopes)) {
+    const response = await n8nWrite(ledger, 'post', `/entities/${entityId}/envelopes`, { name, groupId: group.body.id, categoryAccountIds }).expect(201);
+    ids[name] = response.body.id;
+  }
+  return ids;
+}
+
 /** An entity with named accounts, created through the API like a client would. */
 export async function createBooks(
   ledger: TestLedger,

@@ -1,8 +1,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { parseStatement } from '../src/import';
 import { auditedTransaction, verifyAuditChain } from '../src/services/audit';
 import { recordBankLines } from '../src/services/bank-lines';
 import { systemActor } from '../src/services/context';
+import { externalIdsOf } from '../src/services/imports';
 import { checkInvariants, createBooks, type Books } from './support/books';
 import { key, startTestLedger, type TestLedger } from './support/harness';
 
@@ -15,7 +17,7 @@ beforeAll(async () => {
   ledger = await startTestLedger();
   books = await createBooks(ledger, {
     name: 'Import LLC',
-    accounts: { checking: 'checking', savings: 'savings', card: 'credit_card', software: 'expense_category', meals: 'expense_category', revenue: 'income_category', other: 'checking', raw: 'checking', manual: 'checking' },
+    accounts: { checking: 'checking', savings: 'savings', card: 'credit_card', software: 'expense_category', meals: 'expense_category', revenue: 'income_category', other: 'checking', raw: 'checking', manual: 'checking', repeats: 'checking' },
   });
 });
 afterAll(() => ledger.close());
@@ -58,6 +60,32 @@ describe('statement import', () => {
     const report = await upload(accountId, 'overlap.csv', overlap).expect(201);
     expect(report.body).toMatchObject({ new: 2, skippedExact: 2 });
     expect(await lineCount(accountId)).toBe(6);
+  });
+
+  it('gives lines without a bank id, made in SQL, the very ids externalIdsOf gives (repeats, NFKC, spacing, case)', async () => {
+    const accountId = books.accounts.repeats as string;
+    const rows = [
+      'Date,Description,Amount,Memo',
+      '2026-10-01,Café  Noir,-3.10,table 4',
+      '2026-10-01,café noir,-3.10,TABLE 4',
+      '2026-10-01,ＣＡＦÉ NOIR,-3.10, table  4 ',
+      '2026-10-01,Café Noir,-3.10,table 4',
+      '2026-10-02,"Rent, October",-1200.00,',
+      '2026-10-02,"Rent, October",-1200.00,',
+      '2026-10-03,Tab\tSeparated,5.00,x',
+    ];
+    const bytes = Buffer.from(`${rows.join('\n')}\n`);
+    const report = await upload(accountId, 'repeats.csv', bytes).expect(201);
+    expect(report.body).toMatchObject({ new: 7, skippedExact: 0 });
+    const parsed = await parseStatement(bytes, { file: 'repeats.csv' });
+    const expected = externalIdsOf(parsed.accounts[0]?.lines ?? []);
+    // Four rows of one identity (ordinals 0–3), two of another: seven distinct ids.
+    expect(new Set(expected).size).toBe(7);
+    const stored = await ledger.deps.db.selectFrom('bankLines').select(['externalId', 'raw']).where('accountId', '=', accountId).execute();
+    const byLine = stored.map((line) => ({ line: (line.raw as { line: number }).line, externalId: line.externalId })).sort((a, b) => a.line - b.line);
+    expect(byLine.map((line) => line.externalId)).toEqual(expected);
+    // And so the same file again is all duplicates.
+    expect((await upload(accountId, 'repeats.csv', bytes).expect(201)).body).toMatchObject({ new: 0, skippedExact: 7 });
   });
 
   it('sends a near-duplicate from another source to review with the reason, and the owner decides', async () => {

@@ -84,8 +84,21 @@ const HEADER_WORDS: Record<'date' | 'payee' | 'memo' | 'amount' | 'debit' | 'cre
   externalId: /^(id|transaction id|reference number|fitid)$/,
 };
 
+/** The first `count` lines of the text, without splitting the rest (a whole-file split made a string per row). */
+function firstLines(text: string, count: number): string[] {
+  const lines: string[] = [];
+  let start = 0;
+  while (lines.length < count && start < text.length) {
+    const newline = text.indexOf('\n', start);
+    const end = newline === -1 ? text.length : newline;
+    lines.push(text.slice(start, end).replace(/\r$/, ''));
+    start = end + 1;
+  }
+  return lines;
+}
+
 function sniffDelimiter(text: string): NonNullable<CsvMapping['delimiter']> {
-  const sample = text.split(/\r?\n/).slice(0, 20);
+  const sample = firstLines(text, 20);
   let best: NonNullable<CsvMapping['delimiter']> = ',';
   let bestScore = -1;
   for (const candidate of [',', ';', '\t', '|'] as const) {

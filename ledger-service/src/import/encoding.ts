@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import iconv from 'iconv-lite';
 
 // Bank exports come in UTF-8 with or without a BOM, UTF-16 (Excel's "Unicode text"), Windows-1252 and
@@ -22,12 +23,8 @@ export function detectEncoding(bytes: Uint8Array): TextEncoding {
   }
   if (sample.length >= 4 && zeroOdd > sample.length / 4 && zeroEven === 0) return 'utf16le';
   if (sample.length >= 4 && zeroEven > sample.length / 4 && zeroOdd === 0) return 'utf16be';
-  try {
-    new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-    return 'utf8';
-  } catch {
-    return 'windows1252';
-  }
+  // Checked in place: decoding the whole file to test it made a throwaway copy of it as a string.
+  return isUtf8(bytes) ? 'utf8' : 'windows1252';
 }
 
 /** Decodes the whole file; the BOM, if any, is dropped. */

@@ -11,7 +11,7 @@ import { getBankLine, getBankLines, recordBankLines, setBankLineStatus, type Ban
 import { matchBillPayments } from './bill-matching';
 import type { Actor } from './context';
 import { ENTRY_EARLY_DAYS, ENTRY_LATE_DAYS, matchBookedEntries } from './entry-matching';
-import { bookFreshLinesByRules, dropStage, FRESH_LINES, LineStage, STAGED_LINES } from './ingest';
+import { bookFreshLinesByRules, dropStage, FRESH_LINES, LineStage, STAGED_LINES, stagedExternalId } from './ingest';
 import { applyRulesAndBook, compileRule, listRules, splitByShares, type Rule } from './rules';
 import { payeeSimilarity } from './payee-similarity';
 
@@ -89,7 +89,8 @@ function refuse(error: StatementError): never {
 export function externalIdsOf(lines: readonly ParsedLine[]): string[] {
   const ordinals = new Map<string, number>();
   return lines.map((line) => {
-    if (line.externalId !== null && line.externalId.length > 0 && line.externalId.length <= 200) return line.externalId;
+    const bankId = bankIdOf(line);
+    if (bankId !== null) return bankId;
     const identity = rowIdentity(line);
     const ordinal = ordinals.get(identity) ?? 0;
     ordinals.set(identity, ordinal + 1);
@@ -225,20 +226,15 @@ function resolveTargets(parsed: readonly ParsedAccount[], lineCounts: readonly n
   return targets;
 }
 
-/** Per statement account: the lines read, their sum, and the ordinals of identical rows (for ids the bank gave none). */
+/** Per statement account: the lines read and their sum. */
 interface StagedAccount {
   lines: number;
   totalCents: number;
-  ordinals: Map<string, number>;
 }
 
-/** The external id of one line, as externalIdsOf gives it, counting identical rows as they stream past. */
-function externalIdOf(line: ParsedLine, ordinals: Map<string, number>): string {
-  if (line.externalId !== null && line.externalId.length > 0 && line.externalId.length <= 200) return line.externalId;
-  const identity = rowIdentity(line);
-  const ordinal = ordinals.get(identity) ?? 0;
-  ordinals.set(identity, ordinal + 1);
-  return `row:${createHash('sha256').update(`${identity}\u001e${ordinal}`).digest('hex').slice(0, 40)}`;
+/** A bank's own id for a line, when it is one Veil keeps (externalIdsOf); otherwise the id is made from the row. */
+function bankIdOf(line: ParsedLine): string | null {
+  return line.externalId !== null && line.externalId.length > 0 && line.externalId.length <= 200 ? line.externalId : null;
 }
 
 /** Rows of the import's fresh-lines table read back at a time (to book them, or to hand them to bill matching). */
@@ -275,16 +271,18 @@ export async function importStatement(
   const staged: StagedAccount[] = [];
   const stage = await LineStage.open(trx);
   const add = async (line: ParsedLine, accountIndex: number, accountId: string | undefined) => {
-    const account = staged[accountIndex] ?? { lines: 0, totalCents: 0, ordinals: new Map<string, number>() };
+    const account = staged[accountIndex] ?? { lines: 0, totalCents: 0 };
     staged[accountIndex] = account;
     account.lines += 1;
     account.totalCents += line.amountCents;
     const payee = line.payee?.slice(0, 500) ?? null;
     const memo = line.memo?.slice(0, 500) ?? null;
     const decided = accountId === undefined ? undefined : rules.find((rule) => rule.matches({ payee, memo, amountCents: line.amountCents, accountId }));
+    const bankId = bankIdOf(line);
     await stage.add({
       accountIndex,
-      externalId: externalIdOf(line, account.ordinals),
+      externalId: bankId,
+      identity: bankId === null ? rowIdentity(line) : null,
       postedOn: line.postedOn,
       amountCents: line.amountCents,
       payee,
@@ -358,11 +356,12 @@ export async function importStatement(
   // Exact dedup: a line whose external id the account already has is skipped (counted); the rest is stored.
   await sql`
     create temporary table ${fresh} on commit drop as
-    select gen_random_uuid() as id, s.ord, s.account_index, a.account_id, a.entity_id, a.currency, s.external_id, s.posted_on,
-           s.amount_cents, s.payee, s.memo, s.raw, s.rule_id, 'unmatched'::text as status
-      from ${sql.table(STAGED_LINES)} s
-      join (values ${sql.join(accountValues)}) as a (account_index, account_id, entity_id, currency) on a.account_index = s.account_index
-     where not exists (select 1 from bank_lines b where b.account_id = a.account_id and b.external_id = s.external_id)`.execute(trx);
+    select gen_random_uuid() as id, k.ord, k.account_index, a.account_id, a.entity_id, a.currency, k.external_id, k.posted_on,
+           k.amount_cents, k.payee, k.memo, k.raw, k.rule_id, 'unmatched'::text as status
+      from (select s.ord, s.account_index, ${stagedExternalId} as external_id, s.posted_on, s.amount_cents, s.payee, s.memo, s.raw, s.rule_id
+              from ${sql.table(STAGED_LINES)} s) as k
+      join (values ${sql.join(accountValues)}) as a (account_index, account_id, entity_id, currency) on a.account_index = k.account_index
+     where not exists (select 1 from bank_lines b where b.account_id = a.account_id and b.external_id = k.external_id)`.execute(trx);
   options.onPhase?.('dedup');
   const freshCount = Number((await sql<{ count: string }>`select count(*) as count from ${fresh}`.execute(trx)).rows[0]?.count ?? 0);
   const stored = await sql`

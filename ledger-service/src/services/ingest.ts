@@ -31,7 +31,14 @@ export const FRESH_LINES = 'veil_ingest_fresh';
 export interface StagedLine {
   /** Which statement account of the file (0 for a CSV). */
   accountIndex: number;
-  externalId: string;
+  /** The bank's own id for the line; null when it gave none (the id is then made from `identity`, in SQL). */
+  externalId: string | null;
+  /**
+   * For a line without a bank id: its identity (import/index.ts rowIdentity). Identical rows are told apart by
+   * their ordinal among the file's rows of the same identity, counted in SQL (`stagedExternalId`), so no map of every
+   * row's identity is held in Node: it was 265 MB of a million-row import's peak.
+   */
+  identity: string | null;
   postedOn: string;
   amountCents: number;
   payee: string | null;
@@ -42,7 +49,7 @@ export interface StagedLine {
   ruleId: string | null;
 }
 
-/** Rows a multi-row INSERT carries on PGlite (9 values a row, well under the bind parameter cap). */
+/** Rows a multi-row INSERT carries on PGlite (10 values a row, well under the bind parameter cap). */
 const INSERT_ROWS = 1_000;
 /** Rows a COPY data message carries: one message (and socket write) a row made the client the bottleneck. */
 const COPY_ROWS = 2_000;
@@ -78,7 +85,8 @@ export class LineStage {
       create temporary table ${sql.table(STAGED_LINES)} (
         ord integer not null,
         account_index integer not null,
-        external_id text not null,
+        external_id text,
+        identity text,
         posted_on date not null,
         amount_cents bigint not null,
         payee text,
@@ -89,7 +97,7 @@ export class LineStage {
     const client: pg.ClientBase | undefined = await transactionClient(trx);
     if (client === undefined) return new LineStage(trx, undefined);
     const copy = client.query(
-      copyFrom(`copy ${STAGED_LINES} (ord, account_index, external_id, posted_on, amount_cents, payee, memo, raw, rule_id) from stdin`),
+      copyFrom(`copy ${STAGED_LINES} (ord, account_index, external_id, identity, posted_on, amount_cents, payee, memo, raw, rule_id) from stdin`),
     );
     const stage = new LineStage(trx, copy);
     copy.on('error', (error: unknown) => {
@@ -106,7 +114,7 @@ export class LineStage {
     const ord = this.count;
     this.count += 1;
     if (this.copy) {
-      this.copyText += `${ord}\t${line.accountIndex}\t${copyValue(line.externalId)}\t${line.postedOn}\t${line.amountCents}\t${copyValue(line.payee)}\t${copyValue(line.memo)}\t${copyValue(line.rawJson)}\t${line.ruleId ?? '\\N'}\n`;
+      this.copyText += `${ord}\t${line.accountIndex}\t${copyValue(line.externalId)}\t${copyValue(line.identity)}\t${line.postedOn}\t${line.amountCents}\t${copyValue(line.payee)}\t${copyValue(line.memo)}\t${copyValue(line.rawJson)}\t${line.ruleId ?? '\\N'}\n`;
       if (this.count % COPY_ROWS === 0) await this.flushCopy();
       return;
     }
@@ -132,11 +140,11 @@ export class LineStage {
     const first = this.count - this.buffer.length;
     const values = this.buffer.map(
       (line, index) =>
-        sql`(${first + index}::int, ${line.accountIndex}::int, ${line.externalId}::text, ${line.postedOn}::date, ${String(line.amountCents)}::bigint, ${line.payee}::text, ${line.memo}::text, ${line.rawJson}::jsonb, ${line.ruleId}::uuid)`,
+        sql`(${first + index}::int, ${line.accountIndex}::int, ${line.externalId}::text, ${line.identity}::text, ${line.postedOn}::date, ${String(line.amountCents)}::bigint, ${line.payee}::text, ${line.memo}::text, ${line.rawJson}::jsonb, ${line.ruleId}::uuid)`,
     );
     this.buffer = [];
     await new Promise((resolve) => setImmediate(resolve));
-    await sql`insert into ${sql.table(STAGED_LINES)} (ord, account_index, external_id, posted_on, amount_cents, payee, memo, raw, rule_id) values ${sql.join(values)}`.execute(this.trx);
+    await sql`insert into ${sql.table(STAGED_LINES)} (ord, account_index, external_id, identity, posted_on, amount_cents, payee, memo, raw, rule_id) values ${sql.join(values)}`.execute(this.trx);
   }
 
   /** Sends what is buffered and closes the COPY; the table then holds every line added. */
@@ -163,6 +171,13 @@ export class LineStage {
     await finished(this.copy).catch(() => undefined);
   }
 }
+
+/**
+ * The external id of a staged line (a column expression over STAGED_LINES aliased `s`): the bank's id, or for a line
+ * without one `row:` and the first 40 hex digits of SHA-256 over its identity, U+001E and its ordinal among the
+ * account's staged lines of the same identity in file order — exactly what imports.ts externalIdsOf gives.
+ */
+export const stagedExternalId = sql<string>`coalesce(s.external_id, 'row:' || left(encode(sha256(convert_to(s.identity || chr(30) || (row_number() over (partition by s.account_index, s.identity order by s.ord) - 1)::text, 'UTF8')), 'hex'), 40))`;
 
 /** Drops the import's tables now: a transaction that imports twice starts clean, and memory is freed early. */
 export async function dropStage(trx: Trx): Promise<void> {

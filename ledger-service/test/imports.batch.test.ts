@@ -117,6 +117,55 @@ describe('a statement larger than every batch', () => {
     expect(await count(`select count(*) from journal_entries where entity_id = '${books.entityId}'`)).toBe(TRANSFERS + 1 + RULED);
   });
 
+  it('stores a line a rule decided once, wherever an earlier step takes it (transfer, review, booked entry, repeat)', async () => {
+    // Rule-decided lines wait to be stored booked with their entry; a step before the rules that claims one stores
+    // it first. Every line here is one the rule would book, so each outcome shows that step ran on a waiting line.
+    const own = await createBooks(ledger, { name: 'Waiting LLC', accounts: { checking: 'checking', savings: 'savings', rent: 'expense_category', cash: 'cash' } });
+    const checking = own.accounts.checking as string;
+    const rule = await ledger.http
+      .post(`/entities/${own.entityId}/rules`)
+      .set('Idempotency-Key', key())
+      .send({ name: 'Rent', conditions: { payeeContains: 'rent' }, action: { categoryAccountId: own.accounts.rent } })
+      .expect(201);
+    await auditedTransaction(ledger.deps.db, async (trx) => {
+      await recordBankLines(trx, { accountId: own.accounts.savings as string, source: 'manual' }, [{ externalId: 'save-1', postedOn: '2026-03-02', amountCents: 50_000, payee: 'From checking' }], systemActor('test'));
+      await recordBankLines(trx, { accountId: checking, source: 'plaid' }, [{ externalId: 'plaid-1', postedOn: '2026-03-03', amountCents: -123_400, payee: 'Rent Co' }], systemActor('test'));
+    });
+    const paid = await ledger.http
+      .post(`/entities/${own.entityId}/entries`)
+      .set('Idempotency-Key', key())
+      .send({ postedOn: '2026-03-04', description: 'Rent deposit paid in Veil', postings: [{ accountId: checking, amountCents: -77_700 }, { accountId: own.accounts.rent, amountCents: 77_700 }] })
+      .expect(201);
+    const file = Buffer.from(
+      [
+        'Date,ID,Description,Amount',
+        '2026-03-01,t-1,Rent to savings,-500.00',
+        '2026-03-03,t-2,Rent Co,-1234.00',
+        '2026-03-05,t-3,Rent deposit,-777.00',
+        '2026-03-06,t-4,Rent March,-2000.00',
+        '2026-03-06,t-4,Rent March (the bank sent it twice),-2000.00',
+        '2026-03-07,t-5,Groceries,-45.00',
+      ].join('\n'),
+    );
+    const report = await ledger.http.post(`/accounts/${checking}/imports`).set('Idempotency-Key', key()).attach('file', file, 'waiting.csv').expect(201);
+    expect(report.body).toMatchObject({ new: 5, skippedExact: 1, queuedForReview: 1, matchedToEntries: 1, transfersBooked: 1, booked: 1 });
+    const lines = await ledger.deps.db.selectFrom('bankLines').select(['externalId', 'status', 'entryId', 'ruleId']).where('accountId', '=', checking).where('source', '=', 'csv').orderBy('externalId').execute();
+    expect(lines.map(({ externalId, status }) => [externalId, status])).toEqual([
+      ['t-1', 'booked'],
+      ['t-2', 'review'],
+      ['t-3', 'matched'],
+      ['t-4', 'booked'],
+      ['t-5', 'unmatched'],
+    ]);
+    expect(lines.find((line) => line.externalId === 't-3')?.entryId).toBe(paid.body.id);
+    expect(lines.find((line) => line.externalId === 't-4')?.ruleId).toBe(rule.body.id);
+    expect(lines.find((line) => line.externalId === 't-1')?.ruleId).toBeNull();
+    // Two entries booked by the import (the transfer, the rule), beside the one paid in Veil.
+    expect(await count(`select count(*) from journal_entries where entity_id = '${own.entityId}'`)).toBe(3);
+    expect(await checkInvariants(ledger.deps.db)).toMatchObject({ unbalancedEntries: 0, balanceMismatches: 0, entitiesNotZero: 0 });
+    expect((await verifyAuditChain(ledger.deps.db)).ok).toBe(true);
+  });
+
   it('refuses the whole file when one line past the first batches is malformed, and stores nothing', async () => {
     const other = await createBooks(ledger, { name: 'Refused LLC', accounts: { checking: 'checking' } });
     const rows = Array.from({ length: 4_200 }, (_, index) => `${addDays(START, index % 300)},Line ${index},${money(-(1_000 + index))}`);

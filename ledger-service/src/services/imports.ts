@@ -11,7 +11,7 @@ import { getBankLine, getBankLines, recordBankLines, setBankLineStatus, type Ban
 import { matchBillPayments } from './bill-matching';
 import type { Actor } from './context';
 import { ENTRY_EARLY_DAYS, ENTRY_LATE_DAYS, matchBookedEntries } from './entry-matching';
-import { bookFreshLinesByRules, dropStage, FRESH_LINES, LineStage, STAGED_LINES, stagedExternalId } from './ingest';
+import { bookFreshLinesByRules, dropStage, FRESH_LINES, LineStage, STAGED_LINES, stagedExternalId, storeWaiting } from './ingest';
 import { applyRulesAndBook, compileRule, listRules, splitByShares, type Rule } from './rules';
 import { payeeSimilarity } from './payee-similarity';
 
@@ -353,26 +353,37 @@ export async function importStatement(
   const source: BankLineSource = parsed.format;
   const accountValues = accounts.map((account, index) => sql`(${index}::int, ${account.id}::uuid, ${account.entityId}::uuid, ${account.currency}::text)`);
   const fresh = sql.table(FRESH_LINES);
+  // A line a rule decided waits (`stored` false) to be stored as booked, with its entry, instead of stored now and
+  // updated later: each step that acts on a line stores it first if it waits (storeWaiting). Only for a file of one
+  // account: in a file of several, a line may be the transfer mirror of another line of the same file, and those
+  // mirrors are looked up among stored lines.
+  const deferRuled = accounts.length === 1;
   // Exact dedup: a line whose external id the account already has is skipped (counted); the rest is stored.
   await sql`
     create temporary table ${fresh} on commit drop as
-    select gen_random_uuid() as id, k.ord, k.account_index, a.account_id, a.entity_id, a.currency, k.external_id, k.posted_on,
-           k.amount_cents, k.payee, k.memo, k.raw, k.rule_id, 'unmatched'::text as status
-      from (select s.ord, s.account_index, ${stagedExternalId} as external_id, s.posted_on, s.amount_cents, s.payee, s.memo, s.raw, s.rule_id
+    select gen_random_uuid() as id, k.ord, k.account_index, a.account_id, a.entity_id, a.currency, ${source}::text as source,
+           ${importRow.id}::uuid as import_id, k.external_id, k.bank_id, k.posted_on, k.amount_cents, k.payee, k.memo, k.raw, k.rule_id,
+           'unmatched'::text as status, not (${deferRuled}::boolean and k.rule_id is not null) as stored
+      from (select s.ord, s.account_index, ${stagedExternalId} as external_id, s.external_id is not null as bank_id, s.posted_on,
+                   s.amount_cents, s.payee, s.memo, s.raw, s.rule_id
               from ${sql.table(STAGED_LINES)} s) as k
       join (values ${sql.join(accountValues)}) as a (account_index, account_id, entity_id, currency) on a.account_index = k.account_index
      where not exists (select 1 from bank_lines b where b.account_id = a.account_id and b.external_id = k.external_id)`.execute(trx);
+  // A repeat within the file (the bank gave one id twice): the first wins and the others are duplicates, exactly as
+  // one row at a time would have it. Ids made from rows are distinct by construction (their ordinal).
+  await sql`
+    delete from ${fresh} f
+     where f.bank_id and exists (select 1 from ${fresh} g where g.bank_id and g.account_id = f.account_id and g.external_id = f.external_id and g.ord < f.ord)`.execute(trx);
   options.onPhase?.('dedup');
-  const freshCount = Number((await sql<{ count: string }>`select count(*) as count from ${fresh}`.execute(trx)).rows[0]?.count ?? 0);
+  const freshCount = Number((await sql<{ count: string }>`select count(*) as count from ${fresh} where stored`.execute(trx)).rows[0]?.count ?? 0);
   const stored = await sql`
     insert into bank_lines (id, entity_id, account_id, currency, source, external_id, import_id, posted_on, amount_cents, payee, memo, raw)
-    select id, entity_id, account_id, currency, ${source}, external_id, ${importRow.id}::uuid, posted_on, amount_cents, payee, memo, raw
-      from ${fresh} order by ord
+    select id, entity_id, account_id, currency, source, external_id, import_id, posted_on, amount_cents, payee, memo, raw
+      from ${fresh} where stored order by ord
     on conflict (account_id, external_id) do nothing`.execute(trx);
-  // A repeat within the file (the bank gave one id twice), or a line another import stored meanwhile: the first
-  // stored wins and the others are duplicates, exactly as one row at a time would have it.
+  // A line another import stored meanwhile: that one wins and ours is a duplicate.
   if (Number(stored.numAffectedRows ?? 0) !== freshCount) {
-    await sql`delete from ${fresh} f where not exists (select 1 from bank_lines b where b.id = f.id and b.import_id = ${importRow.id}::uuid)`.execute(trx);
+    await sql`delete from ${fresh} f where f.stored and not exists (select 1 from bank_lines b where b.id = f.id and b.import_id = ${importRow.id}::uuid)`.execute(trx);
   }
   options.onPhase?.('store');
   await sql`analyze ${fresh}`.execute(trx);
@@ -422,6 +433,7 @@ export async function importStatement(
   let matchedToEntries = 0;
   for (let start = 0; start < entryCandidates.length; start += FRESH_READ_ROWS) {
     const ids = entryCandidates.slice(start, start + FRESH_READ_ROWS).map((row) => row.id);
+    await storeWaiting(trx, ids);
     const lines = await getBankLines(trx, ids);
     const byId = new Map(lines.map((line) => [line.id, line]));
     const matched = await matchBookedEntries(trx, ids.map((id) => byId.get(id) as BankLine), actor);
@@ -432,7 +444,7 @@ export async function importStatement(
     }
   }
   options.onPhase?.('entries already booked');
-  const matches = await matchStagedTransfers(trx, target.entityId, FRESH_LINES, actor, guard);
+  const matches = await matchStagedTransfers(trx, target.entityId, FRESH_LINES, actor, guard, (ids) => storeWaiting(trx, ids));
   const matchedIds = matches.flatMap((match) => [match.outflowLineId, match.inflowLineId]);
   for (let start = 0; start < matchedIds.length; start += REVIEW_UPDATE_ROWS) {
     const chunk = matchedIds.slice(start, start + REVIEW_UPDATE_ROWS);
@@ -456,7 +468,9 @@ export async function importStatement(
        order by ord`.execute(trx);
     const lines = new Map<string, BankLine>();
     for (let start = 0; start < rows.length; start += FRESH_READ_ROWS) {
-      for (const line of await getBankLines(trx, rows.slice(start, start + FRESH_READ_ROWS).map((row) => row.id))) lines.set(line.id, line);
+      const ids = rows.slice(start, start + FRESH_READ_ROWS).map((row) => row.id);
+      await storeWaiting(trx, ids);
+      for (const line of await getBankLines(trx, ids)) lines.set(line.id, line);
     }
     const paid = await matchBillPayments(trx, target.entityId, rows.map((row) => lines.get(row.id) as BankLine), actor);
     const paidIds = [...paid.keys()];
@@ -469,6 +483,8 @@ export async function importStatement(
   // The rules' decisions were taken as the lines were read: book the lines still waiting that a rule decided, set
   // based; what that declines (and lines of split rules) a journal batch at a time, exactly as before.
   await bookFreshLinesByRules(trx, actor, target.entityId, ruleList, 'import', (accountId, lines) => bookedOf.set(accountId, (bookedOf.get(accountId) ?? 0) + lines));
+  // What the set-based booking left (split rules, or lines it declined) is booked from stored lines.
+  await storeWaiting(trx);
   let afterOrd = -1;
   for (;;) {
     const { rows } = await sql<{ id: string; ord: number; ruleId: string }>`
@@ -593,6 +609,7 @@ async function sendNearDuplicatesToReview(trx: Trx, source: BankLineSource, enti
   }
   for (let start = 0; start < verdicts.length; start += REVIEW_UPDATE_ROWS) {
     const chunk = verdicts.slice(start, start + REVIEW_UPDATE_ROWS);
+    await storeWaiting(trx, chunk.map((verdict) => verdict.lineId));
     const values = chunk.map((verdict) => sql`(${verdict.lineId}::uuid, ${verdict.reviewOf}::uuid, ${verdict.reason}::text)`);
     await sql`
       update bank_lines as l set status = 'review', review_of = v.review_of, status_reason = v.reason, updated_at = now()

@@ -179,6 +179,35 @@ export class LineStage {
  */
 export const stagedExternalId = sql<string>`coalesce(s.external_id, 'row:' || left(encode(sha256(convert_to(s.identity || chr(30) || (row_number() over (partition by s.account_index, s.identity order by s.ord) - 1)::text, 'UTF8')), 'hex'), 40))`;
 
+/** The columns of a bank line FRESH_LINES holds, in bank_lines' names, as storeWaiting and the booking store them. */
+const FRESH_LINE_COLUMNS = sql.raw('id, entity_id, account_id, currency, source, external_id, import_id, posted_on, amount_cents, payee, memo, raw');
+
+/**
+ * Stores the lines of FRESH_LINES that wait to be stored (`stored` false: a rule decided them, and the booking
+ * would store them as booked) — those named, or all of them — as unmatched lines, before a step acts on them. A
+ * line another import or sync stored meanwhile refuses the import (nothing is written; importing again skips it).
+ */
+export async function storeWaiting(trx: Trx, ids?: readonly string[]): Promise<void> {
+  if (ids !== undefined && ids.length === 0) return;
+  const fresh = sql.table(FRESH_LINES);
+  const named = ids === undefined ? sql`` : sql`and f.id in (${sql.join(ids.map((id) => sql`${id}::uuid`))})`;
+  const { rows } = await sql<{ count: string }>`select count(*) as count from ${fresh} f where not f.stored ${named}`.execute(trx);
+  const waiting = Number(rows[0]?.count ?? 0);
+  if (waiting === 0) return;
+  const inserted = await sql`
+    insert into bank_lines (${FRESH_LINE_COLUMNS})
+    select ${FRESH_LINE_COLUMNS} from ${fresh} f where not f.stored ${named} order by f.ord
+    on conflict (account_id, external_id) do nothing`.execute(trx);
+  refuseIfTaken(waiting, Number(inserted.numAffectedRows ?? 0));
+  await sql`update ${fresh} f set stored = true where not f.stored ${named}`.execute(trx);
+}
+
+function refuseIfTaken(expected: number, stored: number): void {
+  if (stored !== expected) {
+    throw new RuleViolation('bank_line_state', `another import or sync stored ${expected - stored} of these bank lines meanwhile: nothing was imported; import the file again`);
+  }
+}
+
 /** Drops the import's tables now: a transaction that imports twice starts clean, and memory is freed early. */
 export async function dropStage(trx: Trx): Promise<void> {
   await sql`drop table if exists ${sql.table(FRESH_LINES)}`.execute(trx);
@@ -313,16 +342,30 @@ export async function bookFreshLinesByRules(
             select b.entry_id, b.ord, 1 as side, b.category_account_id, -b.amount_cents, null from ${booked} b) p
       join (values ${sql.join(currencyValues)}) as c (id, currency) on c.id = p.account_id
      order by p.ord, p.side`.execute(trx);
+  // Lines already stored are marked booked; lines waiting to be stored are stored booked, in one write each.
+  const { rows: waitingRows } = await sql<{ count: string }>`
+    select count(*) as count from ${booked} b join ${fresh} f on f.id = b.line_id where not f.stored`.execute(trx);
+  const waiting = Number(waitingRows[0]?.count ?? 0);
   const updated = await sql`
     update bank_lines l
        set status = 'booked', entry_id = b.entry_id, rule_id = coalesce(b.rule_id, l.rule_id), status_reason = null, updated_at = now()
       from ${booked} b
      where l.id = b.line_id and l.status in ('unmatched', 'review') and not l.pending`.execute(trx);
   const count = pairs.reduce((sum, pair) => sum + Number(pair.lines), 0);
-  if (Number(updated.numAffectedRows ?? 0) !== count) {
-    throw new RuleViolation('bank_line_state', `${count - Number(updated.numAffectedRows ?? 0)} of these bank lines changed meanwhile (already booked or pending): nothing was booked`);
+  if (Number(updated.numAffectedRows ?? 0) !== count - waiting) {
+    throw new RuleViolation('bank_line_state', `${count - waiting - Number(updated.numAffectedRows ?? 0)} of these bank lines changed meanwhile (already booked or pending): nothing was booked`);
   }
-  await sql`update ${fresh} f set status = 'booked' from ${booked} b where f.id = b.line_id`.execute(trx);
+  if (waiting > 0) {
+    const inserted = await sql`
+      insert into bank_lines (${FRESH_LINE_COLUMNS}, status, entry_id, rule_id)
+      select ${sql.raw(['id', 'entity_id', 'account_id', 'currency', 'source', 'external_id', 'import_id', 'posted_on', 'amount_cents', 'payee', 'memo', 'raw'].map((column) => `f.${column}`).join(', '))},
+             'booked', b.entry_id, f.rule_id
+        from ${booked} b join ${fresh} f on f.id = b.line_id
+       where not f.stored order by f.ord
+      on conflict (account_id, external_id) do nothing`.execute(trx);
+    refuseIfTaken(waiting, Number(inserted.numAffectedRows ?? 0));
+  }
+  await sql`update ${fresh} f set status = 'booked', stored = true from ${booked} b where f.id = b.line_id`.execute(trx);
   // The entry as the journal answers it (BookedEntry): the `entry.posted` event's payload and the audit row's after.
   const currencyOf = (column: RawBuilder<unknown>) => sql<string>`to_json((select c.currency from (values ${sql.join(currencyValues)}) as c (id, currency) where c.id = ${column}))::text`;
   const entryView = canonicalTemplate(

@@ -109,7 +109,15 @@ export async function matchTransfers(trx: Trx, fresh: readonly BankLine[], actor
  * services/ingest.ts), all of one entity: the candidates come from one statement over that table, and only the
  * lines that have one are read into memory. Same pairing, same entries and proposals.
  */
-export async function matchStagedTransfers(trx: Trx, entityId: string, freshTable: string, actor: Actor, guard: GuardContext): Promise<TransferMatch[]> {
+export async function matchStagedTransfers(
+  trx: Trx,
+  entityId: string,
+  freshTable: string,
+  actor: Actor,
+  guard: GuardContext,
+  /** Called with the fresh lines that have a mirror candidate, before they are read from bank_lines. */
+  beforeRead: (freshIds: readonly string[]) => Promise<void> = async () => undefined,
+): Promise<TransferMatch[]> {
   const entities = await ownedEntityIds(trx, entityId);
   const { rows } = await sql<MirrorRow>`
     select f.id as "freshId", b.id, b.entity_id as "entityId", b.account_id as "accountId", b.posted_on::text as "postedOn"
@@ -134,7 +142,9 @@ export async function matchStagedTransfers(trx: Trx, entityId: string, freshTabl
   }
   const known = new Map<string, BankLine>();
   for (let start = 0; start < order.length; start += MIRROR_LOOKUP_LINES) {
-    for (const line of await getBankLines(trx, order.slice(start, start + MIRROR_LOOKUP_LINES))) known.set(line.id, line);
+    const ids = order.slice(start, start + MIRROR_LOOKUP_LINES);
+    await beforeRead(ids);
+    for (const line of await getBankLines(trx, ids)) known.set(line.id, line);
   }
   const eligible = order.map((id) => known.get(id) as BankLine);
   return pairAndBook(trx, eligible, known, candidates, entities, actor, guard);

@@ -1,8 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { PGlite, types as pgliteTypes } from '@electric-sql/pglite';
 import { CamelCasePlugin, Kysely, PostgresDialect, sql, type ColumnType, type Generated } from 'kysely';
-import { PGliteDialect } from 'kysely-pglite-dialect';
 import pg from 'pg';
 
 // bigint arrives as a string from both drivers (parsed once, by centsFromDb); dates stay 'YYYY-MM-DD' strings so
@@ -827,11 +825,26 @@ export interface DatabaseOptions {
   onPoolError?: ((error: Error) => void) | undefined;
 }
 
+/** bigint and date values as PostgreSQL's text (the type OIDs PGlite's `types.INT8` and `types.DATE` name). */
 export function pgliteParsers() {
   return {
-    [pgliteTypes.INT8]: (value: string) => value,
-    [pgliteTypes.DATE]: (value: string) => value,
+    20: (value: string) => value,
+    1082: (value: string) => value,
   };
+}
+
+/**
+ * PGlite and its kysely dialect, loaded only when the embedded database is opened: loading them cost ~60 MB of RSS
+ * in every process, a ledger replica on PostgreSQL included.
+ */
+export function loadPglite(): { PGlite: typeof import('@electric-sql/pglite').PGlite; PGliteDialect: typeof import('kysely-pglite-dialect').PGliteDialect } {
+  // require, not import(): the dynamic import of these packages would load their ES module builds, and with them a
+  // second kysely beside the CommonJS one the service runs on.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { PGlite } = require('@electric-sql/pglite') as typeof import('@electric-sql/pglite');
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { PGliteDialect } = require('kysely-pglite-dialect') as typeof import('kysely-pglite-dialect');
+  return { PGlite, PGliteDialect };
 }
 
 // Bulk loads (COPY FROM STDIN, services/ingest.ts) need the pg client that runs the caller's transaction, which
@@ -891,6 +904,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHa
   }
   const dataDir = options.pgliteDataDir ?? 'memory://';
   if (!dataDir.startsWith('memory://')) fs.mkdirSync(path.resolve(dataDir), { recursive: true });
+  const { PGlite, PGliteDialect } = loadPglite();
   const pglite = await PGlite.create(dataDir, {
     parsers: pgliteParsers(),
     ...(options.pgliteLoadDataDir ? { loadDataDir: options.pgliteLoadDataDir } : {}),

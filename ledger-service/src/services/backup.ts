@@ -1,9 +1,8 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
 import { sql } from 'kysely';
-import { openDatabase, type Db } from '../db/database';
+import { loadPglite, openDatabase, type Db } from '../db/database';
 import { migrationsCurrent } from '../db/migrate';
 import { verifyAuditChain } from './audit';
 
@@ -70,6 +69,7 @@ export async function backup(target: Target, file: string, progress: (message: s
     await run('pg_dump', ['--format=custom', '--no-owner', '--no-privileges', `--schema=${schema}`, `--file=${file}`, `--dbname=${target.databaseUrl}`]);
   } else {
     progress(`dumping the PGlite data directory ${target.pgliteDataDir}`);
+    const { PGlite } = loadPglite();
     const pglite = await PGlite.create(target.pgliteDataDir);
     try {
       const dump = await pglite.dumpDataDir('gzip');
@@ -117,6 +117,7 @@ export async function restore(file: string, target: Target, progress: (message: 
     if (fs.existsSync(dir) && fs.readdirSync(dir).length > 0) throw new BackupError(`${dir}: not empty; restore into an empty data directory`);
     progress(`loading the dump into ${dir}`);
     fs.mkdirSync(dir, { recursive: true });
+    const { PGlite } = loadPglite();
     const pglite = await PGlite.create(dir, { loadDataDir: new Blob([fs.readFileSync(file)]) });
     await pglite.close();
   }

@@ -21,6 +21,7 @@ import * as m0018 from './migrations/0018_fast_write';
 import * as m0019 from './migrations/0019_plaid_transfer';
 import * as m0021 from './migrations/0021_budget_reversals';
 import * as m0023 from './migrations/0023_bank_line_entry';
+import * as m0026 from './migrations/0026_audit_append_rows';
 
 // A static list rather than a folder scan: the same code runs from src (tsx, jest) and from dist.
 const MIGRATIONS: Record<string, Migration> = {
@@ -45,6 +46,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0019_plaid_transfer': m0019,
   '0021_budget_reversals': m0021,
   '0023_bank_line_entry': m0023,
+  '0026_audit_append_rows': m0026,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

@@ -4,6 +4,8 @@ import { sql } from 'kysely';
 import { Configuration, PlaidApi, Products } from 'plaid';
 import { createPlaidEmulator, type PlaidEmulator } from '../src/plaid-emulator/emulator';
 import { createPlaidDeps } from '../src/plaid/client';
+import { verifyAuditChain } from '../src/services/audit';
+import { entryHash } from '../src/services/journal';
 import { checkInvariants, createBooks, type Books } from './support/books';
 import { key, listen, startTestLedger, type TestLedger } from './support/harness';
 
@@ -97,6 +99,72 @@ describe('Plaid link and sync', () => {
     expect(again.body).toMatchObject({ added: 0, booked: 0, pendingStored: 0 });
     const entriesAfter = await ledger.deps.db.selectFrom('journalEntries').select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow();
     expect(entriesAfter.n).toBe(entriesBefore.n);
+    expect(await checkInvariants(ledger.deps.db)).toMatchObject({ unbalancedEntries: 0, balanceMismatches: 0 });
+  });
+});
+
+describe('Plaid booking, set-based', () => {
+  it('books each page with the very entries, events and audit rows the journal writes one entry at a time', async () => {
+    const owner = await createBooks(ledger, {
+      kind: 'personal',
+      name: 'Set-based owner',
+      accounts: { Shopping: 'expense_category', Groceries: 'expense_category', 'Dining Out': 'expense_category', Salary: 'income_category', Subscriptions: 'expense_category', Utilities: 'expense_category', Transport: 'expense_category' },
+    });
+    const item = await linkSandboxItem('user_good', owner.entityId, { webhook: false });
+    const sync = await ledger.http.post(`/plaid/items/${item.id}/sync`).expect(200);
+    expect(sync.body.pages).toBeGreaterThan(1);
+    const lines = await ledger.deps.db
+      .selectFrom('bankLines')
+      .select(['id', 'accountId', 'status', 'entryId', 'amountCents', 'payee', 'memo', 'pending'])
+      .where('entityId', '=', owner.entityId)
+      .execute();
+    const booked = lines.filter((line) => line.status === 'booked');
+    expect(booked.length).toBe(sync.body.booked);
+    expect(booked.length).toBeGreaterThan(20);
+    expect(booked.every((line) => !line.pending)).toBe(true);
+    const entryIds = booked.map((line) => line.entryId as string);
+    expect(new Set(entryIds).size).toBe(booked.length);
+    const entries = new Map(
+      (await ledger.deps.db.selectFrom('journalEntries').select(['id', 'postedOn', 'description', 'source', 'idempotencyKey', 'contentHash']).where('id', 'in', entryIds).execute()).map((entry) => [entry.id, entry]),
+    );
+    const postings = await ledger.deps.db.selectFrom('postings').select(['entryId', 'accountId', 'amountCents', 'memo']).where('entryId', 'in', entryIds).orderBy('id').execute();
+    for (const line of booked) {
+      const entry = entries.get(line.entryId as string);
+      expect(entry).toMatchObject({ source: 'plaid', idempotencyKey: `bank-line:${line.id}`, description: line.payee ?? line.memo });
+      const own = postings.filter((posting) => posting.entryId === line.entryId);
+      expect(own).toHaveLength(2);
+      expect(own[0]).toMatchObject({ accountId: line.accountId, amountCents: line.amountCents, memo: line.memo });
+      expect(own[1]).toMatchObject({ amountCents: String(-Number(line.amountCents)), memo: null });
+      const draft = {
+        postedOn: (entry as { postedOn: string }).postedOn,
+        description: (entry as { description: string }).description,
+        source: 'plaid' as const,
+        postings: own.map((posting) => ({ accountId: posting.accountId, amountCents: Number(posting.amountCents), memo: posting.memo ?? undefined })),
+      };
+      expect(entry?.contentHash).toBe(entryHash(draft));
+    }
+    // One `entry.booked` audit row and one `entry.posted` event per entry, each the entry as the API serves it.
+    const audited = await sql<{ objectId: string; after: { id: string; createdAt: string; postings: unknown[] } }>`
+      select object_id as "objectId", after from audit_log where action = 'entry.booked' and entity_id = ${owner.entityId}`.execute(ledger.deps.db);
+    expect(audited.rows.map((row) => row.objectId).sort()).toEqual([...entryIds].sort());
+    const events = await sql<{ payload: { entry: { id: string } } }>`select payload from ledger_events where type = 'entry.posted' and entity_id = ${owner.entityId}`.execute(ledger.deps.db);
+    expect(events.rows.map((row) => row.payload.entry.id).sort()).toEqual([...entryIds].sort());
+    for (const entryId of [entryIds[0], entryIds.at(-1)] as string[]) {
+      const served = await ledger.http.get(`/entries/${entryId}`).expect(200);
+      const { reversedByEntryId: _reversedBy, ...view } = served.body;
+      expect(audited.rows.find((row) => row.objectId === entryId)?.after).toMatchObject(view);
+      expect(events.rows.find((row) => row.payload.entry.id === entryId)?.payload.entry).toMatchObject(view);
+    }
+    // Every booked line is named, once, by a `bank_lines.booked` row; every page by a `bank_lines.recorded` row per account.
+    const batches = await sql<{ after: { lines: { bankLineId: string; entryId: string }[] } }>`
+      select after from audit_log where action = 'bank_lines.booked' and entity_id = ${owner.entityId}`.execute(ledger.deps.db);
+    const named = batches.rows.flatMap((row) => row.after.lines);
+    expect(named.map((entry) => entry.bankLineId).sort()).toEqual(booked.map((line) => line.id).sort());
+    expect(named.every((entry) => booked.find((line) => line.id === entry.bankLineId)?.entryId === entry.entryId)).toBe(true);
+    const recorded = await sql<{ inserted: number; duplicates: number }>`
+      select (after->>'inserted')::int as inserted, (after->>'duplicates')::int as duplicates from audit_log where action = 'bank_lines.recorded' and entity_id = ${owner.entityId}`.execute(ledger.deps.db);
+    expect(recorded.rows.reduce((sum, row) => sum + row.inserted, 0)).toBe(lines.length);
+    expect((await verifyAuditChain(ledger.deps.db)).ok).toBe(true);
     expect(await checkInvariants(ledger.deps.db)).toMatchObject({ unbalancedEntries: 0, balanceMismatches: 0 });
   });
 });

@@ -214,8 +214,12 @@ export async function dropStage(trx: Trx): Promise<void> {
   await sql`drop table if exists ${sql.table(STAGED_LINES)}`.execute(trx);
 }
 
-/** The lines of FRESH_LINES a single-category rule books, with their entry ids (BOOKED_LINES). */
-const BOOKED_LINES = 'veil_ingest_booked';
+/**
+ * The lines of FRESH_LINES about to be booked to a single category account, with their entry ids: line_id, entry_id,
+ * ord, account_id, currency, posted_on, amount_cents, memo, rule_id (null unless a rule decided), category_account_id,
+ * description, position (0-based, in ord order).
+ */
+export const BOOKED_LINES = 'veil_ingest_booked';
 /** Audit rows built in SQL for the booked lines, appended at commit (audit.ts appendAuditRowsAtCommit). */
 const AUDIT_ROWS = 'veil_ingest_audit';
 /** Audit rows handed to veil_audit_append at a time: a jsonb array holds at most 256 MB. */
@@ -281,6 +285,23 @@ export async function bookFreshLinesByRules(
       from ${fresh} f
       join (values ${sql.join(ruleValues)}) as r (rule_id, category_account_id, description) on r.rule_id = f.rule_id
      where f.status = 'unmatched'`.execute(trx);
+  return bookDecidedLines(trx, actor, entityId, entrySource, accountCount);
+}
+
+/**
+ * Books the lines of BOOKED_LINES (filled by the caller from FRESH_LINES: each line with the one category account
+ * that takes its other side, decided by a rule or by the Plaid categoriser) exactly as bookFreshLinesByRules
+ * describes, or declines (books nothing, returns false) for the caller's one-batch-at-a-time path.
+ */
+export async function bookDecidedLines(
+  trx: Trx,
+  actor: Actor,
+  entityId: string,
+  entrySource: 'import' | 'plaid',
+  accountCount: (accountId: string, booked: number) => void,
+): Promise<boolean> {
+  const fresh = sql.table(FRESH_LINES);
+  const booked = sql.table(BOOKED_LINES);
   const { rows: pairs } = await sql<{ accountId: string; categoryAccountId: string; lines: string; unbookable: string }>`
     select account_id as "accountId", category_account_id as "categoryAccountId", count(*) as lines,
            count(*) filter (where amount_cents = 0 or abs(amount_cents) > ${AMOUNT_CENTS_MAX}::bigint) as unbookable

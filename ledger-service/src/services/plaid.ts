@@ -1,18 +1,19 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { sql, type Transaction } from 'kysely';
 import { CountryCode, Products, type APR, type Security, type AccountBase, type InvestmentsHoldingsGetResponse, type LiabilitiesObject, type Transaction as PlaidTransaction, type TransactionsSyncResponse } from 'plaid';
 import type { Database, Db, PlaidItemStatus } from '../db/database';
-import { NotFound, RuleViolation } from '../domain/errors';
+import { assert, NotFound, RuleViolation } from '../domain/errors';
 import { accountKindFor, basisPointsFromPercentage, centsFromPlaidBalance, veilCentsFromPlaidAmount } from '../domain/plaid';
 import { centsFromDb } from '../domain/money';
 import { ITEM_ERROR_STATUS, callPlaid, requirePlaid, type PlaidDeps } from '../plaid/client';
 import { authorizeEntity } from '../security/authorization';
 import { auditedTransaction, recordAudit } from './audit';
-import { recordBankLines, type BankLine, type BankLineDraft } from './bank-lines';
+import type { BankLine, BankLineDraft } from './bank-lines';
 import { bookBankLines, withdrawBankLine, type Categorisation } from './bank-booking';
 import { matchBillPayments } from './bill-matching';
 import { matchBookedEntries } from './entry-matching';
 import { createCategoriser, type Categoriser } from './plaid-categorise';
+import { BOOKED_LINES, bookDecidedLines, dropStage, FRESH_LINES } from './ingest';
 import type { Actor, Deps } from './context';
 import { readSecret, storeSecret } from './secrets';
 import { createAccount } from './accounts';
@@ -536,17 +537,131 @@ async function liveLinesOf(trx: Trx, accountId: string, transactionId: string) {
     .execute();
 }
 
-async function storeAndBook(trx: Trx, actor: Actor, accountId: string, drafts: BankLineDraft[], categorise: Categoriser, outcome: PageOutcome): Promise<void> {
-  const recorded = await recordBankLines(trx, { accountId, source: 'plaid' }, drafts, actor);
-  outcome.duplicates += recorded.duplicates.length;
-  const draftOfLine = new Map(drafts.map((draft) => [draft.externalId, draft]));
-  const toBook: { line: BankLine; categorisation: Categorisation }[] = [];
+/** One line's booking as the set-based path takes it: the whole amount to one category account. */
+interface Decision {
+  line_id: string;
+  category_account_id: string;
+  description: string;
+}
+
+/** The categorisation in the shape bookDecidedLines books, or undefined when it needs bookBankLines (a split). */
+function decisionOf(line: BankLine, categorisation: Categorisation): Decision | undefined {
+  const [split, ...others] = categorisation.splits;
+  if (split === undefined || others.length > 0 || split.amountCents !== line.amountCents || (split.memo ?? null) !== null) return undefined;
+  return { line_id: line.id, category_account_id: split.accountId, description: categorisation.description ?? line.payee ?? line.memo ?? 'Bank line' };
+}
+
+/**
+ * Stores a page's lines (of several accounts of the item's entity) and books them, set-based (services/ingest.ts):
+ * the lines go to a table of the transaction with one statement, to bank_lines with another (deduplicated by
+ * Plaid's transaction id per account, as recordBankLines does), bills and entries already booked are matched
+ * first, and the lines the categoriser sends whole to one category are booked by bookDecidedLines with the same
+ * entries, events and audit rows bookBankLines writes. What that declines, and split categorisations, go through
+ * bookBankLines, which books them or reports the exact error.
+ */
+async function storeAndBook(trx: Trx, actor: Actor, entityId: string, byAccount: ReadonlyMap<string, readonly BankLineDraft[]>, categorise: Categoriser, outcome: PageOutcome): Promise<void> {
+  if (byAccount.size === 0) return;
+  const accounts = await trx.selectFrom('accounts').select(['id', 'entityId', 'currency', 'class']).where('id', 'in', [...byAccount.keys()]).execute();
+  const accountById = new Map(accounts.map((account) => [account.id, account]));
+  const rows: { id: string; ord: number; account_id: string; draft: BankLineDraft }[] = [];
+  for (const [accountId, drafts] of byAccount) {
+    const account = accountById.get(accountId);
+    if (!account) throw new RuleViolation('not_found', 'no such account', { accountId });
+    if (account.class !== 'asset' && account.class !== 'liability') {
+      throw new RuleViolation('account_kind_mismatch', 'bank lines belong to asset or liability accounts (a bank, card or loan account)', { accountId, class: account.class });
+    }
+    assert(account.entityId === entityId, `storeAndBook: account ${accountId} is not of the item's entity`);
+    for (const draft of drafts) rows.push({ id: randomUUID(), ord: rows.length, account_id: accountId, draft });
+  }
+  const fresh = sql.table(FRESH_LINES);
+  const linesJson = JSON.stringify(
+    rows.map(({ id, ord, account_id, draft }) => ({
+      id,
+      ord,
+      account_id,
+      external_id: draft.externalId,
+      posted_on: draft.postedOn,
+      authorized_on: draft.authorizedOn ?? null,
+      amount_cents: draft.amountCents,
+      payee: draft.payee ?? null,
+      memo: draft.memo ?? null,
+      pending: draft.pending ?? false,
+      pending_external_id: draft.pendingExternalId ?? null,
+      raw: draft.raw ?? {},
+    })),
+  );
+  // Exact dedup: a transaction id the account already has is skipped (counted); the rest is stored, every line before
+  // any step acts on it (`stored` true): the booking's store-as-booked path writes an import's columns, not a Plaid
+  // line's pending state, authorized date and pending id.
+  await dropStage(trx);
+  await sql`
+    create temporary table ${fresh} on commit drop as
+    select x.id, x.ord, x.account_id, a.entity_id, a.currency, x.external_id, x.posted_on, x.authorized_on, x.amount_cents, x.payee, x.memo,
+           x.pending, x.pending_external_id, x.raw, null::uuid as rule_id, 'unmatched'::text as status, true as stored
+      from jsonb_to_recordset(${linesJson}::jsonb) as x (id uuid, ord integer, account_id uuid, external_id text, posted_on date, authorized_on date,
+                                                          amount_cents bigint, payee text, memo text, pending boolean, pending_external_id text, raw jsonb)
+      join accounts a on a.id = x.account_id
+     where not exists (select 1 from bank_lines b where b.account_id = x.account_id and b.external_id = x.external_id)`.execute(trx);
+  // A transaction id twice in the page: the first stored wins and the other is a duplicate, as recordBankLines has it.
+  const stored = await sql<{ id: string; createdAt: Date }>`
+    insert into bank_lines (id, entity_id, account_id, currency, source, external_id, posted_on, authorized_on, amount_cents, payee, memo, pending, pending_external_id, raw)
+    select id, entity_id, account_id, currency, 'plaid', external_id, posted_on, authorized_on, amount_cents, payee, memo, pending, pending_external_id, raw
+      from ${fresh} order by ord
+    on conflict (account_id, external_id) do nothing
+    returning id, created_at as "createdAt"`.execute(trx);
+  const createdAtOf = new Map(stored.rows.map((row) => [row.id, new Date(row.createdAt).toISOString()]));
+  if (createdAtOf.size < rows.length) await sql`delete from ${fresh} f where not exists (select 1 from bank_lines b where b.id = f.id)`.execute(trx);
+  const inserted: BankLine[] = [];
+  const counts = new Map<string, { inserted: number; duplicates: number }>();
+  for (const { id, account_id: accountId, draft } of rows) {
+    const count = counts.get(accountId) ?? { inserted: 0, duplicates: 0 };
+    counts.set(accountId, count);
+    const createdAt = createdAtOf.get(id);
+    if (createdAt === undefined) {
+      count.duplicates += 1;
+      continue;
+    }
+    count.inserted += 1;
+    const account = accountById.get(accountId) as (typeof accounts)[number];
+    inserted.push({
+      id,
+      entityId,
+      accountId,
+      currency: account.currency,
+      source: 'plaid',
+      externalId: draft.externalId,
+      importId: null,
+      postedOn: draft.postedOn,
+      authorizedOn: draft.authorizedOn ?? null,
+      amountCents: draft.amountCents,
+      payee: draft.payee ?? null,
+      memo: draft.memo ?? null,
+      pending: draft.pending ?? false,
+      pendingExternalId: draft.pendingExternalId ?? null,
+      status: 'unmatched',
+      statusReason: null,
+      entryId: null,
+      createdAt,
+    });
+  }
+  for (const [accountId, count] of counts) {
+    outcome.duplicates += count.duplicates;
+    recordAudit(trx, actor, {
+      action: 'bank_lines.recorded',
+      entityId,
+      objectType: 'account',
+      objectId: accountId,
+      after: { source: 'plaid', importId: null, inserted: count.inserted, duplicates: count.duplicates },
+    });
+  }
+  const rawOf = new Map(rows.map(({ id, draft }) => [id, draft.raw]));
   // A line that pays a bill settles it first (services/bill-matching.ts), before any categorisation.
-  const entityId = recorded.inserted[0]?.entityId;
-  const billPaid = entityId === undefined ? new Map<string, { entryId: string; status: 'booked' | 'matched' }>() : await matchBillPayments(trx, entityId, recorded.inserted, actor);
+  const billPaid = await matchBillPayments(trx, entityId, inserted, actor);
   // Then money Veil had already booked (a Transfer, a draw, a Plaid Transfer leg): the bank's line stands for it.
-  const alreadyBooked = await matchBookedEntries(trx, recorded.inserted.filter((line) => !billPaid.has(line.id)), actor);
-  for (const line of recorded.inserted) {
+  const alreadyBooked = await matchBookedEntries(trx, inserted.filter((line) => !billPaid.has(line.id)), actor);
+  const decided: { line: BankLine; categorisation: Categorisation; decision: Decision }[] = [];
+  const toBook: { line: BankLine; categorisation: Categorisation }[] = [];
+  for (const line of inserted) {
     const billPayment = billPaid.get(line.id);
     if (billPayment !== undefined) {
       if (billPayment.status === 'booked') outcome.booked += 1;
@@ -563,13 +678,39 @@ async function storeAndBook(trx: Trx, actor: Actor, accountId: string, drafts: B
       outcome.lines.push(line);
       continue;
     }
-    const categorisation = await categorise(trx, line, draftOfLine.get(line.externalId)?.raw);
-    if (categorisation === null) outcome.lines.push(line);
-    else toBook.push({ line, categorisation });
+    const categorisation = await categorise(trx, line, rawOf.get(line.id));
+    if (categorisation === null) {
+      outcome.lines.push(line);
+      continue;
+    }
+    const decision = decisionOf(line, categorisation);
+    if (decision === undefined) toBook.push({ line, categorisation });
+    else decided.push({ line, categorisation, decision });
   }
+  if (decided.length > 0) {
+    const booked = sql.table(BOOKED_LINES);
+    await sql`drop table if exists ${booked}`.execute(trx);
+    await sql`
+      create temporary table ${booked} on commit drop as
+      select f.id as line_id, gen_random_uuid() as entry_id, f.ord, f.account_id, f.currency, f.posted_on, f.amount_cents, f.memo,
+             null::uuid as rule_id, d.category_account_id, d.description, row_number() over (order by f.ord) - 1 as position
+        from ${fresh} f
+        join jsonb_to_recordset(${JSON.stringify(decided.map((item) => item.decision))}::jsonb) as d (line_id uuid, category_account_id uuid, description text) on d.line_id = f.id
+       where f.status = 'unmatched'`.execute(trx);
+    if (await bookDecidedLines(trx, actor, entityId, 'plaid', () => undefined)) {
+      const { rows: entries } = await sql<{ lineId: string; entryId: string }>`select line_id as "lineId", entry_id as "entryId" from ${booked}`.execute(trx);
+      const entryOf = new Map(entries.map((entry) => [entry.lineId, entry.entryId]));
+      assert(entryOf.size === decided.length, 'bookDecidedLines booked every decided line');
+      outcome.booked += decided.length;
+      outcome.lines.push(...decided.map(({ line }) => ({ ...line, status: 'booked' as const, entryId: entryOf.get(line.id) as string })));
+    } else {
+      toBook.unshift(...decided.map(({ line, categorisation }) => ({ line, categorisation })));
+    }
+  }
+  await dropStage(trx);
   if (toBook.length === 0) return;
   // The same entries bookBankLine would book one by one, through the journal's batch path.
-  const entries = await bookBankLines(trx, actor, (toBook[0] as { line: BankLine }).line.entityId, toBook);
+  const entries = await bookBankLines(trx, actor, entityId, toBook);
   outcome.booked += entries.length;
   outcome.lines.push(...toBook.map(({ line }, index) => ({ ...line, status: 'booked' as const, entryId: (entries[index] as { id: string }).id })));
 }
@@ -608,7 +749,8 @@ async function applyPage(trx: Trx, actor: Actor, itemId: string, expectedCursor:
     list.push(draftOf(transaction));
     byAccount.set(accountId, list);
   }
-  for (const [accountId, drafts] of byAccount) await storeAndBook(trx, actor, accountId, drafts, categorise, outcome);
+  await storeAndBook(trx, actor, item.entityId, byAccount, categorise, outcome);
+  const revisions = new Map<string, BankLineDraft[]>();
   for (const transaction of page.modified) {
     const accountId = accountOf(transaction.account_id);
     const draft = draftOf(transaction, revisionId(transaction));
@@ -618,8 +760,9 @@ async function applyPage(trx: Trx, actor: Actor, itemId: string, expectedCursor:
     );
     if (unchanged) continue;
     for (const line of current) await withdrawBankLine(trx, line.id, 'modified by Plaid', actor);
-    await storeAndBook(trx, actor, accountId, [draft], categorise, outcome);
+    revisions.set(accountId, [...(revisions.get(accountId) ?? []), draft]);
   }
+  await storeAndBook(trx, actor, item.entityId, revisions, categorise, outcome);
   await trx
     .updateTable('plaidItems')
     .set({ cursor: page.next_cursor, lastSyncedAt: new Date(), updatedAt: new Date(), ...(item.status === 'healthy' ? {} : { status: 'healthy', error: null }) })

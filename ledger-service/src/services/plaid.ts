@@ -800,16 +800,22 @@ export async function syncItem(
   let cursor = stored;
   const entityId = (await deps.db.selectFrom('plaidItems').select('entityId').where('id', '=', itemId).executeTakeFirstOrThrow()).entityId;
   const categorise = await createCategoriser(deps.db, entityId);
+  const pagesMax = Math.min(options.pagesMax ?? plaid.syncPagesMax, plaid.syncPagesMax);
+  const fetchPage = (from: string | null) => callPlaid(() => plaid.client.transactionsSync({ access_token: accessToken, count: plaid.syncPageSize, ...(from ? { cursor: from } : {}) }));
+  // The next page is asked for while this one is stored (the request is read-only; a page not stored is simply
+  // dropped). Its failure is acted on (withItemErrors) only when the loop gets to it, in page order, so an item
+  // error is never overwritten by the healthy status of the page stored meanwhile.
+  let prefetched: { cursor: string; page: Promise<TransactionsSyncResponse> } | undefined;
   for (;;) {
-    if (report.pages >= Math.min(options.pagesMax ?? plaid.syncPagesMax, plaid.syncPagesMax)) {
+    if (report.pages >= pagesMax) {
       report.hasMore = true;
       break;
     }
     let page: TransactionsSyncResponse;
     try {
-      page = await withItemErrors(deps, itemId, () =>
-        callPlaid(() => plaid.client.transactionsSync({ access_token: accessToken, count: plaid.syncPageSize, ...(cursor ? { cursor } : {}) })),
-      );
+      const ahead = prefetched !== undefined && prefetched.cursor === cursor ? prefetched.page : undefined;
+      prefetched = undefined;
+      page = await withItemErrors(deps, itemId, () => ahead ?? fetchPage(cursor));
     } catch (error) {
       const code = (error as RuleViolation).details as { plaidErrorCode?: string } | undefined;
       if (code?.plaidErrorCode === 'TRANSACTIONS_SYNC_MUTATION_DURING_PAGINATION' && report.restarts < SYNC_RESTARTS_MAX) {
@@ -818,6 +824,12 @@ export async function syncItem(
         continue;
       }
       throw error;
+    }
+    if (page.has_more && report.pages + 1 < pagesMax) {
+      const ahead = fetchPage(page.next_cursor);
+      // Awaited (and its error handled) by the next round, or dropped with the run.
+      ahead.catch(() => undefined);
+      prefetched = { cursor: page.next_cursor, page: ahead };
     }
     let outcome: PageOutcome;
     try {

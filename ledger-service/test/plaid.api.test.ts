@@ -115,10 +115,17 @@ describe('Plaid booking, set-based', () => {
     expect(sync.body.pages).toBeGreaterThan(1);
     const lines = await ledger.deps.db
       .selectFrom('bankLines')
-      .select(['id', 'accountId', 'status', 'entryId', 'amountCents', 'payee', 'memo', 'pending'])
+      .select(['id', 'accountId', 'externalId', 'status', 'entryId', 'amountCents', 'payee', 'memo', 'pending', 'authorizedOn', 'raw'])
       .where('entityId', '=', owner.entityId)
       .execute();
     const booked = lines.filter((line) => line.status === 'booked');
+    // Lines stored already booked keep everything Plaid said: the authorized date and the raw facts too (read back
+    // through the camel-case plugin).
+    const live = new Map(emulator.liveTransactions(await plaidItemIdOf(item.id)).map((transaction) => [transaction.transactionId, transaction]));
+    for (const line of booked) {
+      expect(line.authorizedOn).toBe(live.get(line.externalId)?.authorizedDate);
+      expect(line.raw).toMatchObject({ transactionId: line.externalId, personalFinanceCategory: { primary: live.get(line.externalId)?.category.primary } });
+    }
     expect(booked.length).toBe(sync.body.booked);
     expect(booked.length).toBeGreaterThan(20);
     expect(booked.every((line) => !line.pending)).toBe(true);

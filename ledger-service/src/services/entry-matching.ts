@@ -40,9 +40,24 @@ interface Candidate {
  * returns line id → entry id for the lines it matched. In the caller's transaction.
  */
 export async function matchBookedEntries(trx: Trx, lines: readonly BankLine[], actor: Actor): Promise<Map<string, string>> {
-  const matched = new Map<string, string>();
+  return applyEntryMatches(trx, await findBookedEntries(trx, lines), actor);
+}
+
+/** A line and the entry already booked that it stands for, as findBookedEntries pairs them. */
+export interface EntryMatch {
+  line: BankLine;
+  entryId: string;
+  description: string;
+  postedOn: string;
+}
+
+/**
+ * matchBookedEntries' choice, without writing: which of these lines stand for which entries. The lines need not be
+ * stored yet (a sync stores the lines no step acts on already booked): only the postings are read.
+ */
+export async function findBookedEntries(trx: Trx, lines: readonly BankLine[]): Promise<EntryMatch[]> {
   const waiting = lines.filter((line) => line.status === 'unmatched' && !line.pending && line.amountCents !== 0);
-  if (waiting.length === 0) return matched;
+  if (waiting.length === 0) return [];
   const accountIds = [...new Set(waiting.map((line) => line.accountId))];
   // A posting's entity is its entry's (and its account's): naming the entities lets the window come from the
   // entries' (entity, date) index instead of every posting the accounts ever had, which grew with the books.
@@ -70,7 +85,7 @@ export async function matchBookedEntries(trx: Trx, lines: readonly BankLine[], a
        and (c.reverses_entry_id is null
             or exists (select 1 from bank_lines w where w.entry_id = c.reverses_entry_id and w.account_id = c.account_id
                           and w.status in ('matched', 'booked')))`.execute(trx);
-  if (rows.rows.length === 0) return matched;
+  if (rows.rows.length === 0) return [];
   const byKey = new Map<string, Candidate[]>();
   for (const row of rows.rows) {
     const candidate: Candidate = {
@@ -107,11 +122,16 @@ export async function matchBookedEntries(trx: Trx, lines: readonly BankLine[], a
     taken.add(`${best.candidate.entryId}|${best.candidate.accountId}`);
     pairs.push({ line, candidate: best.candidate });
   }
+  return pairs.map(({ line, candidate }) => ({ line, entryId: candidate.entryId, description: candidate.description, postedOn: candidate.postedOn }));
+}
+
+/** Marks the (stored) lines of these matches matched to their entries; returns line id → entry id for those it marked. */
+export async function applyEntryMatches(trx: Trx, pairs: readonly EntryMatch[], actor: Actor): Promise<Map<string, string>> {
+  const matched = new Map<string, string>();
   for (let start = 0; start < pairs.length; start += 1_000) {
     const chunk = pairs.slice(start, start + 1_000);
     const values = chunk.map(
-      ({ line, candidate }) =>
-        sql`(${line.id}::uuid, ${candidate.entryId}::uuid, ${`the bank's side of "${candidate.description}" of ${candidate.postedOn}, already in the books`}::text)`,
+      (pair) => sql`(${pair.line.id}::uuid, ${pair.entryId}::uuid, ${`the bank's side of "${pair.description}" of ${pair.postedOn}, already in the books`}::text)`,
     );
     const updated = await sql<{ id: string }>`
       update bank_lines as l set status = 'matched', entry_id = v.entry_id, status_reason = v.reason, updated_at = now()
@@ -119,16 +139,16 @@ export async function matchBookedEntries(trx: Trx, lines: readonly BankLine[], a
        where l.id = v.id and l.status = 'unmatched' and not l.pending
       returning l.id`.execute(trx);
     const done = new Set(updated.rows.map((row) => row.id));
-    for (const { line, candidate } of chunk) {
+    for (const { line, entryId } of chunk) {
       if (!done.has(line.id)) continue;
-      matched.set(line.id, candidate.entryId);
+      matched.set(line.id, entryId);
       recordAudit(trx, actor, {
         action: 'bank_line.status_changed',
         entityId: line.entityId,
         objectType: 'bank_line',
         objectId: line.id,
         before: { status: line.status, entryId: line.entryId },
-        after: { status: 'matched', entryId: candidate.entryId, reason: 'already in the books' },
+        after: { status: 'matched', entryId, reason: 'already in the books' },
       });
     }
   }

@@ -179,8 +179,12 @@ export class LineStage {
  */
 export const stagedExternalId = sql<string>`coalesce(s.external_id, 'row:' || left(encode(sha256(convert_to(s.identity || chr(30) || (row_number() over (partition by s.account_index, s.identity order by s.ord) - 1)::text, 'UTF8')), 'hex'), 40))`;
 
-/** The columns of a bank line FRESH_LINES holds, in bank_lines' names, as storeWaiting and the booking store them. */
-const FRESH_LINE_COLUMNS = sql.raw('id, entity_id, account_id, currency, source, external_id, import_id, posted_on, amount_cents, payee, memo, raw');
+/**
+ * The columns of a bank line FRESH_LINES holds, in bank_lines' names, as storeWaiting and the booking store them
+ * (authorized_on, pending and pending_external_id are Plaid's; an import's fresh lines hold null, false, null).
+ */
+const FRESH_LINE_COLUMN_NAMES = ['id', 'entity_id', 'account_id', 'currency', 'source', 'external_id', 'import_id', 'posted_on', 'authorized_on', 'amount_cents', 'payee', 'memo', 'pending', 'pending_external_id', 'raw'];
+const FRESH_LINE_COLUMNS = sql.raw(FRESH_LINE_COLUMN_NAMES.join(', '));
 
 /**
  * Stores the lines of FRESH_LINES that wait to be stored (`stored` false: a rule decided them, and the booking
@@ -379,7 +383,7 @@ export async function bookDecidedLines(
   if (waiting > 0) {
     const inserted = await sql`
       insert into bank_lines (${FRESH_LINE_COLUMNS}, status, entry_id, rule_id)
-      select ${sql.raw(['id', 'entity_id', 'account_id', 'currency', 'source', 'external_id', 'import_id', 'posted_on', 'amount_cents', 'payee', 'memo', 'raw'].map((column) => `f.${column}`).join(', '))},
+      select ${sql.raw(FRESH_LINE_COLUMN_NAMES.map((column) => `f.${column}`).join(', '))},
              'booked', b.entry_id, f.rule_id
         from ${booked} b join ${fresh} f on f.id = b.line_id
        where not f.stored order by f.ord

@@ -11,9 +11,9 @@ import { auditedTransaction, recordAudit } from './audit';
 import type { BankLine, BankLineDraft } from './bank-lines';
 import { bookBankLines, withdrawBankLine, type Categorisation } from './bank-booking';
 import { matchBillPayments } from './bill-matching';
-import { matchBookedEntries } from './entry-matching';
+import { applyEntryMatches, findBookedEntries } from './entry-matching';
 import { createCategoriser, type Categoriser } from './plaid-categorise';
-import { BOOKED_LINES, bookDecidedLines, dropStage, FRESH_LINES } from './ingest';
+import { BOOKED_LINES, bookDecidedLines, dropStage, FRESH_LINES, storeWaiting } from './ingest';
 import type { Actor, Deps } from './context';
 import { readSecret, storeSecret } from './secrets';
 import { createAccount } from './accounts';
@@ -561,7 +561,10 @@ function decisionOf(line: BankLine, categorisation: Categorisation): Decision | 
  */
 async function storeAndBook(trx: Trx, actor: Actor, entityId: string, byAccount: ReadonlyMap<string, readonly BankLineDraft[]>, categorise: Categoriser, outcome: PageOutcome): Promise<void> {
   if (byAccount.size === 0) return;
-  const accounts = await trx.selectFrom('accounts').select(['id', 'entityId', 'currency', 'class']).where('id', 'in', [...byAccount.keys()]).execute();
+  // FOR KEY SHARE, as storing a line has always taken it (the line's key to its account): a booking on these accounts
+  // (a Plaid Transfer's reversal, which then matches the waiting lines) commits before this page looks for entries,
+  // or waits until the page is stored. Without it, lines stored late in the page's transaction met neither.
+  const accounts = await trx.selectFrom('accounts').select(['id', 'entityId', 'currency', 'class']).where('id', 'in', [...byAccount.keys()]).forKeyShare().execute();
   const accountById = new Map(accounts.map((account) => [account.id, account]));
   const rows: { id: string; ord: number; account_id: string; draft: BankLineDraft }[] = [];
   for (const [accountId, drafts] of byAccount) {
@@ -590,27 +593,24 @@ async function storeAndBook(trx: Trx, actor: Actor, entityId: string, byAccount:
       raw: draft.raw ?? {},
     })),
   );
-  // Exact dedup: a transaction id the account already has is skipped (counted); the rest is stored, every line before
-  // any step acts on it (`stored` true): the booking's store-as-booked path writes an import's columns, not a Plaid
-  // line's pending state, authorized date and pending id.
+  // Exact dedup: a transaction id the account already has is skipped (counted), and so is a repeat within the page
+  // (the first wins, as recordBankLines has it). The rest waits in FRESH_LINES (`stored` false) to be stored by the
+  // step that acts on it first, or already booked by the booking, in one write.
   await dropStage(trx);
   await sql`
     create temporary table ${fresh} on commit drop as
-    select x.id, x.ord, x.account_id, a.entity_id, a.currency, x.external_id, x.posted_on, x.authorized_on, x.amount_cents, x.payee, x.memo,
-           x.pending, x.pending_external_id, x.raw, null::uuid as rule_id, 'unmatched'::text as status, true as stored
-      from jsonb_to_recordset(${linesJson}::jsonb) as x (id uuid, ord integer, account_id uuid, external_id text, posted_on date, authorized_on date,
-                                                          amount_cents bigint, payee text, memo text, pending boolean, pending_external_id text, raw jsonb)
+    select x.id, x.ord, x.account_id, a.entity_id, a.currency, 'plaid'::text as source, null::uuid as import_id, x.external_id, x.posted_on,
+           x.authorized_on, x.amount_cents, x.payee, x.memo, x.pending, x.pending_external_id, x.raw, null::uuid as rule_id,
+           'unmatched'::text as status, false as stored
+      from (select distinct on (x.account_id, x.external_id) x.*
+              from jsonb_to_recordset(${linesJson}::jsonb) as x (id uuid, ord integer, account_id uuid, external_id text, posted_on date, authorized_on date,
+                                                                  amount_cents bigint, payee text, memo text, pending boolean, pending_external_id text, raw jsonb)
+             order by x.account_id, x.external_id, x.ord) as x
       join accounts a on a.id = x.account_id
      where not exists (select 1 from bank_lines b where b.account_id = x.account_id and b.external_id = x.external_id)`.execute(trx);
-  // A transaction id twice in the page: the first stored wins and the other is a duplicate, as recordBankLines has it.
-  const stored = await sql<{ id: string; createdAt: Date }>`
-    insert into bank_lines (id, entity_id, account_id, currency, source, external_id, posted_on, authorized_on, amount_cents, payee, memo, pending, pending_external_id, raw)
-    select id, entity_id, account_id, currency, 'plaid', external_id, posted_on, authorized_on, amount_cents, payee, memo, pending, pending_external_id, raw
-      from ${fresh} order by ord
-    on conflict (account_id, external_id) do nothing
-    returning id, created_at as "createdAt"`.execute(trx);
-  const createdAtOf = new Map(stored.rows.map((row) => [row.id, new Date(row.createdAt).toISOString()]));
-  if (createdAtOf.size < rows.length) await sql`delete from ${fresh} f where not exists (select 1 from bank_lines b where b.id = f.id)`.execute(trx);
+  // Every line stored by this transaction is created at its start (now()), as the column's default has it.
+  const { rows: kept } = await sql<{ id: string; createdAt: Date }>`select id, now() as "createdAt" from ${fresh}`.execute(trx);
+  const createdAtOf = new Map(kept.map((row) => [row.id, new Date(row.createdAt).toISOString()]));
   const inserted: BankLine[] = [];
   const counts = new Map<string, { inserted: number; duplicates: number }>();
   for (const { id, account_id: accountId, draft } of rows) {
@@ -655,10 +655,20 @@ async function storeAndBook(trx: Trx, actor: Actor, entityId: string, byAccount:
     });
   }
   const rawOf = new Map(rows.map(({ id, draft }) => [id, draft.raw]));
-  // A line that pays a bill settles it first (services/bill-matching.ts), before any categorisation.
-  const billPaid = await matchBillPayments(trx, entityId, inserted, actor);
+  // A line that pays a bill settles it first (services/bill-matching.ts), before any categorisation: the lines that
+  // could are stored for it.
+  const billAccounts = new Set(
+    (await trx.selectFrom('bills').select('payFromAccountId').distinct().where('entityId', '=', entityId).where('payFromAccountId', 'in', [...byAccount.keys()]).execute()).map(
+      (row) => row.payFromAccountId,
+    ),
+  );
+  const billCandidates = inserted.filter((line) => billAccounts.has(line.accountId) && !line.pending && line.amountCents < 0);
+  await storeWaiting(trx, billCandidates.map((line) => line.id));
+  const billPaid = billCandidates.length === 0 ? new Map<string, { entryId: string; status: 'booked' | 'matched' }>() : await matchBillPayments(trx, entityId, billCandidates, actor);
   // Then money Veil had already booked (a Transfer, a draw, a Plaid Transfer leg): the bank's line stands for it.
-  const alreadyBooked = await matchBookedEntries(trx, inserted.filter((line) => !billPaid.has(line.id)), actor);
+  const entryMatches = await findBookedEntries(trx, inserted.filter((line) => !billPaid.has(line.id)));
+  await storeWaiting(trx, entryMatches.map((match) => match.line.id));
+  const alreadyBooked = await applyEntryMatches(trx, entryMatches, actor);
   const decided: { line: BankLine; categorisation: Categorisation; decision: Decision }[] = [];
   const toBook: { line: BankLine; categorisation: Categorisation }[] = [];
   for (const line of inserted) {
@@ -707,6 +717,8 @@ async function storeAndBook(trx: Trx, actor: Actor, entityId: string, byAccount:
       toBook.unshift(...decided.map(({ line, categorisation }) => ({ line, categorisation })));
     }
   }
+  // The rest (pending, waiting for review, split or declined bookings) is stored unmatched.
+  await storeWaiting(trx);
   await dropStage(trx);
   if (toBook.length === 0) return;
   // The same entries bookBankLine would book one by one, through the journal's batch path.

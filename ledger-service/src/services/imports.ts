@@ -417,6 +417,8 @@ export async function importStatement(
   options.onPhase?.('near-duplicates');
   // Money Veil already booked (services/entry-matching.ts), before anything could book it again as a transfer or by
   // a rule. Only the fresh lines whose account and amount meet an unclaimed posting in the window are read back.
+  // The entity is named so that the window comes from the entries' (entity, date) index, not every posting the
+  // accounts ever had.
   const { rows: entryCandidates } = await sql<{ id: string }>`
     with window_of as (select min(posted_on) - ${ENTRY_LATE_DAYS}::int as from_on, max(posted_on) + ${ENTRY_EARLY_DAYS}::int as to_on from ${fresh}),
          postings_waiting as (
@@ -424,7 +426,8 @@ export async function importStatement(
              from postings p
              join journal_entries e on e.id = p.entry_id
              cross join window_of w
-            where p.account_id in (${sql.join(accounts.map((account) => sql`${account.id}::uuid`))})
+            where e.entity_id = ${target.entityId}::uuid
+              and p.account_id in (${sql.join(accounts.map((account) => sql`${account.id}::uuid`))})
               and e.posted_on between w.from_on and w.to_on
               and not exists (select 1 from bank_lines b where b.entry_id = p.entry_id and b.account_id = p.account_id))
     select f.id from ${fresh} f

@@ -3,7 +3,7 @@ import request from 'supertest';
 import { createApp } from '../src/app';
 import { openDatabase } from '../src/db/database';
 import { verifyAuditChain } from '../src/services/audit';
-import { fastPathOutcomes } from '../src/services/journal-fast';
+import { fastPathAlertEvaluations, fastPathOutcomes } from '../src/services/journal-fast';
 import { checkInvariants, createBooks, type Books } from './support/books';
 import { enableMfa } from './support/mfa';
 import { key, startTestLedger, type TestLedger } from './support/harness';
@@ -240,5 +240,77 @@ describe('the fast booking path', () => {
     } finally {
       await unreachable.close();
     }
+  });
+});
+
+// Migration 0028: the booking statement tells whether evaluating the alerts could change anything, and the service
+// evaluates only then. Each step below is a booking whose evaluation must run (or must not), and what it raised.
+describe('alerts after a fast-path booking', () => {
+  let alerting: Books;
+  beforeAll(async () => {
+    alerting = await createBooks(ledger, {
+      name: 'Floors LLC',
+      accounts: { checking: 'checking', savings: 'savings', revenue: 'income_category', rent: 'expense_category', groceries: 'expense_category' },
+    });
+  });
+
+  async function move(amountCents: number, from: string, to: string, idempotencyKey = key('alert')) {
+    const before = { evaluations: fastPathAlertEvaluations.count, ...fastPathOutcomes };
+    await ledger.http
+      .post(`/entities/${alerting.entityId}/entries`)
+      .set('Idempotency-Key', idempotencyKey)
+      .send({ postedOn: '2026-06-03', description: `${from} to ${to}`, postings: [{ accountId: alerting.accounts[to], amountCents }, { accountId: alerting.accounts[from], amountCents: -amountCents }] })
+      .expect(201);
+    expect(delta(before).declined).toBe(0);
+    return fastPathAlertEvaluations.count - before.evaluations;
+  }
+  async function lowEvents() {
+    const { rows } = await sql<{ payload: { balanceCents: number; alert: { occurrence: number } } }>`
+      select payload from ledger_events where entity_id = ${alerting.entityId} and type = 'balance.low' order by seq`.execute(ledger.deps.db);
+    return rows.map((row) => [row.payload.balanceCents, row.payload.alert.occurrence]);
+  }
+  async function activeKeys() {
+    const { rows } = await sql<{ conditionKey: string }>`
+      select condition_key from alert_states where entity_id = ${alerting.entityId} and active order by condition_key`.execute(ledger.deps.db);
+    return rows.map((row) => row.conditionKey);
+  }
+
+  it('evaluates only when a balance.low would be raised or cleared, with the floors the evaluation uses, or an envelope is touched', async () => {
+    // The default floor is 0: a healthy balance changes nothing.
+    expect(await move(10_000, 'revenue', 'checking')).toBe(0);
+    await ledger.http
+      .put(`/entities/${alerting.entityId}/alert-settings`)
+      .set('Idempotency-Key', key())
+      .send({ balanceCentsMin: 20_000, accountBalanceCentsMin: { [alerting.accounts.savings as string]: 0 } })
+      .expect(200);
+    // The new floor raised it (the settings' own evaluation); staying low raises nothing more and is not evaluated.
+    expect(await lowEvents()).toEqual([[10_000, 1]]);
+    expect(await move(1_000, 'checking', 'rent')).toBe(0);
+    // Recovering clears the state: evaluated.
+    expect(await move(50_000, 'revenue', 'checking')).toBe(1);
+    expect(await activeKeys()).toEqual([]);
+    // Savings at 5,000 is under the entity's floor but not under its own (0): nothing to raise.
+    expect(await move(5_000, 'checking', 'savings')).toBe(0);
+    expect(await activeKeys()).toEqual([]);
+    // Falling under the floor again: evaluated, raised a second time.
+    expect(await move(40_000, 'checking', 'rent')).toBe(1);
+    expect(await lowEvents()).toEqual([[10_000, 1], [14_000, 2]]);
+    expect(await activeKeys()).toEqual([`balance.low:${alerting.accounts.checking}`]);
+    // A replay books nothing and evaluates nothing.
+    const replayKey = key('alert-replay');
+    expect(await move(100, 'checking', 'rent', replayKey)).toBe(0);
+    expect(await move(100, 'checking', 'rent', replayKey)).toBe(0);
+    // An account an envelope budgets: evaluated (budget.overspent), although the low balance stays low.
+    const group = await ledger.http.post(`/entities/${alerting.entityId}/envelope-groups`).set('Idempotency-Key', key()).send({ name: 'Living' }).expect(201);
+    await ledger.http
+      .post(`/entities/${alerting.entityId}/envelopes`)
+      .set('Idempotency-Key', key())
+      .send({ name: 'Groceries', groupId: group.body.id, categoryAccountIds: [alerting.accounts.groceries] })
+      .expect(201);
+    expect(await move(700, 'checking', 'groceries')).toBe(1);
+    const { rows } = await sql<{ n: string }>`
+      select count(*) as n from ledger_events where entity_id = ${alerting.entityId} and type = 'budget.overspent'`.execute(ledger.deps.db);
+    expect(Number(rows[0]?.n)).toBe(1);
+    expect(await lowEvents()).toHaveLength(2);
   });
 });

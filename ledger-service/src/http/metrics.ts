@@ -4,7 +4,7 @@ import { sql } from 'kysely';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Deps } from '../services/context';
 import type { DeliveryObserver } from '../services/events';
-import { fastPathOutcomes } from '../services/journal-fast';
+import { fastPathAlertEvaluations, fastPathOutcomes } from '../services/journal-fast';
 
 /**
  * Prometheus metrics, one registry per app (tests build several apps in one process). Request figures come from
@@ -60,6 +60,14 @@ export function createMetrics(deps: Deps): Metrics {
     registers: [registry],
     collect() {
       for (const [outcome, count] of Object.entries(fastPathOutcomes)) this.set({ outcome }, count);
+    },
+  });
+  new Gauge({
+    name: 'veil_fast_path_alert_evaluations',
+    help: 'Fast-path bookings since this process started after which the alerts were evaluated (the booking statement found a balance.low to raise or clear, or a budgeted account); the others skip the evaluation',
+    registers: [registry],
+    collect() {
+      this.set(fastPathAlertEvaluations.count);
     },
   });
   new Gauge({

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import type { Db } from '../db/database';
-import type { AccountClass } from '../domain/accounts';
+import { CASH_KINDS, type AccountClass } from '../domain/accounts';
 import { RuleViolation } from '../domain/errors';
 import { checkEntry, type AccountFacts, type CheckedPosting } from '../domain/journal';
-import { alertsAfterPostings } from './alert-events';
+import { ALERT_SETTINGS_DEFAULT, alertsAfterPostings } from './alert-events';
 import { auditRowsParameter, queuedEvent } from './audit';
 import { actorLabel, type Actor, type Deps } from './context';
 import { idempotencyConflict, idempotentRequestHash, type IdempotentRequest, type WriteResult } from './idempotency';
@@ -26,6 +26,17 @@ const DECLINED = 'VL001';
 
 /** How requests went, since the process started: what tests (and a curious operator) look at. */
 export const fastPathOutcomes = { booked: 0, replayed: 0, declined: 0 };
+/** Fast-path bookings after which the alerts were evaluated, because the booking statement said it could matter. */
+export const fastPathAlertEvaluations = { count: 0 };
+
+interface BookingRow {
+  replayed: boolean;
+  requestHash: string;
+  statusCode: number;
+  response: unknown;
+  /** Whether evaluating the alerts the postings touch could raise or clear one (never on a replay). */
+  alertsPending: boolean;
+}
 
 function decline(): undefined {
   fastPathOutcomes.declined += 1;
@@ -151,13 +162,14 @@ export async function bookEntriesFast(
   );
   const requestHash = idempotentRequestHash(request);
 
-  let row: { replayed: boolean; requestHash: string; statusCode: number; response: unknown } | undefined;
+  let row: BookingRow | undefined;
   try {
-    const result = await sql<{ replayed: boolean; requestHash: string; statusCode: number; response: unknown }>`
-      select * from veil_book_entries(${request.scope}, ${request.key}, ${requestHash}, ${entityId}, ${actor.userId},
+    const result = await sql<BookingRow>`
+      select * from veil_book_entries_alerting(${request.scope}, ${request.key}, ${requestHash}, ${entityId}, ${actor.userId},
         ${actor.sessionId ?? null}, ${actor.tokenId ?? null}, ${JSON.stringify(lockedAccounts)}::jsonb,
         ${JSON.stringify(entries)}::jsonb, ${JSON.stringify(postings)}::jsonb, ${JSON.stringify(events)}::jsonb,
-        201, ${JSON.stringify(response)}::jsonb, ${auditRowsParameter(audit)}::jsonb)`.execute(deps.db);
+        201, ${JSON.stringify(response)}::jsonb, ${auditRowsParameter(audit)}::jsonb, ${[...CASH_KINDS]}::text[],
+        ${ALERT_SETTINGS_DEFAULT.balanceCentsMin})`.execute(deps.db);
     row = result.rows[0];
   } catch (error) {
     // Declined, or anything else the database refused: the long way decides, and reports, what it is.
@@ -174,7 +186,10 @@ export async function bookEntriesFast(
   // Alerts a posting can raise or clear (balance.low, budget.overspent), evaluated right after the booking's own
   // statement committed, before the answer: the long way does it inside its transaction. Evaluation is state-based
   // (alert_states), so it is the same afterwards; were the process to die in between, the periodic sweep raises
-  // what was missed. A failure here is logged, never turned into an error for a write that is booked.
+  // what was missed. A failure here is logged, never turned into an error for a write that is booked. The booking
+  // statement has told whether the evaluation could change anything (migration 0028); most bookings skip it.
+  if (!row.alertsPending) return { statusCode: 201, body: response, replayed: false };
+  fastPathAlertEvaluations.count += 1;
   try {
     await deps.db.transaction().execute((trx) =>
       alertsAfterPostings(

@@ -6,7 +6,7 @@ import { verifyAuditChain } from '../src/services/audit';
 import { fastPathAlertEvaluations, fastPathOutcomes } from '../src/services/journal-fast';
 import { checkInvariants, createBooks, type Books } from './support/books';
 import { enableMfa } from './support/mfa';
-import { key, startTestLedger, type TestLedger } from './support/harness';
+import { BACKEND, key, startTestLedger, type TestLedger } from './support/harness';
 import { freePort } from './support/process';
 
 // The journal's one-round-trip booking path (journal-fast.ts, migration 0018): it must book exactly what the long
@@ -99,6 +99,18 @@ describe('the fast booking path', () => {
     expect(delta(before)).toEqual({ booked: 1, replayed: 0, declined: 1 });
     expect(again.body.entries.map((entry: { replayed: boolean }) => entry.replayed)).toEqual([true, true, false]);
     expect(again.body.entries[0].id).toBe(first.body.entries[0].id);
+  });
+
+  it('stores a large batch answer compressed with lz4 on PostgreSQL (pglz on PGlite, built without lz4), and replays it whole', async () => {
+    const batchKey = key('large');
+    const entries = Array.from({ length: 200 }, (_, index) => sale(index + 1, `line ${index}`));
+    const first = await ledger.http.post(`/entities/${books.entityId}/entries/batch`).set('Idempotency-Key', batchKey).send({ entries }).expect(201);
+    const { rows } = await sql<{ method: string | null }>`
+      select pg_column_compression(response) as method from idempotency_keys where key = ${batchKey}`.execute(ledger.deps.db);
+    expect(rows.map((row) => row.method)).toEqual([BACKEND === 'postgres' ? 'lz4' : 'pglz']);
+    const replay = await ledger.http.post(`/entities/${books.entityId}/entries/batch`).set('Idempotency-Key', batchKey).send({ entries }).expect(201);
+    expect(replay.body.entries.map((entry: { id: string }) => entry.id)).toEqual(first.body.entries.map((entry: { id: string }) => entry.id));
+    expect(replay.body.entries).toHaveLength(200);
   });
 
   it('declines, writing nothing, when the database knows better: an archived account, then an unbalanced entry', async () => {

@@ -5,7 +5,7 @@ import { CASH_KINDS, type AccountClass } from '../domain/accounts';
 import { RuleViolation } from '../domain/errors';
 import { checkEntry, type AccountFacts, type CheckedPosting } from '../domain/journal';
 import { ALERT_SETTINGS_DEFAULT, alertsAfterPostings } from './alert-events';
-import { auditRowsParameter, queuedEvent } from './audit';
+import { auditRowsParameter, type QueuedEvent } from './audit';
 import { actorLabel, type Actor, type Deps } from './context';
 import { idempotencyConflict, idempotentRequestHash, type IdempotentRequest, type WriteResult } from './idempotency';
 import { entryHash, type BookedEntry, type EntryDraft, type EntryView } from './journal';
@@ -157,9 +157,17 @@ export async function bookEntriesFast(
   );
   const lockedAccounts = [...accounts.values()].map((account) => ({ id: account.id, currency: account.currency }));
   const events = views.map((entry) => ({ type: 'entry.posted', payload: { entry } }));
-  const audit = views.map((entry) =>
-    queuedEvent(actor, { action: 'entry.booked', entityId, objectType: 'entry', objectId: entry.id, after: entry }),
-  );
+  // An entry view holds nothing secret and nothing but JSON values: its audit row takes it as it is, without the
+  // redacting copy `queuedEvent` makes.
+  const audit: QueuedEvent[] = views.map((entry) => ({
+    action: 'entry.booked',
+    entityId,
+    objectType: 'entry',
+    objectId: entry.id,
+    after: entry,
+    actor,
+    occurredAt: createdAt,
+  }));
   const requestHash = idempotentRequestHash(request);
 
   let row: BookingRow | undefined;

@@ -12,12 +12,15 @@ import { register } from './services/auth';
 import { seedDemo } from './services/demo';
 import { loadAfrTable } from './services/reference';
 import { startAlertSweeper } from './services/alert-events';
+import { sealPendingAudit } from './services/audit';
+import { startPeriodic } from './services/periodic';
 import { startDispatcher } from './services/events';
 import { liveBackupSource } from './services/backup';
 import { createPlaidDeps } from './plaid/client';
 import { linkDemoBanks } from './services/plaid-demo';
 
 const DEMO_EMAIL = 'demo@veil.local';
+const AUDIT_SEAL_INTERVAL_MS = 5_000;
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -79,6 +82,12 @@ async function main(): Promise<void> {
   const stopDispatcher = startDispatcher(deps, config.webhookDispatchIntervalMs, metrics.observeDelivery);
   // Date-driven alerts (bills due and late, month end) need no write to happen: sweep them on a timer too.
   const stopAlertSweeper = config.alertSweepIntervalMs > 0 ? startAlertSweeper(deps, config.alertSweepIntervalMs) : async () => {};
+  // Audit rows a fast-path booking queued and could not seal (a crash, a failed seal): into the chain at start and
+  // every few seconds after (migration 0028). Each booking seals its own before it answers.
+  await sealPendingAudit(handle.db);
+  const stopAuditSealer = startPeriodic(AUDIT_SEAL_INTERVAL_MS, logger, 'sealing queued audit rows failed', async () => {
+    await sealPendingAudit(handle.db);
+  });
   const server = app.listen(config.port, config.host, () => {
     const url = `http://${config.host}:${config.port}`;
     logger.info(
@@ -113,6 +122,7 @@ async function main(): Promise<void> {
     server.close(async () => {
       await stopDispatcher();
       await stopAlertSweeper();
+      await stopAuditSealer();
       await handle.close();
       await redis?.quit();
       logger.info('stopped');

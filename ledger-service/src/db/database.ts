@@ -179,6 +179,12 @@ export interface AuditLogTable {
   chainVersion: ColumnType<number, never, never>;
 }
 
+/** Audit rows a fast-path booking committed, waiting for `veil_audit_seal` to append them (migration 0028). */
+export interface AuditPendingTable {
+  id: ColumnType<string, never, never>;
+  content: unknown;
+}
+
 export interface AuditChainHeadTable {
   singleton: boolean;
   seq: ColumnType<string, never, number | string>;
@@ -691,6 +697,7 @@ export interface Database {
   encryptedSecrets: EncryptedSecretsTable;
   auditLog: AuditLogTable;
   auditChainHead: AuditChainHeadTable;
+  auditPending: AuditPendingTable;
   entities: EntitiesTable;
   accounts: AccountsTable;
   journalEntries: JournalEntriesTable;

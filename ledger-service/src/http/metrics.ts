@@ -54,6 +54,15 @@ export function createMetrics(deps: Deps): Metrics {
     },
   });
   new Gauge({
+    name: 'veil_audit_pending',
+    help: 'Audit rows committed by fast-path bookings and not yet sealed into the chain (each booking seals its own before it answers; a timer seals what is left)',
+    registers: [registry],
+    async collect() {
+      const row = await deps.db.selectFrom('auditPending').select(sql<string>`count(*)`.as('n')).executeTakeFirst();
+      this.set(Number(row?.n ?? 0));
+    },
+  });
+  new Gauge({
     name: 'veil_fast_path_requests',
     help: "Entry and batch writes by how the one-statement fast path took them since this process started: booked, replayed, or declined (booked the long way)",
     labelNames: ['outcome'] as const,

@@ -237,6 +237,7 @@ export async function listAudit(
   filters: AuditFilters,
 ): Promise<{ items: AuditRow[]; nextCursor: string | null }> {
   const limit = filters.limit ?? PAGE_SIZE_DEFAULT;
+  await sealPendingAudit(db);
   let query = db.selectFrom('auditLog').selectAll();
   query = query.where((eb) => {
     const visible = [];
@@ -270,8 +271,23 @@ export interface ChainVerdict {
 
 const VERIFY_ROWS_PER_PAGE = 1_000;
 
+/**
+ * Appends the audit rows fast-path bookings committed to the queue (migration 0028) to the chain; how many, or -1
+ * when a queued row cannot be appended (the queue was damaged: nothing moves, and the verifier reports it). `db`
+ * runs it as a statement of its own, which needs no fsync (what it writes is computed again from the queue after
+ * a crash); inside a transaction it commits with that transaction.
+ */
+export async function sealPendingAudit(db: Db | Trx): Promise<number> {
+  const ownStatement = !db.isTransaction;
+  const { rows } = await sql<{ sealed: number }>`select veil_audit_seal(${ownStatement}) as sealed`.execute(db);
+  return Number(rows[0]?.sealed ?? 0);
+}
+
 /** Recomputes the whole chain from the genesis hash, page by page, and checks the head agrees with the last row. */
 export async function verifyAuditChain(db: Db): Promise<ChainVerdict> {
+  if ((await sealPendingAudit(db)) < 0) {
+    return { ok: false, checked: 0, firstBrokenSeq: null, reason: 'queued audit rows cannot be appended to the chain' };
+  }
   let prevHash = GENESIS_HASH;
   let expectedSeq = 1;
   let checked = 0;

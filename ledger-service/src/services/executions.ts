@@ -3,7 +3,7 @@ import type { Database, Db, WorkflowExecutionStatus } from '../db/database';
 import { assert, RuleViolation } from '../domain/errors';
 import { centsFromDb } from '../domain/money';
 import { authorizeEntity, requireScope } from '../security/authorization';
-import { recordAudit } from './audit';
+import { recordAudit, sealPendingAudit } from './audit';
 import type { Actor } from './context';
 import { listEntities } from './entities';
 import { reverseAllocation, reverseBudgetChange } from './budget';
@@ -262,6 +262,8 @@ function publicItem({ executionId: _executionId, seq: _seq, ...item }: ItemRow):
 /** Executions that wrote to the given entities (only those of one workflow when asked), newest first. */
 export async function listExecutions(db: Db, actor: Actor, entityIds: readonly string[], limit: number, workflowId?: string): Promise<ExecutionSummary[]> {
   if (entityIds.length === 0) return [];
+  // What an execution did is read from the audit trail: queued rows first join it (migration 0028).
+  await sealPendingAudit(db);
   let only: string[] | undefined;
   if (workflowId !== undefined) {
     if (actor.userId === undefined) return [];
@@ -375,6 +377,7 @@ async function touchedEntities(db: Reader, executionId: string, entityIds: reado
 }
 
 export async function getExecution(db: Db, actor: Actor, executionId: string): Promise<ExecutionDetail> {
+  await sealPendingAudit(db);
   const visible = await visibleEntityIds(db, actor);
   const touched = await touchedEntities(db, executionId, visible);
   if (touched.length === 0) throw new ExecutionNotFound(executionId);
@@ -399,6 +402,7 @@ export interface RollbackInput {
 }
 
 export async function rollbackExecution(trx: Trx, actor: Actor, executionId: string, input: RollbackInput = {}): Promise<RollbackResult> {
+  await sealPendingAudit(trx);
   const visible = await visibleEntityIds(trx, actor);
   const touched = await touchedEntities(trx, executionId, visible);
   if (touched.length === 0) throw new ExecutionNotFound(executionId);

@@ -5,7 +5,7 @@ import { CASH_KINDS, type AccountClass } from '../domain/accounts';
 import { RuleViolation } from '../domain/errors';
 import { checkEntry, type AccountFacts, type CheckedPosting } from '../domain/journal';
 import { ALERT_SETTINGS_DEFAULT, alertsAfterPostings } from './alert-events';
-import { auditRowsParameter, type QueuedEvent } from './audit';
+import { auditRowsParameter, sealPendingAudit, type QueuedEvent } from './audit';
 import { actorLabel, type Actor, type Deps } from './context';
 import { idempotencyConflict, idempotentRequestHash, type IdempotentRequest, type WriteResult } from './idempotency';
 import { entryHash, type BookedEntry, type EntryDraft, type EntryView } from './journal';
@@ -191,6 +191,14 @@ export async function bookEntriesFast(
     return { statusCode: row.statusCode, body: row.response, replayed: true };
   }
   fastPathOutcomes.booked += 1;
+  // The booking committed its audit rows to the queue; sealing them into the chain before the answer keeps the
+  // trail as complete as the long way leaves it. A seal that fails leaves them queued for the next one (a reader
+  // of the trail, or the timer), never the booking undone.
+  try {
+    await sealPendingAudit(deps.db);
+  } catch (error) {
+    deps.logger.error({ err: error, entityId }, 'sealing the audit rows of a fast-path booking failed; they stay queued for the next seal');
+  }
   // Alerts a posting can raise or clear (balance.low, budget.overspent), evaluated right after the booking's own
   // statement committed, before the answer: the long way does it inside its transaction. Evaluation is state-based
   // (alert_states), so it is the same afterwards; were the process to die in between, the periodic sweep raises

@@ -13,6 +13,7 @@ import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import { sql } from 'kysely';
 import pg from 'pg';
+import { dropBenchSchema } from './schema';
 import { from as copyFrom } from 'pg-copy-streams';
 import { openDatabase } from '../src/db/database';
 import { migrateToLatest } from '../src/db/migrate';
@@ -177,12 +178,7 @@ async function main(): Promise<void> {
   } finally {
     clearInterval(sampler);
     await handle.close();
-    if (databaseUrl) {
-      const admin = new pg.Client({ connectionString: databaseUrl });
-      await admin.connect();
-      await admin.query(`drop schema ${schema} cascade`);
-      await admin.end();
-    }
+    if (databaseUrl) await dropBenchSchema(databaseUrl, schema);
   }
 }
 

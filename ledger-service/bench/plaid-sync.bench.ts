@@ -11,6 +11,7 @@ import pino from 'pino';
 import { Products, Configuration, PlaidApi } from 'plaid';
 import { sql, type RawBuilder } from 'kysely';
 import pg from 'pg';
+import { dropBenchSchema } from './schema';
 import { openDatabase } from '../src/db/database';
 import { migrateToLatest } from '../src/db/migrate';
 import { createPlaidEmulator } from '../src/plaid-emulator/emulator';
@@ -97,12 +98,7 @@ async function main(): Promise<void> {
     server.closeAllConnections();
     server.close();
     await handle.close();
-    if (databaseUrl) {
-      const admin = new pg.Client({ connectionString: databaseUrl });
-      await admin.connect();
-      await admin.query(`drop schema ${schema} cascade`);
-      await admin.end();
-    }
+    if (databaseUrl) await dropBenchSchema(databaseUrl, schema);
   }
 }
 

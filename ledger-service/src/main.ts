@@ -84,10 +84,11 @@ async function main(): Promise<void> {
   const stopAlertSweeper = config.alertSweepIntervalMs > 0 ? startAlertSweeper(deps, config.alertSweepIntervalMs) : async () => {};
   // Audit rows a fast-path booking queued and could not seal (a crash, a failed seal): into the chain at start and
   // every few seconds after (migration 0028). Each booking seals its own before it answers.
-  await sealPendingAudit(handle.db);
-  const stopAuditSealer = startPeriodic(AUDIT_SEAL_INTERVAL_MS, logger, 'sealing queued audit rows failed', async () => {
-    await sealPendingAudit(handle.db);
-  });
+  const sealQueuedAudit = async () => {
+    if ((await sealPendingAudit(handle.db)) < 0) logger.error('the audit queue holds a row the chain refuses: nothing is sealed until it is repaired');
+  };
+  await sealQueuedAudit();
+  const stopAuditSealer = startPeriodic(AUDIT_SEAL_INTERVAL_MS, logger, 'sealing queued audit rows failed', sealQueuedAudit);
   const server = app.listen(config.port, config.host, () => {
     const url = `http://${config.host}:${config.port}`;
     logger.info(

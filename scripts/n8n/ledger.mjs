@@ -12,6 +12,10 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { generateSync } from 'otplib';
 
+// ledger-service/src/db/migrate.ts SCHEMA_DDL_LOCK: schema DDL waits for a migration's catalog read (Kysely reads every
+// schema's catalog, and a schema dropped meanwhile fails it), as the ledger's own tests and benchmarks do.
+const SCHEMA_DDL_LOCK = 4_210_417;
+
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const SERVICE_ROOT = path.join(root, 'ledger-service');
 const PASSWORD = 'N8n-Test-Passphrase-42!';
@@ -120,6 +124,7 @@ export async function createSchema(prefix = 'n8n') {
   const client = new pg.Client({ connectionString: process.env.DATABASE_URL });
   await client.connect();
   try {
+    await client.query('select pg_advisory_lock($1)', [SCHEMA_DDL_LOCK]);
     await client.query(`create schema ${schema}`);
   } finally {
     await client.end();
@@ -131,6 +136,7 @@ export async function dropSchema(schema) {
   const client = new pg.Client({ connectionString: process.env.DATABASE_URL });
   await client.connect();
   try {
+    await client.query('select pg_advisory_lock($1)', [SCHEMA_DDL_LOCK]);
     await client.query(`drop schema if exists ${schema} cascade`);
   } finally {
     await client.end();

@@ -43,6 +43,7 @@ function decline(): undefined {
   return undefined;
 }
 const ACCOUNTS_CACHED_MAX = 10_000;
+const AUDIT_QUEUED_ENTRIES_MAX = 20;
 
 interface StableFacts {
   entityId: string;
@@ -169,6 +170,9 @@ export async function bookEntriesFast(
     occurredAt: createdAt,
   }));
   const requestHash = idempotentRequestHash(request);
+  // A few entries queue their audit rows and seal them after COMMIT (migration 0028), so that concurrent writers do
+  // not wait for each other's fsync on the chain's head; a large batch appends directly.
+  const queueAudit = drafts.length <= AUDIT_QUEUED_ENTRIES_MAX;
 
   let row: BookingRow | undefined;
   try {
@@ -176,7 +180,7 @@ export async function bookEntriesFast(
       select * from veil_book_entries_alerting(${request.scope}, ${request.key}, ${requestHash}, ${entityId}, ${actor.userId},
         ${actor.sessionId ?? null}, ${actor.tokenId ?? null}, ${JSON.stringify(lockedAccounts)}::jsonb,
         ${JSON.stringify(entries)}::jsonb, ${JSON.stringify(postings)}::jsonb, ${JSON.stringify(events)}::jsonb,
-        201, ${JSON.stringify(response)}::jsonb, ${auditRowsParameter(audit)}::jsonb, ${[...CASH_KINDS]}::text[],
+        201, ${JSON.stringify(response)}::jsonb, ${auditRowsParameter(audit)}::jsonb, ${queueAudit}, ${[...CASH_KINDS]}::text[],
         ${ALERT_SETTINGS_DEFAULT.balanceCentsMin})`.execute(deps.db);
     row = result.rows[0];
   } catch (error) {
@@ -195,7 +199,9 @@ export async function bookEntriesFast(
   // trail as complete as the long way leaves it. A seal that fails leaves them queued for the next one (a reader
   // of the trail, or the timer), never the booking undone.
   try {
-    await sealPendingAudit(deps.db);
+    if (queueAudit && (await sealPendingAudit(deps.db)) < 0) {
+      deps.logger.error({ entityId }, 'the audit queue holds a row the chain refuses: nothing is sealed until it is repaired (GET /audit/verify reports it)');
+    }
   } catch (error) {
     deps.logger.error({ err: error, entityId }, 'sealing the audit rows of a fast-path booking failed; they stay queued for the next seal');
   }

@@ -26,7 +26,8 @@ import { sql, type Kysely } from 'kysely';
 //    and the next seal appends them. Whoever seals holds the head for microseconds, and one seal takes the rows of
 //    every booking that committed before it. A row is pending only between its booking's commit and the seal that
 //    follows before the answer; readers of the trail (listing, verification, backups, execution rollback) and a
-//    timer seal what a crash or a failed seal left behind. Other writes still append to the chain directly.
+//    timer seal what a crash or a failed seal left behind. A large batch (the service decides) appends directly:
+//    writing its rows twice costs more than its wait for the head. Other writes still append directly.
 //
 // 3. The stored answer of a batch is a few hundred kB, compressed by pglz on every write (~7 ms per 1,000 entries);
 //    lz4 takes a third of that. PGlite is built without lz4 and keeps pglz.
@@ -66,7 +67,7 @@ const STATEMENTS = [
   `create function veil_book_entries_alerting(
     p_scope text, p_key text, p_request_hash text, p_entity_id uuid, p_owner_user_id uuid, p_session_id uuid,
     p_token_id uuid, p_accounts jsonb, p_entries jsonb, p_postings jsonb, p_events jsonb, p_status int,
-    p_response jsonb, p_audit jsonb, p_cash_kinds text[], p_floor_default bigint)
+    p_response jsonb, p_audit jsonb, p_queue_audit boolean, p_cash_kinds text[], p_floor_default bigint)
   returns table (replayed boolean, request_hash text, status_code int, response jsonb, alerts_pending boolean)
   language plpgsql as $$
   #variable_conflict use_column
@@ -74,15 +75,18 @@ const STATEMENTS = [
     booked record;
     touched uuid[];
   begin
-    -- The audit rows go to the queue, not to the chain (an empty array leaves the chain's head alone).
+    -- p_queue_audit: the audit rows go to the queue, not to the chain (an empty array leaves the head alone).
     select * into booked from veil_book_entries(p_scope, p_key, p_request_hash, p_entity_id, p_owner_user_id,
-      p_session_id, p_token_id, p_accounts, p_entries, p_postings, p_events, p_status, p_response, '[]'::jsonb);
+      p_session_id, p_token_id, p_accounts, p_entries, p_postings, p_events, p_status, p_response,
+      case when p_queue_audit then '[]'::jsonb else p_audit end);
     if booked.replayed then
       return query select booked.replayed, booked.request_hash, booked.status_code, booked.response, false;
       return;
     end if;
-    insert into audit_pending (content)
-      select r.value from jsonb_array_elements(p_audit) with ordinality r order by r.ordinality;
+    if p_queue_audit then
+      insert into audit_pending (content)
+        select r.value from jsonb_array_elements(p_audit) with ordinality r order by r.ordinality;
+    end if;
     select array_agg(x.id) into touched from jsonb_to_recordset(p_accounts) as x(id uuid);
     return query select booked.replayed, booked.request_hash, booked.status_code, booked.response,
       exists (

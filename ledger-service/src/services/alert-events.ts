@@ -309,6 +309,7 @@ async function evaluateBills(trx: Trx, entityId: string, today: string, settings
 export async function alertsAfterPostings(trx: Trx, entityId: string, accountIds: readonly string[], postedOns: readonly string[]): Promise<void> {
   if (accountIds.length === 0) return;
   const touched = [...new Set(accountIds)];
+  if (!(await alertsCouldChange(trx, entityId, touched))) return;
   const settings = await getAlertSettings(trx, entityId);
   await applyEvaluation(trx, entityId, await evaluateBalances(trx, entityId, settings, touched));
   const accounts = sql.join(touched);
@@ -321,6 +322,29 @@ export async function alertsAfterPostings(trx: Trx, entityId: string, accountIds
   for (const month of new Set(postedOns.map((postedOn) => postedOn.slice(0, 7)))) {
     await applyEvaluation(trx, entityId, await evaluateEnvelopes(trx, entityId, month, false));
   }
+}
+
+/**
+ * Whether evaluating the alerts after postings on `touched` could raise or clear anything, in one statement: a
+ * touched cash account whose balance is under its floor without an active balance.low state, or with one while at
+ * or above it; or a touched account an envelope uses (its months are evaluated). When it says no, the evaluation
+ * (settings, balances, states locked, upserted and cleared: five statements) would change nothing: a low balance
+ * stays low, a healthy one healthy. The same question the fast booking path's statement asks (migration 0028).
+ */
+async function alertsCouldChange(trx: Trx, entityId: string, touched: readonly string[]): Promise<boolean> {
+  const accounts = sql.join(touched.map((id) => sql`${id}::uuid`));
+  const { rows } = await sql<{ pending: boolean }>`
+    select exists (
+             select 1 from accounts a
+               left join alert_settings s on s.entity_id = a.entity_id
+               left join alert_states st on st.entity_id = a.entity_id and st.condition_key = 'balance.low:' || a.id::text and st.active
+              where a.id in (${accounts}) and a.entity_id = ${entityId}::uuid and a.archived_at is null
+                and a.kind in (${sql.join([...CASH_KINDS])})
+                and (a.balance_cents < coalesce((s.account_balance_cents_min ->> a.id::text)::bigint, s.balance_cents_min,
+                                                ${ALERT_SETTINGS_DEFAULT.balanceCentsMin}::bigint)) is distinct from (st.condition_key is not null))
+        or exists (select 1 from envelope_categories c where c.entity_id = ${entityId}::uuid and c.account_id in (${accounts}))
+        or exists (select 1 from envelopes e where e.entity_id = ${entityId}::uuid and e.payment_account_id in (${accounts})) as pending`.execute(trx);
+  return rows[0]?.pending === true;
 }
 
 /** After budget assignments of a month: an assignment can cover an overspent envelope (or overspend by moving). */

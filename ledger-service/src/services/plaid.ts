@@ -8,7 +8,7 @@ import { centsFromDb } from '../domain/money';
 import { ITEM_ERROR_STATUS, callPlaid, requirePlaid, type PlaidDeps } from '../plaid/client';
 import { authorizeEntity } from '../security/authorization';
 import { auditedTransaction, recordAudit } from './audit';
-import type { BankLine, BankLineDraft } from './bank-lines';
+import { draftFields, type BankLine, type BankLineDraft } from './bank-lines';
 import { bookBankLines, withdrawBankLine, type Categorisation } from './bank-booking';
 import { matchBillPayments } from './bill-matching';
 import { applyEntryMatches, findBookedEntries } from './entry-matching';
@@ -578,20 +578,23 @@ async function storeAndBook(trx: Trx, actor: Actor, entityId: string, byAccount:
   }
   const fresh = sql.table(FRESH_LINES);
   const linesJson = JSON.stringify(
-    rows.map(({ id, ord, account_id, draft }) => ({
-      id,
-      ord,
-      account_id,
-      external_id: draft.externalId,
-      posted_on: draft.postedOn,
-      authorized_on: draft.authorizedOn ?? null,
-      amount_cents: draft.amountCents,
-      payee: draft.payee ?? null,
-      memo: draft.memo ?? null,
-      pending: draft.pending ?? false,
-      pending_external_id: draft.pendingExternalId ?? null,
-      raw: draft.raw ?? {},
-    })),
+    rows.map(({ id, ord, account_id, draft }) => {
+      const fields = draftFields(draft);
+      return {
+        id,
+        ord,
+        account_id,
+        external_id: draft.externalId,
+        posted_on: draft.postedOn,
+        authorized_on: fields.authorizedOn,
+        amount_cents: draft.amountCents,
+        payee: fields.payee,
+        memo: fields.memo,
+        pending: fields.pending,
+        pending_external_id: fields.pendingExternalId,
+        raw: fields.raw,
+      };
+    }),
   );
   // Exact dedup: a transaction id the account already has is skipped (counted), and so is a repeat within the page
   // (the first wins, as recordBankLines has it). The rest waits in FRESH_LINES (`stored` false) to be stored by the
@@ -623,6 +626,7 @@ async function storeAndBook(trx: Trx, actor: Actor, entityId: string, byAccount:
     }
     count.inserted += 1;
     const account = accountById.get(accountId) as (typeof accounts)[number];
+    const { raw: _raw, ...fields } = draftFields(draft);
     inserted.push({
       id,
       entityId,
@@ -632,12 +636,8 @@ async function storeAndBook(trx: Trx, actor: Actor, entityId: string, byAccount:
       externalId: draft.externalId,
       importId: null,
       postedOn: draft.postedOn,
-      authorizedOn: draft.authorizedOn ?? null,
       amountCents: draft.amountCents,
-      payee: draft.payee ?? null,
-      memo: draft.memo ?? null,
-      pending: draft.pending ?? false,
-      pendingExternalId: draft.pendingExternalId ?? null,
+      ...fields,
       status: 'unmatched',
       statusReason: null,
       entryId: null,

@@ -21,7 +21,8 @@ type Trx = Transaction<Database>;
 // Set-based ingestion of bank lines: the lines of a statement are loaded into a table of the transaction (COPY on
 // PostgreSQL, multi-row INSERTs on PGlite) as they are parsed, and every later step (exact dedup, near-duplicates,
 // transfers, bills, rules, booking) is a statement over that table instead of work per line. The tables are
-// temporary (dropped at commit, and by `dropStage` when the import ends), so a refused import leaves nothing.
+// temporary (an import's dropped at commit, and by `dropStage` when it ends; a Plaid sync's and the audit rows' kept
+// by the connection and emptied at every commit), so a refused import or page leaves nothing.
 
 /** The lines as the file gave them, in file order (`ord`), with the rule Node found for each. */
 export const STAGED_LINES = 'veil_ingest_lines';
@@ -210,6 +211,33 @@ function refuseIfTaken(expected: number, stored: number): void {
   if (stored !== expected) {
     throw new RuleViolation('bank_line_state', `another import or sync stored ${expected - stored} of these bank lines meanwhile: nothing was imported; import the file again`);
   }
+}
+
+/**
+ * FRESH_LINES and BOOKED_LINES for a Plaid sync, empty: tables of the connection (ON COMMIT DELETE ROWS), created by
+ * its first page and reused by every later one, instead of two tables created and dropped per page (each a catalog
+ * write, 1-2 ms of a page). An import's own tables of these names are created and dropped with its transaction
+ * (LineStage.open, bookFreshLinesByRules drop what is there first), so a connection that served one meets these
+ * again only when its transaction has ended. One round trip: the rows a previous step of this transaction left
+ * (a page's added lines, before its modified ones) are deleted.
+ */
+export async function openSyncStage(trx: Trx): Promise<void> {
+  await sql`
+    do $$ begin
+      create temporary table if not exists ${sql.raw(FRESH_LINES)} (
+        id uuid not null, ord integer not null, account_id uuid not null, entity_id uuid not null, currency text not null,
+        source text not null, import_id uuid, external_id text not null, posted_on date not null, authorized_on date,
+        amount_cents bigint not null, payee text, memo text, pending boolean not null, pending_external_id text,
+        raw jsonb not null, rule_id uuid, status text not null, stored boolean not null
+      ) on commit delete rows;
+      create temporary table if not exists ${sql.raw(BOOKED_LINES)} (
+        line_id uuid not null, entry_id uuid not null, ord integer not null, account_id uuid not null, currency text not null,
+        posted_on date not null, amount_cents bigint not null, memo text, rule_id uuid, category_account_id uuid not null,
+        description text not null, position bigint not null
+      ) on commit delete rows;
+      delete from ${sql.raw(FRESH_LINES)};
+      delete from ${sql.raw(BOOKED_LINES)};
+    end $$`.execute(trx);
 }
 
 /** Drops the import's tables now: a transaction that imports twice starts clean, and memory is freed early. */
@@ -464,7 +492,8 @@ export async function bookDecidedLines(
       : sql`, deliveries as (
           insert into webhook_deliveries (event_id, subscription_id)
           select events.id, s.id from events cross join (values ${sql.join(wanted.map((subscription) => sql`(${subscription.id}::uuid)`))}) as s (id))`;
-  await sql`create temporary table if not exists ${sql.table(AUDIT_ROWS)} (position bigint generated always as identity, content text not null) on commit drop`.execute(trx);
+  // A table of the connection, like the sync's stage (openSyncStage): created once, emptied by every commit.
+  await sql`create temporary table if not exists ${sql.table(AUDIT_ROWS)} (position bigint generated always as identity, content text not null) on commit delete rows`.execute(trx);
   // One statement from the entry views: the events (and their deliveries), then the audit rows, each entry's
   // `entry.booked` row in entry order and after them one `bank_lines.booked` row per batch of lines.
   await sql`
@@ -486,15 +515,16 @@ export async function bookDecidedLines(
   if (!auditRowsRegistered.has(trx)) {
     auditRowsRegistered.add(trx);
     appendAuditRowsAtCommit(trx, async (last) => {
-      // Each chunk in its own statement; the first also tells how many rows there are.
-      let total = AUDIT_APPEND_ROWS;
-      for (let start = 1; start <= total; start += AUDIT_APPEND_ROWS) {
-        const { rows } = await sql<{ total: string | null }>`
-          select veil_audit_append_contents(array(
-                   select a.content from ${sql.table(AUDIT_ROWS)} a
-                    where a.position between ${start}::bigint and ${start + AUDIT_APPEND_ROWS - 1}::bigint order by a.position)),
-                 (select max(a.position) from ${sql.table(AUDIT_ROWS)} a) as total`.execute(last);
-        total = Number(rows[0]?.total ?? 0);
+      // A chunk at a time, in position order (positions go on from the connection's earlier transactions).
+      let after = 0;
+      for (;;) {
+        const { rows } = await sql<{ count: string; last: string | null }>`
+          with chunk as (
+            select a.position, a.content from ${sql.table(AUDIT_ROWS)} a where a.position > ${after}::bigint order by a.position limit ${AUDIT_APPEND_ROWS})
+          select veil_audit_append_contents(array(select c.content from chunk c order by c.position)),
+                 (select count(*) from chunk) as count, (select max(c.position) from chunk c) as last`.execute(last);
+        if (Number(rows[0]?.count ?? 0) < AUDIT_APPEND_ROWS) break;
+        after = Number(rows[0]?.last);
       }
     });
   }

@@ -13,7 +13,7 @@ import { bookBankLines, withdrawBankLine, type Categorisation } from './bank-boo
 import { matchBillPayments } from './bill-matching';
 import { applyEntryMatches, findBookedEntries } from './entry-matching';
 import { createCategoriser, type Categoriser } from './plaid-categorise';
-import { BOOKED_LINES, bookDecidedLines, dropStage, FRESH_LINES, storeWaiting } from './ingest';
+import { BOOKED_LINES, bookDecidedLines, FRESH_LINES, openSyncStage, storeWaiting } from './ingest';
 import type { Actor, Deps } from './context';
 import { readSecret, storeSecret } from './secrets';
 import { createAccount } from './accounts';
@@ -599,20 +599,20 @@ async function storeAndBook(trx: Trx, actor: Actor, entityId: string, byAccount:
   // Exact dedup: a transaction id the account already has is skipped (counted), and so is a repeat within the page
   // (the first wins, as recordBankLines has it). The rest waits in FRESH_LINES (`stored` false) to be stored by the
   // step that acts on it first, or already booked by the booking, in one write.
-  await dropStage(trx);
-  await sql`
-    create temporary table ${fresh} on commit drop as
-    select x.id, x.ord, x.account_id, a.entity_id, a.currency, 'plaid'::text as source, null::uuid as import_id, x.external_id, x.posted_on,
-           x.authorized_on, x.amount_cents, x.payee, x.memo, x.pending, x.pending_external_id, x.raw, null::uuid as rule_id,
-           'unmatched'::text as status, false as stored
+  // Every line stored by this transaction is created at its start (now()), as the column's default has it.
+  await openSyncStage(trx);
+  const { rows: kept } = await sql<{ id: string; createdAt: Date }>`
+    insert into ${fresh} (id, ord, account_id, entity_id, currency, source, import_id, external_id, posted_on, authorized_on, amount_cents,
+                          payee, memo, pending, pending_external_id, raw, rule_id, status, stored)
+    select x.id, x.ord, x.account_id, a.entity_id, a.currency, 'plaid', null, x.external_id, x.posted_on, x.authorized_on, x.amount_cents,
+           x.payee, x.memo, x.pending, x.pending_external_id, x.raw, null, 'unmatched', false
       from (select distinct on (x.account_id, x.external_id) x.*
               from jsonb_to_recordset(${linesJson}::jsonb) as x (id uuid, ord integer, account_id uuid, external_id text, posted_on date, authorized_on date,
                                                                   amount_cents bigint, payee text, memo text, pending boolean, pending_external_id text, raw jsonb)
              order by x.account_id, x.external_id, x.ord) as x
       join accounts a on a.id = x.account_id
-     where not exists (select 1 from bank_lines b where b.account_id = x.account_id and b.external_id = x.external_id)`.execute(trx);
-  // Every line stored by this transaction is created at its start (now()), as the column's default has it.
-  const { rows: kept } = await sql<{ id: string; createdAt: Date }>`select id, now() as "createdAt" from ${fresh}`.execute(trx);
+     where not exists (select 1 from bank_lines b where b.account_id = x.account_id and b.external_id = x.external_id)
+    returning id, now() as "createdAt"`.execute(trx);
   const createdAtOf = new Map(kept.map((row) => [row.id, new Date(row.createdAt).toISOString()]));
   const inserted: BankLine[] = [];
   const counts = new Map<string, { inserted: number; duplicates: number }>();
@@ -698,17 +698,15 @@ async function storeAndBook(trx: Trx, actor: Actor, entityId: string, byAccount:
     else decided.push({ line, categorisation, decision });
   }
   if (decided.length > 0) {
-    const booked = sql.table(BOOKED_LINES);
-    await sql`drop table if exists ${booked}`.execute(trx);
-    await sql`
-      create temporary table ${booked} on commit drop as
-      select f.id as line_id, gen_random_uuid() as entry_id, f.ord, f.account_id, f.currency, f.posted_on, f.amount_cents, f.memo,
-             null::uuid as rule_id, d.category_account_id, d.description, row_number() over (order by f.ord) - 1 as position
+    const { rows: entries } = await sql<{ lineId: string; entryId: string }>`
+      insert into ${sql.table(BOOKED_LINES)} (line_id, entry_id, ord, account_id, currency, posted_on, amount_cents, memo, rule_id, category_account_id, description, position)
+      select f.id, gen_random_uuid(), f.ord, f.account_id, f.currency, f.posted_on, f.amount_cents, f.memo,
+             null, d.category_account_id, d.description, row_number() over (order by f.ord) - 1
         from ${fresh} f
         join jsonb_to_recordset(${JSON.stringify(decided.map((item) => item.decision))}::jsonb) as d (line_id uuid, category_account_id uuid, description text) on d.line_id = f.id
-       where f.status = 'unmatched'`.execute(trx);
+       where f.status = 'unmatched'
+      returning line_id as "lineId", entry_id as "entryId"`.execute(trx);
     if (await bookDecidedLines(trx, actor, entityId, 'plaid', () => undefined)) {
-      const { rows: entries } = await sql<{ lineId: string; entryId: string }>`select line_id as "lineId", entry_id as "entryId" from ${booked}`.execute(trx);
       const entryOf = new Map(entries.map((entry) => [entry.lineId, entry.entryId]));
       assert(entryOf.size === decided.length, 'bookDecidedLines booked every decided line');
       outcome.booked += decided.length;
@@ -719,7 +717,6 @@ async function storeAndBook(trx: Trx, actor: Actor, entityId: string, byAccount:
   }
   // The rest (pending, waiting for review, split or declined bookings) is stored unmatched.
   await storeWaiting(trx);
-  await dropStage(trx);
   if (toBook.length === 0) return;
   // The same entries bookBankLine would book one by one, through the journal's batch path.
   const entries = await bookBankLines(trx, actor, entityId, toBook);

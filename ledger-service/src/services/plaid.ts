@@ -553,7 +553,7 @@ function decisionOf(line: BankLine, categorisation: Categorisation): Decision | 
 
 /**
  * Stores a page's lines (of several accounts of the item's entity) and books them, set-based (services/ingest.ts):
- * the lines go to a table of the transaction with one statement, to bank_lines with another (deduplicated by
+ * the lines go to the sync's stage (openSyncStage) with one statement, to bank_lines with another (deduplicated by
  * Plaid's transaction id per account, as recordBankLines does), bills and entries already booked are matched
  * first, and the lines the categoriser sends whole to one category are booked by bookDecidedLines with the same
  * entries, events and audit rows bookBankLines writes. What that declines, and split categorisations, go through

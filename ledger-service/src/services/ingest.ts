@@ -401,14 +401,17 @@ export async function bookDecidedLines(
      order by p.ord, p.side`.execute(trx);
   // Lines already stored are marked booked; lines waiting to be stored are stored booked, in one write each.
   const waiting = pairs.reduce((sum, pair) => sum + Number(pair.waiting), 0);
-  const updated = await sql`
-    update bank_lines l
-       set status = 'booked', entry_id = b.entry_id, rule_id = coalesce(b.rule_id, l.rule_id), status_reason = null, updated_at = now()
-      from ${booked} b
-     where l.id = b.line_id and l.status in ('unmatched', 'review') and not l.pending`.execute(trx);
   const count = pairs.reduce((sum, pair) => sum + Number(pair.lines), 0);
-  if (Number(updated.numAffectedRows ?? 0) !== count - waiting) {
-    throw new RuleViolation('bank_line_state', `${count - waiting - Number(updated.numAffectedRows ?? 0)} of these bank lines changed meanwhile (already booked or pending): nothing was booked`);
+  // A line waiting to be stored has no row in bank_lines yet (its id is ours): when every line waits, none to update.
+  if (waiting < count) {
+    const updated = await sql`
+      update bank_lines l
+         set status = 'booked', entry_id = b.entry_id, rule_id = coalesce(b.rule_id, l.rule_id), status_reason = null, updated_at = now()
+        from ${booked} b
+       where l.id = b.line_id and l.status in ('unmatched', 'review') and not l.pending`.execute(trx);
+    if (Number(updated.numAffectedRows ?? 0) !== count - waiting) {
+      throw new RuleViolation('bank_line_state', `${count - waiting - Number(updated.numAffectedRows ?? 0)} of these bank lines changed meanwhile (already booked or pending): nothing was booked`);
+    }
   }
   if (waiting > 0) {
     const inserted = await sql`

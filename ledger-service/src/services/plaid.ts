@@ -669,6 +669,8 @@ async function storeAndBook(trx: Trx, actor: Actor, entityId: string, byAccount:
   const entryMatches = await findBookedEntries(trx, inserted.filter((line) => !billPaid.has(line.id)));
   await storeWaiting(trx, entryMatches.map((match) => match.line.id));
   const alreadyBooked = await applyEntryMatches(trx, entryMatches, actor);
+  // The lines a step stored already (for a bill, an entry, or booked set-based below): the rest waits.
+  const storedIds = new Set([...billCandidates.map((line) => line.id), ...entryMatches.map((match) => match.line.id)]);
   const decided: { line: BankLine; categorisation: Categorisation; decision: Decision }[] = [];
   const toBook: { line: BankLine; categorisation: Categorisation }[] = [];
   for (const line of inserted) {
@@ -711,12 +713,13 @@ async function storeAndBook(trx: Trx, actor: Actor, entityId: string, byAccount:
       assert(entryOf.size === decided.length, 'bookDecidedLines booked every decided line');
       outcome.booked += decided.length;
       outcome.lines.push(...decided.map(({ line }) => ({ ...line, status: 'booked' as const, entryId: entryOf.get(line.id) as string })));
+      for (const { line } of decided) storedIds.add(line.id);
     } else {
       toBook.unshift(...decided.map(({ line, categorisation }) => ({ line, categorisation })));
     }
   }
   // The rest (pending, waiting for review, split or declined bookings) is stored unmatched.
-  await storeWaiting(trx);
+  if (inserted.some((line) => !storedIds.has(line.id))) await storeWaiting(trx);
   if (toBook.length === 0) return;
   // The same entries bookBankLine would book one by one, through the journal's batch path.
   const entries = await bookBankLines(trx, actor, entityId, toBook);

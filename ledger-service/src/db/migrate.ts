@@ -24,6 +24,8 @@ import * as m0023 from './migrations/0023_bank_line_entry';
 import * as m0026 from './migrations/0026_audit_append_rows';
 import * as m0027 from './migrations/0027_bank_lines_entity_key';
 import * as m0028 from './migrations/0028_fast_booking';
+import * as m0029 from './migrations/0029_apply_postings_entry_lookup';
+import * as m0030 from './migrations/0030_audit_append_contents';
 
 // A static list rather than a folder scan: the same code runs from src (tsx, jest) and from dist.
 const MIGRATIONS: Record<string, Migration> = {
@@ -51,6 +53,8 @@ const MIGRATIONS: Record<string, Migration> = {
   '0026_audit_append_rows': m0026,
   '0027_bank_lines_entity_key': m0027,
   '0028_fast_booking': m0028,
+  '0029_apply_postings_entry_lookup': m0029,
+  '0030_audit_append_contents': m0030,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

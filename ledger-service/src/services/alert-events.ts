@@ -309,6 +309,7 @@ async function evaluateBills(trx: Trx, entityId: string, today: string, settings
 export async function alertsAfterPostings(trx: Trx, entityId: string, accountIds: readonly string[], postedOns: readonly string[]): Promise<void> {
   if (accountIds.length === 0) return;
   const touched = [...new Set(accountIds)];
+  if (!(await alertsCouldChange(trx, entityId, touched))) return;
   const settings = await getAlertSettings(trx, entityId);
   await applyEvaluation(trx, entityId, await evaluateBalances(trx, entityId, settings, touched));
   const accounts = sql.join(touched);
@@ -321,6 +322,20 @@ export async function alertsAfterPostings(trx: Trx, entityId: string, accountIds
   for (const month of new Set(postedOns.map((postedOn) => postedOn.slice(0, 7)))) {
     await applyEvaluation(trx, entityId, await evaluateEnvelopes(trx, entityId, month, false));
   }
+}
+
+/**
+ * Whether evaluating the alerts after postings on `touched` could raise or clear anything, in one statement: a
+ * touched cash account whose balance is under its floor without an active balance.low state, or with one while at
+ * or above it; or a touched account an envelope uses (its months are evaluated). When it says no, the evaluation
+ * (settings, balances, states locked, upserted and cleared: five statements) would change nothing: a low balance
+ * stays low, a healthy one healthy. The same question the fast booking path's statement asks (migration 0028's
+ * veil_alerts_could_change).
+ */
+async function alertsCouldChange(trx: Trx, entityId: string, touched: readonly string[]): Promise<boolean> {
+  const { rows } = await sql<{ pending: boolean }>`
+    select veil_alerts_could_change(${entityId}, ${[...touched]}::uuid[], ${[...CASH_KINDS]}::text[], ${ALERT_SETTINGS_DEFAULT.balanceCentsMin}) as pending`.execute(trx);
+  return rows[0]?.pending === true;
 }
 
 /** After budget assignments of a month: an assignment can cover an overspent envelope (or overspend by moving). */

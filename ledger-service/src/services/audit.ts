@@ -148,9 +148,9 @@ export function queuedEvent(actor: Actor, event: AuditEvent): QueuedEvent {
 
 /**
  * Audit rows a set-based step built in SQL (services/ingest.ts), appended at the end of the transaction before the
- * queued ones: `append` calls veil_audit_append with them (in the shape `auditRowsParameter` gives), as many times
- * as it needs (a jsonb array holds at most 256 MB). The commit-time checks run first, so the chain head is held for
- * the appends, the last statement and COMMIT only, as for any write.
+ * queued ones: `append` calls veil_audit_append (rows in the shape `auditRowsParameter` gives) or
+ * veil_audit_append_contents (their canonical texts) with them, a chunk at a time. The commit-time checks run first,
+ * so the chain head is held for the appends, the last statement and COMMIT only, as for any write.
  */
 const stagedAudit = new WeakMap<object, ((trx: Trx) => Promise<void>)[]>();
 

@@ -21,6 +21,27 @@ export interface BankLineDraft {
   raw?: unknown;
 }
 
+/** A draft's optional fields as a stored line holds them (null, not pending, no raw data: `{}`). */
+export interface DraftFields {
+  authorizedOn: string | null;
+  payee: string | null;
+  memo: string | null;
+  pending: boolean;
+  pendingExternalId: string | null;
+  raw: unknown;
+}
+
+export function draftFields(draft: BankLineDraft): DraftFields {
+  return {
+    authorizedOn: draft.authorizedOn ?? null,
+    payee: draft.payee ?? null,
+    memo: draft.memo ?? null,
+    pending: draft.pending ?? false,
+    pendingExternalId: draft.pendingExternalId ?? null,
+    raw: draft.raw ?? {},
+  };
+}
+
 export interface BankLine {
   id: string;
   entityId: string;
@@ -108,22 +129,21 @@ export async function recordBankLines(
     const rows = await trx
       .insertInto('bankLines')
       .values(
-        chunk.map((draft) => ({
-          entityId: account.entityId,
-          accountId: account.id,
-          currency: account.currency,
-          source: target.source,
-          externalId: draft.externalId,
-          importId: target.importId ?? null,
-          postedOn: draft.postedOn,
-          authorizedOn: draft.authorizedOn ?? null,
-          amountCents: draft.amountCents,
-          payee: draft.payee ?? null,
-          memo: draft.memo ?? null,
-          pending: draft.pending ?? false,
-          pendingExternalId: draft.pendingExternalId ?? null,
-          raw: JSON.stringify(draft.raw ?? {}),
-        })),
+        chunk.map((draft) => {
+          const fields = draftFields(draft);
+          return {
+            entityId: account.entityId,
+            accountId: account.id,
+            currency: account.currency,
+            source: target.source,
+            externalId: draft.externalId,
+            importId: target.importId ?? null,
+            postedOn: draft.postedOn,
+            amountCents: draft.amountCents,
+            ...fields,
+            raw: JSON.stringify(fields.raw),
+          };
+        }),
       )
       .onConflict((oc) => oc.columns(['accountId', 'externalId']).doNothing())
       .returning(COLUMNS)

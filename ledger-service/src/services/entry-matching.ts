@@ -65,6 +65,10 @@ export async function findBookedEntries(trx: Trx, lines: readonly BankLine[]): P
   const dates = waiting.map((line) => line.postedOn).sort();
   const fromOn = addDays(dates[0] as string, -ENTRY_LATE_DAYS);
   const toOn = addDays(dates.at(-1) as string, ENTRY_EARLY_DAYS);
+  // Only a posting of a waiting line's amount can be paired (the pairing below keys on account and amount), so the
+  // others are dropped before the claimed test: a Plaid page's window holds thousands of postings, nearly all
+  // already claimed by their own lines, and that test cost a probe of bank_lines for each.
+  const amounts = [...new Set(waiting.map((line) => line.amountCents))];
   // Unclaimed postings on these accounts in the window, in one statement; the costlier tests run only on those.
   const rows = await sql<{ entryId: string; accountId: string; amountCents: string | number; postedOn: string; description: string; createdAt: Date }>`
     with unclaimed as materialized (
@@ -74,7 +78,7 @@ export async function findBookedEntries(trx: Trx, lines: readonly BankLine[]): P
        where e.entity_id in (${sql.join(entityIds)})
          and e.posted_on between ${fromOn}::date and ${toOn}::date
          and p.account_id in (${sql.join(accountIds)})
-         and p.amount_cents <> 0
+         and p.amount_cents in (${sql.join(amounts)})
          and not exists (select 1 from bank_lines b where b.entry_id = p.entry_id and b.account_id = p.account_id))
     select c.entry_id as "entryId", c.account_id as "accountId", c.amount_cents as "amountCents",
            to_char(c.posted_on, 'YYYY-MM-DD') as "postedOn", c.description, c.created_at as "createdAt"

@@ -21,7 +21,8 @@ type Trx = Transaction<Database>;
 // Set-based ingestion of bank lines: the lines of a statement are loaded into a table of the transaction (COPY on
 // PostgreSQL, multi-row INSERTs on PGlite) as they are parsed, and every later step (exact dedup, near-duplicates,
 // transfers, bills, rules, booking) is a statement over that table instead of work per line. The tables are
-// temporary (dropped at commit, and by `dropStage` when the import ends), so a refused import leaves nothing.
+// temporary (an import's dropped at commit, and by `dropStage` when it ends; a Plaid sync's and the audit rows' kept
+// by the connection and emptied at every commit), so a refused import or page leaves nothing.
 
 /** The lines as the file gave them, in file order (`ord`), with the rule Node found for each. */
 export const STAGED_LINES = 'veil_ingest_lines';
@@ -212,6 +213,33 @@ function refuseIfTaken(expected: number, stored: number): void {
   }
 }
 
+/**
+ * FRESH_LINES and BOOKED_LINES for a Plaid sync, empty: tables of the connection (ON COMMIT DELETE ROWS), created by
+ * its first page and reused by every later one, instead of two tables created and dropped per page (each a catalog
+ * write, 1-2 ms of a page). An import's own tables of these names are created and dropped with its transaction
+ * (LineStage.open, bookFreshLinesByRules drop what is there first), so a connection that served one meets these
+ * again only when its transaction has ended. One round trip: the rows a previous step of this transaction left
+ * (a page's added lines, before its modified ones) are deleted.
+ */
+export async function openSyncStage(trx: Trx): Promise<void> {
+  await sql`
+    do $$ begin
+      create temporary table if not exists ${sql.raw(FRESH_LINES)} (
+        id uuid not null, ord integer not null, account_id uuid not null, entity_id uuid not null, currency text not null,
+        source text not null, import_id uuid, external_id text not null, posted_on date not null, authorized_on date,
+        amount_cents bigint not null, payee text, memo text, pending boolean not null, pending_external_id text,
+        raw jsonb not null, rule_id uuid, status text not null, stored boolean not null
+      ) on commit delete rows;
+      create temporary table if not exists ${sql.raw(BOOKED_LINES)} (
+        line_id uuid not null, entry_id uuid not null, ord integer not null, account_id uuid not null, currency text not null,
+        posted_on date not null, amount_cents bigint not null, memo text, rule_id uuid, category_account_id uuid not null,
+        description text not null, position bigint not null
+      ) on commit delete rows;
+      delete from ${sql.raw(FRESH_LINES)};
+      delete from ${sql.raw(BOOKED_LINES)};
+    end $$`.execute(trx);
+}
+
 /** Drops the import's tables now: a transaction that imports twice starts clean, and memory is freed early. */
 export async function dropStage(trx: Trx): Promise<void> {
   await sql`drop table if exists ${sql.table(FRESH_LINES)}`.execute(trx);
@@ -226,7 +254,7 @@ export async function dropStage(trx: Trx): Promise<void> {
 export const BOOKED_LINES = 'veil_ingest_booked';
 /** Audit rows built in SQL for the booked lines, appended at commit (audit.ts appendAuditRowsAtCommit). */
 const AUDIT_ROWS = 'veil_ingest_audit';
-/** Audit rows handed to veil_audit_append at a time: a jsonb array holds at most 256 MB. */
+/** Audit rows handed to veil_audit_append_contents at a time: an import's in chunks, not all of them in memory. */
 const AUDIT_APPEND_ROWS = 20_000;
 /** Transactions whose AUDIT_ROWS table is already appended at commit (a transaction may import several files). */
 const auditRowsRegistered = new WeakSet<object>();
@@ -306,10 +334,15 @@ export async function bookDecidedLines(
 ): Promise<boolean> {
   const fresh = sql.table(FRESH_LINES);
   const booked = sql.table(BOOKED_LINES);
-  const { rows: pairs } = await sql<{ accountId: string; categoryAccountId: string; lines: string; unbookable: string }>`
-    select account_id as "accountId", category_account_id as "categoryAccountId", count(*) as lines,
-           count(*) filter (where amount_cents = 0 or abs(amount_cents) > ${AMOUNT_CENTS_MAX}::bigint) as unbookable
-      from ${booked} group by account_id, category_account_id`.execute(trx);
+  // Per account pair, in one statement: the lines, those the journal would refuse for their amount, those waiting
+  // to be stored (not yet in bank_lines), and the days booked into; and the transaction's time (now()).
+  const { rows: pairs } = await sql<{ accountId: string; categoryAccountId: string; lines: string; unbookable: string; waiting: string; days: string; createdAt: string }>`
+    select b.account_id as "accountId", b.category_account_id as "categoryAccountId", count(*) as lines,
+           count(*) filter (where b.amount_cents = 0 or abs(b.amount_cents) > ${AMOUNT_CENTS_MAX}::bigint) as unbookable,
+           count(*) filter (where not f.stored) as waiting,
+           string_agg(distinct to_char(b.posted_on, 'YYYY-MM-DD'), ',') as days, to_json(now())#>>'{}' as "createdAt"
+      from ${booked} b left join ${fresh} f on f.id = b.line_id
+     group by b.account_id, b.category_account_id`.execute(trx);
   if (pairs.length === 0) return true;
   // The journal's own checks, on one entry of each account pair (the accounts locked in id order, as bookEntries
   // does); amounts are the only thing that differs between the entries of a pair, and were counted above.
@@ -330,8 +363,7 @@ export async function bookDecidedLines(
   }
   const currencyValues = [...facts.values()].map((account) => sql`(${account.id}::uuid, ${account.currency}::text)`);
   const label = actorLabel(actor);
-  const createdAt = (await sql<{ createdAt: string }>`select to_json(now())#>>'{}' as "createdAt"`.execute(trx)).rows[0]?.createdAt;
-  assert(createdAt !== undefined, 'now() has a value');
+  const createdAt = (pairs[0] as (typeof pairs)[number]).createdAt;
   // Exactly the JavaScript Date the journal's answer would carry (milliseconds, UTC).
   const createdAtIso = new Date(createdAt).toISOString();
   const entryHashText = canonicalTemplate(
@@ -368,17 +400,18 @@ export async function bookDecidedLines(
       join (values ${sql.join(currencyValues)}) as c (id, currency) on c.id = p.account_id
      order by p.ord, p.side`.execute(trx);
   // Lines already stored are marked booked; lines waiting to be stored are stored booked, in one write each.
-  const { rows: waitingRows } = await sql<{ count: string }>`
-    select count(*) as count from ${booked} b join ${fresh} f on f.id = b.line_id where not f.stored`.execute(trx);
-  const waiting = Number(waitingRows[0]?.count ?? 0);
-  const updated = await sql`
-    update bank_lines l
-       set status = 'booked', entry_id = b.entry_id, rule_id = coalesce(b.rule_id, l.rule_id), status_reason = null, updated_at = now()
-      from ${booked} b
-     where l.id = b.line_id and l.status in ('unmatched', 'review') and not l.pending`.execute(trx);
+  const waiting = pairs.reduce((sum, pair) => sum + Number(pair.waiting), 0);
   const count = pairs.reduce((sum, pair) => sum + Number(pair.lines), 0);
-  if (Number(updated.numAffectedRows ?? 0) !== count - waiting) {
-    throw new RuleViolation('bank_line_state', `${count - waiting - Number(updated.numAffectedRows ?? 0)} of these bank lines changed meanwhile (already booked or pending): nothing was booked`);
+  // A line waiting to be stored has no row in bank_lines yet (its id is ours): when every line waits, none to update.
+  if (waiting < count) {
+    const updated = await sql`
+      update bank_lines l
+         set status = 'booked', entry_id = b.entry_id, rule_id = coalesce(b.rule_id, l.rule_id), status_reason = null, updated_at = now()
+        from ${booked} b
+       where l.id = b.line_id and l.status in ('unmatched', 'review') and not l.pending`.execute(trx);
+    if (Number(updated.numAffectedRows ?? 0) !== count - waiting) {
+      throw new RuleViolation('bank_line_state', `${count - waiting - Number(updated.numAffectedRows ?? 0)} of these bank lines changed meanwhile (already booked or pending): nothing was booked`);
+    }
   }
   if (waiting > 0) {
     const inserted = await sql`
@@ -434,24 +467,8 @@ export async function bookDecidedLines(
     .execute();
   const wanted = subscriptions.filter((subscription) => (subscription.events as string[]).includes('entry.posted') && ((subscription.entityIds as string[] | null) === null || (subscription.entityIds as string[]).includes(entityId)));
   const occurredAt = new Date().toISOString();
-  await sql`drop table if exists ${sql.table('veil_ingest_views')}`.execute(trx);
-  await sql`
-    create temporary table veil_ingest_views on commit drop as
-    select b.position, b.entry_id, b.line_id, b.rule_id, ${entryView} as view from ${booked} b`.execute(trx);
-  if (wanted.length === 0) {
-    await sql`
-      insert into ledger_events (entity_id, type, payload)
-      select ${entityId}::uuid, 'entry.posted', ('{"entry":' || v.view || '}')::jsonb from veil_ingest_views v order by v.position`.execute(trx);
-  } else {
-    await sql`
-      with events as (
-        insert into ledger_events (entity_id, type, payload)
-        select ${entityId}::uuid, 'entry.posted', ('{"entry":' || v.view || '}')::jsonb from veil_ingest_views v order by v.position
-        returning id)
-      insert into webhook_deliveries (event_id, subscription_id)
-      select events.id, s.id from events cross join (values ${sql.join(wanted.map((subscription) => sql`(${subscription.id}::uuid)`))}) as s (id)`.execute(trx);
-  }
-  // Audit rows, in the shape auditRowsParameter gives them: the content (canonical) and its digest.
+  // Audit rows as their canonical content (auditRowsParameter's shape without the digest: the SHA-256 of this text,
+  // which veil_audit_append_contents computes when it appends them, migration 0030).
   const auditContent = (action: string, objectType: string, objectId: RawBuilder<string>, after: RawBuilder<string>) =>
     canonicalTemplate(
       {
@@ -471,38 +488,57 @@ export async function bookDecidedLines(
       },
       { objectId, after },
     );
-  await sql`create temporary table if not exists ${sql.table(AUDIT_ROWS)} (position bigint generated always as identity, content text not null) on commit drop`.execute(trx);
-  await sql`
-    insert into ${sql.table(AUDIT_ROWS)} (content)
-    select ${auditContent('entry.booked', 'entry', jsonText(sql`v.entry_id::text`), sql<string>`v.view`)} from veil_ingest_views v order by v.position`.execute(trx);
   const lineItem = sql<string>`'{"bankLineId":' || to_json(v.line_id::text)::text || ',"entryId":' || to_json(v.entry_id::text)::text || case when v.rule_id is null then '' else ',"ruleId":' || to_json(v.rule_id::text)::text end || '}'`;
+  const deliveries =
+    wanted.length === 0
+      ? sql``
+      : sql`, deliveries as (
+          insert into webhook_deliveries (event_id, subscription_id)
+          select events.id, s.id from events cross join (values ${sql.join(wanted.map((subscription) => sql`(${subscription.id}::uuid)`))}) as s (id))`;
+  // A table of the connection, like the sync's stage (openSyncStage): created once, emptied by every commit.
+  await sql`create temporary table if not exists ${sql.table(AUDIT_ROWS)} (position bigint generated always as identity, content text not null) on commit delete rows`.execute(trx);
+  // One statement from the entry views: the events (and their deliveries), then the audit rows, each entry's
+  // `entry.booked` row in entry order and after them one `bank_lines.booked` row per batch of lines.
   await sql`
+    with views as materialized (
+           select b.position, b.entry_id, b.line_id, b.rule_id, ${entryView} as view from ${booked} b),
+         events as (
+           insert into ledger_events (entity_id, type, payload)
+           select ${entityId}::uuid, 'entry.posted', ('{"entry":' || v.view || '}')::jsonb from views v order by v.position
+           returning id)${deliveries}
     insert into ${sql.table(AUDIT_ROWS)} (content)
-    select ${auditContent('bank_lines.booked', 'bank_line_batch', sql<string>`'null'`, sql<string>`'{"lines":[' || g.items || ']}'`)}
-      from (select v.position / ${AUDIT_BATCH_LINES}::int as batch, string_agg(${lineItem}, ',' order by v.position) as items
-              from veil_ingest_views v group by 1) g
-     order by g.batch`.execute(trx);
+    select a.content
+      from (select 0 as part, v.position as n, ${auditContent('entry.booked', 'entry', jsonText(sql`v.entry_id::text`), sql<string>`v.view`)} as content
+              from views v
+            union all
+            select 1 as part, g.batch as n, ${auditContent('bank_lines.booked', 'bank_line_batch', sql<string>`'null'`, sql<string>`'{"lines":[' || g.items || ']}'`)} as content
+              from (select v.position / ${AUDIT_BATCH_LINES}::int as batch, string_agg(${lineItem}, ',' order by v.position) as items
+                      from views v group by 1) g) a
+     order by a.part, a.n`.execute(trx);
   if (!auditRowsRegistered.has(trx)) {
     auditRowsRegistered.add(trx);
     appendAuditRowsAtCommit(trx, async (last) => {
-      const { rows } = await sql<{ count: string }>`select count(*) as count from ${sql.table(AUDIT_ROWS)}`.execute(last);
-      const total = Number(rows[0]?.count ?? 0);
-      for (let start = 1; start <= total; start += AUDIT_APPEND_ROWS) {
-        await sql`
-          select veil_audit_append((
-            select jsonb_agg(a.content::jsonb || jsonb_build_object('digest', encode(sha256(convert_to(a.content, 'UTF8')), 'hex')) order by a.position)
-              from ${sql.table(AUDIT_ROWS)} a where a.position between ${start}::bigint and ${start + AUDIT_APPEND_ROWS - 1}::bigint))`.execute(last);
+      // A chunk at a time, in position order (positions go on from the connection's earlier transactions).
+      let after = 0;
+      for (;;) {
+        const { rows } = await sql<{ count: string; last: string | null }>`
+          with chunk as (
+            select a.position, a.content from ${sql.table(AUDIT_ROWS)} a where a.position > ${after}::bigint order by a.position limit ${AUDIT_APPEND_ROWS})
+          select veil_audit_append_contents(array(select c.content from chunk c order by c.position)),
+                 (select count(*) from chunk) as count, (select max(c.position) from chunk c) as last`.execute(last);
+        if (Number(rows[0]?.count ?? 0) < AUDIT_APPEND_ROWS) break;
+        after = Number(rows[0]?.last);
       }
     });
   }
-  const { rows: perAccount } = await sql<{ accountId: string; count: string }>`select account_id as "accountId", count(*) as count from ${booked} group by account_id`.execute(trx);
-  for (const row of perAccount) accountCount(row.accountId, Number(row.count));
-  const { rows: days } = await sql<{ postedOn: string }>`select distinct to_char(posted_on, 'YYYY-MM-DD') as "postedOn" from ${booked}`.execute(trx);
+  const perAccount = new Map<string, number>();
+  for (const pair of pairs) perAccount.set(pair.accountId, (perAccount.get(pair.accountId) ?? 0) + Number(pair.lines));
+  for (const [accountId, lines] of perAccount) accountCount(accountId, lines);
   await alertsAfterPostings(
     trx,
     entityId,
     [...facts.keys()],
-    days.map((day) => day.postedOn),
+    [...new Set(pairs.flatMap((pair) => pair.days.split(',')))],
   );
   return true;
 }

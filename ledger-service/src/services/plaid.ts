@@ -8,12 +8,12 @@ import { centsFromDb } from '../domain/money';
 import { ITEM_ERROR_STATUS, callPlaid, requirePlaid, type PlaidDeps } from '../plaid/client';
 import { authorizeEntity } from '../security/authorization';
 import { auditedTransaction, recordAudit } from './audit';
-import type { BankLine, BankLineDraft } from './bank-lines';
+import { draftFields, type BankLine, type BankLineDraft } from './bank-lines';
 import { bookBankLines, withdrawBankLine, type Categorisation } from './bank-booking';
 import { matchBillPayments } from './bill-matching';
 import { applyEntryMatches, findBookedEntries } from './entry-matching';
 import { createCategoriser, type Categoriser } from './plaid-categorise';
-import { BOOKED_LINES, bookDecidedLines, dropStage, FRESH_LINES, storeWaiting } from './ingest';
+import { BOOKED_LINES, bookDecidedLines, FRESH_LINES, openSyncStage, storeWaiting } from './ingest';
 import type { Actor, Deps } from './context';
 import { readSecret, storeSecret } from './secrets';
 import { createAccount } from './accounts';
@@ -553,7 +553,7 @@ function decisionOf(line: BankLine, categorisation: Categorisation): Decision | 
 
 /**
  * Stores a page's lines (of several accounts of the item's entity) and books them, set-based (services/ingest.ts):
- * the lines go to a table of the transaction with one statement, to bank_lines with another (deduplicated by
+ * the lines go to the sync's stage (openSyncStage) with one statement, to bank_lines with another (deduplicated by
  * Plaid's transaction id per account, as recordBankLines does), bills and entries already booked are matched
  * first, and the lines the categoriser sends whole to one category are booked by bookDecidedLines with the same
  * entries, events and audit rows bookBankLines writes. What that declines, and split categorisations, go through
@@ -578,38 +578,41 @@ async function storeAndBook(trx: Trx, actor: Actor, entityId: string, byAccount:
   }
   const fresh = sql.table(FRESH_LINES);
   const linesJson = JSON.stringify(
-    rows.map(({ id, ord, account_id, draft }) => ({
-      id,
-      ord,
-      account_id,
-      external_id: draft.externalId,
-      posted_on: draft.postedOn,
-      authorized_on: draft.authorizedOn ?? null,
-      amount_cents: draft.amountCents,
-      payee: draft.payee ?? null,
-      memo: draft.memo ?? null,
-      pending: draft.pending ?? false,
-      pending_external_id: draft.pendingExternalId ?? null,
-      raw: draft.raw ?? {},
-    })),
+    rows.map(({ id, ord, account_id, draft }) => {
+      const fields = draftFields(draft);
+      return {
+        id,
+        ord,
+        account_id,
+        external_id: draft.externalId,
+        posted_on: draft.postedOn,
+        authorized_on: fields.authorizedOn,
+        amount_cents: draft.amountCents,
+        payee: fields.payee,
+        memo: fields.memo,
+        pending: fields.pending,
+        pending_external_id: fields.pendingExternalId,
+        raw: fields.raw,
+      };
+    }),
   );
   // Exact dedup: a transaction id the account already has is skipped (counted), and so is a repeat within the page
   // (the first wins, as recordBankLines has it). The rest waits in FRESH_LINES (`stored` false) to be stored by the
   // step that acts on it first, or already booked by the booking, in one write.
-  await dropStage(trx);
-  await sql`
-    create temporary table ${fresh} on commit drop as
-    select x.id, x.ord, x.account_id, a.entity_id, a.currency, 'plaid'::text as source, null::uuid as import_id, x.external_id, x.posted_on,
-           x.authorized_on, x.amount_cents, x.payee, x.memo, x.pending, x.pending_external_id, x.raw, null::uuid as rule_id,
-           'unmatched'::text as status, false as stored
+  // Every line stored by this transaction is created at its start (now()), as the column's default has it.
+  await openSyncStage(trx);
+  const { rows: kept } = await sql<{ id: string; createdAt: Date }>`
+    insert into ${fresh} (id, ord, account_id, entity_id, currency, source, import_id, external_id, posted_on, authorized_on, amount_cents,
+                          payee, memo, pending, pending_external_id, raw, rule_id, status, stored)
+    select x.id, x.ord, x.account_id, a.entity_id, a.currency, 'plaid', null, x.external_id, x.posted_on, x.authorized_on, x.amount_cents,
+           x.payee, x.memo, x.pending, x.pending_external_id, x.raw, null, 'unmatched', false
       from (select distinct on (x.account_id, x.external_id) x.*
               from jsonb_to_recordset(${linesJson}::jsonb) as x (id uuid, ord integer, account_id uuid, external_id text, posted_on date, authorized_on date,
                                                                   amount_cents bigint, payee text, memo text, pending boolean, pending_external_id text, raw jsonb)
              order by x.account_id, x.external_id, x.ord) as x
       join accounts a on a.id = x.account_id
-     where not exists (select 1 from bank_lines b where b.account_id = x.account_id and b.external_id = x.external_id)`.execute(trx);
-  // Every line stored by this transaction is created at its start (now()), as the column's default has it.
-  const { rows: kept } = await sql<{ id: string; createdAt: Date }>`select id, now() as "createdAt" from ${fresh}`.execute(trx);
+     where not exists (select 1 from bank_lines b where b.account_id = x.account_id and b.external_id = x.external_id)
+    returning id, now() as "createdAt"`.execute(trx);
   const createdAtOf = new Map(kept.map((row) => [row.id, new Date(row.createdAt).toISOString()]));
   const inserted: BankLine[] = [];
   const counts = new Map<string, { inserted: number; duplicates: number }>();
@@ -623,6 +626,7 @@ async function storeAndBook(trx: Trx, actor: Actor, entityId: string, byAccount:
     }
     count.inserted += 1;
     const account = accountById.get(accountId) as (typeof accounts)[number];
+    const { raw: _raw, ...fields } = draftFields(draft);
     inserted.push({
       id,
       entityId,
@@ -632,12 +636,8 @@ async function storeAndBook(trx: Trx, actor: Actor, entityId: string, byAccount:
       externalId: draft.externalId,
       importId: null,
       postedOn: draft.postedOn,
-      authorizedOn: draft.authorizedOn ?? null,
       amountCents: draft.amountCents,
-      payee: draft.payee ?? null,
-      memo: draft.memo ?? null,
-      pending: draft.pending ?? false,
-      pendingExternalId: draft.pendingExternalId ?? null,
+      ...fields,
       status: 'unmatched',
       statusReason: null,
       entryId: null,
@@ -669,6 +669,8 @@ async function storeAndBook(trx: Trx, actor: Actor, entityId: string, byAccount:
   const entryMatches = await findBookedEntries(trx, inserted.filter((line) => !billPaid.has(line.id)));
   await storeWaiting(trx, entryMatches.map((match) => match.line.id));
   const alreadyBooked = await applyEntryMatches(trx, entryMatches, actor);
+  // The lines a step stored already (for a bill, an entry, or booked set-based below): the rest waits.
+  const storedIds = new Set([...billCandidates.map((line) => line.id), ...entryMatches.map((match) => match.line.id)]);
   const decided: { line: BankLine; categorisation: Categorisation; decision: Decision }[] = [];
   const toBook: { line: BankLine; categorisation: Categorisation }[] = [];
   for (const line of inserted) {
@@ -698,28 +700,26 @@ async function storeAndBook(trx: Trx, actor: Actor, entityId: string, byAccount:
     else decided.push({ line, categorisation, decision });
   }
   if (decided.length > 0) {
-    const booked = sql.table(BOOKED_LINES);
-    await sql`drop table if exists ${booked}`.execute(trx);
-    await sql`
-      create temporary table ${booked} on commit drop as
-      select f.id as line_id, gen_random_uuid() as entry_id, f.ord, f.account_id, f.currency, f.posted_on, f.amount_cents, f.memo,
-             null::uuid as rule_id, d.category_account_id, d.description, row_number() over (order by f.ord) - 1 as position
+    const { rows: entries } = await sql<{ lineId: string; entryId: string }>`
+      insert into ${sql.table(BOOKED_LINES)} (line_id, entry_id, ord, account_id, currency, posted_on, amount_cents, memo, rule_id, category_account_id, description, position)
+      select f.id, gen_random_uuid(), f.ord, f.account_id, f.currency, f.posted_on, f.amount_cents, f.memo,
+             null, d.category_account_id, d.description, row_number() over (order by f.ord) - 1
         from ${fresh} f
         join jsonb_to_recordset(${JSON.stringify(decided.map((item) => item.decision))}::jsonb) as d (line_id uuid, category_account_id uuid, description text) on d.line_id = f.id
-       where f.status = 'unmatched'`.execute(trx);
+       where f.status = 'unmatched'
+      returning line_id as "lineId", entry_id as "entryId"`.execute(trx);
     if (await bookDecidedLines(trx, actor, entityId, 'plaid', () => undefined)) {
-      const { rows: entries } = await sql<{ lineId: string; entryId: string }>`select line_id as "lineId", entry_id as "entryId" from ${booked}`.execute(trx);
       const entryOf = new Map(entries.map((entry) => [entry.lineId, entry.entryId]));
       assert(entryOf.size === decided.length, 'bookDecidedLines booked every decided line');
       outcome.booked += decided.length;
       outcome.lines.push(...decided.map(({ line }) => ({ ...line, status: 'booked' as const, entryId: entryOf.get(line.id) as string })));
+      for (const { line } of decided) storedIds.add(line.id);
     } else {
       toBook.unshift(...decided.map(({ line, categorisation }) => ({ line, categorisation })));
     }
   }
   // The rest (pending, waiting for review, split or declined bookings) is stored unmatched.
-  await storeWaiting(trx);
-  await dropStage(trx);
+  if (inserted.some((line) => !storedIds.has(line.id))) await storeWaiting(trx);
   if (toBook.length === 0) return;
   // The same entries bookBankLine would book one by one, through the journal's batch path.
   const entries = await bookBankLines(trx, actor, entityId, toBook);

@@ -64,6 +64,22 @@ const STATEMENTS = [
     end;
     return coalesce(jsonb_array_length(moved), 0);
   end $$;`,
+  // The question of point 1, asked by veil_book_entries_alerting and by the service after any other postings
+  // (alertsAfterPostings): whether evaluating the alerts of the touched accounts could raise or clear anything.
+  `create function veil_alerts_could_change(p_entity_id uuid, p_touched uuid[], p_cash_kinds text[], p_floor_default bigint)
+  returns boolean language sql stable as $$
+    select exists (
+             select 1 from accounts a
+               left join alert_settings s on s.entity_id = p_entity_id
+               left join alert_states st on st.entity_id = p_entity_id and st.condition_key = 'balance.low:' || a.id::text
+                                            and st.active
+              where a.id = any (p_touched) and a.entity_id = p_entity_id and a.archived_at is null
+                and a.kind = any (p_cash_kinds)
+                and (a.balance_cents < coalesce((s.account_balance_cents_min ->> a.id::text)::bigint, s.balance_cents_min,
+                                                p_floor_default)) is distinct from (st.condition_key is not null))
+        or exists (select 1 from envelope_categories c where c.entity_id = p_entity_id and c.account_id = any (p_touched))
+        or exists (select 1 from envelopes e where e.entity_id = p_entity_id and e.payment_account_id = any (p_touched))
+  $$;`,
   `create function veil_book_entries_alerting(
     p_scope text, p_key text, p_request_hash text, p_entity_id uuid, p_owner_user_id uuid, p_session_id uuid,
     p_token_id uuid, p_accounts jsonb, p_entries jsonb, p_postings jsonb, p_events jsonb, p_status int,
@@ -89,17 +105,7 @@ const STATEMENTS = [
     end if;
     select array_agg(x.id) into touched from jsonb_to_recordset(p_accounts) as x(id uuid);
     return query select booked.replayed, booked.request_hash, booked.status_code, booked.response,
-      exists (
-        select 1 from accounts a
-          left join alert_settings s on s.entity_id = p_entity_id
-          left join alert_states st on st.entity_id = p_entity_id and st.condition_key = 'balance.low:' || a.id::text
-                                       and st.active
-         where a.id = any (touched) and a.entity_id = p_entity_id and a.archived_at is null
-           and a.kind = any (p_cash_kinds)
-           and (a.balance_cents < coalesce((s.account_balance_cents_min ->> a.id::text)::bigint, s.balance_cents_min,
-                                           p_floor_default)) is distinct from (st.condition_key is not null))
-      or exists (select 1 from envelope_categories c where c.entity_id = p_entity_id and c.account_id = any (touched))
-      or exists (select 1 from envelopes e where e.entity_id = p_entity_id and e.payment_account_id = any (touched));
+      veil_alerts_could_change(p_entity_id, touched, p_cash_kinds, p_floor_default);
   end $$;`,
   // The stored answer of a batch is a few hundred kB, compressed by pglz on every write (~7 ms per 1,000 entries);
   // lz4 takes a third of that. PGlite is built without lz4 and keeps pglz.

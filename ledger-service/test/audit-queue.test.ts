@@ -1,8 +1,9 @@
 import { sql } from 'kysely';
+import pg from 'pg';
 import { auditRowsParameter, sealPendingAudit, verifyAuditChain, type QueuedEvent } from '../src/services/audit';
 import { fastPathOutcomes } from '../src/services/journal-fast';
 import { createBooks, type Books } from './support/books';
-import { key, startTestLedger, type TestLedger } from './support/harness';
+import { BACKEND, key, startTestLedger, type TestLedger } from './support/harness';
 
 let ledger: TestLedger;
 let books: Books;
@@ -54,6 +55,38 @@ describe('the audit queue of fast-path bookings', () => {
     expect(rows.map((row) => row.objectId).sort()).toEqual([...ids].sort());
     expect(new Set(rows.map((row) => String(row.seq))).size).toBe(16);
     expect(await verifyAuditChain(ledger.deps.db)).toMatchObject({ ok: true });
+  });
+
+  it('queues the audit rows of a booking that finds the head taken, and seals them once it is free, before answering', async () => {
+    if (BACKEND !== 'postgres') return; // PGlite has one session: another transaction holding the head would block all
+    const holder = new pg.Client({ connectionString: process.env.DATABASE_URL, options: `-c search_path=${ledger.schema}` });
+    await holder.connect();
+    try {
+      await holder.query('begin');
+      await holder.query('select 1 from audit_chain_head for update');
+      let answered = false;
+      const booking = ledger.http
+        .post(`/entities/${books.entityId}/entries`)
+        .set('Idempotency-Key', key('held'))
+        .send(sale(42, 'while the head is held'))
+        .then((response) => {
+          answered = true;
+          return response;
+        });
+      // Booked and committed without the head: its audit row waits in the queue, and the answer waits for the seal.
+      for (let attempt = 0; attempt < 200 && (await pendingCount()) === 0; attempt += 1) await new Promise((resolve) => setTimeout(resolve, 25));
+      expect(await pendingCount()).toBe(1);
+      expect(answered).toBe(false);
+      await holder.query('commit');
+      const response = await booking;
+      expect(response.status).toBe(201);
+      expect(await pendingCount()).toBe(0);
+      const chained = await ledger.deps.db.selectFrom('auditLog').select('seq').where('objectId', '=', response.body.id).execute();
+      expect(chained).toHaveLength(1);
+      expect(await verifyAuditChain(ledger.deps.db)).toMatchObject({ ok: true });
+    } finally {
+      await holder.end();
+    }
   });
 
   it('seals rows left queued, in the order they were queued, when the trail is read; the chain verifies', async () => {

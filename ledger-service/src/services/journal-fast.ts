@@ -36,6 +36,8 @@ interface BookingRow {
   response: unknown;
   /** Whether evaluating the alerts the postings touch could raise or clear one (never on a replay). */
   alertsPending: boolean;
+  /** Whether the audit rows went to the queue (another writer held the chain's head) and await a seal. */
+  auditQueued: boolean;
 }
 
 function decline(): undefined {
@@ -170,8 +172,9 @@ export async function bookEntriesFast(
     occurredAt: createdAt,
   }));
   const requestHash = idempotentRequestHash(request);
-  // A few entries queue their audit rows and seal them after COMMIT (migration 0028), so that concurrent writers do
-  // not wait for each other's fsync on the chain's head; a large batch appends directly.
+  // A few entries whose booking finds the chain's head taken queue their audit rows and seal them after COMMIT
+  // (migration 0028), so that concurrent writers do not wait for each other's fsync on the head; a large batch
+  // appends directly.
   const queueAudit = drafts.length <= AUDIT_QUEUED_ENTRIES_MAX;
 
   let row: BookingRow | undefined;
@@ -195,11 +198,11 @@ export async function bookEntriesFast(
     return { statusCode: row.statusCode, body: row.response, replayed: true };
   }
   fastPathOutcomes.booked += 1;
-  // The booking committed its audit rows to the queue; sealing them into the chain before the answer keeps the
-  // trail as complete as the long way leaves it. A seal that fails leaves them queued for the next one (a reader
-  // of the trail, or the timer), never the booking undone.
+  // The booking committed its audit rows to the queue when another writer held the head; sealing them into the
+  // chain before the answer keeps the trail as complete as the long way leaves it. A seal that fails leaves them
+  // queued for the next one (a reader of the trail, or the timer), never the booking undone.
   try {
-    if (queueAudit && (await sealPendingAudit(deps.db)) < 0) {
+    if (row.auditQueued && (await sealPendingAudit(deps.db)) < 0) {
       deps.logger.error({ entityId }, 'the audit queue holds a row the chain refuses: nothing is sealed until it is repaired (GET /audit/verify reports it)');
     }
   } catch (error) {

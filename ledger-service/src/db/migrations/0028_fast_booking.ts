@@ -18,16 +18,18 @@ import { sql, type Kysely } from 'kysely';
 // 2. The audit chain's head. Appending to the chain locks its one head row until COMMIT, and COMMIT waits for the
 //    WAL to reach the disk: every writer waited for the previous writer's fsync, so 8 clients booked barely more
 //    than 1 (591 entries/s against 1,600 for the same transactions without the audit chain). A fast-path booking
-//    now commits its audit rows, durably and without the head, into `audit_pending`; right after, the service
-//    seals them into the chain with `veil_audit_seal`, which takes the head, appends every pending row in the
+//    that finds the head taken by another writer (`for update skip locked`) now commits its audit rows, durably
+//    and without the head, into `audit_pending`; right after, the service seals them into the chain with `veil_audit_seal`, which takes the head, appends every pending row in the
 //    order it was queued (through `veil_audit_append`, the same links), and deletes them from the queue. Sealing
 //    needs no fsync of its own (p_async: synchronous_commit off for that one transaction), because what it writes
 //    can be computed again: were the machine to crash before the WAL reaches the disk, the rows are still pending
 //    and the next seal appends them. Whoever seals holds the head for microseconds, and one seal takes the rows of
 //    every booking that committed before it. A row is pending only between its booking's commit and the seal that
 //    follows before the answer; readers of the trail (listing, verification, backups, execution rollback) and a
-//    timer seal what a crash or a failed seal left behind. A large batch (the service decides) appends directly:
-//    writing its rows twice costs more than its wait for the head. Other writes still append directly.
+//    timer seal what a crash or a failed seal left behind. A booking that finds the head free appends directly,
+//    as before: alone, it waits for nobody, and a seal would cost it a round trip. A large batch (the service
+//    decides) always appends directly: writing its rows twice costs more than its wait for the head. Other writes
+//    still append directly.
 //
 // 3. The stored answer of a batch is a few hundred kB, compressed by pglz on every write (~7 ms per 1,000 entries);
 //    lz4 takes a third of that. PGlite is built without lz4 and keeps pglz.
@@ -84,28 +86,37 @@ const STATEMENTS = [
     p_scope text, p_key text, p_request_hash text, p_entity_id uuid, p_owner_user_id uuid, p_session_id uuid,
     p_token_id uuid, p_accounts jsonb, p_entries jsonb, p_postings jsonb, p_events jsonb, p_status int,
     p_response jsonb, p_audit jsonb, p_queue_audit boolean, p_cash_kinds text[], p_floor_default bigint)
-  returns table (replayed boolean, request_hash text, status_code int, response jsonb, alerts_pending boolean)
+  returns table (replayed boolean, request_hash text, status_code int, response jsonb, alerts_pending boolean,
+                 audit_queued boolean)
   language plpgsql as $$
   #variable_conflict use_column
   declare
     booked record;
     touched uuid[];
+    queued boolean := false;
   begin
     -- p_queue_audit: the audit rows go to the queue, not to the chain (an empty array leaves the head alone).
     select * into booked from veil_book_entries(p_scope, p_key, p_request_hash, p_entity_id, p_owner_user_id,
       p_session_id, p_token_id, p_accounts, p_entries, p_postings, p_events, p_status, p_response,
       case when p_queue_audit then '[]'::jsonb else p_audit end);
     if booked.replayed then
-      return query select booked.replayed, booked.request_hash, booked.status_code, booked.response, false;
+      return query select booked.replayed, booked.request_hash, booked.status_code, booked.response, false, false;
       return;
     end if;
     if p_queue_audit then
-      insert into audit_pending (content)
-        select r.value from jsonb_array_elements(p_audit) with ordinality r order by r.ordinality;
+      -- The checks at commit have run (veil_finish_write): the head, taken now, is held for the append and COMMIT.
+      perform 1 from audit_chain_head for update skip locked;
+      if found then
+        perform veil_audit_append(p_audit);
+      else
+        insert into audit_pending (content)
+          select r.value from jsonb_array_elements(p_audit) with ordinality r order by r.ordinality;
+        queued := true;
+      end if;
     end if;
     select array_agg(x.id) into touched from jsonb_to_recordset(p_accounts) as x(id uuid);
     return query select booked.replayed, booked.request_hash, booked.status_code, booked.response,
-      veil_alerts_could_change(p_entity_id, touched, p_cash_kinds, p_floor_default);
+      veil_alerts_could_change(p_entity_id, touched, p_cash_kinds, p_floor_default), queued;
   end $$;`,
   // The stored answer of a batch is a few hundred kB, compressed by pglz on every write (~7 ms per 1,000 entries);
   // lz4 takes a third of that. PGlite is built without lz4 and keeps pglz.

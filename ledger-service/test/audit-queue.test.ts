@@ -3,6 +3,7 @@ import pg from 'pg';
 import { auditRowsParameter, sealPendingAudit, verifyAuditChain, type QueuedEvent } from '../src/services/audit';
 import { fastPathOutcomes } from '../src/services/journal-fast';
 import { createBooks, type Books } from './support/books';
+import { fastPathDelta } from './support/fast-path';
 import { BACKEND, key, startTestLedger, type TestLedger } from './support/harness';
 
 let ledger: TestLedger;
@@ -25,13 +26,7 @@ function sale(amountCents: number, description: string) {
   };
 }
 
-function delta(before: typeof fastPathOutcomes) {
-  return {
-    booked: fastPathOutcomes.booked - before.booked,
-    replayed: fastPathOutcomes.replayed - before.replayed,
-    declined: fastPathOutcomes.declined - before.declined,
-  };
-}
+const delta = fastPathDelta;
 
 // Migration 0028: a fast-path booking commits its audit rows to a queue, without the chain's head, and seals them
 // into the chain before it answers; readers of the trail seal what a crash or a failed seal left queued.

@@ -5,6 +5,7 @@ import { openDatabase } from '../src/db/database';
 import { verifyAuditChain } from '../src/services/audit';
 import { fastPathAlertEvaluations, fastPathOutcomes } from '../src/services/journal-fast';
 import { checkInvariants, createBooks, type Books } from './support/books';
+import { fastPathDelta } from './support/fast-path';
 import { enableMfa } from './support/mfa';
 import { BACKEND, key, startTestLedger, type TestLedger } from './support/harness';
 import { freePort } from './support/process';
@@ -34,13 +35,7 @@ function sale(amountCents: number, description = 'Invoice 7') {
   };
 }
 
-function delta(before: typeof fastPathOutcomes) {
-  return {
-    booked: fastPathOutcomes.booked - before.booked,
-    replayed: fastPathOutcomes.replayed - before.replayed,
-    declined: fastPathOutcomes.declined - before.declined,
-  };
-}
+const delta = fastPathDelta;
 
 async function entryCount(): Promise<number> {
   const row = await ledger.deps.db.selectFrom('journalEntries').select(sql<string>`count(*)`.as('n')).executeTakeFirstOrThrow();

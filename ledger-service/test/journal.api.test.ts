@@ -1,6 +1,8 @@
 import { sql } from 'kysely';
 import { createBooks, checkInvariants, type Books } from './support/books';
-import { key, startTestLedger, type TestLedger } from './support/harness';
+import { openDatabase } from '../src/db/database';
+import { migrateToLatest, migrationsCurrent } from '../src/db/migrate';
+import { BACKEND, dropSchemaLocked, key, startTestLedger, type TestLedger } from './support/harness';
 
 let ledger: TestLedger;
 let books: Books;
@@ -369,6 +371,21 @@ describe('service surface', () => {
     await ledger.http.get('/healthz').expect(200, { status: 'ok' });
     const ready = await ledger.http.get('/readyz').expect(200);
     expect(ready.body.status).toBe('ready');
+    // Not ready until every migration ran: an empty database, then one whose bookkeeping lacks the newest one.
+    const databaseUrl = process.env.DATABASE_URL as string;
+    const schema = `veil_readyz_${key().replace(/\W/g, '').slice(-12).toLowerCase()}`;
+    if (BACKEND === 'postgres') await sql.raw(`create schema ${schema}`).execute(ledger.deps.db);
+    const empty = await openDatabase(BACKEND === 'postgres' ? { databaseUrl, schema } : {});
+    try {
+      expect(await migrationsCurrent(empty.db)).toBe(false);
+      await migrateToLatest(empty.db);
+      expect(await migrationsCurrent(empty.db)).toBe(true);
+      await sql`delete from kysely_migration where name = (select max(name) from kysely_migration)`.execute(empty.db);
+      expect(await migrationsCurrent(empty.db)).toBe(false);
+    } finally {
+      await empty.close();
+      if (BACKEND === 'postgres') await dropSchemaLocked(databaseUrl, schema);
+    }
     const openapi = await ledger.http.get('/openapi.json').expect(200);
     expect(openapi.body.openapi).toBe('3.1.0');
     expect(Object.keys(openapi.body.paths)).toEqual(

@@ -1,4 +1,4 @@
-import { Migrator, sql, type Migration, type MigrationProvider } from 'kysely';
+import { DEFAULT_MIGRATION_TABLE, Migrator, sql, type Migration, type MigrationProvider } from 'kysely';
 import type { Db } from './database';
 import * as m0001 from './migrations/0001_journal';
 import * as m0002 from './migrations/0002_security';
@@ -91,9 +91,15 @@ export async function migrateToLatest(db: Db): Promise<string[]> {
   });
 }
 
-/** True when every known migration has run: what `/readyz` reports. */
+/**
+ * True when every known migration has run: what `/readyz` reports. Read from this schema's own bookkeeping table,
+ * not through Kysely's migrator, whose table introspection reads every schema's catalog and fails when another
+ * session drops a schema meanwhile (a readiness probe would then answer 503 for nothing it owns).
+ */
 export async function migrationsCurrent(db: Db): Promise<boolean> {
-  const migrator = await migratorFor(db);
-  const migrations = await migrator.getMigrations();
-  return migrations.every((migration) => migration.executedAt !== undefined);
+  const table = await sql<{ present: boolean }>`select to_regclass(${DEFAULT_MIGRATION_TABLE}) is not null as present`.execute(db);
+  if (table.rows[0]?.present !== true) return false;
+  const { rows } = await sql<{ name: string }>`select name from ${sql.table(DEFAULT_MIGRATION_TABLE)}`.execute(db);
+  const executed = new Set(rows.map((row) => row.name));
+  return Object.keys(MIGRATIONS).every((name) => executed.has(name));
 }

@@ -310,6 +310,16 @@ export async function alertsAfterPostings(trx: Trx, entityId: string, accountIds
   if (accountIds.length === 0) return;
   const touched = [...new Set(accountIds)];
   if (!(await alertsCouldChange(trx, entityId, touched))) return;
+  await evaluateAlertsAfterPostings(trx, entityId, touched, postedOns);
+}
+
+/**
+ * `alertsAfterPostings` for a caller that already knows the evaluation could change something (the fast booking
+ * path's statement asked veil_alerts_could_change itself): the evaluation alone.
+ */
+export async function evaluateAlertsAfterPostings(trx: Trx, entityId: string, accountIds: readonly string[], postedOns: readonly string[]): Promise<void> {
+  const touched = [...new Set(accountIds)];
+  if (touched.length === 0) return;
   const settings = await getAlertSettings(trx, entityId);
   await applyEvaluation(trx, entityId, await evaluateBalances(trx, entityId, settings, touched));
   const accounts = sql.join(touched);

@@ -4,7 +4,7 @@ import type { Db } from '../db/database';
 import { CASH_KINDS, type AccountClass } from '../domain/accounts';
 import { RuleViolation } from '../domain/errors';
 import { checkEntry, type AccountFacts, type CheckedPosting } from '../domain/journal';
-import { ALERT_SETTINGS_DEFAULT, alertsAfterPostings } from './alert-events';
+import { ALERT_SETTINGS_DEFAULT, evaluateAlertsAfterPostings } from './alert-events';
 import { auditRowsParameter, sealPendingAudit, type QueuedEvent } from './audit';
 import { actorLabel, type Actor, type Deps } from './context';
 import { idempotencyConflict, idempotentRequestHash, type IdempotentRequest, type WriteResult } from './idempotency';
@@ -217,7 +217,7 @@ export async function bookEntriesFast(
   fastPathAlertEvaluations.count += 1;
   try {
     await deps.db.transaction().execute((trx) =>
-      alertsAfterPostings(
+      evaluateAlertsAfterPostings(
         trx,
         entityId,
         drafts.flatMap((draft) => draft.postings.map((posting) => posting.accountId)),

@@ -209,7 +209,8 @@ export function mountRoute<P extends AnyObject | undefined, Q extends AnyObject 
       return { statusCode: reply.status, body: reply.body };
     });
     if (result.replayed) res.setHeader('Idempotent-Replayed', 'true');
-    res.status(result.statusCode).json(result.body);
+    if (result.bodyJson !== undefined) res.status(result.statusCode).type('application/json').send(result.bodyJson);
+    else res.status(result.statusCode).json(result.body);
   });
 }
 

@@ -1,8 +1,8 @@
-import { createHash } from 'node:crypto';
+import { createHash, hash } from 'node:crypto';
 import { sql, type Transaction } from 'kysely';
 import type { Database, Db } from '../db/database';
 import { AssertionFailure, assert, RuleViolation } from '../domain/errors';
-import { contentHash } from '../domain/hash';
+import { canonicalJson, contentHash } from '../domain/hash';
 import { PAGE_SIZE_DEFAULT } from '../domain/limits';
 import type { Actor } from './context';
 
@@ -111,28 +111,32 @@ export function linkHash(prevHash: string, seq: number, digest: string): string 
   return createHash('sha256').update(`v2|${prevHash}|${seq}|${digest}`, 'utf8').digest('hex');
 }
 
-/** The rows `veil_audit_append` takes: each row's content and its digest; the database adds seq and the links. */
+/**
+ * The rows `veil_audit_append` takes: each row's content and its digest; the database adds seq and the links. Each
+ * row is its canonical text with the digest spliced in: the text the digest is taken over is written once.
+ */
 export function auditRowsParameter(queue: readonly QueuedEvent[]): string {
-  return JSON.stringify(
-    queue.map((event) => {
-      const content: Omit<Content, 'seq'> = {
-        occurredAt: event.occurredAt.toISOString(),
-        actorType: event.actor.type,
-        actorId: event.actor.id,
-        actorUserId: event.actor.userId ?? null,
-        tokenId: event.actor.tokenId ?? null,
-        executionId: event.actor.executionId ?? null,
-        action: event.action,
-        entityId: event.entityId ?? null,
-        objectType: event.objectType,
-        objectId: event.objectId ?? null,
-        before: event.before ?? null,
-        after: event.after ?? null,
-        requestId: event.actor.requestId ?? null,
-      };
-      return { ...content, digest: rowDigest(content) };
-    }),
-  );
+  const rows = queue.map((event) => {
+    const content: Omit<Content, 'seq'> = {
+      occurredAt: event.occurredAt.toISOString(),
+      actorType: event.actor.type,
+      actorId: event.actor.id,
+      actorUserId: event.actor.userId ?? null,
+      tokenId: event.actor.tokenId ?? null,
+      executionId: event.actor.executionId ?? null,
+      action: event.action,
+      entityId: event.entityId ?? null,
+      objectType: event.objectType,
+      objectId: event.objectId ?? null,
+      before: event.before ?? null,
+      after: event.after ?? null,
+      requestId: event.actor.requestId ?? null,
+    };
+    const canonical = canonicalJson(content) as string;
+    assert(canonical.endsWith('}'), 'auditRowsParameter: a row\'s content is an object');
+    return `${canonical.slice(0, -1)},"digest":"${hash('sha256', canonical, 'hex')}"}`;
+  });
+  return `[${rows.join(',')}]`;
 }
 
 /** An audit event as queued: secrets redacted, stamped now (the fast booking path builds these itself). */

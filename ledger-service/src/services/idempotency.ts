@@ -11,6 +11,8 @@ export interface WriteResult<T> {
   body: T;
   /** True when this is the stored answer to an earlier request with the same key. */
   replayed: boolean;
+  /** `body` as JSON text, when the writer has it already (the fast path sends the database that very text). */
+  bodyJson?: string | undefined;
 }
 
 export interface IdempotentRequest {

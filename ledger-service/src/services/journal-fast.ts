@@ -137,6 +137,8 @@ export async function bookEntriesFast(
   }));
   const views: EntryView[] = booked.map(({ replayed: _replayed, ...view }) => view);
   const response = single ? views[0] : { entries: booked };
+  // Written once: the database stores this text as the key's answer, and the client is sent the very same.
+  const responseJson = JSON.stringify(response);
   const entries = drafts.map((draft, index) => ({
     id: (views[index] as EntryView).id,
     posted_on: draft.postedOn,
@@ -183,7 +185,7 @@ export async function bookEntriesFast(
       select * from veil_book_entries_alerting(${request.scope}, ${request.key}, ${requestHash}, ${entityId}, ${actor.userId},
         ${actor.sessionId ?? null}, ${actor.tokenId ?? null}, ${JSON.stringify(lockedAccounts)}::jsonb,
         ${JSON.stringify(entries)}::jsonb, ${JSON.stringify(postings)}::jsonb, ${JSON.stringify(events)}::jsonb,
-        201, ${JSON.stringify(response)}::jsonb, ${auditRowsParameter(audit)}::jsonb, ${queueAudit}, ${[...CASH_KINDS]}::text[],
+        201, ${responseJson}::jsonb, ${auditRowsParameter(audit)}::jsonb, ${queueAudit}, ${[...CASH_KINDS]}::text[],
         ${ALERT_SETTINGS_DEFAULT.balanceCentsMin})`.execute(deps.db);
     row = result.rows[0];
   } catch (error) {
@@ -213,7 +215,8 @@ export async function bookEntriesFast(
   // (alert_states), so it is the same afterwards; were the process to die in between, the periodic sweep raises
   // what was missed. A failure here is logged, never turned into an error for a write that is booked. The booking
   // statement has told whether the evaluation could change anything (migration 0028); most bookings skip it.
-  if (!row.alertsPending) return { statusCode: 201, body: response, replayed: false };
+  const answer = { statusCode: 201, body: response, replayed: false, bodyJson: responseJson };
+  if (!row.alertsPending) return answer;
   fastPathAlertEvaluations.count += 1;
   try {
     await deps.db.transaction().execute((trx) =>
@@ -227,5 +230,5 @@ export async function bookEntriesFast(
   } catch (error) {
     deps.logger.error({ err: error, entityId }, 'alert evaluation after a fast-path booking failed; the sweep will catch up');
   }
-  return { statusCode: 201, body: response, replayed: false };
+  return answer;
 }

@@ -30,6 +30,27 @@ describe('access tokens', () => {
     expect(await verifyAccessToken(secret, token, NOW + 61_000)).toBeNull();
   });
 
+  it('answers a verified token again from memory, but only that token, only with its secret, only until it expires', async () => {
+    const token = await signAccessToken(secret, { userId: 'u2', sessionId: 's2', mfa: false }, NOW, 60_000);
+    expect(await verifyAccessToken(secret, token, NOW)).toEqual({ userId: 'u2', sessionId: 's2', mfa: false });
+    const again = await verifyAccessToken(secret, token, NOW + 1_000);
+    expect(again).toEqual({ userId: 'u2', sessionId: 's2', mfa: false });
+    // The answer is a copy: a caller changing it changes nothing for the next.
+    (again as { userId: string }).userId = 'mallory';
+    expect(await verifyAccessToken(secret, token, NOW + 2_000)).toEqual({ userId: 'u2', sessionId: 's2', mfa: false });
+    // Another secret does not know it; a token differing in one byte of its signature or payload is refused.
+    expect(await verifyAccessToken(new Uint8Array(randomBytes(32)), token, NOW)).toBeNull();
+    const [header, payload, signature] = token.split('.') as [string, string, string];
+    const flipped = `${signature.slice(0, -2)}${signature.at(-2) === 'A' ? 'B' : 'A'}${signature.at(-1)}`;
+    expect(await verifyAccessToken(secret, `${header}.${payload}.${flipped}`, NOW)).toBeNull();
+    const forged = Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(payload, 'base64url').toString()), sub: 'mallory' })).toString('base64url');
+    expect(await verifyAccessToken(secret, `${header}.${forged}.${signature}`, NOW)).toBeNull();
+    // Expired: refused from memory as jose refuses it (exp is exclusive); a clock set back has it verified afresh.
+    expect(await verifyAccessToken(secret, token, NOW + 59_999)).not.toBeNull();
+    expect(await verifyAccessToken(secret, token, NOW + 60_000)).toBeNull();
+    expect(await verifyAccessToken(secret, token, NOW + 30_000)).not.toBeNull();
+  });
+
   it('refuses another algorithm signed with the same secret, and alg none', async () => {
     const { SignJWT } = await import('jose');
     const claims = { sid: 's1', mfa: true };

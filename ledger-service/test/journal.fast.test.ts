@@ -282,26 +282,39 @@ describe('alerts after a fast-path booking', () => {
     return rows.map((row) => row.conditionKey);
   }
 
-  it('evaluates only when a balance.low would be raised or cleared, with the floors the evaluation uses, or an envelope is touched', async () => {
+  it('raises and clears balance.low in the booking statement, with the floors the rule uses; the service evaluates only envelopes', async () => {
     // The default floor is 0: a healthy balance changes nothing.
     expect(await move(10_000, 'revenue', 'checking')).toBe(0);
+    expect(await lowEvents()).toEqual([]);
     await ledger.http
       .put(`/entities/${alerting.entityId}/alert-settings`)
       .set('Idempotency-Key', key())
       .send({ balanceCentsMin: 20_000, accountBalanceCentsMin: { [alerting.accounts.savings as string]: 0 } })
       .expect(200);
-    // The new floor raised it (the settings' own evaluation); staying low raises nothing more and is not evaluated.
+    // The new floor raised it (the settings' own evaluation); staying low raises nothing more.
     expect(await lowEvents()).toEqual([[10_000, 1]]);
     expect(await move(1_000, 'checking', 'rent')).toBe(0);
-    // Recovering clears the state: evaluated.
-    expect(await move(50_000, 'revenue', 'checking')).toBe(1);
+    expect(await lowEvents()).toEqual([[10_000, 1]]);
+    expect(await activeKeys()).toEqual([`balance.low:${alerting.accounts.checking}`]);
+    // Recovering clears the state, by the booking's own statement: the service evaluated nothing.
+    expect(await move(50_000, 'revenue', 'checking')).toBe(0);
     expect(await activeKeys()).toEqual([]);
     // Savings at 5,000 is under the entity's floor but not under its own (0): nothing to raise.
     expect(await move(5_000, 'checking', 'savings')).toBe(0);
     expect(await activeKeys()).toEqual([]);
-    // Falling under the floor again: evaluated, raised a second time.
-    expect(await move(40_000, 'checking', 'rent')).toBe(1);
+    // Falling under the floor again: raised a second time, with the balance after the booking and the floor.
+    expect(await move(40_000, 'checking', 'rent')).toBe(0);
     expect(await lowEvents()).toEqual([[10_000, 1], [14_000, 2]]);
+    const { rows: raised } = await sql<{ payload: Record<string, unknown> }>`
+      select payload from ledger_events where entity_id = ${alerting.entityId} and type = 'balance.low' order by seq desc limit 1`.execute(ledger.deps.db);
+    expect(raised[0]?.payload).toEqual({
+      accountId: alerting.accounts.checking,
+      accountName: 'checking',
+      currency: 'USD',
+      balanceCents: 14_000,
+      thresholdCents: 20_000,
+      alert: { key: `balance.low:${alerting.accounts.checking}`, occurrence: 2 },
+    });
     expect(await activeKeys()).toEqual([`balance.low:${alerting.accounts.checking}`]);
     // A replay books nothing and evaluates nothing.
     const replayKey = key('alert-replay');

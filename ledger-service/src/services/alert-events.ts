@@ -112,7 +112,7 @@ export async function setAlertSettings(
   const after = await getAlertSettings(trx, entityId);
   recordAudit(trx, actor, { action: 'alerts.settings_changed', entityId, objectType: 'alert_settings', objectId: entityId, before, after });
   // New floors apply at once: a balance already under the new floor is an alert now, not at the next write.
-  await applyEvaluation(trx, entityId, await evaluateBalances(trx, entityId, after, null));
+  await balanceAlerts(trx, entityId, null);
   return after;
 }
 
@@ -183,36 +183,18 @@ export async function applyEvaluation(trx: Trx, entityId: string, evaluation: Ev
 
 // ---- evaluations ----
 
-function floorOf(settings: AlertSettings, accountId: string): number {
-  return settings.accountBalanceCentsMin[accountId] ?? settings.balanceCentsMin;
-}
-
-/** balance.low of the entity's cash accounts (only `accountIds` when given). */
-async function evaluateBalances(trx: Trx, entityId: string, settings: AlertSettings, accountIds: readonly string[] | null): Promise<Evaluation> {
-  if (accountIds !== null && accountIds.length === 0) return { keys: [], prefixes: [], firing: [] };
-  let query = trx
-    .selectFrom('accounts')
-    .select(['id', 'name', 'balanceCents', 'currency'])
-    .where('entityId', '=', entityId)
-    .where('kind', 'in', [...CASH_KINDS])
-    .where('archivedAt', 'is', null);
-  if (accountIds !== null) query = query.where('id', 'in', [...accountIds]);
-  const accounts = await query.execute();
-  const evaluation: Evaluation = { keys: [], prefixes: accountIds === null ? ['balance.low:'] : [], firing: [] };
-  for (const account of accounts) {
-    const key = `balance.low:${account.id}`;
-    evaluation.keys.push(key);
-    const balanceCents = centsFromDb(account.balanceCents);
-    const thresholdCents = floorOf(settings, account.id);
-    if (balanceCents < thresholdCents) {
-      evaluation.firing.push({
-        key,
-        type: 'balance.low',
-        payload: { accountId: account.id, accountName: account.name, currency: account.currency, balanceCents, thresholdCents },
-      });
-    }
-  }
-  return evaluation;
+/**
+ * balance.low of the entity's cash accounts (only `accountIds` when given; otherwise every one, and an active
+ * balance.low of an account no longer one is cleared), raised and cleared as applyEvaluation does, by the one
+ * implementation of the rule: veil_balance_alerts (migration 0033), which the fast booking path's statement also
+ * runs. Returns the keys raised.
+ */
+export async function balanceAlerts(trx: Trx, entityId: string, accountIds: readonly string[] | null): Promise<string[]> {
+  if (accountIds !== null && accountIds.length === 0) return [];
+  const { rows } = await sql<{ key: string }>`
+    select k as key from veil_balance_alerts(${entityId}, ${accountIds === null ? null : [...accountIds]}::uuid[], ${[...CASH_KINDS]}::text[],
+      ${ALERT_SETTINGS_DEFAULT.balanceCentsMin}) as k`.execute(trx);
+  return rows.map((row) => row.key);
 }
 
 /** budget.overspent (and, in a sweep, budget.target_underfunded) of every envelope for one month. */
@@ -309,19 +291,18 @@ async function evaluateBills(trx: Trx, entityId: string, today: string, settings
 export async function alertsAfterPostings(trx: Trx, entityId: string, accountIds: readonly string[], postedOns: readonly string[]): Promise<void> {
   if (accountIds.length === 0) return;
   const touched = [...new Set(accountIds)];
-  if (!(await alertsCouldChange(trx, entityId, touched))) return;
-  await evaluateAlertsAfterPostings(trx, entityId, touched, postedOns);
+  await balanceAlerts(trx, entityId, touched);
+  await envelopeAlertsAfterPostings(trx, entityId, touched, postedOns);
 }
 
 /**
- * `alertsAfterPostings` for a caller that already knows the evaluation could change something (the fast booking
- * path's statement asked veil_alerts_could_change itself): the evaluation alone.
+ * budget.overspent of the booked months, when a touched account is one an envelope uses (as its category or its
+ * payment account): the part of `alertsAfterPostings` the fast booking path leaves to the service, when its
+ * statement says so.
  */
-export async function evaluateAlertsAfterPostings(trx: Trx, entityId: string, accountIds: readonly string[], postedOns: readonly string[]): Promise<void> {
+export async function envelopeAlertsAfterPostings(trx: Trx, entityId: string, accountIds: readonly string[], postedOns: readonly string[]): Promise<void> {
   const touched = [...new Set(accountIds)];
   if (touched.length === 0) return;
-  const settings = await getAlertSettings(trx, entityId);
-  await applyEvaluation(trx, entityId, await evaluateBalances(trx, entityId, settings, touched));
   const accounts = sql.join(touched);
   const { rows: budgeted } = await sql`
     select 1 from envelope_categories where entity_id = ${entityId} and account_id in (${accounts})
@@ -332,20 +313,6 @@ export async function evaluateAlertsAfterPostings(trx: Trx, entityId: string, ac
   for (const month of new Set(postedOns.map((postedOn) => postedOn.slice(0, 7)))) {
     await applyEvaluation(trx, entityId, await evaluateEnvelopes(trx, entityId, month, false));
   }
-}
-
-/**
- * Whether evaluating the alerts after postings on `touched` could raise or clear anything, in one statement: a
- * touched cash account whose balance is under its floor without an active balance.low state, or with one while at
- * or above it; or a touched account an envelope uses (its months are evaluated). When it says no, the evaluation
- * (settings, balances, states locked, upserted and cleared: five statements) would change nothing: a low balance
- * stays low, a healthy one healthy. The same question the fast booking path's statement asks (migration 0028's
- * veil_alerts_could_change).
- */
-async function alertsCouldChange(trx: Trx, entityId: string, touched: readonly string[]): Promise<boolean> {
-  const { rows } = await sql<{ pending: boolean }>`
-    select veil_alerts_could_change(${entityId}, ${[...touched]}::uuid[], ${[...CASH_KINDS]}::text[], ${ALERT_SETTINGS_DEFAULT.balanceCentsMin}) as pending`.execute(trx);
-  return rows[0]?.pending === true;
 }
 
 /** After budget assignments of a month: an assignment can cover an overspent envelope (or overspend by moving). */
@@ -363,15 +330,14 @@ export interface SweepReport {
 export async function sweepEntity(trx: Trx, entityId: string, today: string): Promise<SweepReport['raised']> {
   // One sweep per entity at a time: two concurrent sweeps would each clear what the other raised.
   await sql`select pg_advisory_xact_lock(${ALERT_SWEEP_LOCK}, hashtext(${entityId}))`.execute(trx);
+  const raised: SweepReport['raised'] = (await balanceAlerts(trx, entityId, null)).map((key) => ({ entityId, type: 'balance.low' as const, key }));
   const settings = await getAlertSettings(trx, entityId);
   const evaluations = [
-    await evaluateBalances(trx, entityId, settings, null),
     await evaluateEnvelopes(trx, entityId, today.slice(0, 7), true),
     await evaluateMonthEnd(trx, entityId, today),
     await evaluateBills(trx, entityId, today, settings),
   ];
   for (const source of sweepSources) evaluations.push(await source(trx, entityId, today));
-  const raised: SweepReport['raised'] = [];
   for (const evaluation of evaluations) {
     for (const condition of await applyEvaluation(trx, entityId, evaluation)) raised.push({ entityId, type: condition.type, key: condition.key });
   }

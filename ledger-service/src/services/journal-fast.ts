@@ -4,7 +4,7 @@ import type { Db } from '../db/database';
 import { CASH_KINDS, type AccountClass } from '../domain/accounts';
 import { RuleViolation } from '../domain/errors';
 import { checkEntry, type AccountFacts, type CheckedPosting } from '../domain/journal';
-import { ALERT_SETTINGS_DEFAULT, evaluateAlertsAfterPostings } from './alert-events';
+import { ALERT_SETTINGS_DEFAULT, envelopeAlertsAfterPostings } from './alert-events';
 import { auditRowsParameter, sealPendingAudit, type QueuedEvent } from './audit';
 import { actorLabel, type Actor, type Deps } from './context';
 import { idempotencyConflict, idempotentRequestHash, type IdempotentRequest, type WriteResult } from './idempotency';
@@ -26,7 +26,7 @@ const DECLINED = 'VL001';
 
 /** How requests went, since the process started: what tests (and a curious operator) look at. */
 export const fastPathOutcomes = { booked: 0, replayed: 0, declined: 0 };
-/** Fast-path bookings after which the alerts were evaluated, because the booking statement said it could matter. */
+/** Fast-path bookings after which the envelopes' alerts were evaluated, because the booking touched a budgeted account. */
 export const fastPathAlertEvaluations = { count: 0 };
 
 interface BookingRow {
@@ -34,7 +34,7 @@ interface BookingRow {
   requestHash: string;
   statusCode: number;
   response: unknown;
-  /** Whether evaluating the alerts the postings touch could raise or clear one (never on a replay). */
+  /** Whether a touched account is one an envelope uses, so budget.overspent is the service's to evaluate (never on a replay). */
   alertsPending: boolean;
   /** Whether the audit rows went to the queue (another writer held the chain's head) and await a seal. */
   auditQueued: boolean;
@@ -210,17 +210,17 @@ export async function bookEntriesFast(
   } catch (error) {
     deps.logger.error({ err: error, entityId }, 'sealing the audit rows of a fast-path booking failed; they stay queued for the next seal');
   }
-  // Alerts a posting can raise or clear (balance.low, budget.overspent), evaluated right after the booking's own
-  // statement committed, before the answer: the long way does it inside its transaction. Evaluation is state-based
-  // (alert_states), so it is the same afterwards; were the process to die in between, the periodic sweep raises
-  // what was missed. A failure here is logged, never turned into an error for a write that is booked. The booking
-  // statement has told whether the evaluation could change anything (migration 0028); most bookings skip it.
+  // balance.low was evaluated by the booking's own statement (migration 0033). budget.overspent needs the budget
+  // month the service computes: when a touched account is one an envelope uses, the statement says so and it is
+  // evaluated right after, before the answer (the long way does it inside its transaction). Evaluation is
+  // state-based (alert_states), so it is the same afterwards; were the process to die in between, the periodic
+  // sweep raises what was missed. A failure here is logged, never turned into an error for a write that is booked.
   const answer = { statusCode: 201, body: response, replayed: false, bodyJson: responseJson };
   if (!row.alertsPending) return answer;
   fastPathAlertEvaluations.count += 1;
   try {
     await deps.db.transaction().execute((trx) =>
-      evaluateAlertsAfterPostings(
+      envelopeAlertsAfterPostings(
         trx,
         entityId,
         drafts.flatMap((draft) => draft.postings.map((posting) => posting.accountId)),

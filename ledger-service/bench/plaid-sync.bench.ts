@@ -126,9 +126,13 @@ async function startEmulator(options: { clientId: string; secret: string; seed: 
   }
   // Forked with this process's Node options, so the TypeScript loader (tsx) applies to it too.
   const child = fork(join(__dirname, 'plaid-emulator-process.ts'), { env: { ...process.env, BENCH_PLAID_EMULATOR_OPTIONS: JSON.stringify(options) } });
-  const [message] = (await Promise.race([once(child, 'message'), once(child, 'exit').then(() => Promise.reject(new Error('the Plaid emulator process ended before it listened')))])) as [{ port: number }];
+  // Settled once: by the port it listens on, or by its end before that.
+  const port = await new Promise<number>((resolve, reject) => {
+    child.once('message', (message: { port: number }) => resolve(message.port));
+    child.once('exit', (code) => reject(new Error(`the Plaid emulator process ended (exit code ${code}) before it listened`)));
+  });
   return {
-    port: message.port,
+    port,
     inProcess: false,
     stop: async () => {
       const exited = once(child, 'exit');

@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { sql, type Transaction } from 'kysely';
 import { CountryCode, Products, type APR, type Security, type AccountBase, type InvestmentsHoldingsGetResponse, type LiabilitiesObject, type Transaction as PlaidTransaction, type TransactionsSyncResponse } from 'plaid';
 import type { Database, Db, PlaidItemStatus } from '../db/database';
@@ -18,6 +18,7 @@ import type { Actor, Deps } from './context';
 import { readSecret, storeSecret } from './secrets';
 import { createAccount } from './accounts';
 import { getEntity } from './entities';
+import { timeOrderedUuid } from './ids';
 import { storeLiabilityBills, storePlaidHoldings } from './plaid-facts';
 
 // Bank sync through Plaid. Linking stores the item (access token encrypted) and creates one Veil account per Plaid
@@ -574,7 +575,8 @@ async function storeAndBook(trx: Trx, actor: Actor, entityId: string, byAccount:
       throw new RuleViolation('account_kind_mismatch', 'bank lines belong to asset or liability accounts (a bank, card or loan account)', { accountId, class: account.class });
     }
     assert(account.entityId === entityId, `storeAndBook: account ${accountId} is not of the item's entity`);
-    for (const draft of drafts) rows.push({ id: randomUUID(), ord: rows.length, account_id: accountId, draft });
+    // Time-ordered ids (0032): the page's lines, and the entry keys made from them, go to the indexes' last leaves.
+    for (const draft of drafts) rows.push({ id: timeOrderedUuid(), ord: rows.length, account_id: accountId, draft });
   }
   const fresh = sql.table(FRESH_LINES);
   const linesJson = JSON.stringify(
@@ -702,7 +704,7 @@ async function storeAndBook(trx: Trx, actor: Actor, entityId: string, byAccount:
   if (decided.length > 0) {
     const { rows: entries } = await sql<{ lineId: string; entryId: string }>`
       insert into ${sql.table(BOOKED_LINES)} (line_id, entry_id, ord, account_id, currency, posted_on, amount_cents, memo, rule_id, category_account_id, description, position)
-      select f.id, gen_random_uuid(), f.ord, f.account_id, f.currency, f.posted_on, f.amount_cents, f.memo,
+      select f.id, veil_uuid_v7(), f.ord, f.account_id, f.currency, f.posted_on, f.amount_cents, f.memo,
              null, d.category_account_id, d.description, row_number() over (order by f.ord) - 1
         from ${fresh} f
         join jsonb_to_recordset(${JSON.stringify(decided.map((item) => item.decision))}::jsonb) as d (line_id uuid, category_account_id uuid, description text) on d.line_id = f.id

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { timeOrderedUuid } from './ids';
 import { sql } from 'kysely';
 import type { Db } from '../db/database';
 import { CASH_KINDS, type AccountClass } from '../domain/accounts';
@@ -117,7 +117,7 @@ export async function bookEntriesFast(
   const label = actorLabel(actor);
   const createdAt = new Date();
   const booked: BookedEntry[] = drafts.map((draft, index) => ({
-    id: randomUUID(),
+    id: timeOrderedUuid(createdAt.getTime()),
     entityId,
     postedOn: draft.postedOn,
     description: draft.description,

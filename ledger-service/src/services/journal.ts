@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { timeOrderedUuid } from './ids';
 import type { Transaction } from 'kysely';
 import type { Database, Db } from '../db/database';
 import type { AccountClass } from '../domain/accounts';
@@ -149,7 +149,7 @@ export async function bookEntries(
         }
       }
       const postings = checkEntry(entityId, draft.postings, accounts, { crossing: options.crossing ?? false });
-      return { kind: 'new' as const, id: randomUUID(), draft, postings, hash };
+      return { kind: 'new' as const, id: timeOrderedUuid(), draft, postings, hash };
     } catch (error) {
       if (!(error instanceof RuleViolation)) throw error;
       errors.push({ index, code: error.code, message: error.message });

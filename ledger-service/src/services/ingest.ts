@@ -386,12 +386,15 @@ export async function bookDecidedLines(
       categoryCents: sql<string>`(-b.amount_cents)::text`,
     },
   );
+  // The entries and their postings in one statement, marked checked in it (migration 0031): the journal checks
+  // every entry's balance and accounts once, set-based, at the end of this statement, instead of once per entry at
+  // commit.
   await sql`
-    insert into journal_entries (id, entity_id, posted_on, description, source, idempotency_key, content_hash, actor)
-    select b.entry_id, ${entityId}::uuid, b.posted_on, b.description, ${entrySource}, 'bank-line:' || b.line_id,
-           encode(sha256(convert_to(${entryHashText}, 'UTF8')), 'hex'), ${label}
-      from ${booked} b order by b.ord`.execute(trx);
-  await sql`
+    with entries as (
+      insert into journal_entries (id, entity_id, posted_on, description, source, idempotency_key, content_hash, actor, checked_in_statement)
+      select b.entry_id, ${entityId}::uuid, b.posted_on, b.description, ${entrySource}, 'bank-line:' || b.line_id,
+             encode(sha256(convert_to(${entryHashText}, 'UTF8')), 'hex'), ${label}, true
+        from ${booked} b order by b.ord)
     insert into postings (entry_id, entity_id, account_id, currency, amount_cents, memo)
     select p.entry_id, ${entityId}::uuid, p.account_id, c.currency, p.amount_cents, p.memo
       from (select b.entry_id, b.ord, 0 as side, b.account_id, b.amount_cents, b.memo from ${booked} b

@@ -23,6 +23,9 @@ import { importStatement } from '../src/services/imports';
 
 const ROWS = Number(process.env.BENCH_IMPORT_ROWS ?? 1_000_000);
 const RULE_PAYEE = process.env.BENCH_IMPORT_RULE ?? 'Merchant 1';
+// BENCH_IMPORT_PROFILE=1: the import's statements of 50 ms or more go to the server's log (with the backend pid
+// printed here to find them), and the time spent in each PL/pgSQL function (triggers included) is printed at the end.
+const PROFILE = process.env.BENCH_IMPORT_PROFILE === '1';
 
 let peakRssBytes = 0;
 const sampler = setInterval(() => {
@@ -51,7 +54,7 @@ async function main(): Promise<void> {
     await admin.query(`create schema ${schema}`);
     await admin.end();
     url = new URL(databaseUrl);
-    url.searchParams.set('options', `-c search_path=${schema},public`);
+    url.searchParams.set('options', `-c search_path=${schema},public${PROFILE ? ' -c track_functions=pl -c log_min_duration_statement=50' : ''}`);
   }
   const handle = await openDatabase(url ? { databaseUrl: url.toString() } : { pgliteDataDir: 'memory://' });
   try {
@@ -155,6 +158,7 @@ async function main(): Promise<void> {
       phaseStart = now;
     };
     const report = await auditedTransaction(handle.db, async (trx) => {
+      if (PROFILE) console.log(`  backend pid: ${(await sql<{ pid: number }>`select pg_backend_pid() as pid`.execute(trx)).rows[0]?.pid}`);
       const result = await importStatement(
         trx,
         systemActor('bench'),
@@ -175,6 +179,14 @@ async function main(): Promise<void> {
     console.log(`  steps: ${phases.join(', ')}`);
     console.log(`  ratio import / ${baseline}: ${(copySeconds / importSeconds).toFixed(3)} (import takes ${(importSeconds / copySeconds).toFixed(1)}× as long)`);
     console.log(`  peak RSS: ${(peakRssBytes / 1e6).toFixed(0)} MB (targets: ≥ 25,000 rows/s, ≤ 300 MB)`);
+    if (PROFILE) {
+      // The backend reports its function statistics when it goes idle (at most once a second).
+      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      const { rows } = await sql<{ name: string; calls: string; totalMs: number; selfMs: number }>`
+        select funcname as name, calls, total_time as "totalMs", self_time as "selfMs" from pg_stat_user_functions
+         where schemaname = ${schema} order by total_time desc`.execute(handle.db);
+      for (const row of rows) console.log(`  function ${row.name}: ${row.calls} calls, ${(row.totalMs / 1000).toFixed(2)} s (self ${(row.selfMs / 1000).toFixed(2)} s)`);
+    }
   } finally {
     clearInterval(sampler);
     await handle.close();

@@ -1,6 +1,6 @@
-import { sql } from 'kysely';
+import { sql, type Transaction } from 'kysely';
 import { createBooks, checkInvariants, type Books } from './support/books';
-import { openDatabase } from '../src/db/database';
+import { openDatabase, type Database } from '../src/db/database';
 import { migrateToLatest, migrationsCurrent } from '../src/db/migrate';
 import { BACKEND, dropSchemaLocked, key, startTestLedger, type TestLedger } from './support/harness';
 
@@ -363,6 +363,58 @@ describe('the database enforces the invariants by itself', () => {
     ).rejects.toThrow(/journal_immutable/);
     const report = await counts();
     expect(report).toMatchObject({ unbalancedEntries: 0, balanceMismatches: 0, entitiesNotZero: 0 });
+  });
+
+  it('checks an entry marked checked_in_statement at the end of its statement, and every posting added to it later', async () => {
+    const db = ledger.deps.db;
+    const checking = books.accounts.checking as string;
+    const revenue = books.accounts.revenue as string;
+    const mirror = await post(`/entities/${books.entityId}/accounts`, { name: 'Due to owner (marked)', kind: 'due_to_entity', counterpartyEntityId: other.entityId }).expect(201);
+    const before = await counts();
+    // The entry and its postings in one statement, as the set-based booking writes them.
+    const marked = (legs: readonly (readonly [string, number])[]) => sql<{ id: string }>`
+      with entry as (
+        insert into journal_entries (entity_id, posted_on, description, source, content_hash, actor, checked_in_statement)
+        values (${books.entityId}, '2026-01-01', 'marked', 'import', 'x', 'test', true) returning id),
+      legs as (
+        insert into postings (entry_id, entity_id, account_id, currency, amount_cents)
+        select entry.id, ${books.entityId}::uuid, leg.account_id, 'USD', leg.amount_cents
+          from entry cross join (values ${sql.join(legs.map(([accountId, cents]) => sql`(${accountId}::uuid, ${cents}::bigint)`))}) as leg (account_id, amount_cents))
+      select id from entry`;
+    const inTransaction = (work: (trx: Transaction<Database>) => Promise<unknown>) => db.transaction().execute(work);
+    // Refused by the statement itself: unbalanced, one-sided, without postings, on a mirror account.
+    await expect(inTransaction((trx) => marked([[checking, 100], [revenue, -99]]).execute(trx))).rejects.toThrow(/unbalanced_entry: .* off by 1 USD/);
+    await expect(inTransaction((trx) => marked([[checking, 100]]).execute(trx))).rejects.toThrow(/unbalanced_entry: .* 1 posting/);
+    await expect(
+      inTransaction((trx) =>
+        sql`insert into journal_entries (entity_id, posted_on, description, source, content_hash, actor, checked_in_statement)
+          values (${books.entityId}, '2026-01-01', 'marked, empty', 'import', 'x', 'test', true)`.execute(trx),
+      ),
+    ).rejects.toThrow(/unbalanced_entry: .* 0 posting/);
+    await expect(inTransaction((trx) => marked([[checking, 100], [mirror.body.id, -100]]).execute(trx))).rejects.toThrow(/veil_account_reserved/);
+    // A marked entry, balanced in its statement, cannot be unbalanced or put on a mirror account by a later one.
+    await expect(
+      inTransaction(async (trx) => {
+        const { rows } = await marked([[checking, 100], [revenue, -100]]).execute(trx);
+        await sql`insert into postings (entry_id, entity_id, account_id, currency, amount_cents)
+          values (${rows[0]?.id}, ${books.entityId}, ${checking}, 'USD', 7)`.execute(trx);
+      }),
+    ).rejects.toThrow(/unbalanced_entry: .* off by 7 USD/);
+    await expect(
+      inTransaction(async (trx) => {
+        const { rows } = await marked([[checking, 100], [revenue, -100]]).execute(trx);
+        await sql`insert into postings (entry_id, entity_id, account_id, currency, amount_cents)
+          values (${rows[0]?.id}, ${books.entityId}, ${checking}, 'USD', 7), (${rows[0]?.id}, ${books.entityId}, ${mirror.body.id}, 'USD', -7)`.execute(trx);
+      }),
+    ).rejects.toThrow(/veil_account_reserved/);
+    expect(await counts()).toEqual(before);
+    // A balanced marked entry commits, and later balanced postings in its transaction keep it balanced.
+    await inTransaction(async (trx) => {
+      const { rows } = await marked([[checking, 100], [revenue, -100]]).execute(trx);
+      await sql`insert into postings (entry_id, entity_id, account_id, currency, amount_cents)
+        values (${rows[0]?.id}, ${books.entityId}, ${checking}, 'USD', 7), (${rows[0]?.id}, ${books.entityId}, ${revenue}, 'USD', -7)`.execute(trx);
+    });
+    expect(await counts()).toMatchObject({ unbalancedEntries: 0, balanceMismatches: 0, entitiesNotZero: 0 });
   });
 });
 

@@ -50,6 +50,8 @@ export interface JournalEntriesTable {
   contentHash: string;
   actor: string;
   createdAt: CreatedAt;
+  /** Checked at the end of the statement that inserted it, not at commit (migration 0031). */
+  checkedInStatement: Generated<boolean>;
 }
 
 export interface PostingsTable {

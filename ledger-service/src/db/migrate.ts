@@ -26,6 +26,7 @@ import * as m0027 from './migrations/0027_bank_lines_entity_key';
 import * as m0028 from './migrations/0028_fast_booking';
 import * as m0029 from './migrations/0029_apply_postings_entry_lookup';
 import * as m0030 from './migrations/0030_audit_append_contents';
+import * as m0031 from './migrations/0031_entries_checked_in_statement';
 import * as m0032 from './migrations/0032_time_ordered_ids';
 import * as m0033 from './migrations/0033_balance_alerts';
 
@@ -57,6 +58,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0028_fast_booking': m0028,
   '0029_apply_postings_entry_lookup': m0029,
   '0030_audit_append_contents': m0030,
+  '0031_entries_checked_in_statement': m0031,
   '0032_time_ordered_ids': m0032,
   '0033_balance_alerts': m0033,
 };

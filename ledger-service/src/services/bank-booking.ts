@@ -188,11 +188,17 @@ export async function bookBankLines(trx: Trx, actor: Actor, entityId: string, wo
       const own = sql`(${line.id}::uuid, ${entryId}::uuid, 'booked', ${ruleId ?? null}::uuid, null::text)`;
       return mirror ? [own, sql`(${mirror.id}::uuid, ${entryId}::uuid, 'matched', null::uuid, ${`the other side of transfer line ${line.id}`}::text)`] : [own];
     });
+    // Found through the primary key (the ids again as an array), the state checked on the rows found (a CASE the
+    // planner cannot answer from an index). Right after an import stored its lines, which the statistics do not know
+    // yet, the planner took the index of waiting lines for the few it expected: 356,000 rows read for a batch of
+    // 1,000 transfers, 0.6-1.1 s a batch at 200,000 lines.
+    const ids = chunk.flatMap(({ line, mirror }) => (mirror ? [line.id, mirror.id] : [line.id]));
     const updated = await sql<{ id: string }>`
       update bank_lines as l
          set status = v.status, entry_id = v.entry_id, rule_id = coalesce(v.rule_id, l.rule_id), status_reason = v.reason, updated_at = now()
         from (values ${sql.join(rows)}) as v (id, entry_id, status, rule_id, reason)
-       where l.id = v.id and l.status in ('unmatched', 'review') and not l.pending
+       where l.id = v.id and l.id = any(${ids}::uuid[])
+         and case when l.status in ('unmatched', 'review') then not l.pending else false end
       returning l.id`.execute(trx);
     // The lines were checked above from the caller's copy; the database must agree, or nothing is written.
     if (updated.rows.length !== rows.length) {

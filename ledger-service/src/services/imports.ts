@@ -11,7 +11,7 @@ import { getBankLine, getBankLines, recordBankLines, setBankLineStatus, type Ban
 import { matchBillPayments } from './bill-matching';
 import type { Actor } from './context';
 import { ENTRY_EARLY_DAYS, ENTRY_LATE_DAYS, matchBookedEntries } from './entry-matching';
-import { bookFreshLinesByRules, dropStage, FRESH_LINES, LineStage, STAGED_LINES, stagedExternalId, storeWaiting } from './ingest';
+import { bookFreshLinesByRules, dropStage, FRESH_LINES, LineStage, orderedUuid, STAGED_LINES, stagedExternalId, storeWaiting } from './ingest';
 import { applyRulesAndBook, compileRule, listRules, splitByShares, type Rule } from './rules';
 import { payeeSimilarity } from './payee-similarity';
 
@@ -361,7 +361,7 @@ export async function importStatement(
   // Exact dedup: a line whose external id the account already has is skipped (counted); the rest is stored.
   await sql`
     create temporary table ${fresh} on commit drop as
-    select gen_random_uuid() as id, k.ord, k.account_index, a.account_id, a.entity_id, a.currency, ${source}::text as source,
+    select ${orderedUuid(sql`k.ord`)} as id, k.ord, k.account_index, a.account_id, a.entity_id, a.currency, ${source}::text as source,
            ${importRow.id}::uuid as import_id, k.external_id, k.bank_id, k.posted_on, null::date as authorized_on, k.amount_cents, k.payee, k.memo,
            false as pending, null::text as pending_external_id, k.raw, k.rule_id,
            'unmatched'::text as status, not (${deferRuled}::boolean and k.rule_id is not null) as stored
@@ -387,6 +387,10 @@ export async function importStatement(
     await sql`delete from ${fresh} f where f.stored and not exists (select 1 from bank_lines b where b.id = f.id and b.import_id = ${importRow.id}::uuid)`.execute(trx);
   }
   options.onPhase?.('store');
+  // Later steps read and mark the lines they act on by id, 1,000-2,000 at a time (review, transfers, bills, storing
+  // the lines that wait): without an index each such statement read the whole table, a million rows, 30 of them for
+  // the transfers of a million-line file.
+  await sql`create index on ${fresh} (id)`.execute(trx);
   await sql`analyze ${fresh}`.execute(trx);
   const perAccount = await sql<{ accountIndex: number; count: string }>`select account_index as "accountIndex", count(*) as count from ${fresh} group by account_index`.execute(trx);
   const newOf = new Map(perAccount.rows.map((row) => [Number(row.accountIndex), Number(row.count)]));
@@ -615,10 +619,11 @@ async function sendNearDuplicatesToReview(trx: Trx, source: BankLineSource, enti
     const chunk = verdicts.slice(start, start + REVIEW_UPDATE_ROWS);
     await storeWaiting(trx, chunk.map((verdict) => verdict.lineId));
     const values = chunk.map((verdict) => sql`(${verdict.lineId}::uuid, ${verdict.reviewOf}::uuid, ${verdict.reason}::text)`);
+    // The ids again as an array, an index condition on bank_lines (bank-booking.ts bookBankLines says why).
     await sql`
       update bank_lines as l set status = 'review', review_of = v.review_of, status_reason = v.reason, updated_at = now()
         from (values ${sql.join(values)}) as v (id, review_of, reason)
-       where l.id = v.id`.execute(trx);
+       where l.id = v.id and l.id = any(${chunk.map((verdict) => verdict.lineId)}::uuid[])`.execute(trx);
     await sql`update ${fresh} set status = 'review' where id in (${sql.join(chunk.map((verdict) => sql`${verdict.lineId}::uuid`))})`.execute(trx);
     for (const verdict of chunk) {
       recordAudit(trx, actor, {

@@ -94,6 +94,13 @@ describe('the fast booking path', () => {
     expect(delta(before)).toEqual({ booked: 1, replayed: 0, declined: 1 });
     expect(again.body.entries.map((entry: { replayed: boolean }) => entry.replayed)).toEqual([true, true, false]);
     expect(again.body.entries[0].id).toBe(first.body.entries[0].id);
+    // The fast path inserts a batch's entries with their postings in one statement, checked there (migration 0034);
+    // the long way's entries keep the commit-time checks.
+    const { rows } = await sql<{ id: string; checked: boolean }>`
+      select id, checked_in_statement as checked from journal_entries
+       where id in (${sql.join(again.body.entries.map((entry: { id: string }) => entry.id))})`.execute(ledger.deps.db);
+    const checked = new Map(rows.map((row) => [row.id, row.checked]));
+    expect(again.body.entries.map((entry: { id: string }) => checked.get(entry.id))).toEqual([true, true, false]);
   });
 
   it('stores a large batch answer compressed with lz4 on PostgreSQL (pglz on PGlite, built without lz4), and replays it whole', async () => {

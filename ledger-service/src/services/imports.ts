@@ -11,7 +11,7 @@ import { getBankLine, getBankLines, recordBankLines, setBankLineStatus, type Ban
 import { matchBillPayments } from './bill-matching';
 import type { Actor } from './context';
 import { ENTRY_EARLY_DAYS, ENTRY_LATE_DAYS, matchBookedEntries } from './entry-matching';
-import { bookFreshLinesByRules, dropStage, FRESH_LINES, LineStage, orderedUuid, STAGED_LINES, stagedExternalId, storeWaiting } from './ingest';
+import { bookFreshLinesByRules, dropStage, FRESH_LINES, LineStage, STAGED_LINES, stagedExternalId, storeWaiting } from './ingest';
 import { applyRulesAndBook, compileRule, listRules, splitByShares, type Rule } from './rules';
 import { payeeSimilarity } from './payee-similarity';
 
@@ -361,7 +361,7 @@ export async function importStatement(
   // Exact dedup: a line whose external id the account already has is skipped (counted); the rest is stored.
   await sql`
     create temporary table ${fresh} on commit drop as
-    select ${orderedUuid(sql`k.ord`)} as id, k.ord, k.account_index, a.account_id, a.entity_id, a.currency, ${source}::text as source,
+    select veil_uuid_v7() as id, k.ord, k.account_index, a.account_id, a.entity_id, a.currency, ${source}::text as source,
            ${importRow.id}::uuid as import_id, k.external_id, k.bank_id, k.posted_on, null::date as authorized_on, k.amount_cents, k.payee, k.memo,
            false as pending, null::text as pending_external_id, k.raw, k.rule_id,
            'unmatched'::text as status, not (${deferRuled}::boolean and k.rule_id is not null) as stored

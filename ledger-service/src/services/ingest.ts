@@ -187,19 +187,6 @@ export class LineStage {
 export const stagedExternalId = sql<string>`coalesce(s.external_id, 'row:' || left(encode(sha256(convert_to(s.identity || chr(30) || (row_number() over (partition by s.account_index, s.identity order by s.ord) - 1)::text, 'UTF8')), 'hex'), 40))`;
 
 /**
- * A new row's id, ordered by time and by the row's ordinal in the statement (RFC 9562 version 7's layout: 48 bits of
- * Unix milliseconds, the version, 32 bits of the ordinal around the variant, 40 random bits). A million lines and
- * their entries with random ids inserted each into a random leaf of every index on the id (bank_lines, journal
- * entries, postings by entry), far more pages than the buffer cache keeps; in order, they fill one leaf after another.
- * Unique as uuids are: a statement's ordinals are distinct, and another statement in the same millisecond differs
- * in the random bits.
- */
-export function orderedUuid(ordinal: RawBuilder<unknown>): RawBuilder<string> {
-  const hex = sql`lpad(to_hex(${ordinal}), 8, '0')`;
-  return sql<string>`(lpad(to_hex((extract(epoch from statement_timestamp()) * 1000)::bigint), 12, '0') || '7' || substr(${hex}, 1, 3) || '8' || substr(${hex}, 4, 5) || substr(gen_random_uuid()::text, 25, 10))::uuid`;
-}
-
-/**
  * The columns of a bank line FRESH_LINES holds, in bank_lines' names, as storeWaiting and the booking store them
  * (authorized_on, pending and pending_external_id are Plaid's; an import's fresh lines hold null, false, null).
  */
@@ -334,7 +321,7 @@ export async function bookFreshLinesByRules(
   await sql`drop table if exists ${booked}`.execute(trx);
   await sql`
     create temporary table ${booked} on commit drop as
-    select f.id as line_id, ${orderedUuid(sql`f.ord`)} as entry_id, f.ord, f.account_id, f.currency, f.posted_on, f.amount_cents, f.memo,
+    select f.id as line_id, veil_uuid_v7() as entry_id, f.ord, f.account_id, f.currency, f.posted_on, f.amount_cents, f.memo,
            f.rule_id, r.category_account_id, coalesce(r.description, f.payee, f.memo, 'Bank line') as description,
            row_number() over (order by f.ord) - 1 as position
       from ${fresh} f

@@ -894,10 +894,10 @@ export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHa
     const pool = new pg.Pool({
       connectionString: options.databaseUrl,
       max: options.poolSizeMax ?? 10,
-      // jit=off: the journal's statement-level checks plan over transition tables that have no statistics, so
-      // their estimated cost can pass jit_above_cost on a books of a few thousand entries, and compiling the plan
-      // then took ~220 ms of a 7 ms booking (seen in auto_explain; every statement this service runs is a short
-      // indexed one that JIT cannot speed up).
+      // jit=off: the journal's statement-level checks (0031) plan over transition tables that have no statistics;
+      // once the books held ~20,000 entries their estimated cost passed jit_above_cost, and compiling the plan took
+      // ~220 ms of a 7 ms booking (seen with auto_explain). Every statement this service runs is short and
+      // indexed: JIT cannot speed it up. (A DATABASE_URL carrying its own `options` replaces these.)
       options: options.schema ? `-c jit=off -c search_path=${options.schema}` : '-c jit=off',
     });
     // An idle client's error reaches the pool's listener; a client checked out between two statements (inside a

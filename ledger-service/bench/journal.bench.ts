@@ -35,20 +35,23 @@ interface Row {
   latencies: number[];
 }
 
-/** One phase over all its rounds: the rate is all entries over all elapsed time; percentiles over all latencies. */
-function combine(rows: Row[]): Row {
-  const first = rows[0] as Row;
-  const entries = rows.reduce((sum, row) => sum + row.entries, 0);
-  const elapsedMs = rows.reduce((sum, row) => sum + row.elapsedMs, 0);
-  const latencies = rows.flatMap((row) => row.latencies).sort((a, b) => a - b);
+/** A phase's figures from what it measured: the rate over the elapsed time; percentiles over the latencies. */
+function summarize(phase: string, entries: number, elapsedMs: number, latencies: number[]): Row {
+  const sorted = [...latencies].sort((a, b) => a - b);
   return {
-    phase: first.phase,
+    phase,
     entries,
     elapsedMs,
-    latencies,
+    latencies: sorted,
     entriesPerSecond: entries / (elapsedMs / 1000),
-    ...(latencies.length > 0 ? { p50Ms: percentile(latencies, 0.5), p99Ms: percentile(latencies, 0.99) } : {}),
+    ...(sorted.length > 0 ? { p50Ms: percentile(sorted, 0.5), p99Ms: percentile(sorted, 0.99) } : {}),
   };
+}
+
+/** One phase over all its rounds: all entries over all elapsed time, percentiles over every latency. */
+function combine(rows: Row[]): Row {
+  const sum = (value: (row: Row) => number) => rows.reduce((total, row) => total + value(row), 0);
+  return summarize((rows[0] as Row).phase, sum((row) => row.entries), sum((row) => row.elapsedMs), rows.flatMap((row) => row.latencies));
 }
 
 function progress(message: string) {
@@ -118,8 +121,7 @@ async function rawMultiRowInsert(handle: DatabaseHandle, entityId: string, accou
         .execute();
     });
   }
-  const elapsedMs = performance.now() - started;
-  return { phase: 'raw multi-row INSERT (the limit)', entriesPerSecond: count / (elapsedMs / 1000), entries: count, elapsedMs, latencies: [] };
+  return summarize('raw multi-row INSERT (the limit)', count, performance.now() - started, []);
 }
 
 /** The API's books are opened through the API, so they belong to the signed-in owner. */
@@ -159,17 +161,7 @@ async function batchApi(service: ServiceProcess, token: string, entityId: string
     latencies.push(performance.now() - requestStarted);
   }
   client.close();
-  const elapsedMs = performance.now() - started;
-  latencies.sort((a, b) => a - b);
-  return {
-    phase: `batch API (${BATCH_SIZE} entries/request)`,
-    entriesPerSecond: count / (elapsedMs / 1000),
-    p50Ms: percentile(latencies, 0.5),
-    p99Ms: percentile(latencies, 0.99),
-    entries: count,
-    elapsedMs,
-    latencies,
-  };
+  return summarize(`batch API (${BATCH_SIZE} entries/request)`, count, performance.now() - started, latencies);
 }
 
 /**
@@ -189,9 +181,7 @@ async function measure(phase: string, count: number, clients: number, operation:
       }
     }),
   );
-  const elapsedMs = performance.now() - started;
-  latencies.sort((a, b) => a - b);
-  return { phase, entriesPerSecond: count / (elapsedMs / 1000), p50Ms: percentile(latencies, 0.5), p99Ms: percentile(latencies, 0.99), entries: count, elapsedMs, latencies };
+  return summarize(phase, count, performance.now() - started, latencies);
 }
 
 /** The same shape as one API entry, in raw SQL: BEGIN, insert the entry, insert its two postings, COMMIT. */

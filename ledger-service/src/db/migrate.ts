@@ -30,6 +30,7 @@ import * as m0031 from './migrations/0031_entries_checked_in_statement';
 import * as m0032 from './migrations/0032_time_ordered_ids';
 import * as m0033 from './migrations/0033_balance_alerts';
 import * as m0034 from './migrations/0034_book_entries_checked_in_statement';
+import * as m0035 from './migrations/0035_book_entries_in_one_function';
 
 // A static list rather than a folder scan: the same code runs from src (tsx, jest) and from dist.
 const MIGRATIONS: Record<string, Migration> = {
@@ -63,6 +64,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0032_time_ordered_ids': m0032,
   '0033_balance_alerts': m0033,
   '0034_book_entries_checked_in_statement': m0034,
+  '0035_book_entries_in_one_function': m0035,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

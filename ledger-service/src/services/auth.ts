@@ -565,7 +565,7 @@ export async function revokeApiToken(deps: Deps, actor: Actor, tokenId: string):
 
 /**
  * What never changes about an API token (only its revocation and last use do), kept per database after a full
- * lookup so a write with a fast path can skip the lookup: `veil_book_entries` checks the revocation and expiry
+ * lookup so a write with a fast path can skip the lookup: `veil_book_entries_alerting` checks the revocation and expiry
  * itself, in the statement that writes. Every other route looks the token up each time.
  */
 interface KnownToken {

@@ -12,11 +12,11 @@ import { entryHash, type BookedEntry, type EntryDraft, type EntryView } from './
 
 // The journal's hot path: a request that books entries in one database round trip (`veil_book_entries_alerting`,
 // migrations 0018, 0028, 0033, 0034, one function since 0035) instead of ten. It books exactly what `bookEntries`
-// inside `idempotentWrite` would book, with the same answer, audit rows and events, or it declines (returns undefined) and the caller takes that long way, which
-// also reports every error. It declines whenever anything is not plainly a new, valid entry: an account it does
-// not know, a rule the entry breaks, a per-entry key already used, an account or entity the database sees
-// differently from what the service assumed (SQLSTATE VL001), or any database error at all. A declined call has
-// written nothing: it is one statement, rolled back whole.
+// inside `idempotentWrite` would book, with the same answer, audit rows and events, or it declines (returns
+// undefined) and the caller takes that long way, which also reports every error. It declines whenever anything is
+// not plainly a new, valid entry: an account it does not know, a rule the entry breaks, a per-entry key already
+// used, an account or entity the database sees differently from what the service assumed (SQLSTATE VL001), or any
+// database error at all. A declined call has written nothing: it is one statement, rolled back whole.
 //
 // What it keeps in memory: per account, the facts that never change (entity, currency, class; a trigger refuses
 // changes), to check the entry before the call. Whether the account is archived or mirrors another entity is

@@ -14,6 +14,7 @@ import { loadAfrTable } from './services/reference';
 import { startAlertSweeper } from './services/alert-events';
 import { sealPendingAudit } from './services/audit';
 import { startPeriodic } from './services/periodic';
+import { analyzeStaleTables, keepsOwnStatistics } from './services/statistics';
 import { startDispatcher } from './services/events';
 import { liveBackupSource } from './services/backup';
 import { createPlaidDeps } from './plaid/client';
@@ -21,6 +22,7 @@ import { linkDemoBanks } from './services/plaid-demo';
 
 const DEMO_EMAIL = 'demo@veil.local';
 const AUDIT_SEAL_INTERVAL_MS = 5_000;
+const STATISTICS_INTERVAL_MS = 10 * 60_000;
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -89,6 +91,17 @@ async function main(): Promise<void> {
   };
   await sealQueuedAudit();
   const stopAuditSealer = startPeriodic(AUDIT_SEAL_INTERVAL_MS, logger, 'sealing queued audit rows failed', sealQueuedAudit);
+  // Planner statistics where no autovacuum keeps them (PGlite; PostgreSQL with autovacuum off): the tables that
+  // changed enough are analyzed at start and every ten minutes (services/statistics.ts).
+  const analyzeTables = async () => {
+    const analyzed = await analyzeStaleTables(handle.db);
+    if (analyzed.length > 0) logger.info({ tables: analyzed }, 'planner statistics refreshed');
+  };
+  let stopStatistics = async () => {};
+  if (await keepsOwnStatistics(handle.db, handle.backend)) {
+    await analyzeTables();
+    stopStatistics = startPeriodic(STATISTICS_INTERVAL_MS, logger, 'refreshing planner statistics failed', analyzeTables);
+  }
   const server = app.listen(config.port, config.host, () => {
     const url = `http://${config.host}:${config.port}`;
     logger.info(
@@ -124,6 +137,7 @@ async function main(): Promise<void> {
       await stopDispatcher();
       await stopAlertSweeper();
       await stopAuditSealer();
+      await stopStatistics();
       await handle.close();
       await redis?.quit();
       logger.info('stopped');

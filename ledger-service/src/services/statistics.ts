@@ -16,8 +16,8 @@ const ANALYZE_FRACTION = 0.1;
 /** Whether this database needs the service to keep its statistics: PGlite always, PostgreSQL when autovacuum is off. */
 export async function keepsOwnStatistics(db: Db, backend: 'postgres' | 'pglite'): Promise<boolean> {
   if (backend === 'pglite') return true;
-  const { rows } = await sql<{ on: boolean }>`select current_setting('autovacuum') = 'on' and current_setting('track_counts') = 'on' as on`.execute(db);
-  return rows[0]?.on !== true;
+  const { rows } = await sql<{ setting: string }>`select current_setting('autovacuum') as setting`.execute(db);
+  return rows[0]?.setting !== 'on';
 }
 
 /**

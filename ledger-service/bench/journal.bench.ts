@@ -17,6 +17,8 @@ const RAW_ENTRIES = Number(process.env.BENCH_RAW_ENTRIES ?? 20_000);
 const BATCH_ENTRIES = Number(process.env.BENCH_BATCH_ENTRIES ?? 20_000);
 const SINGLE_ENTRIES = Number(process.env.BENCH_SINGLE_ENTRIES ?? 4_000);
 const BATCH_SIZE = 1_000;
+/** Entries each side books, untimed, before the first round (PostgreSQL): see runBackend. */
+const WARM_UP_ENTRIES = Number(process.env.BENCH_WARM_UP_ENTRIES ?? 5_000);
 // PostgreSQL: each API phase runs right after its raw baseline, in rounds, so that a ratio compares the two at the
 // same moment. On a shared 2-core machine the speed drifts by a third within minutes (seen 2026-11-25: the 1-client
 // ratio of one build gave 0.32 to 0.56 over four runs that measured every baseline first and every API phase after).
@@ -288,11 +290,16 @@ async function runBackend(label: string, open: () => Promise<{ handle: DatabaseH
     if (label !== 'PGlite') {
       // PostgreSQL: the service and the baselines share the server, so they alternate, round by round.
       const { service: running, token, api } = await startBenchService();
-      // Untimed: every connection of both pools opened and its plans made (a new backend's first booking takes
-      // ~60 ms, and eight at once ~300 ms), as in a service that has been running.
-      progress('warming up both sides: 200 single entries from 8 clients each, not timed');
-      await rawTransactions(handle, raw.entityId, raw.accountIds, 8, 200, SINGLE_ENTRIES);
-      await singleEntryApi(running, token, api.entityId, api.accountIds, 8, 200, SINGLE_ENTRIES);
+      // Untimed, as in a service that has been running: every connection of both pools opened and its plans made (a
+      // new backend's first booking takes ~60 ms, and eight at once ~300 ms), and V8's optimizing compiler done with
+      // the request path. After 400 entries the service still spent ~1.0 ms of CPU per single entry, and ~0.6 ms
+      // from ~5,000 entries on (2026-11-25, /proc per process); with 200 the first round's API ratios were the run's
+      // lowest (1 client 0.35, 8 clients 0.40, against 0.47-0.58 and 0.43-0.49 later). Both sides get the same.
+      progress(`warming up both sides: ${WARM_UP_ENTRIES} entries each as batches and as single entries from 8 clients, not timed`);
+      await rawMultiRowInsert(handle, raw.entityId, raw.accountIds, WARM_UP_ENTRIES, RAW_ENTRIES);
+      await batchApi(running, token, api.entityId, api.accountIds, WARM_UP_ENTRIES, BATCH_ENTRIES);
+      await rawTransactions(handle, raw.entityId, raw.accountIds, 8, WARM_UP_ENTRIES, SINGLE_ENTRIES);
+      await singleEntryApi(running, token, api.entityId, api.accountIds, 8, WARM_UP_ENTRIES, SINGLE_ENTRIES);
       const rounds: Row[][] = [];
       for (let round = 0; round < ROUNDS; round += 1) {
         progress(`round ${round + 1} of ${ROUNDS}`);

@@ -365,6 +365,32 @@ describe('the database enforces the invariants by itself', () => {
     expect(report).toMatchObject({ unbalancedEntries: 0, balanceMismatches: 0, entitiesNotZero: 0 });
   });
 
+  it('lets an entry be reversed once, whoever asks and however many at a time (migration 0036)', async () => {
+    const db = ledger.deps.db;
+    // Entries that reverse nothing are not limited by the rule: many at once, in one statement.
+    const plain = await post(`/entities/${books.entityId}/entries/batch`, { entries: [sale(11), sale(12), sale(13)] }).expect(201);
+    expect(plain.body.entries.map((entry: { reversesEntryId: string | null }) => entry.reversesEntryId)).toEqual([null, null, null]);
+    // Six concurrent requests to reverse one entry, each with its own key: one reversal, five refusals.
+    const original = await post(`/entities/${books.entityId}/entries`, sale(2_500)).expect(201);
+    const answers = await Promise.all(Array.from({ length: 6 }, () => post(`/entries/${original.body.id}/reverse`, {})));
+    expect(answers.map((answer) => answer.status).sort()).toEqual([201, 409, 409, 409, 409, 409]);
+    for (const answer of answers.filter((candidate) => candidate.status === 409)) expect(answer.body.error.code).toBe('already_reversed');
+    // The database refuses a second reversal by itself, however it is written.
+    await expect(
+      db.transaction().execute(async (trx) => {
+        const entry = await sql<{ id: string }>`
+          insert into journal_entries (entity_id, posted_on, description, source, content_hash, actor, reverses_entry_id)
+          values (${books.entityId}, '2026-03-15', 'raw second reversal', 'manual', 'x', 'test', ${original.body.id}) returning id`.execute(trx);
+        await sql`insert into postings (entry_id, entity_id, account_id, currency, amount_cents)
+          values (${entry.rows[0]?.id}, ${books.entityId}, ${books.accounts.checking}, 'USD', -2500),
+                 (${entry.rows[0]?.id}, ${books.entityId}, ${books.accounts.revenue}, 'USD', 2500)`.execute(trx);
+      }),
+    ).rejects.toThrow(/journal_entries_reverses_entry_id_key/);
+    const { rows } = await sql<{ n: string }>`select count(*) as n from journal_entries where reverses_entry_id = ${original.body.id}`.execute(db);
+    expect(Number(rows[0]?.n)).toBe(1);
+    expect(await counts()).toMatchObject({ unbalancedEntries: 0, balanceMismatches: 0, entitiesNotZero: 0 });
+  });
+
   it('checks an entry marked checked_in_statement at the end of its statement, and every posting added to it later', async () => {
     const db = ledger.deps.db;
     const checking = books.accounts.checking as string;

@@ -31,6 +31,7 @@ import * as m0032 from './migrations/0032_time_ordered_ids';
 import * as m0033 from './migrations/0033_balance_alerts';
 import * as m0034 from './migrations/0034_book_entries_checked_in_statement';
 import * as m0035 from './migrations/0035_book_entries_in_one_function';
+import * as m0036 from './migrations/0036_fewer_index_writes';
 
 // A static list rather than a folder scan: the same code runs from src (tsx, jest) and from dist.
 const MIGRATIONS: Record<string, Migration> = {
@@ -65,6 +66,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0033_balance_alerts': m0033,
   '0034_book_entries_checked_in_statement': m0034,
   '0035_book_entries_in_one_function': m0035,
+  '0036_fewer_index_writes': m0036,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

@@ -26,6 +26,8 @@ const RULE_PAYEE = process.env.BENCH_IMPORT_RULE ?? 'Merchant 1';
 // BENCH_IMPORT_PROFILE=1: the import's statements of 50 ms or more go to the server's log (with the backend pid
 // printed here to find them), and the time spent in each PL/pgSQL function (triggers included) is printed at the end.
 const PROFILE = process.env.BENCH_IMPORT_PROFILE === '1';
+// BENCH_IMPORT_EXPLAIN=<ms>: the plan (EXPLAIN ANALYZE, BUFFERS) of each statement of the import that takes longer,
+// nested ones too, goes to the server's log (auto_explain, loaded for the benchmark's connections only).
 
 let peakRssBytes = 0;
 const sampler = setInterval(() => {
@@ -54,7 +56,7 @@ async function main(): Promise<void> {
     await admin.query(`create schema ${schema}`);
     await admin.end();
     url = new URL(databaseUrl);
-    url.searchParams.set('options', `-c search_path=${schema},public${PROFILE ? ' -c track_functions=pl -c log_min_duration_statement=50' : ''}`);
+    url.searchParams.set('options', `-c search_path=${schema},public${PROFILE ? ' -c track_functions=pl -c log_min_duration_statement=50' : ''}${process.env.BENCH_IMPORT_EXPLAIN ? ' -c session_preload_libraries=auto_explain -c auto_explain.log_min_duration=' + process.env.BENCH_IMPORT_EXPLAIN + ' -c auto_explain.log_analyze=on -c auto_explain.log_buffers=on -c auto_explain.log_nested_statements=on' : ''}`);
   }
   const handle = await openDatabase(url ? { databaseUrl: url.toString() } : { pgliteDataDir: 'memory://' });
   try {

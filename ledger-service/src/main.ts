@@ -59,7 +59,7 @@ async function main(): Promise<void> {
         source: liveBackupSource(handle, { databaseUrl: config.databaseUrl, schema: config.databaseUrl ? config.databaseSchema : undefined }),
       }
     : undefined;
-  const deps = { db: handle.db, logger, backend: handle.backend, security, afrRows: loadAfrTable(config.afrTablePath), plaid, backups };
+  const deps = { db: handle.db, logger, backend: handle.backend, security, afrRows: loadAfrTable(config.afrTablePath), plaid, backups, bookingTransactionsMax: config.bookingTransactionsMax };
   if (plaid === undefined) logger.info('Plaid is not configured (PLAID_CLIENT_ID, PLAID_SECRET): bank sync is off');
   let demoBooks: { ownerUserId: string; llcEntityId: string; personalEntityId: string } | undefined;
 

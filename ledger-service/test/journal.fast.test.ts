@@ -1,9 +1,10 @@
+import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import request from 'supertest';
 import { createApp } from '../src/app';
 import { openDatabase } from '../src/db/database';
 import { verifyAuditChain } from '../src/services/audit';
-import { fastPathAlertEvaluations, fastPathOutcomes } from '../src/services/journal-fast';
+import { bookingGroupOutcomes, fastPathAlertEvaluations, fastPathOutcomes } from '../src/services/journal-fast';
 import { checkInvariants, createBooks, type Books } from './support/books';
 import { fastPathDelta } from './support/fast-path';
 import { enableMfa } from './support/mfa';
@@ -267,6 +268,133 @@ describe('the fast booking path', () => {
 
 // Migration 0028: the booking statement tells whether evaluating the alerts could change anything, and the service
 // evaluates only then. Each step below is a booking whose evaluation must run (or must not), and what it raised.
+describe('booking groups (migration 0037): concurrent requests booked together, each answered as if alone', () => {
+  let grouped: TestLedger;
+  let groupBooks: Books;
+  beforeAll(async () => {
+    grouped = await startTestLedger();
+    // One booking transaction at a time: whatever arrives while it runs waits, and goes as a group.
+    grouped.deps.bookingTransactionsMax = 1;
+    groupBooks = await createBooks(grouped, { accounts: { checking: 'checking', revenue: 'income_category', spare: 'expense_category' } });
+  });
+  afterAll(() => grouped.close());
+
+  // PGlite runs its queries on the service's own thread: a booking in flight holds the event loop, so the next
+  // request reaches the groups only once it is done, and groups hardly ever form there. They are asserted on
+  // PostgreSQL; what every request is answered, and what is written, on both.
+  const groupsForm = BACKEND === 'postgres';
+
+  function income(amountCents: number, accounts = groupBooks.accounts) {
+    return {
+      postedOn: '2026-07-01',
+      description: `grouped ${amountCents}`,
+      postings: [
+        { accountId: accounts.checking as string, amountCents },
+        { accountId: accounts.revenue as string, amountCents: -amountCents },
+      ],
+    };
+  }
+  async function count(table: 'journalEntries' | 'idempotencyKeys' | 'ledgerEvents'): Promise<number> {
+    const row = await grouped.deps.db.selectFrom(table).select(sql<string>`count(*)`.as('n')).executeTakeFirstOrThrow();
+    return Number(row.n);
+  }
+
+  it('books concurrent requests in groups with the same answers, audit rows and events, and replays each by its key', async () => {
+    const before = { ...bookingGroupOutcomes };
+    const fastBefore = { ...fastPathOutcomes };
+    const keys = Array.from({ length: 12 }, (_, index) => key(`group-${index}`));
+    const responses = await Promise.all(
+      keys.map((idempotencyKey, index) => grouped.http.post(`/entities/${groupBooks.entityId}/entries`).set('Idempotency-Key', idempotencyKey).send(income(1000 + index))),
+    );
+    expect(responses.map((response) => response.status)).toEqual(Array(12).fill(201));
+    if (groupsForm) expect(bookingGroupOutcomes.grouped - before.grouped).toBeGreaterThanOrEqual(2);
+    expect(bookingGroupOutcomes.groupsDeclined - before.groupsDeclined).toBe(0);
+    expect(delta(fastBefore)).toEqual({ booked: 12, replayed: 0, declined: 0 });
+    for (const [index, response] of responses.entries()) {
+      expect(response.body.postings[0]).toEqual({ accountId: groupBooks.accounts.checking, amountCents: 1000 + index, currency: 'USD', memo: null });
+      expect((await grouped.http.get(`/entries/${response.body.id}`).expect(200)).body).toEqual(response.body);
+      const audit = await grouped.http.get('/audit').query({ objectId: response.body.id }).expect(200);
+      expect(audit.body.items).toHaveLength(1);
+      expect(audit.body.items[0]).toMatchObject({ action: 'entry.booked', entityId: groupBooks.entityId, after: response.body });
+    }
+    const events = await grouped.deps.db.selectFrom('ledgerEvents').select('payload').where('entityId', '=', groupBooks.entityId).where('type', '=', 'entry.posted').execute();
+    const ids = responses.map((response) => response.body.id);
+    expect(events.map((event) => (event.payload as { entry: { id: string } }).entry.id).sort()).toEqual([...ids].sort());
+    const checking = await grouped.http.get(`/accounts/${groupBooks.accounts.checking}`).expect(200);
+    expect(checking.body.balanceCents).toBe(Array.from({ length: 12 }, (_, index) => 1000 + index).reduce((sum, amount) => sum + amount, 0));
+    expect(await checkInvariants(grouped.deps.db)).toMatchObject({ unbalancedEntries: 0, balanceMismatches: 0, periodTotalMismatches: 0, entitiesNotZero: 0 });
+    expect(await verifyAuditChain(grouped.deps.db)).toMatchObject({ ok: true });
+
+    // Every key again, at once, one of them twice: the stored answers, nothing booked; another body is a conflict.
+    const entries = await count('journalEntries');
+    const replayBefore = { ...bookingGroupOutcomes };
+    const replays = await Promise.all(
+      [...keys, keys[0] as string].map((idempotencyKey) =>
+        grouped.http.post(`/entities/${groupBooks.entityId}/entries`).set('Idempotency-Key', idempotencyKey).send(income(1000 + keys.indexOf(idempotencyKey))),
+      ),
+    );
+    expect(replays.map((response) => [response.status, response.headers['idempotent-replayed']])).toEqual(Array(13).fill([201, 'true']));
+    expect(replays.map((response) => response.body)).toEqual([...responses, responses[0]].map((response) => response?.body));
+    if (groupsForm) expect(bookingGroupOutcomes.grouped - replayBefore.grouped).toBeGreaterThanOrEqual(2);
+    const conflict = await grouped.http.post(`/entities/${groupBooks.entityId}/entries`).set('Idempotency-Key', keys[3] as string).send(income(5)).expect(409);
+    expect(conflict.body.error.code).toBe('idempotency_conflict');
+    expect(await count('journalEntries')).toBe(entries);
+  });
+
+  it('books no part of a group the database refuses one request of: each is booked alone, that one refused as alone', async () => {
+    // The spare account in the service's cache, then archived behind its back: only the database sees it.
+    const move = (amountCents: number) => ({ postedOn: '2026-07-02', description: 'spare', postings: [
+      { accountId: groupBooks.accounts.spare as string, amountCents },
+      { accountId: groupBooks.accounts.checking as string, amountCents: -amountCents },
+    ] });
+    await grouped.http.post(`/entities/${groupBooks.entityId}/entries`).set('Idempotency-Key', key()).send(move(4)).expect(201);
+    await grouped.http.post(`/entities/${groupBooks.entityId}/entries`).set('Idempotency-Key', key()).send(move(-4)).expect(201);
+    await grouped.http.patch(`/accounts/${groupBooks.accounts.spare}`).set('Idempotency-Key', key()).send({ archived: true }).expect(200);
+    const entries = await count('journalEntries');
+    const before = { ...bookingGroupOutcomes };
+    const bodies = [...Array.from({ length: 6 }, (_, index) => income(2000 + index)), move(9), ...Array.from({ length: 5 }, (_, index) => income(3000 + index))];
+    const responses = await Promise.all(bodies.map((body) => grouped.http.post(`/entities/${groupBooks.entityId}/entries`).set('Idempotency-Key', key()).send(body)));
+    expect(responses.map((response) => response.status)).toEqual([...Array(6).fill(201), 422, ...Array(5).fill(201)]);
+    expect(responses[6]?.body.error.code).toBe('account_archived');
+    expect(await count('journalEntries')).toBe(entries + 11);
+    // The archived account's request went in a group (it arrived while another booking ran), which was declined.
+    if (groupsForm) expect(bookingGroupOutcomes.groupsDeclined - before.groupsDeclined).toBeGreaterThanOrEqual(1);
+    expect(await checkInvariants(grouped.deps.db)).toMatchObject({ unbalancedEntries: 0, balanceMismatches: 0, periodTotalMismatches: 0, entitiesNotZero: 0 });
+    expect(await verifyAuditChain(grouped.deps.db)).toMatchObject({ ok: true });
+  });
+
+  it('declines a whole group in the database, writing nothing, and answers a replay in a group with its stored answer', async () => {
+    const call = (idempotencyKey: string, amountCents: number, accountId = groupBooks.accounts.checking as string) => {
+      const entryId = randomUUID();
+      const entry = { id: entryId, postedOn: '2026-07-03', description: 'direct', source: 'manual', idempotencyKey: null, actor: 'test', createdAt: new Date().toISOString(), postings: [] };
+      return {
+        scope: `user:${grouped.owner.id}`, key: idempotencyKey, requestHash: `hash-${idempotencyKey}`, entityId: groupBooks.entityId, ownerUserId: grouped.owner.id,
+        sessionId: null, tokenId: null,
+        accounts: [{ id: accountId, currency: 'USD' }, { id: groupBooks.accounts.revenue, currency: 'USD' }],
+        entries: [{ id: entryId, posted_on: '2026-07-03', description: 'direct', source: 'manual', idempotency_key: null, content_hash: 'x', actor: 'test', created_at: entry.createdAt }],
+        postings: [
+          { position: 0, entry_id: entryId, account_id: accountId, currency: 'USD', amount_cents: amountCents, memo: null },
+          { position: 1, entry_id: entryId, account_id: groupBooks.accounts.revenue, currency: 'USD', amount_cents: -amountCents, memo: null },
+        ],
+        events: [{ type: 'entry.posted', payload: { entry } }], status: 201, response: entry, audit: [],
+      };
+    };
+    const book = (requests: unknown[]) =>
+      sql<{ ordinal: number; replayed: boolean; statusCode: number }>`select * from veil_book_entries_grouped(${JSON.stringify(requests)}::jsonb, ${['checking']}::text[], 0)`.execute(grouped.deps.db);
+    const before = { entries: await count('journalEntries'), keys: await count('idempotencyKeys'), events: await count('ledgerEvents') };
+    // The archived spare account in the second request: the whole call is refused, nothing of the first is kept.
+    await expect(book([call(key(), 11), call(key(), 12, groupBooks.accounts.spare as string)])).rejects.toMatchObject({ code: 'VL001' });
+    expect({ entries: await count('journalEntries'), keys: await count('idempotencyKeys'), events: await count('ledgerEvents') }).toEqual(before);
+    // A key stored earlier is a replay, the others are booked.
+    const first = key();
+    expect((await book([call(first, 21)])).rows).toMatchObject([{ ordinal: 1, replayed: false, statusCode: 201 }]);
+    const { rows } = await book([call(key(), 22), call(first, 21)]);
+    expect(rows.sort((a, b) => a.ordinal - b.ordinal)).toMatchObject([{ ordinal: 1, replayed: false }, { ordinal: 2, replayed: true, statusCode: 201 }]);
+    expect(await count('journalEntries')).toBe(before.entries + 2);
+    expect(await checkInvariants(grouped.deps.db)).toMatchObject({ unbalancedEntries: 0, balanceMismatches: 0, periodTotalMismatches: 0, entitiesNotZero: 0 });
+  });
+});
+
 describe('alerts after a fast-path booking', () => {
   let alerting: Books;
   beforeAll(async () => {

@@ -17,6 +17,11 @@ export interface Deps {
   plaid?: PlaidDeps | undefined;
   /** Where POST /admin/backups writes (VEIL_BACKUP_DIR); absent, that route answers backups_not_configured. */
   backups?: BackupDeps | undefined;
+  /**
+   * Booking transactions of single-entry requests run at once by this process (VEIL_BOOKING_TRANSACTIONS); requests
+   * that arrive meanwhile are booked together (services/journal-fast.ts, BookingGroups). Default 2.
+   */
+  bookingTransactionsMax?: number | undefined;
 }
 
 /** What an actor may do to an entity it can see. `move_money` implies nothing else; each is granted on its own. */

@@ -1,3 +1,4 @@
+import { bookingGroupOutcomes } from '../src/services/journal-fast';
 import { createApp } from '../src/app';
 import { createBooks } from './support/books';
 import { key, listen, startTestLedger, type TestLedger } from './support/harness';
@@ -44,6 +45,22 @@ describe('GET /metrics', () => {
     await ledger.http.post(`/entities/${books.entityId}/entries`).set('Idempotency-Key', key()).send(unknown).expect(404);
     const after = await outcomes();
     expect({ booked: after.booked - before.booked, replayed: after.replayed - before.replayed, declined: after.declined - before.declined }).toEqual({ booked: 1, replayed: 1, declined: 1 });
+  });
+
+  it('counts booking groups: groups, the requests booked in them, groups declined', async () => {
+    const books = await createBooks(ledger, { name: 'Grouped LLC', accounts: { cash: 'cash', sales: 'income_category' } });
+    await Promise.all(
+      Array.from({ length: 8 }, (_, index) =>
+        ledger.http
+          .post(`/entities/${books.entityId}/entries`)
+          .set('Idempotency-Key', key())
+          .send({ postedOn: '2026-02-02', description: `Sale ${index}`, postings: [{ accountId: books.accounts.cash, amountCents: 100 + index }, { accountId: books.accounts.sales, amountCents: -100 - index }] })
+          .expect(201),
+      ),
+    );
+    const text = (await ledger.anonymous.get('/metrics').expect(200)).text;
+    const read = (outcome: string) => Number(new RegExp(`^veil_booking_groups\\{outcome="${outcome}"\\} (\\d+)$`, 'm').exec(text)?.[1]);
+    expect({ groups: read('groups'), grouped: read('grouped_requests'), groupsDeclined: read('groups_declined') }).toEqual(bookingGroupOutcomes);
   });
 
   it('wants the metrics token when one is configured', async () => {

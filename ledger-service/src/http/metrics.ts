@@ -4,7 +4,7 @@ import { sql } from 'kysely';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Deps } from '../services/context';
 import type { DeliveryObserver } from '../services/events';
-import { fastPathAlertEvaluations, fastPathOutcomes } from '../services/journal-fast';
+import { bookingGroupOutcomes, fastPathAlertEvaluations, fastPathOutcomes } from '../services/journal-fast';
 
 /**
  * Prometheus metrics, one registry per app (tests build several apps in one process). Request figures come from
@@ -69,6 +69,17 @@ export function createMetrics(deps: Deps): Metrics {
     registers: [registry],
     collect() {
       for (const [outcome, count] of Object.entries(fastPathOutcomes)) this.set({ outcome }, count);
+    },
+  });
+  new Gauge({
+    name: 'veil_booking_groups',
+    help: 'Concurrent single-entry requests booked together since this process started: groups booked, requests booked in them, and groups declined (each of their requests then booked alone)',
+    labelNames: ['outcome'] as const,
+    registers: [registry],
+    collect() {
+      this.set({ outcome: 'groups' }, bookingGroupOutcomes.groups);
+      this.set({ outcome: 'grouped_requests' }, bookingGroupOutcomes.grouped);
+      this.set({ outcome: 'groups_declined' }, bookingGroupOutcomes.groupsDeclined);
     },
   });
   new Gauge({

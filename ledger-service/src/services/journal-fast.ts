@@ -159,6 +159,11 @@ class BookingGroups {
     private readonly transactionsMax: number,
   ) {}
 
+  /** Booking transactions in flight, and requests waiting for one to end. */
+  get state(): { running: number; waiting: number } {
+    return { running: this.running, waiting: this.waiting.length };
+  }
+
   book(call: BookingCall): Promise<BookingOutcome> {
     return new Promise((settle) => {
       this.waiting.push({ call, settle });
@@ -224,6 +229,11 @@ class BookingGroups {
 }
 
 const groupsByDb = new WeakMap<Db, BookingGroups>();
+
+/** This process's booking transactions in flight on `db`, and the requests waiting to be booked in a group. */
+export function bookingGroupsState(db: Db): { running: number; waiting: number } {
+  return groupsByDb.get(db)?.state ?? { running: 0, waiting: 0 };
+}
 
 function bookingGroupsOf(deps: Deps): BookingGroups {
   let groups = groupsByDb.get(deps.db);

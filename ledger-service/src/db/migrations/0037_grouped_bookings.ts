@@ -42,11 +42,12 @@ const STATEMENTS = [
                                          and t.revoked_at is null and (t.expires_at is null or t.expires_at > now())))) then
       raise exception 'veil_fast_path_declined: credentials' using errcode = 'VL001';
     end if;
-    -- A request whose key is stored already (by an earlier request) is a replay; the others are accepted.
+    -- A request whose key is stored already (by an earlier request) is a replay; the others are accepted. Keys are
+    -- claimed in key order: two groups replaying the same two keys at once wait for each other in one order only.
     with stored as (
       insert into idempotency_keys (scope, key, request_hash, status_code, response)
         select q.value ->> 'scope', q.value ->> 'key', q.value ->> 'requestHash', (q.value ->> 'status')::int, q.value -> 'response'
-          from jsonb_array_elements(p_requests) with ordinality q order by q.ordinality
+          from jsonb_array_elements(p_requests) with ordinality q order by q.value ->> 'scope', q.value ->> 'key'
         on conflict (scope, key) do nothing
         returning scope, key)
     select coalesce(array_agg(q.ordinality::int), '{}') into accepted

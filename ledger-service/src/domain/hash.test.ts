@@ -52,6 +52,32 @@ describe('canonicalJson', () => {
     );
   });
 
+  it('writes values already in canonical order (taken as they are, not copied) as canonicalize does', () => {
+    fc.assert(
+      fc.property(value, (input) => {
+        const text = canonicalize(input);
+        if (text === undefined) return;
+        // Read back from canonical text, every object's keys are in canonical order (but for index-like keys).
+        const ordered: unknown = JSON.parse(text);
+        const before = JSON.stringify(ordered);
+        expect(canonicalJson(ordered)).toBe(text);
+        expect(JSON.stringify(ordered)).toBe(before);
+      }),
+      { numRuns: 2_000 },
+    );
+  });
+
+  it('copies an ordered object only from the member that changes, and never changes the value it is given', () => {
+    const inner = { d: 1, c: [2, undefined] };
+    const input = { a: 'kept', b: [undefined, inner, new Date(0)], c: undefined, d: { e: Symbol('dropped'), f: 1 } };
+    const text = canonicalJson(input);
+    expect(text).toBe(canonicalize(input));
+    expect(text).toBe('{"a":"kept","b":[null,{"c":[2,null],"d":1},"1970-01-01T00:00:00.000Z"],"d":{"f":1}}');
+    expect(Object.keys(inner)).toEqual(['d', 'c']);
+    expect(input.b[0]).toBeUndefined();
+    expect(canonicalJson({ b: 1, a: { z: undefined, y: 2 } })).toBe('{"a":{"y":2},"b":1}');
+  });
+
   it('orders keys by UTF-16 code units, index-like keys as strings, and keeps a __proto__ member', () => {
     expect(canonicalJson({ b: 1, 10: 'x', 2: 'y', a: [undefined, 3] })).toBe('{"10":"x","2":"y","a":[null,3],"b":1}');
     expect(canonicalJson(JSON.parse('{"__proto__":{"z":1,"a":2},"k":true}'))).toBe('{"__proto__":{"a":2,"z":1},"k":true}');

@@ -116,27 +116,33 @@ export function linkHash(prevHash: string, seq: number, digest: string): string 
  * row is its canonical text with the digest spliced in: the text the digest is taken over is written once.
  */
 export function auditRowsParameter(queue: readonly QueuedEvent[]): string {
-  const rows = queue.map((event) => {
+  const parts = ['['];
+  for (const event of queue) {
+    // Keys in canonical order, so that canonicalJson writes the row without copying it.
     const content: Omit<Content, 'seq'> = {
-      occurredAt: event.occurredAt.toISOString(),
-      actorType: event.actor.type,
-      actorId: event.actor.id,
-      actorUserId: event.actor.userId ?? null,
-      tokenId: event.actor.tokenId ?? null,
-      executionId: event.actor.executionId ?? null,
       action: event.action,
-      entityId: event.entityId ?? null,
-      objectType: event.objectType,
-      objectId: event.objectId ?? null,
-      before: event.before ?? null,
+      actorId: event.actor.id,
+      actorType: event.actor.type,
+      actorUserId: event.actor.userId ?? null,
       after: event.after ?? null,
+      before: event.before ?? null,
+      entityId: event.entityId ?? null,
+      executionId: event.actor.executionId ?? null,
+      objectId: event.objectId ?? null,
+      objectType: event.objectType,
+      occurredAt: event.occurredAt.toISOString(),
       requestId: event.actor.requestId ?? null,
+      tokenId: event.actor.tokenId ?? null,
     };
     const canonical = canonicalJson(content) as string;
     assert(canonical.endsWith('}'), 'auditRowsParameter: a row\'s content is an object');
-    return `${canonical.slice(0, -1)},"digest":"${hash('sha256', canonical, 'hex')}"}`;
-  });
-  return `[${rows.join(',')}]`;
+    if (parts.length > 1) parts.push(',');
+    parts.push(canonical.slice(0, -1), ',"digest":"', hash('sha256', canonical, 'hex'), '"}');
+  }
+  parts.push(']');
+  // One join of the pieces gives a flat string; a join of per-row template strings gave one that the driver had to
+  // flatten again to measure it (3.7 ms of a 1,000-row parameter, 2026-11-25).
+  return parts.join('');
 }
 
 /** An audit event as queued: secrets redacted, stamped now (the fast booking path builds these itself). */

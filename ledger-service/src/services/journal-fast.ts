@@ -8,7 +8,7 @@ import { ALERT_SETTINGS_DEFAULT, envelopeAlertsAfterPostings } from './alert-eve
 import { auditRowsParameter, sealPendingAudit, type QueuedEvent } from './audit';
 import { actorLabel, type Actor, type Deps } from './context';
 import { idempotencyConflict, idempotentRequestHash, type IdempotentRequest, type WriteResult } from './idempotency';
-import { entryHash, type BookedEntry, type EntryDraft, type EntryView } from './journal';
+import { canonicallyOrdered, entryHash, type BookedEntry, type EntryDraft, type EntryView } from './journal';
 
 // The journal's hot path: a request that books entries in one database round trip (`veil_book_entries_alerting`,
 // migrations 0018, 0028, 0033, 0034, one function since 0035) instead of ten. It books exactly what `bookEntries`
@@ -332,7 +332,7 @@ export async function bookEntriesFast(
     entityId,
     objectType: 'entry',
     objectId: entry.id,
-    after: entry,
+    after: canonicallyOrdered(entry),
     actor,
     occurredAt: createdAt,
   }));

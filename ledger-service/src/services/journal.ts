@@ -49,6 +49,26 @@ export interface EntryView {
   postings: PostingView[];
 }
 
+/**
+ * The same entry with its keys (and its postings' keys) in RFC 8785 order: what an audit row's `after` holds, so
+ * that the row's canonical form is written without copying it (domain/hash.ts).
+ */
+export function canonicallyOrdered(view: EntryView): EntryView {
+  return {
+    actor: view.actor,
+    createdAt: view.createdAt,
+    description: view.description,
+    entityId: view.entityId,
+    id: view.id,
+    idempotencyKey: view.idempotencyKey,
+    postedOn: view.postedOn,
+    postings: view.postings.map((posting) => ({ accountId: posting.accountId, amountCents: posting.amountCents, currency: posting.currency, memo: posting.memo })),
+    reversedByEntryId: view.reversedByEntryId,
+    reversesEntryId: view.reversesEntryId,
+    source: view.source,
+  };
+}
+
 export interface BookedEntry extends EntryView {
   /** True when the per-entry idempotency key matched an entry booked earlier: nothing new was written. */
   replayed: boolean;
@@ -67,15 +87,16 @@ const POSTING_ROWS_PER_INSERT = 5_000;
 
 /** What tells a replayed per-entry key (same content) from a conflicting one. */
 export function entryHash(draft: EntryDraft): string {
+  // Keys in canonical order, so that contentHash writes the value without copying it.
   return contentHash({
-    postedOn: draft.postedOn,
     description: draft.description,
-    source: draft.source ?? 'manual',
+    postedOn: draft.postedOn,
     postings: draft.postings.map((posting) => ({
       accountId: posting.accountId,
       amountCents: posting.amountCents,
       memo: posting.memo ?? null,
     })),
+    source: draft.source ?? 'manual',
   });
 }
 

@@ -123,6 +123,21 @@ describe('statement parsers on the project fixtures', () => {
     await expect(parseStatement(bytes, { file: 'bad.csv' })).rejects.toThrow('bad.csv:3: "12..0" is not an amount');
   });
 
+  it('numbers a CSV row by the line it ends on, across quoted line breaks and blank lines', async () => {
+    const text = 'Date,Description,Amount,Memo\n2026-01-02,"Two\nline payee",1.00,a\n\n2026-01-03,Plain,2.00,"memo\nwith\nbreaks"\n2026-01-04,Next,3.00,b\n';
+    const statement = await parseStatement(Buffer.from(`${text}2026-01-05,Last,4.00,c\n`), { file: 'm.csv' });
+    expect(statement.accounts[0]?.lines.map((line) => [line.line, line.payee, line.amountCents])).toEqual([
+      [3, 'Two\nline payee', 100],
+      [7, 'Plain', 200],
+      [8, 'Next', 300],
+      [9, 'Last', 400],
+    ]);
+    await expect(parseStatement(Buffer.from(`${text}2026-01-05,Bad,x.0,c\n`), { file: 'm.csv' })).rejects.toThrow('m.csv:9: "x.0" is not an amount');
+    await expect(parseStatement(Buffer.from('Date,Description,Amount\n2026-01-02,"unterminated,1.00\n2026-01-03,x,2.00\n'), { file: 'q.csv' })).rejects.toThrow(
+      /^q\.csv:3: not a readable CSV file: Quote Not Closed/,
+    );
+  });
+
   it('reads an OFX 2 XML file with two accounts and both balances', async () => {
     const statement = await parseStatement(read('xml-v2.ofx'), { file: 'xml-v2.ofx' });
     expect(statement.accounts.map((account) => [account.statementAccountId, account.lines.length, account.balances])).toEqual([

@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import { parse } from 'csv-parse';
+import { Parser } from 'csv-parse';
 import { parseAmount } from './amount';
 import { parseDate, type DateOrder } from './dates';
 import { StatementError, type ParsedLine, type ParsedStatement } from './types';
@@ -212,10 +212,13 @@ export async function parseCsv(
   onLine?: (line: ParsedLine) => void | Promise<void>,
 ): Promise<CsvResult> {
   const delimiter = given?.delimiter ?? sniffDelimiter(text);
-  const source = Readable.from(textChunks(text));
-  const parser = source.pipe(
-    parse({ delimiter, relax_column_count: true, relax_quotes: true, skip_empty_lines: true, info: true, bom: true }),
-  );
+  const parser = new Parser({ delimiter, relax_column_count: true, relax_quotes: true, skip_empty_lines: true, bom: true });
+  // Each record with the line it ends on, read from the parser's counters as it hands the record over. csv-parse's
+  // own `info: true` snapshots its whole state into two new objects per record: that was 60% of the parse (300,000
+  // rows, 2026-11-25: 1,379 ms with it, 558 ms without).
+  const emit = parser.push.bind(parser);
+  parser.push = (record: unknown) => emit(record === null ? null : { cells: record, line: parser.info.lines });
+  Readable.from(textChunks(text)).pipe(parser);
   const head: { cells: string[]; line: number }[] = [];
   const lines: ParsedLine[] = [];
   const warnings: ParsedStatement['warnings'] = [];
@@ -293,8 +296,7 @@ export async function parseCsv(
     order = m.dateOrder ?? guessDateOrder(head.filter((row) => row.line > (resolved as Resolved).headerLine).map((row) => row.cells[columns?.date ?? 0] ?? ''));
   };
   try {
-    for await (const record of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
-      const row = { cells: record.record, line: record.info.lines };
+    for await (const row of parser as AsyncIterable<{ cells: string[]; line: number }>) {
       if (!resolved) {
         head.push(row);
         if (head.length < SNIFF_ROWS) continue;

@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import iconv from 'iconv-lite';
 import { parseAmount } from '../src/import/amount';
 import { parseDate, parseOfxDate } from '../src/import/dates';
-import { detectFormat, parseStatement, StatementError, type ParsedStatement } from '../src/import/index';
+import { detectFormat, parseStatement, rowIdentity, StatementError, type ParsedStatement } from '../src/import/index';
 
 const FIXTURES = path.join(__dirname, 'fixtures', 'import');
 const read = (name: string) => fs.readFileSync(path.join(FIXTURES, name));
@@ -52,6 +52,32 @@ describe('amounts and dates', () => {
     expect(parseDate('03.11.2026', 'dmy')).toBe('2026-11-03');
     expect(parseDate('2026-02-29', 'ymd')).toBeNull();
     expect(parseDate('2024-02-29', 'mdy')).toBe('2024-02-29');
+  });
+});
+
+describe('row identities (the external ids of lines without a bank id)', () => {
+  // What every stored CSV line's id was made from since the importer began: an identity that changed would import a
+  // file again as new lines.
+  const reference = (line: { postedOn: string; amountCents: number; payee: string | null; memo: string | null }) => {
+    const normalise = (value: string | null) => (value ?? '').normalize('NFKC').replace(/\s+/g, ' ').trim().toLowerCase();
+    return [line.postedOn, String(line.amountCents), normalise(line.payee), normalise(line.memo)].join('\u001f');
+  };
+  const text = fc.option(
+    fc.oneof(
+      fc.string(),
+      fc.string({ unit: 'binary' }),
+      fc.string({ unit: 'grapheme' }),
+      fc.constantFrom('  Café\tdu  Coin ', 'ＡＢＣ １２３', 'ﬁle', 'Ⅻ', '\u00a0x\u2003y', 'e\u0301', 'ß', 'İstanbul'),
+    ),
+  );
+  it('is the same text as ever, ASCII or not', () => {
+    fc.assert(
+      fc.property(fc.constantFrom('2026-01-02', '1999-12-31'), fc.integer(), text, text, (postedOn, amountCents, payee, memo) => {
+        const line = { postedOn, amountCents, payee, memo };
+        expect(rowIdentity(line)).toBe(reference(line));
+      }),
+      { numRuns: 2_000 },
+    );
   });
 });
 

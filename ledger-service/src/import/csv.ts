@@ -201,6 +201,11 @@ export interface CsvResult extends ParsedStatement {
   preset: string | null;
 }
 
+/** A row's cell, trimmed ('' past the row's end), or undefined for a column the mapping does not name. */
+function cellAt(cells: readonly string[], index: number | undefined): string | undefined {
+  return index === undefined ? undefined : (cells[index] ?? '').trim();
+}
+
 /**
  * Streams the records through csv-parse; calls `onLine` per transaction when given (the importer's streaming
  * path), otherwise collects them. A bad row refuses the file with its line: an import is all or nothing.
@@ -229,27 +234,25 @@ export async function parseCsv(
   const handle = async (cells: string[], line: number) => {
     if (!resolved || !columns) return;
     if (line <= resolved.headerLine) return;
-    const cell = (index: number | undefined) => (index === undefined ? undefined : (cells[index] ?? '').trim());
-    const dateText = cell(columns.date) ?? '';
+    const dateText = cellAt(cells, columns.date) ?? '';
     const postedOn = parseDate(dateText, order);
     if (postedOn === null) throw new StatementError(file, line, `"${dateText}" is not a date (${order.toUpperCase()} expected)`);
     const style = { decimalSeparator };
     let cents: number;
     let amountText: string;
-    const amountCells = [columns.amount, columns.debit, columns.credit].map((index) => cell(index) ?? '');
-    if (amountCells.every((value) => value === '')) {
+    if (!cellAt(cells, columns.amount) && !cellAt(cells, columns.debit) && !cellAt(cells, columns.credit)) {
       // A balance line ("Beginning balance as of…") or a heading inside the data: not a transaction, and said so.
       warnings.push({ line, message: `no amount on this row ("${cells.join(',').slice(0, 60)}"): not a transaction, not imported` });
       return;
     }
     if (columns.amount !== undefined) {
-      amountText = cell(columns.amount) ?? '';
+      amountText = cellAt(cells, columns.amount) ?? '';
       const amount = parseAmount(amountText.replace(/[$€£]/g, ''), style);
       if (amount === null) throw new StatementError(file, line, `"${amountText}" is not an amount`);
       cents = amount.cents;
     } else {
-      const debitText = cell(columns.debit) ?? '';
-      const creditText = cell(columns.credit) ?? '';
+      const debitText = cellAt(cells, columns.debit) ?? '';
+      const creditText = cellAt(cells, columns.credit) ?? '';
       const debit = debitText === '' ? { cents: 0 } : parseAmount(debitText.replace(/[$€£]/g, ''), style);
       const credit = creditText === '' ? { cents: 0 } : parseAmount(creditText.replace(/[$€£]/g, ''), style);
       if (debit === null) throw new StatementError(file, line, `"${debitText}" is not an amount`);
@@ -259,14 +262,14 @@ export async function parseCsv(
     }
     if (resolved.mapping.negate) cents = cents === 0 ? 0 : -cents;
     const raw: Record<string, string> = { amount: amountText, date: dateText };
-    const balanceText = cell(columns.balance);
+    const balanceText = cellAt(cells, columns.balance);
     if (balanceText) raw.balance = balanceText;
     const parsed: ParsedLine = {
-      externalId: cell(columns.externalId) || null,
+      externalId: cellAt(cells, columns.externalId) || null,
       postedOn,
       amountCents: cents,
-      payee: cell(columns.payee) || null,
-      memo: columns.memo !== columns.payee ? cell(columns.memo) || null : null,
+      payee: cellAt(cells, columns.payee) || null,
+      memo: columns.memo !== columns.payee ? cellAt(cells, columns.memo) || null : null,
       line,
       raw,
     };

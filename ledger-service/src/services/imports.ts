@@ -270,6 +270,14 @@ export async function importStatement(
   const ruleById = new Map(ruleList.map((rule) => [rule.id, rule]));
   const staged: StagedAccount[] = [];
   const stage = await LineStage.open(trx);
+  // A line's raw data as JSON with the file and the line it came from: its own members' text with those two spliced
+  // in, as the spread {...raw, file, line} would give them (a repeated key: the last wins in jsonb). The spread and
+  // its JSON.stringify cost 2.7 µs a line, the splice 0.3 (2026-11-25).
+  const provenance = `"file":${JSON.stringify(request.fileName)},"line":`;
+  const rawJsonOf = (line: ParsedLine) => {
+    const members = JSON.stringify(line.raw);
+    return members === '{}' ? `{${provenance}${line.line}}` : `${members.slice(0, -1)},${provenance}${line.line}}`;
+  };
   const add = async (line: ParsedLine, accountIndex: number, accountId: string | undefined) => {
     const account = staged[accountIndex] ?? { lines: 0, totalCents: 0 };
     staged[accountIndex] = account;
@@ -287,7 +295,7 @@ export async function importStatement(
       amountCents: line.amountCents,
       payee,
       memo,
-      rawJson: JSON.stringify({ ...line.raw, file: request.fileName, line: line.line }),
+      rawJson: rawJsonOf(line),
       ruleId: decided?.rule.id ?? null,
     });
   };

@@ -442,6 +442,59 @@ describe('the database enforces the invariants by itself', () => {
     });
     expect(await counts()).toMatchObject({ unbalancedEntries: 0, balanceMismatches: 0, entitiesNotZero: 0 });
   });
+
+  it('refuses bank lines and events that name nothing, checked per statement (migration 0038)', async () => {
+    const db = ledger.deps.db;
+    const checking = books.accounts.checking as string;
+    const nowhere = '00000000-0000-4000-8000-000000000000';
+    const line = (entityId: string, accountId: string, currency: string, externalId: string) =>
+      sql`(${entityId}::uuid, ${accountId}::uuid, ${currency}, 'manual', ${externalId}, '2026-01-02', 100)`;
+    const insertLines = (rows: ReturnType<typeof line>[]) =>
+      sql`insert into bank_lines (entity_id, account_id, currency, source, external_id, posted_on, amount_cents) values ${sql.join(rows)}`.execute(db);
+    const linesNamed = async (prefix: string) =>
+      Number((await sql<{ count: string }>`select count(*) as count from bank_lines where external_id like ${`${prefix}%`}`.execute(db)).rows[0]?.count);
+    // Another entity's account, the wrong currency, an account that does not exist: each refused, with the one good
+    // row of the same statement, as the foreign key refused them.
+    for (const bad of [line(other.entityId, checking, 'USD', 'ref-0038-a'), line(books.entityId, checking, 'EUR', 'ref-0038-b'), line(books.entityId, nowhere, 'USD', 'ref-0038-c')]) {
+      await expect(insertLines([line(books.entityId, checking, 'USD', 'ref-0038-ok'), bad])).rejects.toMatchObject({
+        code: '23503',
+        constraint: 'bank_lines_entity_id_account_id_currency_fkey',
+      });
+    }
+    expect(await linesNamed('ref-0038')).toBe(0);
+    await insertLines([line(books.entityId, checking, 'USD', 'ref-0038-ok')]);
+    expect(await linesNamed('ref-0038')).toBe(1);
+    // What was checked stays true: a bank line keeps its entity, account and currency; an account and an entity keep their id.
+    await expect(sql`update bank_lines set account_id = ${other.accounts.checking}, entity_id = ${other.entityId} where external_id = 'ref-0038-ok'`.execute(db)).rejects.toThrow(
+      /cannot change entity, account or currency/,
+    );
+    await expect(sql`update bank_lines set currency = 'EUR' where external_id = 'ref-0038-ok'`.execute(db)).rejects.toThrow(/cannot change entity, account or currency/);
+    await sql`update bank_lines set memo = 'still allowed' where external_id = 'ref-0038-ok'`.execute(db);
+    await expect(sql`update accounts set id = ${nowhere} where id = ${checking}`.execute(db)).rejects.toThrow(/an account cannot change id/);
+    await expect(sql`update entities set id = ${nowhere} where id = ${books.entityId}`.execute(db)).rejects.toThrow(/an entity cannot change id/);
+    // Events name an entity, and are never rewritten; an entity its events name is not deleted.
+    await expect(sql`insert into ledger_events (entity_id, type, payload) values (${nowhere}, 'entry.posted', '{}')`.execute(db)).rejects.toMatchObject({
+      code: '23503',
+      constraint: 'ledger_events_entity_id_fkey',
+    });
+    const fresh = await createBooks(ledger, { name: 'Events only', accounts: {} });
+    await sql`insert into ledger_events (entity_id, type, payload) values (${fresh.entityId}, 'entity.noted', '{}')`.execute(db);
+    await expect(sql`update ledger_events set payload = '{"edited":true}' where entity_id = ${fresh.entityId}`.execute(db)).rejects.toThrow(/append-only/);
+    await expect(sql`delete from entities where id = ${fresh.entityId}`.execute(db)).rejects.toMatchObject({ code: '23503', constraint: 'ledger_events_entity_id_fkey' });
+    // An entry of an entity that does not exist cannot commit: its postings need an account of that entity.
+    await expect(
+      db.transaction().execute(async (trx) => {
+        const entry = await sql<{ id: string }>`
+          insert into journal_entries (entity_id, posted_on, description, source, content_hash, actor)
+          values (${nowhere}, '2026-01-01', 'no entity', 'manual', 'x', 'test') returning id`.execute(trx);
+        await sql`insert into postings (entry_id, entity_id, account_id, currency, amount_cents)
+          values (${entry.rows[0]?.id}, ${nowhere}, ${checking}, 'USD', 100), (${entry.rows[0]?.id}, ${nowhere}, ${books.accounts.revenue}, 'USD', -100)`.execute(trx);
+      }),
+    ).rejects.toThrow(/foreign key/);
+    await expect(
+      sql`insert into journal_entries (entity_id, posted_on, description, source, content_hash, actor) values (${nowhere}, '2026-01-01', 'no entity', 'manual', 'x', 'test')`.execute(db),
+    ).rejects.toThrow(/unbalanced_entry/);
+  });
 });
 
 describe('service surface', () => {

@@ -33,6 +33,7 @@ import * as m0034 from './migrations/0034_book_entries_checked_in_statement';
 import * as m0035 from './migrations/0035_book_entries_in_one_function';
 import * as m0036 from './migrations/0036_fewer_index_writes';
 import * as m0037 from './migrations/0037_grouped_bookings';
+import * as m0038 from './migrations/0038_statement_level_references';
 
 // A static list rather than a folder scan: the same code runs from src (tsx, jest) and from dist.
 const MIGRATIONS: Record<string, Migration> = {
@@ -69,6 +70,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0035_book_entries_in_one_function': m0035,
   '0036_fewer_index_writes': m0036,
   '0037_grouped_bookings': m0037,
+  '0038_statement_level_references': m0038,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

@@ -369,11 +369,11 @@ export async function importStatement(
   // Exact dedup: a line whose external id the account already has is skipped (counted); the rest is stored.
   await sql`
     create temporary table ${fresh} on commit drop as
-    select veil_uuid_v7() as id, k.ord, k.account_index, a.account_id, a.entity_id, a.currency, ${source}::text as source,
+    select k.id, k.entry_id, k.ord, k.account_index, a.account_id, a.entity_id, a.currency, ${source}::text as source,
            ${importRow.id}::uuid as import_id, k.external_id, k.bank_id, k.posted_on, null::date as authorized_on, k.amount_cents, k.payee, k.memo,
            false as pending, null::text as pending_external_id, k.raw, k.rule_id,
            'unmatched'::text as status, not (${deferRuled}::boolean and k.rule_id is not null) as stored
-      from (select s.ord, s.account_index, ${stagedExternalId} as external_id, s.external_id is not null as bank_id, s.posted_on,
+      from (select s.ord, s.id, s.entry_id, s.account_index, ${stagedExternalId} as external_id, s.external_id is not null as bank_id, s.posted_on,
                    s.amount_cents, s.payee, s.memo, s.raw, s.rule_id
               from ${sql.table(STAGED_LINES)} s) as k
       join (values ${sql.join(accountValues)}) as a (account_index, account_id, entity_id, currency) on a.account_index = k.account_index

@@ -14,6 +14,7 @@ import { appendAuditRowsAtCommit } from './audit';
 import { BOOKING_BATCH_MAX } from './bank-booking';
 import { actorLabel, type Actor } from './context';
 import { lockAccounts } from './idempotency';
+import { timeOrderedUuid } from './ids';
 import type { Rule } from './rules';
 
 type Trx = Transaction<Database>;
@@ -24,7 +25,11 @@ type Trx = Transaction<Database>;
 // temporary (an import's dropped at commit, and by `dropStage` when it ends; a Plaid sync's and the audit rows' kept
 // by the connection and emptied at every commit), so a refused import or page leaves nothing.
 
-/** The lines as the file gave them, in file order (`ord`), with the rule Node found for each. */
+/**
+ * The lines as the file gave them, in file order (`ord`), with the rule Node found for each, and ids made in Node as
+ * they are staged: the line's (`id`) and, for a line a rule decided, its entry's (`entry_id`). PostgreSQL makes a
+ * time-ordered id in 3.5 µs here (veil_uuid_v7, 2026-11-25), Node in 0.7 µs, while the server waits for the parse.
+ */
 export const STAGED_LINES = 'veil_ingest_lines';
 /** The lines stored by this import (not already in the account), with where each ended up (`status`). */
 export const FRESH_LINES = 'veil_ingest_fresh';
@@ -52,7 +57,7 @@ export interface StagedLine {
 
 /** The server memory (MB) one sort or hash of an import may take before it spills to disk (PostgreSQL only). */
 const IMPORT_WORK_MEM_MB = 128;
-/** Rows a multi-row INSERT carries on PGlite (10 values a row, well under the bind parameter cap). */
+/** Rows a multi-row INSERT carries on PGlite (12 values a row, well under the bind parameter cap). */
 const INSERT_ROWS = 1_000;
 /** Rows a COPY data message carries: one message (and socket write) a row made the client the bottleneck. */
 const COPY_ROWS = 2_000;
@@ -72,7 +77,7 @@ function copyValue(value: string | null): string {
  */
 export class LineStage {
   private count = 0;
-  private buffer: StagedLine[] = [];
+  private buffer: (StagedLine & { id: string; entryId: string | null })[] = [];
   private copyText = '';
   private copyError: unknown = undefined;
 
@@ -87,6 +92,8 @@ export class LineStage {
     await sql`
       create temporary table ${sql.table(STAGED_LINES)} (
         ord integer not null,
+        id uuid not null,
+        entry_id uuid,
         account_index integer not null,
         external_id text,
         identity text,
@@ -104,7 +111,7 @@ export class LineStage {
     // PGlite, whose memory is the service process's own.
     await sql`set local work_mem = '${sql.raw(String(IMPORT_WORK_MEM_MB))}MB'`.execute(trx);
     const copy = client.query(
-      copyFrom(`copy ${STAGED_LINES} (ord, account_index, external_id, identity, posted_on, amount_cents, payee, memo, raw, rule_id) from stdin`),
+      copyFrom(`copy ${STAGED_LINES} (ord, id, entry_id, account_index, external_id, identity, posted_on, amount_cents, payee, memo, raw, rule_id) from stdin`),
     );
     const stage = new LineStage(trx, copy);
     copy.on('error', (error: unknown) => {
@@ -120,12 +127,14 @@ export class LineStage {
   async add(line: StagedLine): Promise<void> {
     const ord = this.count;
     this.count += 1;
+    const id = timeOrderedUuid();
+    const entryId = line.ruleId === null ? null : timeOrderedUuid();
     if (this.copy) {
-      this.copyText += `${ord}\t${line.accountIndex}\t${copyValue(line.externalId)}\t${copyValue(line.identity)}\t${line.postedOn}\t${line.amountCents}\t${copyValue(line.payee)}\t${copyValue(line.memo)}\t${copyValue(line.rawJson)}\t${line.ruleId ?? '\\N'}\n`;
+      this.copyText += `${ord}\t${id}\t${entryId ?? '\\N'}\t${line.accountIndex}\t${copyValue(line.externalId)}\t${copyValue(line.identity)}\t${line.postedOn}\t${line.amountCents}\t${copyValue(line.payee)}\t${copyValue(line.memo)}\t${copyValue(line.rawJson)}\t${line.ruleId ?? '\\N'}\n`;
       if (this.count % COPY_ROWS === 0) await this.flushCopy();
       return;
     }
-    this.buffer.push(line);
+    this.buffer.push({ ...line, id, entryId });
     if (this.buffer.length >= INSERT_ROWS) await this.flushInsert();
   }
 
@@ -147,11 +156,11 @@ export class LineStage {
     const first = this.count - this.buffer.length;
     const values = this.buffer.map(
       (line, index) =>
-        sql`(${first + index}::int, ${line.accountIndex}::int, ${line.externalId}::text, ${line.identity}::text, ${line.postedOn}::date, ${String(line.amountCents)}::bigint, ${line.payee}::text, ${line.memo}::text, ${line.rawJson}::jsonb, ${line.ruleId}::uuid)`,
+        sql`(${first + index}::int, ${line.id}::uuid, ${line.entryId}::uuid, ${line.accountIndex}::int, ${line.externalId}::text, ${line.identity}::text, ${line.postedOn}::date, ${String(line.amountCents)}::bigint, ${line.payee}::text, ${line.memo}::text, ${line.rawJson}::jsonb, ${line.ruleId}::uuid)`,
     );
     this.buffer = [];
     await new Promise((resolve) => setImmediate(resolve));
-    await sql`insert into ${sql.table(STAGED_LINES)} (ord, account_index, external_id, identity, posted_on, amount_cents, payee, memo, raw, rule_id) values ${sql.join(values)}`.execute(this.trx);
+    await sql`insert into ${sql.table(STAGED_LINES)} (ord, id, entry_id, account_index, external_id, identity, posted_on, amount_cents, payee, memo, raw, rule_id) values ${sql.join(values)}`.execute(this.trx);
   }
 
   /** Sends what is buffered and closes the COPY; the table then holds every line added. */
@@ -321,7 +330,7 @@ export async function bookFreshLinesByRules(
   await sql`drop table if exists ${booked}`.execute(trx);
   await sql`
     create temporary table ${booked} on commit drop as
-    select f.id as line_id, veil_uuid_v7() as entry_id, f.ord, f.account_id, f.currency, f.posted_on, f.amount_cents, f.memo,
+    select f.id as line_id, f.entry_id, f.ord, f.account_id, f.currency, f.posted_on, f.amount_cents, f.memo,
            f.rule_id, r.category_account_id, coalesce(r.description, f.payee, f.memo, 'Bank line') as description,
            row_number() over (order by f.ord) - 1 as position
       from ${fresh} f

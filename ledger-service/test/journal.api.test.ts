@@ -470,6 +470,41 @@ describe('the database enforces the invariants by itself', () => {
     );
     await expect(sql`update bank_lines set currency = 'EUR' where external_id = 'ref-0038-ok'`.execute(db)).rejects.toThrow(/cannot change entity, account or currency/);
     await sql`update bank_lines set memo = 'still allowed' where external_id = 'ref-0038-ok'`.execute(db);
+    // A line's entry must be an entry of its entity, and its rule a rule, whether the line is inserted or updated.
+    const entry = await post(`/entities/${books.entityId}/entries`, sale(500)).expect(201);
+    const otherEntry = await post(`/entities/${other.entityId}/entries`, {
+      postedOn: '2026-03-15',
+      description: 'other books',
+      postings: [
+        { accountId: other.accounts.checking, amountCents: 5 },
+        { accountId: other.accounts.checking, amountCents: -5 },
+      ],
+    }).expect(201);
+    const rule = await sql<{ id: string }>`
+      insert into categorisation_rules (entity_id, position, name, enabled, conditions, action)
+      values (${books.entityId}, 0, 'rule 0038', false, '{"payeeContains":"x"}', '{}') returning id`.execute(db);
+    const ruleId = rule.rows[0]?.id as string;
+    const booked = (externalId: string, entryId: string | null, lineRuleId: string | null) =>
+      sql`insert into bank_lines (entity_id, account_id, currency, source, external_id, posted_on, amount_cents, entry_id, rule_id, status)
+        values (${books.entityId}, ${checking}, 'USD', 'manual', ${externalId}, '2026-01-02', 100, ${entryId}, ${lineRuleId}, 'booked')`.execute(db);
+    await expect(booked('ref-0038-e', otherEntry.body.id, null)).rejects.toMatchObject({ code: '23503', constraint: 'bank_lines_entity_id_entry_id_fkey' });
+    await expect(booked('ref-0038-e', nowhere, null)).rejects.toMatchObject({ code: '23503', constraint: 'bank_lines_entity_id_entry_id_fkey' });
+    await expect(booked('ref-0038-e', entry.body.id, nowhere)).rejects.toMatchObject({ code: '23503', constraint: 'bank_lines_rule_id_fkey' });
+    await booked('ref-0038-e', entry.body.id, ruleId);
+    await expect(sql`update bank_lines set entry_id = ${otherEntry.body.id} where external_id = 'ref-0038-ok'`.execute(db)).rejects.toMatchObject({
+      code: '23503',
+      constraint: 'bank_lines_entity_id_entry_id_fkey',
+    });
+    await expect(sql`update bank_lines set rule_id = ${nowhere} where external_id = 'ref-0038-ok'`.execute(db)).rejects.toMatchObject({
+      code: '23503',
+      constraint: 'bank_lines_rule_id_fkey',
+    });
+    await sql`update bank_lines set rule_id = ${ruleId}, entry_id = ${entry.body.id} where external_id = 'ref-0038-ok'`.execute(db);
+    // A rule its lines still name is not deleted; once they forget it, it is.
+    await expect(sql`delete from categorisation_rules where id = ${ruleId}`.execute(db)).rejects.toMatchObject({ code: '23503', constraint: 'bank_lines_rule_id_fkey' });
+    await sql`update bank_lines set rule_id = null where rule_id = ${ruleId}`.execute(db);
+    await sql`delete from categorisation_rules where id = ${ruleId}`.execute(db);
+    expect(await linesNamed('ref-0038')).toBe(2);
     await expect(sql`update accounts set id = ${nowhere} where id = ${checking}`.execute(db)).rejects.toThrow(/an account cannot change id/);
     await expect(sql`update entities set id = ${nowhere} where id = ${books.entityId}`.execute(db)).rejects.toThrow(/an entity cannot change id/);
     // Events name an entity, and are never rewritten; an entity its events name is not deleted.

@@ -1,30 +1,46 @@
 import { sql, type Kysely } from 'kysely';
 
-// Frozen. Three foreign keys on the tables an import or a sync writes most were checked row by row: PostgreSQL
-// queues an internal trigger per inserted row and runs a lookup (with a FOR KEY SHARE lock) for each. Measured here
-// on 300,000 bank lines: heap 0.8 s, the account reference 1.3 s more, as much as the two costliest indexes; a
-// 300,000-line import went from 13,400-13,700 to 15,100-15,500 rows/s without these three.
+// Frozen. Foreign keys on the tables an import or a sync writes most were checked row by row: PostgreSQL queues an
+// internal trigger per inserted row and runs a lookup (with a FOR KEY SHARE lock) for each. Measured here on 300,000
+// bank lines: heap 0.8 s, the account reference 1.3 s more, as much as the two costliest indexes. Without the five
+// below, a 300,000-line import went from 13,400-13,700 to 15,900-16,400 rows/s.
 //
-// What each guarded is still refused, by the database, at the end of the writing statement:
-// - bank_lines (entity_id, account_id, currency) must name an account of that entity in that currency: a
-//   statement-level trigger over the statement's new rows checks each distinct triple once. Those three columns of a
-//   bank line never change afterwards (a row trigger refuses it), and an account is never deleted (0001) nor changes
-//   entity or currency (0001) or id (below): what was checked at insert stays true, with no lock to hold.
-// - ledger_events.entity_id must name an entity: the same kind of statement check. Events are never updated.
+// What each guarded is still refused by the database, at the end of the writing statement:
+// - a bank line's (entity_id, account_id, currency) must name an account of that entity in that currency, its
+//   (entity_id, entry_id) an entry of that entity, its rule_id a rule: one statement-level trigger over the
+//   statement's new lines checks each distinct value once. The first three never change afterwards (a row trigger
+//   refuses it); an account is never deleted (0001) nor changes entity or currency (0001) or id (below), and an
+//   entry is never deleted nor changed (0001): what was checked at insert stays true with no lock held. A rule may be
+//   deleted, so the rules a statement names are locked FOR KEY SHARE, as the foreign key locked them, and deleting a
+//   rule a bank line still names is refused (rules.ts clears the lines' rule first). An update that sets a line's
+//   entry or rule is checked by row triggers that fire only when one of them changes.
+// - ledger_events.entity_id must name an entity: the same kind of statement check, the entity locked FOR KEY SHARE;
+//   deleting an entity its events name is refused, and events are never updated.
 // - journal_entries.entity_id: dropped with no replacement, because it is implied. Every entry has at least two
 //   postings (0001, 0031: refused at commit or at the end of its statement otherwise); each posting carries its
 //   entry's entity (postings_entity_id_entry_id_fkey) and names an account of that entity
 //   (postings_entity_id_account_id_currency_fkey); an account needs its entity (accounts_entity_id_fkey). So an
 //   entry's entity exists whenever the entry can commit, and cannot be deleted while the account stands.
-// - deleting an entity its events name (or changing an entity's or an account's id) is refused by row triggers.
+// The postings' own foreign keys stay: they are the journal's invariant (an entry's accounts belong to its entity).
 // The refusals keep the foreign keys' SQLSTATE (23503), constraint names and messages.
 const STATEMENTS = [
   `alter table bank_lines drop constraint bank_lines_entity_id_account_id_currency_fkey;`,
   `alter table ledger_events drop constraint ledger_events_entity_id_fkey;`,
   `alter table journal_entries drop constraint journal_entries_entity_id_fkey;`,
-  `create function veil_check_bank_line_accounts() returns trigger language plpgsql as $$
+  `alter table bank_lines drop constraint bank_lines_entity_id_entry_id_fkey;`,
+  `alter table bank_lines drop constraint bank_lines_rule_id_fkey;`,
+  `create function veil_refuse_missing_reference(p_table text, p_constraint text, p_columns text, p_values text, p_target text)
+  returns void language plpgsql as $$
+  begin
+    raise exception 'insert or update on table "%" violates foreign key constraint "%"', p_table, p_constraint
+      using errcode = 'foreign_key_violation', constraint = p_constraint,
+            detail = format('Key (%s)=(%s) is not present in table "%s".', p_columns, p_values, p_target);
+  end $$;`,
+  `create function veil_check_bank_line_references() returns trigger language plpgsql as $$
   declare
     missing record;
+    wanted bigint;
+    held bigint;
   begin
     select n.entity_id, n.account_id, n.currency
       into missing
@@ -32,14 +48,68 @@ const STATEMENTS = [
      where not exists (select 1 from accounts a where a.id = n.account_id and a.entity_id = n.entity_id and a.currency = n.currency)
      limit 1;
     if found then
-      raise exception 'insert or update on table "bank_lines" violates foreign key constraint "bank_lines_entity_id_account_id_currency_fkey"'
-        using errcode = 'foreign_key_violation', constraint = 'bank_lines_entity_id_account_id_currency_fkey',
-              detail = format('Key (entity_id, account_id, currency)=(%s, %s, %s) is not present in table "accounts".', missing.entity_id, missing.account_id, missing.currency);
+      perform veil_refuse_missing_reference('bank_lines', 'bank_lines_entity_id_account_id_currency_fkey', 'entity_id, account_id, currency',
+                                            format('%s, %s, %s', missing.entity_id, missing.account_id, missing.currency), 'accounts');
+    end if;
+    select n.entity_id, n.entry_id
+      into missing
+      from (select distinct l.entity_id, l.entry_id from new_lines l where l.entry_id is not null) n
+     where not exists (select 1 from journal_entries e where e.id = n.entry_id and e.entity_id = n.entity_id)
+     limit 1;
+    if found then
+      perform veil_refuse_missing_reference('bank_lines', 'bank_lines_entity_id_entry_id_fkey', 'entity_id, entry_id',
+                                            format('%s, %s', missing.entity_id, missing.entry_id), 'journal_entries');
+    end if;
+    select count(distinct l.rule_id) into wanted from new_lines l where l.rule_id is not null;
+    if wanted > 0 then
+      with held_rules as (
+        select r.id from categorisation_rules r where r.id in (select l.rule_id from new_lines l) for key share of r)
+      select count(*) into held from held_rules;
+      if held < wanted then
+        select l.rule_id into missing from new_lines l
+         where l.rule_id is not null and not exists (select 1 from categorisation_rules r where r.id = l.rule_id) limit 1;
+        perform veil_refuse_missing_reference('bank_lines', 'bank_lines_rule_id_fkey', 'rule_id', missing.rule_id::text, 'categorisation_rules');
+      end if;
     end if;
     return null;
   end $$;`,
-  `create trigger bank_lines_account_exists after insert on bank_lines
-  referencing new table as new_lines for each statement execute function veil_check_bank_line_accounts();`,
+  `create trigger bank_lines_references_exist after insert on bank_lines
+  referencing new table as new_lines for each statement execute function veil_check_bank_line_references();`,
+  `create function veil_check_bank_line_entry() returns trigger language plpgsql as $$
+  begin
+    if not exists (select 1 from journal_entries e where e.id = new.entry_id and e.entity_id = new.entity_id) then
+      perform veil_refuse_missing_reference('bank_lines', 'bank_lines_entity_id_entry_id_fkey', 'entity_id, entry_id', format('%s, %s', new.entity_id, new.entry_id), 'journal_entries');
+    end if;
+    return null;
+  end $$;`,
+  `create trigger bank_lines_entry_exists after update on bank_lines
+  for each row when (new.entry_id is not null and new.entry_id is distinct from old.entry_id) execute function veil_check_bank_line_entry();`,
+  `create function veil_check_bank_line_rule() returns trigger language plpgsql as $$
+  begin
+    perform 1 from categorisation_rules r where r.id = new.rule_id for key share;
+    if not found then
+      perform veil_refuse_missing_reference('bank_lines', 'bank_lines_rule_id_fkey', 'rule_id', new.rule_id::text, 'categorisation_rules');
+    end if;
+    return null;
+  end $$;`,
+  `create trigger bank_lines_rule_exists after update on bank_lines
+  for each row when (new.rule_id is not null and new.rule_id is distinct from old.rule_id) execute function veil_check_bank_line_rule();`,
+  `create function veil_rule_lines_kept() returns trigger language plpgsql as $$
+  begin
+    if exists (select 1 from bank_lines l where l.rule_id = old.id) then
+      raise exception 'update or delete on table "categorisation_rules" violates foreign key constraint "bank_lines_rule_id_fkey" on table "bank_lines"'
+        using errcode = 'foreign_key_violation', constraint = 'bank_lines_rule_id_fkey',
+              detail = format('Key (id)=(%s) is still referenced from table "bank_lines".', old.id);
+    end if;
+    return old;
+  end $$;`,
+  `create trigger categorisation_rules_lines_kept before delete on categorisation_rules for each row execute function veil_rule_lines_kept();`,
+  `create function veil_rule_id_fixed() returns trigger language plpgsql as $$
+  begin
+    raise exception 'a rule cannot change id' using errcode = 'P0001';
+  end $$;`,
+  `create trigger categorisation_rules_id_fixed before update on categorisation_rules
+  for each row when (new.id <> old.id) execute function veil_rule_id_fixed();`,
   `create function veil_bank_line_keys_fixed() returns trigger language plpgsql as $$
   begin
     raise exception 'a bank line cannot change entity, account or currency' using errcode = 'P0001';
@@ -50,16 +120,16 @@ const STATEMENTS = [
   `create function veil_check_event_entities() returns trigger language plpgsql as $$
   declare
     missing uuid;
+    wanted bigint;
+    held bigint;
   begin
-    select n.entity_id
-      into missing
-      from (select distinct e.entity_id from new_events e) n
-     where not exists (select 1 from entities x where x.id = n.entity_id)
-     limit 1;
-    if found then
-      raise exception 'insert or update on table "ledger_events" violates foreign key constraint "ledger_events_entity_id_fkey"'
-        using errcode = 'foreign_key_violation', constraint = 'ledger_events_entity_id_fkey',
-              detail = format('Key (entity_id)=(%s) is not present in table "entities".', missing);
+    select count(distinct e.entity_id) into wanted from new_events e;
+    with held_entities as (
+      select x.id from entities x where x.id in (select e.entity_id from new_events e) for key share of x)
+    select count(*) into held from held_entities;
+    if held < wanted then
+      select e.entity_id into missing from new_events e where not exists (select 1 from entities x where x.id = e.entity_id) limit 1;
+      perform veil_refuse_missing_reference('ledger_events', 'ledger_events_entity_id_fkey', 'entity_id', missing::text, 'entities');
     end if;
     return null;
   end $$;`,

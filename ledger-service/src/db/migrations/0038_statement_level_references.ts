@@ -94,29 +94,30 @@ const STATEMENTS = [
   end $$;`,
   `create trigger bank_lines_rule_exists after update on bank_lines
   for each row when (new.rule_id is not null and new.rule_id is distinct from old.rule_id) execute function veil_check_bank_line_rule();`,
-  `create function veil_rule_lines_kept() returns trigger language plpgsql as $$
+  // Row guards, named by their trigger's arguments: a change refused with a message, and the deletion of a row that
+  // another table still names, refused as the foreign key's ON DELETE NO ACTION refused it.
+  `create function veil_refuse_change() returns trigger language plpgsql as $$
   begin
-    if exists (select 1 from bank_lines l where l.rule_id = old.id) then
-      raise exception 'update or delete on table "categorisation_rules" violates foreign key constraint "bank_lines_rule_id_fkey" on table "bank_lines"'
-        using errcode = 'foreign_key_violation', constraint = 'bank_lines_rule_id_fkey',
-              detail = format('Key (id)=(%s) is still referenced from table "bank_lines".', old.id);
+    raise exception '%', tg_argv[0] using errcode = 'P0001';
+  end $$;`,
+  `create function veil_refuse_delete_referenced() returns trigger language plpgsql as $$
+  declare
+    referenced boolean;
+  begin
+    -- tg_argv: the referencing table, its column, the constraint's name.
+    execute format('select exists (select 1 from %I r where r.%I = $1)', tg_argv[0], tg_argv[1]) into referenced using old.id;
+    if referenced then
+      raise exception 'update or delete on table "%" violates foreign key constraint "%" on table "%"', tg_table_name, tg_argv[2], tg_argv[0]
+        using errcode = 'foreign_key_violation', constraint = tg_argv[2],
+              detail = format('Key (id)=(%s) is still referenced from table "%s".', old.id, tg_argv[0]);
     end if;
     return old;
   end $$;`,
-  `create trigger categorisation_rules_lines_kept before delete on categorisation_rules for each row execute function veil_rule_lines_kept();`,
-  `create function veil_rule_id_fixed() returns trigger language plpgsql as $$
-  begin
-    raise exception 'a rule cannot change id' using errcode = 'P0001';
-  end $$;`,
-  `create trigger categorisation_rules_id_fixed before update on categorisation_rules
-  for each row when (new.id <> old.id) execute function veil_rule_id_fixed();`,
-  `create function veil_bank_line_keys_fixed() returns trigger language plpgsql as $$
-  begin
-    raise exception 'a bank line cannot change entity, account or currency' using errcode = 'P0001';
-  end $$;`,
+  `create trigger categorisation_rules_lines_kept before delete on categorisation_rules
+  for each row execute function veil_refuse_delete_referenced('bank_lines', 'rule_id', 'bank_lines_rule_id_fkey');`,
   `create trigger bank_lines_keys_fixed before update on bank_lines
   for each row when (new.entity_id <> old.entity_id or new.account_id <> old.account_id or new.currency <> old.currency)
-  execute function veil_bank_line_keys_fixed();`,
+  execute function veil_refuse_change('a bank line cannot change entity, account or currency');`,
   `create function veil_check_event_entities() returns trigger language plpgsql as $$
   declare
     missing uuid;
@@ -135,36 +136,18 @@ const STATEMENTS = [
   end $$;`,
   `create trigger ledger_events_entity_exists after insert on ledger_events
   referencing new table as new_events for each statement execute function veil_check_event_entities();`,
-  `create function veil_events_are_append_only() returns trigger language plpgsql as $$
-  begin
-    raise exception 'ledger events are append-only: % on % is not allowed', tg_op, tg_table_name using errcode = 'P0001';
-  end $$;`,
   `create trigger ledger_events_append_only before update on ledger_events
-  for each row execute function veil_events_are_append_only();`,
+  for each row execute function veil_refuse_change('ledger events are append-only: an update is not allowed');`,
   // Deleting an entity its events name is refused, as the foreign key refused it (no code deletes entities).
-  `create function veil_entity_events_kept() returns trigger language plpgsql as $$
-  begin
-    if exists (select 1 from ledger_events e where e.entity_id = old.id) then
-      raise exception 'update or delete on table "entities" violates foreign key constraint "ledger_events_entity_id_fkey" on table "ledger_events"'
-        using errcode = 'foreign_key_violation', constraint = 'ledger_events_entity_id_fkey',
-              detail = format('Key (id)=(%s) is still referenced from table "ledger_events".', old.id);
-    end if;
-    return old;
-  end $$;`,
-  `create trigger entities_events_kept before delete on entities for each row execute function veil_entity_events_kept();`,
-  // An account's id is what bank lines (and every posting) name: it never changes. Nor does an entity's.
-  `create function veil_account_id_fixed() returns trigger language plpgsql as $$
-  begin
-    raise exception 'an account cannot change id' using errcode = 'P0001';
-  end $$;`,
+  `create trigger entities_events_kept before delete on entities
+  for each row execute function veil_refuse_delete_referenced('ledger_events', 'entity_id', 'ledger_events_entity_id_fkey');`,
+  // What bank lines (and every posting) name never changes: an account's id, an entity's, a rule's.
   `create trigger accounts_id_fixed before update on accounts
-  for each row when (new.id <> old.id) execute function veil_account_id_fixed();`,
-  `create function veil_entity_id_fixed() returns trigger language plpgsql as $$
-  begin
-    raise exception 'an entity cannot change id' using errcode = 'P0001';
-  end $$;`,
+  for each row when (new.id <> old.id) execute function veil_refuse_change('an account cannot change id');`,
   `create trigger entities_id_fixed before update on entities
-  for each row when (new.id <> old.id) execute function veil_entity_id_fixed();`,
+  for each row when (new.id <> old.id) execute function veil_refuse_change('an entity cannot change id');`,
+  `create trigger categorisation_rules_id_fixed before update on categorisation_rules
+  for each row when (new.id <> old.id) execute function veil_refuse_change('a rule cannot change id');`,
 ];
 
 export async function up(db: Kysely<any>): Promise<void> {

@@ -4,7 +4,8 @@
 // database, the raw floor for the ratio: a COPY of the same rows into bank_lines on PostgreSQL (DATABASE_URL), a
 // raw multi-row INSERT on PGlite (no DATABASE_URL). A rule books the lines whose payee contains BENCH_IMPORT_RULE
 // (default "Merchant 1": 22% of them) and one line in a hundred has a mirror in another account of the entity (a
-// transfer), so matching and booking are part of the figure. Prints figures, asserts nothing.
+// transfer), so matching and booking are part of the figure. On PostgreSQL it also prints the floor of everything the
+// import writes (rawJournalFloor) and the ratio to it. Prints figures, asserts nothing.
 // Run with a V8 heap limit of 256 MB (package.json), as a memory-limited deployment runs the service: the import's
 // live heap stays under ~100 MB, but with no limit V8 lets collected-later garbage grow the RSS to ~500 MB first.
 import { randomUUID } from 'node:crypto';
@@ -20,6 +21,7 @@ import { migrateToLatest } from '../src/db/migrate';
 import { auditedTransaction } from '../src/services/audit';
 import { systemActor } from '../src/services/context';
 import { importStatement } from '../src/services/imports';
+import { timeOrderedUuid } from '../src/services/ids';
 
 const ROWS = Number(process.env.BENCH_IMPORT_ROWS ?? 1_000_000);
 const RULE_PAYEE = process.env.BENCH_IMPORT_RULE ?? 'Merchant 1';
@@ -46,6 +48,76 @@ function csvRow(index: number): string {
   return `${date},${payee},${amount},${memo}`;
 }
 
+/** Whether the bench's rule books line `index` (payee contains RULE_PAYEE, as rules.ts compares: case-insensitively). */
+function bookedByRule(index: number): boolean {
+  return fields(index).payee.toLowerCase().includes(RULE_PAYEE.toLowerCase());
+}
+
+/**
+ * The journal half of the import's floor, in seconds (PostgreSQL): for each line the rule books, the rows the import
+ * writes besides the bank line, with nothing computed that the raw COPY baseline does not compute either. Entries and
+ * postings go through a COPY into a table of the transaction and one statement, as the import writes them (an entry
+ * checked in the statement that inserts it with its postings, 0031): entries inserted alone would wait for a
+ * per-entry check at COMMIT that the import does not pay. Events by COPY, with a payload of an entry view's size;
+ * audit rows by COPY into a table shaped like audit_log (raw rows would break the trail's hash chain), with hashes
+ * of the right length. Runs after the import, so that its rows do not slow the import's indexes.
+ */
+async function rawJournalFloor(url: URL, entityId: string, cashId: string, expenseId: string): Promise<{ seconds: number; entries: number }> {
+  const client = new pg.Client({ connectionString: url.toString() });
+  await client.connect();
+  const started = performance.now();
+  const stream = async (statement: string, row: (index: number) => string) => {
+    async function* rows() {
+      let chunk = '';
+      for (let index = 0; index < ROWS; index += 1) {
+        if (!bookedByRule(index)) continue;
+        chunk += row(index);
+        if (chunk.length > 1_000_000) {
+          yield chunk;
+          chunk = '';
+        }
+      }
+      if (chunk.length > 0) yield chunk;
+    }
+    await pipeline(Readable.from(rows()), client.query(copyFrom(statement)));
+  };
+  const entryIds = new Map<number, string>();
+  const entryId = (index: number) => entryIds.get(index) ?? (entryIds.set(index, timeOrderedUuid()).get(index) as string);
+  const view = (index: number) => {
+    const { date, payee, cents, memo } = fields(index);
+    return `{"actor":"system:bench","createdAt":"2026-01-01T00:00:00.000Z","description":"${payee}","entityId":"${entityId}","id":"${entryId(index)}","idempotencyKey":"bank-line:${entryId(index)}","postedOn":"${date}","postings":[{"accountId":"${cashId}","amountCents":${cents},"currency":"USD","memo":"${memo}"},{"accountId":"${expenseId}","amountCents":${-cents},"currency":"USD","memo":null}],"reversedByEntryId":null,"reversesEntryId":null,"source":"import"}`;
+  };
+  await client.query('begin');
+  await client.query('create temporary table floor_entries (id uuid, posted_on date, description text, amount_cents bigint, memo text) on commit drop');
+  await stream('copy floor_entries (id, posted_on, description, amount_cents, memo) from stdin', (index) => {
+    const { date, payee, cents, memo } = fields(index);
+    return `${entryId(index)}\t${date}\t${payee}\t${cents}\t${memo}\n`;
+  });
+  await client.query(
+    `with entries as (
+       insert into journal_entries (id, entity_id, posted_on, description, source, idempotency_key, content_hash, actor, checked_in_statement)
+       select f.id, $1, f.posted_on, f.description, 'import', 'bank-line:' || f.id, repeat('0', 64), 'system:bench', true
+         from floor_entries f where f.amount_cents <> 0)
+     insert into postings (entry_id, entity_id, account_id, currency, amount_cents, memo)
+     select f.id, $1, p.account_id, 'USD', p.sign * f.amount_cents, case when p.sign = 1 then f.memo end
+       from floor_entries f cross join (values ($2::uuid, 1), ($3::uuid, -1)) as p (account_id, sign)
+      where f.amount_cents <> 0`,
+    [entityId, cashId, expenseId],
+  );
+  await stream('copy ledger_events (entity_id, type, payload) from stdin', (index) => `${entityId}\tentry.posted\t{"entry":${view(index).replaceAll('\\', '\\\\')}}\n`);
+  await client.query('create table floor_audit (like audit_log including defaults including indexes)');
+  let seq = 0;
+  const hash = '0'.repeat(64);
+  await stream('copy floor_audit (seq, occurred_at, actor_type, actor_id, action, entity_id, object_type, object_id, after, prev_hash, hash, chain_version) from stdin', (index) => {
+    seq += 1;
+    return `${seq}\t2026-01-01T00:00:00Z\tsystem\tbench\tentry.booked\t${entityId}\tentry\t${entryId(index)}\t${view(index)}\t${hash}\t${hash}\t2\n`;
+  });
+  await client.query('commit');
+  const seconds = (performance.now() - started) / 1000;
+  await client.end();
+  return { seconds, entries: entryIds.size };
+}
+
 async function main(): Promise<void> {
   const databaseUrl = process.env.DATABASE_URL;
   const schema = `bench_import_${randomUUID().replace(/-/g, '').slice(0, 12)}`;
@@ -69,17 +141,18 @@ async function main(): Promise<void> {
       .execute();
     if (!entity || !copyEntity) throw new Error('no entities');
     const copyEntityId = copyEntity.id;
-    const [copyAccount, importAccount, savings, expense] = await handle.db
+    const [copyAccount, importAccount, savings, expense, copyExpense] = await handle.db
       .insertInto('accounts')
       .values([
         { entityId: copyEntity.id, name: 'COPY target', class: 'asset' as const, kind: 'checking' as const, currency: 'USD' },
         { entityId: entity.id, name: 'Import target', class: 'asset' as const, kind: 'checking' as const, currency: 'USD' },
         { entityId: entity.id, name: 'Savings', class: 'asset' as const, kind: 'savings' as const, currency: 'USD' },
         { entityId: entity.id, name: 'Bench expenses', class: 'expense' as const, kind: 'expense_category' as const, currency: 'USD' },
+        { entityId: copyEntity.id, name: 'COPY expenses', class: 'expense' as const, kind: 'expense_category' as const, currency: 'USD' },
       ])
       .returning('id')
       .execute();
-    if (!copyAccount || !importAccount || !savings || !expense) throw new Error('no accounts');
+    if (!copyAccount || !importAccount || !savings || !expense || !copyExpense) throw new Error('no accounts');
     await handle.db
       .insertInto('categorisationRules')
       .values({ entityId: entity.id, position: 0, name: 'bench', enabled: true, conditions: JSON.stringify({ payeeContains: RULE_PAYEE }), action: JSON.stringify({ categoryAccountId: expense.id }) })
@@ -181,6 +254,14 @@ async function main(): Promise<void> {
     console.log(`  steps: ${phases.join(', ')}`);
     console.log(`  ratio import / ${baseline}: ${(copySeconds / importSeconds).toFixed(3)} (import takes ${(importSeconds / copySeconds).toFixed(1)}× as long)`);
     console.log(`  peak RSS: ${(peakRssBytes / 1e6).toFixed(0)} MB (targets: ≥ 25,000 rows/s, ≤ 300 MB)`);
+    if (url) {
+      const journal = await rawJournalFloor(url, copyEntityId, copyAccount.id, copyExpense.id);
+      const floorSeconds = copySeconds + journal.seconds;
+      console.log(
+        `  raw floor of what the import writes (the COPY above, then ${journal.entries} entries with their postings, events and audit rows, raw): ${(ROWS / floorSeconds).toFixed(0)} rows/s (${copySeconds.toFixed(1)} + ${journal.seconds.toFixed(1)} s)`,
+      );
+      console.log(`  ratio import / that floor: ${(floorSeconds / importSeconds).toFixed(3)}`);
+    }
     if (PROFILE) {
       // The backend reports its function statistics when it goes idle (at most once a second).
       await new Promise((resolve) => setTimeout(resolve, 1_500));

@@ -13,7 +13,7 @@ import { sql, type Kysely } from 'kysely';
 //   entry is never deleted nor changed (0001): what was checked at insert stays true with no lock held. A rule may be
 //   deleted, so the rules a statement names are locked FOR KEY SHARE, as the foreign key locked them, and deleting a
 //   rule a bank line still names is refused (rules.ts clears the lines' rule first). An update that sets a line's
-//   entry or rule is checked by row triggers that fire only when one of them changes.
+//   entry or rule is checked by a row trigger that fires only when one of them changes.
 // - ledger_events.entity_id must name an entity: the same kind of statement check, the entity locked FOR KEY SHARE;
 //   deleting an entity its events name is refused, and events are never updated.
 // - journal_entries.entity_id: dropped with no replacement, because it is implied. Every entry has at least two
@@ -75,25 +75,25 @@ const STATEMENTS = [
   end $$;`,
   `create trigger bank_lines_references_exist after insert on bank_lines
   referencing new table as new_lines for each statement execute function veil_check_bank_line_references();`,
-  `create function veil_check_bank_line_entry() returns trigger language plpgsql as $$
+  // An update that sets a line's entry or rule: the one that changed is checked, as the foreign key checked it.
+  `create function veil_check_bank_line_links() returns trigger language plpgsql as $$
   begin
-    if not exists (select 1 from journal_entries e where e.id = new.entry_id and e.entity_id = new.entity_id) then
+    if new.entry_id is distinct from old.entry_id and new.entry_id is not null
+       and not exists (select 1 from journal_entries e where e.id = new.entry_id and e.entity_id = new.entity_id) then
       perform veil_refuse_missing_reference('bank_lines', 'bank_lines_entity_id_entry_id_fkey', 'entity_id, entry_id', format('%s, %s', new.entity_id, new.entry_id), 'journal_entries');
     end if;
-    return null;
-  end $$;`,
-  `create trigger bank_lines_entry_exists after update on bank_lines
-  for each row when (new.entry_id is not null and new.entry_id is distinct from old.entry_id) execute function veil_check_bank_line_entry();`,
-  `create function veil_check_bank_line_rule() returns trigger language plpgsql as $$
-  begin
-    perform 1 from categorisation_rules r where r.id = new.rule_id for key share;
-    if not found then
-      perform veil_refuse_missing_reference('bank_lines', 'bank_lines_rule_id_fkey', 'rule_id', new.rule_id::text, 'categorisation_rules');
+    if new.rule_id is distinct from old.rule_id and new.rule_id is not null then
+      perform 1 from categorisation_rules r where r.id = new.rule_id for key share;
+      if not found then
+        perform veil_refuse_missing_reference('bank_lines', 'bank_lines_rule_id_fkey', 'rule_id', new.rule_id::text, 'categorisation_rules');
+      end if;
     end if;
     return null;
   end $$;`,
-  `create trigger bank_lines_rule_exists after update on bank_lines
-  for each row when (new.rule_id is not null and new.rule_id is distinct from old.rule_id) execute function veil_check_bank_line_rule();`,
+  `create trigger bank_lines_links_exist after update on bank_lines
+  for each row when ((new.entry_id is not null and new.entry_id is distinct from old.entry_id)
+                     or (new.rule_id is not null and new.rule_id is distinct from old.rule_id))
+  execute function veil_check_bank_line_links();`,
   // Row guards, named by their trigger's arguments: a change refused with a message, and the deletion of a row that
   // another table still names, refused as the foreign key's ON DELETE NO ACTION refused it.
   `create function veil_refuse_change() returns trigger language plpgsql as $$
